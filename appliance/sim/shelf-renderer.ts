@@ -1,0 +1,597 @@
+// Synthetic shelf photographs for tests and benchmarks: the camera pipeline must be exercised on
+// images that fail the way real ones do (small tilted labels, blur, noise, uneven light, JPEG
+// artefacts), and the ground truth of every label must be known exactly.
+import sharp from "sharp";
+import { writeBarcode } from "zxing-wasm";
+import { ensureZxing } from "../scan/zxing-module.js";
+
+export type Difficulty = "easy" | "medium" | "hard";
+export type ContainerShape = "bottle" | "jar" | "vial";
+export type Point = [number, number];
+
+export interface ShelfContainer {
+  qr_code: string;
+  /** Centre of the QR label, 0..1 of the frame width. */
+  x: number;
+  /** Centre of the QR label, 0..1 of the frame height. */
+  y: number;
+  shape?: ContainerShape;
+  /** CSS colour of the container body. */
+  color?: string;
+  /** Width of the printed label square (QR plus quiet zone) in pixels. */
+  labelPx?: number;
+  rotationDeg?: number;
+}
+
+export interface ShelfHazard {
+  x: number;
+  y: number;
+  /** Fraction of the frame height. */
+  radius: number;
+  kind: "spill" | "breakage";
+}
+
+export interface ShelfScene {
+  containers: ShelfContainer[];
+  hazards?: ShelfHazard[];
+  seed?: number;
+  difficulty?: Difficulty;
+  width?: number;
+  height?: number;
+}
+
+export interface RenderedLabel {
+  qr_code: string;
+  /** QR symbol corners (quiet zone excluded) in output pixels: top-left, top-right, bottom-right, bottom-left. */
+  corners: [Point, Point, Point, Point];
+  center: Point;
+  modulePx: number;
+}
+
+export interface RenderedShelf {
+  jpeg: Buffer;
+  width: number;
+  height: number;
+  labels: RenderedLabel[];
+  jpegQuality: number;
+}
+
+interface DifficultyParams {
+  labelPx: [number, number];
+  rotationDeg: number;
+  skew: number;
+  keystone: number;
+  blur: [number, number];
+  noiseSd: number;
+  jpeg: [number, number];
+  falloff: number;
+}
+
+const PARAMS: Record<Difficulty, DifficultyParams> = {
+  easy: {
+    labelPx: [100, 160],
+    rotationDeg: 8,
+    skew: 0,
+    keystone: 0,
+    blur: [0, 0.4],
+    noiseSd: 2,
+    jpeg: [88, 92],
+    falloff: 0.15,
+  },
+  medium: {
+    labelPx: [75, 150],
+    rotationDeg: 20,
+    skew: 0.08,
+    keystone: 0.03,
+    blur: [0.4, 0.8],
+    noiseSd: 4,
+    jpeg: [80, 90],
+    falloff: 0.3,
+  },
+  hard: {
+    labelPx: [60, 130],
+    rotationDeg: 30,
+    skew: 0.15,
+    keystone: 0.06,
+    blur: [0.7, 1.1],
+    noiseSd: 6,
+    jpeg: [75, 85],
+    falloff: 0.45,
+  },
+};
+
+/** Modules of quiet zone printed around the symbol on each side of the label. */
+const QUIET_MODULES = 3;
+const SYMBOL_MODULES = 21;
+const LABEL_MODULES = SYMBOL_MODULES + 2 * QUIET_MODULES;
+/** The label paper extends below the square for a printed text strip. */
+const TEXT_STRIP = 0.25;
+
+const PALETTE = ["#8a4b12", "#c9d3d6", "#f2f0ea", "#2f5d9e", "#3d7a45", "#6b2f1a", "#d8c27a", "#9aa5ad"];
+const SHAPES: ContainerShape[] = ["bottle", "jar", "vial"];
+
+/** mulberry32: tiny, fast and good enough to make renders reproducible from a seed. */
+export function createRng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function between(rng: () => number, [lo, hi]: [number, number]): number {
+  return lo + (hi - lo) * rng();
+}
+
+function pick<T>(rng: () => number, items: readonly T[]): T {
+  return items[Math.floor(rng() * items.length) % items.length]!;
+}
+
+/** Shelf boards sit at these fractions of the frame height; containers stand on them. */
+export const SHELF_TIERS = [1 / 3, 2 / 3, 0.985];
+
+export interface LayoutOptions {
+  count: number;
+  seed: number;
+  difficulty?: Difficulty;
+  width?: number;
+  height?: number;
+  /** Builds the payload for container i; defaults to `LILO:C:` and a 6-digit number. */
+  code?: (i: number) => string;
+}
+
+/**
+ * Places `count` containers on the shelf tiers without overlapping labels, with label size and
+ * rotation drawn from the difficulty's ranges.
+ */
+export function layoutShelf(opts: LayoutOptions): ShelfContainer[] {
+  const { count, seed, difficulty = "medium", width = 1920, height = 1080 } = opts;
+  const code = opts.code ?? ((i: number) => `LILO:C:${String((seed % 9000) * 100 + i).padStart(6, "0")}`);
+  const p = PARAMS[difficulty];
+  const rng = createRng(seed ^ 0x5bd1e995);
+  const tiers = count <= 2 ? 1 : count <= 10 ? 2 : 3;
+  const tierOrder = [1, 0, 2].slice(0, tiers).sort();
+  const perTier = Math.ceil(count / tiers);
+  const margin = 0.08 * width;
+  const cellW = (width - 2 * margin) / perTier;
+  const out: ShelfContainer[] = [];
+  for (let i = 0; i < count; i++) {
+    const tier = tierOrder[Math.floor(i / perTier)]!;
+    const slot = i % perTier;
+    const rotationDeg = (rng() * 2 - 1) * p.rotationDeg;
+    const rad = (Math.abs(rotationDeg) * Math.PI) / 180;
+    // The rotated label paper, plus body padding, must fit in its slot.
+    const fit = (cellW * 0.88) / (Math.cos(rad) + (1 + TEXT_STRIP) * Math.sin(rad) + 0.12);
+    const tierTop = tier === 0 ? 0 : SHELF_TIERS[tier - 1]!;
+    const tierH = (SHELF_TIERS[tier]! - tierTop) * height;
+    const fitH = (tierH * 0.62) / ((1 + TEXT_STRIP) * Math.cos(rad) + Math.sin(rad));
+    const labelPx = Math.round(Math.min(between(rng, p.labelPx), fit, fitH));
+    const jitterX = (rng() - 0.5) * Math.max(0, cellW * 0.88 - labelPx * 1.4) * 0.5;
+    const cx = margin + cellW * (slot + 0.5) + jitterX;
+    // Label centred a little below the middle of the tier, as on a real bottle body.
+    const cy = (tierTop + (SHELF_TIERS[tier]! - tierTop) * 0.6) * height;
+    out.push({
+      qr_code: code(i),
+      x: cx / width,
+      y: cy / height,
+      shape: pick(rng, SHAPES),
+      color: pick(rng, PALETTE),
+      labelPx,
+      rotationDeg,
+    });
+  }
+  return out;
+}
+
+type Affine = [number, number, number, number, number, number];
+
+function applyAffine(m: Affine, [x, y]: Point): Point {
+  return [m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]];
+}
+
+/** Solves the 3x3 homography mapping src[i] -> dst[i] (four point pairs). */
+function homography(src: Point[], dst: Point[]): number[] {
+  const a: number[][] = [];
+  for (let i = 0; i < 4; i++) {
+    const [x, y] = src[i]!;
+    const [u, v] = dst[i]!;
+    a.push([x, y, 1, 0, 0, 0, -u * x, -u * y, u]);
+    a.push([0, 0, 0, x, y, 1, -v * x, -v * y, v]);
+  }
+  for (let c = 0; c < 8; c++) {
+    let best = c;
+    for (let r = c + 1; r < 8; r++) if (Math.abs(a[r]![c]!) > Math.abs(a[best]![c]!)) best = r;
+    [a[c], a[best]] = [a[best]!, a[c]!];
+    const pivot = a[c]!;
+    for (let r = 0; r < 8; r++) {
+      if (r === c) continue;
+      const row = a[r]!;
+      const f = row[c]! / pivot[c]!;
+      for (let k = c; k < 9; k++) row[k]! -= f * pivot[k]!;
+    }
+  }
+  const h = a.map((row, i) => row[8]! / row[i]!);
+  return [...h, 1];
+}
+
+function applyH(h: number[], [x, y]: Point): Point {
+  const w = h[6]! * x + h[7]! * y + h[8]!;
+  return [(h[0]! * x + h[1]! * y + h[2]!) / w, (h[3]! * x + h[4]! * y + h[5]!) / w];
+}
+
+async function qrPath(text: string): Promise<string> {
+  await ensureZxing();
+  const res = await writeBarcode(text, {
+    format: "QRCode",
+    options: "version=1,ecLevel=M",
+    scale: 1,
+    addQuietZones: false,
+  });
+  if (res.error) throw new Error(`QR encode failed for ${JSON.stringify(text)}: ${res.error}`);
+  const { data, width, height } = res.symbol;
+  let d = "";
+  for (let y = 0; y < height; y++) {
+    let x = 0;
+    while (x < width) {
+      if (data[y * width + x] === 0) {
+        const start = x;
+        while (x < width && data[y * width + x] === 0) x++;
+        d += `M${start} ${y}h${x - start}v1h${start - x}z`;
+      } else x++;
+    }
+  }
+  return d;
+}
+
+function shade(hex: string, f: number): string {
+  const n = Number.parseInt(hex.replace("#", ""), 16);
+  const ch = (s: number) => Math.max(0, Math.min(255, Math.round(((n >> s) & 255) * f)));
+  return `rgb(${ch(16)},${ch(8)},${ch(0)})`;
+}
+
+interface Placed {
+  svg: string;
+  label: RenderedLabel;
+}
+
+async function containerSvg(
+  c: ShelfContainer,
+  idx: number,
+  rng: () => number,
+  p: DifficultyParams,
+  w: number,
+  h: number,
+): Promise<Placed> {
+  const L = c.labelPx ?? Math.round(between(rng, p.labelPx));
+  const rot = c.rotationDeg ?? (rng() * 2 - 1) * p.rotationDeg;
+  const shape = c.shape ?? pick(rng, SHAPES);
+  const color = c.color ?? pick(rng, PALETTE);
+  const cx = c.x * w;
+  const cy = c.y * h;
+  const th = (rot * Math.PI) / 180;
+  const skew = (rng() * 2 - 1) * p.skew;
+  const sy = 1 + (rng() * 2 - 1) * p.skew * 0.5;
+  // rotate * skewX * scaleY, so the label can look slightly foreshortened on a curved body.
+  const cos = Math.cos(th);
+  const sin = Math.sin(th);
+  const m: Affine = [cos, sin, (cos * skew - sin) * sy, (sin * skew + cos) * sy, cx, cy];
+  const mod = L / LABEL_MODULES;
+  const half = SYMBOL_MODULES / 2;
+  const corners = (
+    [
+      [-half, -half],
+      [half, -half],
+      [half, half],
+      [-half, half],
+    ] as Point[]
+  ).map((q) => applyAffine(m, [q[0] * mod, q[1] * mod])) as RenderedLabel["corners"];
+
+  const paper: Point[] = [
+    [-L / 2, -L / 2],
+    [L / 2, -L / 2],
+    [L / 2, L / 2 + TEXT_STRIP * L],
+    [-L / 2, L / 2 + TEXT_STRIP * L],
+  ].map((q) => applyAffine(m, q as Point));
+  const xs = paper.map((q) => q[0]);
+  const ys = paper.map((q) => q[1]);
+  const bboxW = Math.max(...xs) - Math.min(...xs);
+  const bboxH = Math.max(...ys) - Math.min(...ys);
+
+  const bodyW = bboxW * (shape === "vial" ? 1.08 : shape === "jar" ? 1.25 : 1.15) + 8;
+  let bodyH = bboxH * (shape === "jar" ? 1.12 : 1.3) + 10;
+  const bodyTop = (Math.min(...ys) + Math.max(...ys)) / 2 - bodyH * 0.5;
+  // Containers stand on the board below them rather than float in front of the back wall.
+  const board = SHELF_TIERS.map((t) => t * h).find((by) => by >= bodyTop + bodyH - 4);
+  if (board !== undefined && board - (bodyTop + bodyH) < 0.25 * h) bodyH = Math.max(bodyH, board + 2 - bodyTop);
+  const bodyLeft = cx - bodyW / 2;
+  const bodyBottom = bodyTop + bodyH;
+  const grad = `g${idx}`;
+  const glass = color === "#c9d3d6" || color === "#9aa5ad";
+  const bodyOpacity = glass ? 0.55 : 0.95;
+  const r = shape === "jar" ? bodyW * 0.12 : bodyW * 0.08;
+  let top = "";
+  if (shape === "bottle") {
+    const neckW = bodyW * 0.36;
+    const shoulder = bodyH * 0.16;
+    const neckH = bodyH * 0.14;
+    top =
+      `<path d="M${bodyLeft} ${bodyTop + 2}C${bodyLeft} ${bodyTop - shoulder * 0.6} ${cx - neckW / 2} ${bodyTop - shoulder * 0.4} ${cx - neckW / 2} ${bodyTop - shoulder}` +
+      `L${cx + neckW / 2} ${bodyTop - shoulder}C${cx + neckW / 2} ${bodyTop - shoulder * 0.4} ${bodyLeft + bodyW} ${bodyTop - shoulder * 0.6} ${bodyLeft + bodyW} ${bodyTop + 2}Z" fill="url(#${grad})" opacity="${bodyOpacity}"/>` +
+      `<rect x="${cx - neckW / 2}" y="${bodyTop - shoulder - neckH}" width="${neckW}" height="${neckH + 1}" fill="url(#${grad})" opacity="${bodyOpacity}"/>` +
+      `<rect x="${cx - neckW * 0.6}" y="${bodyTop - shoulder - neckH - neckH * 0.9}" width="${neckW * 1.2}" height="${neckH * 0.95}" rx="3" fill="${pick(rng, ["#222", "#b22", "#eee", "#246"])}"/>`;
+  } else if (shape === "jar") {
+    const lidH = bodyH * 0.13;
+    top =
+      `<rect x="${bodyLeft - 3}" y="${bodyTop - lidH}" width="${bodyW + 6}" height="${lidH + 2}" rx="4" fill="${pick(rng, ["#333", "#d8d8d8", "#1d4f91", "#8c1c13"])}"/>` +
+      `<rect x="${bodyLeft - 3}" y="${bodyTop - lidH * 0.55}" width="${bodyW + 6}" height="${lidH * 0.12}" fill="#000" opacity="0.25"/>`;
+  } else {
+    const neckW = bodyW * 0.55;
+    const capH = bodyH * 0.18;
+    top =
+      `<rect x="${cx - neckW / 2}" y="${bodyTop - capH * 0.3}" width="${neckW}" height="${capH * 0.4}" fill="url(#${grad})" opacity="${bodyOpacity}"/>` +
+      `<rect x="${cx - bodyW * 0.42}" y="${bodyTop - capH * 1.2}" width="${bodyW * 0.84}" height="${capH}" rx="2" fill="${pick(rng, ["#c0392b", "#2c6fbb", "#7d7d7d", "#f1c40f"])}"/>`;
+  }
+  const shadow = `<ellipse cx="${cx}" cy="${bodyBottom}" rx="${bodyW * 0.62}" ry="${Math.max(6, bodyW * 0.09)}" fill="url(#sh)" />`;
+  const body = `<rect x="${bodyLeft}" y="${bodyTop}" width="${bodyW}" height="${bodyH}" rx="${r}" fill="url(#${grad})" opacity="${bodyOpacity}"/>`;
+  const highlight = `<rect x="${bodyLeft + bodyW * 0.1}" y="${bodyTop + bodyH * 0.05}" width="${bodyW * 0.07}" height="${bodyH * 0.85}" rx="${bodyW * 0.03}" fill="#fff" opacity="${glass ? 0.35 : 0.18}"/>`;
+  const defs =
+    `<linearGradient id="${grad}" x1="0" x2="1" y1="0" y2="0">` +
+    `<stop offset="0" stop-color="${shade(color, 0.45)}"/><stop offset="0.3" stop-color="${shade(color, 1.05)}"/>` +
+    `<stop offset="0.55" stop-color="${shade(color, 0.95)}"/><stop offset="1" stop-color="${shade(color, 0.4)}"/></linearGradient>`;
+  const paperTone = pick(rng, ["#fbfbf7", "#f4f1e8", "#ffffff", "#eef0f2"]);
+  const bars = [0.38, 0.62]
+    .map(
+      (f, i) =>
+        `<rect x="${-L * 0.4}" y="${L / 2 + TEXT_STRIP * L * f - L * 0.025}" width="${L * (i === 0 ? 0.8 : 0.55)}" height="${L * 0.05}" fill="#555" opacity="0.7"/>`,
+    )
+    .join("");
+  const label =
+    `<g transform="matrix(${m.map((v) => v.toFixed(4)).join(" ")})">` +
+    `<rect x="${-L / 2}" y="${-L / 2}" width="${L}" height="${L * (1 + TEXT_STRIP)}" rx="${L * 0.03}" fill="${paperTone}"/>${bars}` +
+    `<g transform="translate(${-half * mod} ${-half * mod}) scale(${mod})"><path d="${await qrPath(c.qr_code)}" fill="#141414"/></g></g>`;
+  return {
+    svg: `<defs>${defs}</defs>${shadow}${body}${top}${highlight}${label}`,
+    label: { qr_code: c.qr_code, corners, center: [cx, cy], modulePx: mod },
+  };
+}
+
+function hazardSvg(hz: ShelfHazard, rng: () => number, w: number, h: number): string {
+  const cx = hz.x * w;
+  const cy = hz.y * h;
+  const R = Math.max(4, hz.radius * h);
+  if (hz.kind === "spill") {
+    const n = 28;
+    const phases = [rng() * 6.28, rng() * 6.28, rng() * 6.28];
+    const pts: Point[] = [];
+    for (let i = 0; i < n; i++) {
+      const a = (i / n) * Math.PI * 2;
+      const wobble =
+        1 +
+        0.22 * Math.sin(3 * a + phases[0]!) +
+        0.12 * Math.sin(5 * a + phases[1]!) +
+        0.08 * Math.sin(9 * a + phases[2]!);
+      // Liquid spreads flat on the shelf, so the blob is squashed vertically by perspective.
+      pts.push([cx + Math.cos(a) * R * wobble, cy + Math.sin(a) * R * wobble * 0.45]);
+    }
+    let d = "";
+    for (let i = 0; i < n; i++) {
+      const p0 = pts[i]!;
+      const p1 = pts[(i + 1) % n]!;
+      const mid: Point = [(p0[0] + p1[0]) / 2, (p0[1] + p1[1]) / 2];
+      d += i === 0 ? `M${mid[0]} ${mid[1]}` : `Q${p0[0]} ${p0[1]} ${mid[0]} ${mid[1]}`;
+    }
+    const first = pts[0]!;
+    const firstMid: Point = [(pts[n - 1]![0] + first[0]) / 2, (pts[n - 1]![1] + first[1]) / 2];
+    d += `Q${pts[n - 1]![0]} ${pts[n - 1]![1]} ${firstMid[0]} ${firstMid[1]}Z`;
+    const col = pick(rng, ["#d4b106", "#2e86c1", "#27ae60", "#c0392b", "#8e44ad"]);
+    return (
+      `<path d="${d}" fill="${col}" opacity="0.45"/>` +
+      `<path d="${d}" fill="none" stroke="${shade(col.replace("#", "#"), 0.6)}" stroke-width="2" opacity="0.5"/>` +
+      `<ellipse cx="${cx - R * 0.25}" cy="${cy - R * 0.1}" rx="${R * 0.3}" ry="${R * 0.06}" fill="#fff" opacity="0.35"/>`
+    );
+  }
+  let s = "";
+  const shards = 10 + Math.floor(rng() * 14);
+  for (let i = 0; i < shards; i++) {
+    const a = rng() * Math.PI * 2;
+    const dist = Math.sqrt(rng()) * R;
+    const sx = cx + Math.cos(a) * dist;
+    const sy = cy + Math.sin(a) * dist * 0.5;
+    const size = R * (0.06 + rng() * 0.18);
+    const pts = [0, 1, 2].map((k) => {
+      const b = rng() * Math.PI * 2 + k * 2.1;
+      return `${(sx + Math.cos(b) * size).toFixed(1)},${(sy + Math.sin(b) * size * 0.6).toFixed(1)}`;
+    });
+    s += `<polygon points="${pts.join(" ")}" fill="#dfe8ec" opacity="0.55" stroke="#ffffff" stroke-width="1.2" stroke-opacity="0.9"/>`;
+  }
+  const cracks = 6 + Math.floor(rng() * 6);
+  for (let i = 0; i < cracks; i++) {
+    let x = cx;
+    let y = cy;
+    let a = rng() * Math.PI * 2;
+    let d = `M${x.toFixed(1)} ${y.toFixed(1)}`;
+    const steps = 4 + Math.floor(rng() * 4);
+    for (let k = 0; k < steps; k++) {
+      a += (rng() - 0.5) * 0.9;
+      const len = (R / steps) * (0.6 + rng() * 0.8);
+      x += Math.cos(a) * len;
+      y += Math.sin(a) * len * 0.5;
+      d += `L${x.toFixed(1)} ${y.toFixed(1)}`;
+    }
+    s += `<path d="${d}" fill="none" stroke="#f4fbff" stroke-width="${(0.8 + rng()).toFixed(2)}" opacity="0.85"/>`;
+  }
+  return s;
+}
+
+/** Back wall and shelf boards, wood or brushed metal, as raw RGB. */
+function background(w: number, h: number, rng: () => number): Uint8Array {
+  const out = new Uint8Array(w * h * 3);
+  const wood = rng() < 0.5;
+  const base: [number, number, number] = wood
+    ? [120 + rng() * 40, 80 + rng() * 25, 45 + rng() * 20]
+    : [150 + rng() * 40, 155 + rng() * 40, 160 + rng() * 40];
+  const f1 = 0.01 + rng() * 0.02;
+  const f2 = 0.07 + rng() * 0.05;
+  const ph = rng() * 100;
+  const boardH = Math.round(h * 0.035);
+  const rowMod = new Float32Array(h);
+  const rowBoard = new Int8Array(h);
+  const rowGrain = new Float32Array(h);
+  for (let y = 1; y < h; y++) rowGrain[y] = rowGrain[y - 1]! * 0.9 + (rng() - 0.5) * 0.02;
+  for (let y = 0; y < h; y++) {
+    let board = 0;
+    for (const t of SHELF_TIERS) {
+      const by = Math.round(t * h);
+      if (y >= by - 2 && y < by + boardH) board = y < by + 3 ? 2 : 1;
+    }
+    rowBoard[y] = board;
+    // Back wall darkens toward the top of each compartment, boards catch the light.
+    const inTier = SHELF_TIERS.reduce((acc, t) => (y < t * h && acc === -1 ? t * h - y : acc), -1);
+    rowMod[y] = board ? 1.25 : 0.75 + 0.2 * Math.min(1, Math.max(0, 1 - inTier / (h / 3)));
+  }
+  for (let y = 0; y < h; y++) {
+    const m = rowMod[y]!;
+    const b = rowBoard[y]!;
+    for (let x = 0; x < w; x++) {
+      const grain = wood
+        ? 0.06 * Math.sin((y + 9 * Math.sin(x * f1 + ph)) * f2) + 0.04 * Math.sin(x * 0.003 + y * 0.05) + rowGrain[y]!
+        : 0.04 * Math.sin(y * 1.7 + Math.sin(x * 0.01) * 2) + 0.03 * Math.sin(x * 0.002 + ph);
+      const k = m * (1 + grain) * (b === 2 ? 1.15 : 1);
+      const i = (y * w + x) * 3;
+      out[i] = Math.min(255, base[0] * k);
+      out[i + 1] = Math.min(255, base[1] * k);
+      out[i + 2] = Math.min(255, base[2] * k);
+    }
+  }
+  return out;
+}
+
+/**
+ * Renders the scene and returns the JPEG plus where every QR symbol ended up in the final frame
+ * (after the camera warp), for scoring decoders.
+ */
+export async function renderShelfDetailed(scene: ShelfScene): Promise<RenderedShelf> {
+  const w = scene.width ?? 1920;
+  const h = scene.height ?? 1080;
+  const difficulty = scene.difficulty ?? "medium";
+  const p = PARAMS[difficulty];
+  const rng = createRng(scene.seed ?? 1);
+
+  const bg = background(w, h, rng);
+  const hazards = (scene.hazards ?? []).map((hz) => hazardSvg(hz, rng, w, h)).join("");
+  const placed: Placed[] = [];
+  for (let i = 0; i < scene.containers.length; i++) {
+    placed.push(await containerSvg(scene.containers[i]!, i, rng, p, w, h));
+  }
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">` +
+    `<defs><radialGradient id="sh"><stop offset="0" stop-color="#000" stop-opacity="0.45"/><stop offset="1" stop-color="#000" stop-opacity="0"/></radialGradient></defs>` +
+    `${hazards}${placed.map((q) => q.svg).join("")}</svg>`;
+  const composed = await sharp(bg, { raw: { width: w, height: h, channels: 3 } })
+    .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
+    .removeAlpha()
+    .raw()
+    .toBuffer();
+
+  // Camera keystone: the output frame's corners sample a trapezoid of the scene.
+  const k = p.keystone * (0.5 + rng() * 0.5);
+  const tilt = rng() < 0.5 ? 1 : -1;
+  const dstCorners: Point[] = [
+    [0, 0],
+    [w, 0],
+    [w, h],
+    [0, h],
+  ];
+  const inset = (k * w) / 2;
+  const srcCorners: Point[] =
+    tilt > 0
+      ? [
+          [inset, 0],
+          [w - inset, 0],
+          [w, h],
+          [0, h],
+        ]
+      : [
+          [0, 0],
+          [w, 0],
+          [w - inset, h],
+          [inset, h],
+        ];
+  const outToSrc = k > 0 ? homography(dstCorners, srcCorners) : undefined;
+  const srcToOut = k > 0 ? homography(srcCorners, dstCorners) : undefined;
+
+  const lx = w * (0.3 + rng() * 0.4);
+  const ly = h * (rng() * 0.3 - 0.2);
+  const diag2 = w * w + h * h;
+  const noiseSd = p.noiseSd;
+  const final = Buffer.alloc(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let r: number;
+      let g: number;
+      let b: number;
+      if (outToSrc) {
+        const [sx, sy] = applyH(outToSrc, [x + 0.5, y + 0.5]);
+        const fx = Math.min(w - 1.001, Math.max(0, sx - 0.5));
+        const fy = Math.min(h - 1.001, Math.max(0, sy - 0.5));
+        const x0 = fx | 0;
+        const y0 = fy | 0;
+        const ax = fx - x0;
+        const ay = fy - y0;
+        const i00 = (y0 * w + x0) * 3;
+        const i10 = i00 + 3;
+        const i01 = i00 + w * 3;
+        const i11 = i01 + 3;
+        const w00 = (1 - ax) * (1 - ay);
+        const w10 = ax * (1 - ay);
+        const w01 = (1 - ax) * ay;
+        const w11 = ax * ay;
+        r = composed[i00]! * w00 + composed[i10]! * w10 + composed[i01]! * w01 + composed[i11]! * w11;
+        g =
+          composed[i00 + 1]! * w00 +
+          composed[i10 + 1]! * w10 +
+          composed[i01 + 1]! * w01 +
+          composed[i11 + 1]! * w11;
+        b =
+          composed[i00 + 2]! * w00 +
+          composed[i10 + 2]! * w10 +
+          composed[i01 + 2]! * w01 +
+          composed[i11 + 2]! * w11;
+      } else {
+        const i = (y * w + x) * 3;
+        r = composed[i]!;
+        g = composed[i + 1]!;
+        b = composed[i + 2]!;
+      }
+      const dx = x - lx;
+      const dy = y - ly;
+      const light = 1.08 - p.falloff * Math.min(1, ((dx * dx + dy * dy) / diag2) * 1.6);
+      const n = (rng() + rng() + rng() - 1.5) * 2 * noiseSd;
+      const o = (y * w + x) * 3;
+      final[o] = Math.max(0, Math.min(255, r * light + n));
+      final[o + 1] = Math.max(0, Math.min(255, g * light + n));
+      final[o + 2] = Math.max(0, Math.min(255, b * light + n));
+    }
+  }
+
+  const sigma = between(rng, p.blur);
+  const quality = Math.round(between(rng, p.jpeg));
+  let img = sharp(final, { raw: { width: w, height: h, channels: 3 } });
+  if (sigma >= 0.3) img = img.blur(sigma);
+  const jpeg = await img.jpeg({ quality }).toBuffer();
+
+  const labels = placed.map(({ label }) => {
+    if (!srcToOut) return label;
+    const corners = label.corners.map((q) => applyH(srcToOut, q)) as RenderedLabel["corners"];
+    return { ...label, corners, center: applyH(srcToOut, label.center) };
+  });
+  return { jpeg, width: w, height: h, labels, jpegQuality: quality };
+}
+
+/** Renders a 1920x1080 (by default) JPEG shelf photograph; deterministic for a given seed. */
+export async function renderShelf(scene: ShelfScene): Promise<Buffer> {
+  return (await renderShelfDetailed(scene)).jpeg;
+}

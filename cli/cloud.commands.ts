@@ -1,0 +1,70 @@
+// `lilo cloud ...`: database migrations, organizations, retention.
+import type { Command } from "commander";
+import { loadCloudConfig } from "../cloud/config.js";
+import { connectDatabase, type Database } from "../cloud/db/database.js";
+import { migrateAll } from "../cloud/db/migrator.js";
+import { ensurePartitions, expirePartitions } from "../cloud/db/partitions.js";
+import { OrganizationService } from "../cloud/orgs/organization.service.js";
+
+async function withDatabase<T>(fn: (db: Database) => Promise<T>): Promise<T> {
+  const config = loadCloudConfig();
+  const db = await connectDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+export function registerCloudCommands(program: Command): void {
+  const cloud = program
+    .command("cloud")
+    .description("the cloud service: database, organizations (DATABASE_URL or embedded PGlite)");
+
+  cloud
+    .command("migrate")
+    .description("create or upgrade lilo_platform and every tenant schema (idempotent)")
+    .action(() =>
+      withDatabase(async (db) => {
+        for (const r of await migrateAll(db)) {
+          process.stderr.write(
+            `${r.schema}: ${r.applied.length ? `applied ${r.applied.join(", ")}` : "up to date"}\n`,
+          );
+        }
+      }),
+    );
+
+  const org = cloud.command("org").description("organizations (tenants)");
+  org
+    .command("create")
+    .description("create an organization and its tenant_<org_id> schema; prints {org_id, schema} as JSON")
+    .requiredOption("--name <name>", "display name")
+    .requiredOption("--slug <slug>", "URL-safe identifier, unique (lowercase letters, digits, hyphens)")
+    .requiredOption("--type <type>", "university | pharma | biotech | government | industrial")
+    .option("--tier <tier>", "starter | professional | enterprise", "starter")
+    .action((opts: { name: string; slug: string; type: string; tier: string }) =>
+      withDatabase(async (db) => {
+        const created = await new OrganizationService(db).create({
+          name: opts.name,
+          slug: opts.slug,
+          type: opts.type as never,
+          tier: opts.tier as never,
+        });
+        process.stdout.write(`${JSON.stringify(created)}\n`);
+      }),
+    );
+
+  cloud
+    .command("retention")
+    .description("create upcoming time partitions and drop those past their retention period")
+    .action(() =>
+      withDatabase(async (db) => {
+        const { retentionDays } = loadCloudConfig();
+        const result = await db.asOwner(async (tx) => ({
+          created: await ensurePartitions(tx),
+          dropped: await expirePartitions(tx, retentionDays),
+        }));
+        process.stdout.write(`${JSON.stringify(result)}\n`);
+      }),
+    );
+}

@@ -1,0 +1,95 @@
+// Creates or upgrades lilo_platform and every tenant schema: one transaction per schema, idempotent,
+// serialized across cloud instances by an advisory lock.
+import { sql } from "drizzle-orm";
+import { loadMigrations, type Migration } from "../../shared/migrations.js";
+import { fromRoot } from "../../shared/paths.js";
+import { PLATFORM_SCHEMA } from "../../shared/schema/platform.js";
+import { type Database, queryRows, quoteIdent, type Tx } from "./database.js";
+import { ensurePartitions } from "./partitions.js";
+import { orgIdFromSchemaName, tenantRoleName, tenantSchemaName } from "./names.js";
+
+const MIGRATION_LOCK = 0x4c494c4f; // "LILO"
+
+export const platformMigrations = () => loadMigrations(fromRoot("cloud/db/migrations/platform"));
+export const tenantMigrations = () => loadMigrations(fromRoot("cloud/db/migrations/tenant"));
+
+export interface MigrateReport {
+  schema: string;
+  applied: string[];
+}
+
+async function applyPending(tx: Tx, schema: string, migrations: Migration[]): Promise<string[]> {
+  const s = quoteIdent(schema);
+  await tx.execute(sql.raw(`CREATE SCHEMA IF NOT EXISTS ${s}`));
+  await tx.execute(
+    sql.raw(`CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (
+      version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`),
+  );
+  const done = new Set(
+    (await queryRows<{ version: string }>(tx, sql.raw(`SELECT version FROM ${s}.schema_migrations`))).map(
+      (r) => r.version,
+    ),
+  );
+  const applied: string[] = [];
+  for (const m of migrations) {
+    if (done.has(m.version)) continue;
+    for (const statement of m.statements) await tx.execute(sql.raw(statement));
+    await tx.execute(sql`INSERT INTO ${sql.raw(s)}.schema_migrations (version) VALUES (${m.version})`);
+    applied.push(m.version);
+  }
+  return applied;
+}
+
+export async function migratePlatform(tx: Tx): Promise<MigrateReport> {
+  await tx.execute(sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
+  return { schema: PLATFORM_SCHEMA, applied: await applyPending(tx, PLATFORM_SCHEMA, platformMigrations()) };
+}
+
+/** Migrates one tenant schema and (re)grants its role; runs inside the caller's transaction. */
+export async function migrateTenant(tx: Tx, orgId: string): Promise<MigrateReport> {
+  const schema = tenantSchemaName(orgId);
+  const role = quoteIdent(tenantRoleName(orgId));
+  const s = quoteIdent(schema);
+  await tx.execute(sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
+  await tx.execute(
+    sql.raw(`DO $$ BEGIN
+      IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${tenantRoleName(orgId)}') THEN
+        CREATE ROLE ${role} NOLOGIN;
+      END IF;
+    END $$`),
+  );
+  await tx.execute(sql.raw(`GRANT lilo_tenant TO ${role}`));
+  // Lets a non-superuser service account SET ROLE to the tenant; harmless for a superuser.
+  await tx.execute(sql.raw(`GRANT ${role} TO CURRENT_USER`));
+  await tx.execute(sql.raw(`SET LOCAL search_path TO ${s}`));
+  const applied = await applyPending(tx, schema, tenantMigrations());
+  await tx.execute(sql.raw(`RESET search_path`));
+  await tx.execute(sql.raw(`GRANT USAGE ON SCHEMA ${s} TO ${role}`));
+  await tx.execute(sql.raw(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${s} TO ${role}`));
+  // The event log is append-only (audit trail): no UPDATE or DELETE, even for the tenant itself.
+  await tx.execute(sql.raw(`REVOKE UPDATE, DELETE, TRUNCATE ON ${s}.unified_event_log FROM ${role}`));
+  await tx.execute(sql.raw(`REVOKE INSERT, UPDATE, DELETE ON ${s}.schema_migrations FROM ${role}`));
+  return { schema, applied };
+}
+
+export async function listTenantOrgIds(tx: Tx): Promise<string[]> {
+  const rows = await queryRows<{ nspname: string }>(
+    tx,
+    sql`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenant\\_%' ORDER BY nspname`,
+  );
+  return rows.map((r) => orgIdFromSchemaName(r.nspname)).filter((id): id is string => Boolean(id));
+}
+
+/** `lilo cloud migrate`: the platform first, then each tenant in its own transaction. */
+export async function migrateAll(database: Database): Promise<MigrateReport[]> {
+  const reports = [
+    await database.asOwner(async (tx) => {
+      const report = await migratePlatform(tx);
+      await ensurePartitions(tx);
+      return report;
+    }),
+  ];
+  const orgIds = await database.asOwner(listTenantOrgIds);
+  for (const orgId of orgIds) reports.push(await database.asOwner((tx) => migrateTenant(tx, orgId)));
+  return reports;
+}

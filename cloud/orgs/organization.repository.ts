@@ -1,0 +1,25 @@
+// Platform-level reads and writes of organizations; the service owns the rules.
+import { eq } from "drizzle-orm";
+import { systemEvents } from "../../shared/schema/partitioned.js";
+import { organizations } from "../../shared/schema/platform.js";
+import type { Tx } from "../db/database.js";
+
+export type NewOrganization = typeof organizations.$inferInsert;
+export type Organization = typeof organizations.$inferSelect;
+
+export const organizationRepository = {
+  async findBySlug(tx: Tx, slug: string): Promise<Organization | undefined> {
+    const [row] = await tx.select().from(organizations).where(eq(organizations.org_slug, slug)).limit(1);
+    return row;
+  },
+
+  async insert(tx: Tx, org: NewOrganization): Promise<Organization> {
+    const [row] = await tx.insert(organizations).values(org).returning();
+    if (!row) throw new Error("insert into organizations returned no row");
+    return row;
+  },
+
+  async recordEvent(tx: Tx, event: typeof systemEvents.$inferInsert): Promise<void> {
+    await tx.insert(systemEvents).values(event);
+  },
+};

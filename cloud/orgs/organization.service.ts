@@ -1,0 +1,68 @@
+// Creating an organization: its platform row, its tenant schema and role, and an audit event, all in
+// one transaction, so that a failure anywhere leaves nothing behind.
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { ORG_TYPES, SUBSCRIPTION_TIERS } from "../../shared/enums.js";
+import { AppError, validationError } from "../../shared/errors.js";
+import { type Database, pgErrorCode } from "../db/database.js";
+import { migrateTenant } from "../db/migrator.js";
+import { tenantSchemaName } from "../db/names.js";
+import { organizationRepository } from "./organization.repository.js";
+
+export const CreateOrganizationInput = z.object({
+  name: z.string().trim().min(1, "name is required").max(255),
+  slug: z
+    .string()
+    .regex(/^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$/, "slug must be 1-100 lowercase letters, digits or inner hyphens"),
+  type: z.enum(ORG_TYPES, { message: `type must be one of: ${ORG_TYPES.join(", ")}` }),
+  tier: z.enum(SUBSCRIPTION_TIERS, { message: `tier must be one of: ${SUBSCRIPTION_TIERS.join(", ")}` }).default("starter"),
+});
+export type CreateOrganizationInput = z.input<typeof CreateOrganizationInput>;
+
+export interface CreatedOrganization {
+  org_id: string;
+  schema: string;
+}
+
+export class OrganizationService {
+  constructor(private readonly database: Database) {}
+
+  async create(input: CreateOrganizationInput): Promise<CreatedOrganization> {
+    const parsed = CreateOrganizationInput.safeParse(input);
+    if (!parsed.success) throw validationError(parsed.error.issues);
+    const { name, slug, type, tier } = parsed.data;
+    const orgId = randomUUID();
+    const schema = tenantSchemaName(orgId);
+    // Owner role: creating a schema and a role is DDL that lilo_service must not be able to do.
+    return this.database.asOwner(async (tx) => {
+      if (await organizationRepository.findBySlug(tx, slug)) {
+        throw slugTaken(slug);
+      }
+      await organizationRepository
+        .insert(tx, {
+          org_id: orgId,
+          org_name: name,
+          org_slug: slug,
+          org_type: type,
+          subscription_tier: tier,
+          database_schema_name: schema,
+        })
+        .catch((err: unknown) => {
+          // A concurrent create of the same slug loses here rather than at the pre-check.
+          if (pgErrorCode(err) === "23505") throw slugTaken(slug);
+          throw err;
+        });
+      await migrateTenant(tx, orgId);
+      await organizationRepository.recordEvent(tx, {
+        org_id: orgId,
+        event_type: "org_created",
+        event_category: "organization",
+        event_data: { slug, type, tier, schema },
+      });
+      return { org_id: orgId, schema };
+    });
+  }
+}
+
+const slugTaken = (slug: string) =>
+  new AppError("conflict", `an organization with slug "${slug}" already exists`, { slug: "taken" });

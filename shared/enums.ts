@@ -1,0 +1,47 @@
+// The CHECK-constraint enums of the seed, written once: they feed the SQL CHECKs, drizzle column types and zod.
+export const ORG_TYPES = ["university", "pharma", "biotech", "government", "industrial"] as const;
+export const SUBSCRIPTION_TIERS = ["starter", "professional", "enterprise"] as const;
+export const SUBSCRIPTION_STATUSES = ["trial", "active", "suspended", "cancelled"] as const;
+export const USER_STATUSES = ["active", "suspended", "deleted", "pending_verification"] as const;
+export const ORG_ROLES = ["owner", "admin", "manager", "member"] as const;
+export const MEMBERSHIP_STATUSES = ["active", "invited", "suspended", "removed"] as const;
+export const DEVICE_STATUSES = ["provisioned", "active", "offline", "maintenance", "decommissioned"] as const;
+export const API_KEY_STATUSES = ["active", "revoked", "expired"] as const;
+export const TRANSACTION_TYPES = ["checkout", "return", "transfer", "dispose", "adjust"] as const;
+export const TRANSACTION_STATUSES = ["active", "returned", "overdue", "lost", "disposed"] as const;
+export const SCAN_TRIGGER_TYPES = ["scheduled", "motion", "manual", "api"] as const;
+export const PROCESSING_STATUSES = ["pending", "processing", "completed", "failed"] as const;
+export const ALERT_TYPES = [
+  "spill",
+  "breakage",
+  "leak",
+  "corrosion",
+  "unknown_anomaly",
+  "expired_chemical",
+] as const;
+export const ALERT_SEVERITIES = ["low", "medium", "high", "critical"] as const;
+export const ALERT_STATUSES = ["open", "acknowledged", "in_progress", "resolved", "false_positive"] as const;
+export const AUDIT_CATEGORIES = [
+  "controlled_substance",
+  "hazardous_waste",
+  "safety_incident",
+  "inventory_audit",
+] as const;
+export const COMPLIANCE_STATUSES = ["compliant", "flagged", "reviewed", "resolved", "violation"] as const;
+export const VIEW_ENTITIES = ["chemicals", "transactions", "scans", "alerts", "events"] as const;
+export const VIEW_VISIBILITIES = ["private", "shared", "public"] as const;
+export const DELIVERY_METHODS = ["email", "slack", "webhook", "s3"] as const;
+export const REPORT_FORMATS = ["pdf", "excel", "csv", "html", "json"] as const;
+export const SCOPE_TYPES = ["organization", "department", "lab", "cabinet"] as const;
+export const EVENT_SEVERITIES = ["debug", "info", "warning", "error", "critical"] as const;
+export const HEALTH_STATUSES = ["healthy", "warning", "critical"] as const;
+export const LOCK_MODES = ["fail-secure", "fail-safe"] as const;
+
+export type OrgType = (typeof ORG_TYPES)[number];
+export type SubscriptionTier = (typeof SUBSCRIPTION_TIERS)[number];
+export type TransactionType = (typeof TRANSACTION_TYPES)[number];
+export type ScanTriggerType = (typeof SCAN_TRIGGER_TYPES)[number];
+export type AlertType = (typeof ALERT_TYPES)[number];
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+export type ScopeType = (typeof SCOPE_TYPES)[number];
+export type EventSeverity = (typeof EVENT_SEVERITIES)[number];

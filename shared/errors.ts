@@ -1,0 +1,47 @@
+// Typed errors with a stable code: thrown where the problem is found, translated once at each edge
+// (HTTP onError, CLI exit) into `{error: {code, message, fields}}`.
+export type ErrorCode =
+  | "validation_failed"
+  | "conflict"
+  | "not_found"
+  | "unauthorized"
+  | "forbidden"
+  | "payload_too_large"
+  | "internal";
+
+const STATUS: Record<ErrorCode, number> = {
+  validation_failed: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  internal: 500,
+};
+
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly fields?: Record<string, string>,
+  ) {
+    super(message);
+    this.name = "AppError";
+    this.status = STATUS[code];
+  }
+
+  toJSON() {
+    return { error: { code: this.code, message: this.message, ...(this.fields ? { fields: this.fields } : {}) } };
+  }
+}
+
+/** Turns a failed zod parse into one validation error naming every bad field. */
+export function validationError(issues: { path: PropertyKey[]; message: string }[]): AppError {
+  const fields: Record<string, string> = {};
+  for (const i of issues) fields[i.path.map(String).join(".") || "(input)"] = i.message;
+  const summary = Object.entries(fields)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join("; ");
+  return new AppError("validation_failed", `invalid input: ${summary}`, fields);
+}
