@@ -32,6 +32,8 @@ export interface ConnectOptions {
 export async function connectDatabase(opts: ConnectOptions): Promise<Database> {
   if (opts.databaseUrl) {
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 });
+    // An idle client losing its server (restart, failover) must not crash the process; the pool replaces it.
+    pool.on("error", () => {});
     await pool.query("select 1");
     return wrap("postgres", drizzlePg({ client: pool }) as unknown as Tx, () => pool.end());
   }

@@ -5,8 +5,8 @@ import { loadMigrations, type Migration } from "../../shared/migrations.js";
 import { fromRoot } from "../../shared/paths.js";
 import { PLATFORM_SCHEMA } from "../../shared/schema/platform.js";
 import { type Database, queryRows, quoteIdent, type Tx } from "./database.js";
-import { ensurePartitions } from "./partitions.js";
 import { orgIdFromSchemaName, tenantRoleName, tenantSchemaName } from "./names.js";
+import { ensurePartitions } from "./partitions.js";
 
 const MIGRATION_LOCK = 0x4c494c4f; // "LILO"
 

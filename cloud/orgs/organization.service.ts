@@ -13,9 +13,14 @@ export const CreateOrganizationInput = z.object({
   name: z.string().trim().min(1, "name is required").max(255),
   slug: z
     .string()
-    .regex(/^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$/, "slug must be 1-100 lowercase letters, digits or inner hyphens"),
+    .regex(
+      /^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$/,
+      "slug must be 1-100 lowercase letters, digits or inner hyphens",
+    ),
   type: z.enum(ORG_TYPES, { message: `type must be one of: ${ORG_TYPES.join(", ")}` }),
-  tier: z.enum(SUBSCRIPTION_TIERS, { message: `tier must be one of: ${SUBSCRIPTION_TIERS.join(", ")}` }).default("starter"),
+  tier: z
+    .enum(SUBSCRIPTION_TIERS, { message: `tier must be one of: ${SUBSCRIPTION_TIERS.join(", ")}` })
+    .default("starter"),
 });
 export type CreateOrganizationInput = z.input<typeof CreateOrganizationInput>;
 

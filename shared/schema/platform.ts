@@ -1,7 +1,4 @@
-// The lilo_platform schema: tenants, platform users, devices, API keys. Source of the generated migrations.
-import { sql } from "drizzle-orm";
 import {
-  type AnyPgColumn,
   bigint,
   boolean,
   check,
