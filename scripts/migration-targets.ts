@@ -43,4 +43,11 @@ export const TARGETS: MigrationTarget[] = [
     load: async () => ({ ...(await import("../shared/schema/tenant.js")) }),
     adapt: unqualify,
   },
+  {
+    name: "appliance",
+    dir: "appliance/db/migrations",
+    dialect: "sqlite",
+    load: async () => ({ ...(await import("../appliance/db/schema.js")) }),
+    adapt: (s) => s,
+  },
 ];
