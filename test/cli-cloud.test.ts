@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { backends } from "./support/databases.js";
 import { lilo } from "./support/cli.js";
+import { backends } from "./support/databases.js";
 
 describe.each(backends)("lilo cloud on $name", (backend) => {
   let env: Record<string, string | undefined>;
@@ -47,13 +47,24 @@ describe.each(backends)("lilo cloud on $name", (backend) => {
   });
 
   it("refuses bad input with a clear message, a non-zero exit and nothing created", async () => {
-    const dup = await lilo(["cloud", "org", "create", "--name", "G", "--slug", "gamma-labs", "--type", "biotech"], env);
+    const dup = await lilo(
+      ["cloud", "org", "create", "--name", "G", "--slug", "gamma-labs", "--type", "biotech"],
+      env,
+    );
     expect(dup.code).not.toBe(0);
     expect(dup.stderr).toContain('slug "gamma-labs" already exists');
-    const badType = await lilo(["cloud", "org", "create", "--name", "G", "--slug", "g2", "--type", "bakery"], env);
+    const badType = await lilo(
+      ["cloud", "org", "create", "--name", "G", "--slug", "g2", "--type", "bakery"],
+      env,
+    );
     expect(badType.code).not.toBe(0);
-    expect(badType.stderr).toContain("type must be one of: university, pharma, biotech, government, industrial");
-    const badSlug = await lilo(["cloud", "org", "create", "--name", "G", "--slug", "-bad-", "--type", "pharma"], env);
+    expect(badType.stderr).toContain(
+      "type must be one of: university, pharma, biotech, government, industrial",
+    );
+    const badSlug = await lilo(
+      ["cloud", "org", "create", "--name", "G", "--slug", "-bad-", "--type", "pharma"],
+      env,
+    );
     expect(badSlug.code).not.toBe(0);
     expect(badSlug.stderr).toContain("slug must be");
     expect(badSlug.stdout).toBe("");

@@ -16,9 +16,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the writer until it has acknowledged `count` events, then kills it with SIGKILL. */
 function writeThenKill(count: number): Promise<string[]> {
-  const child = spawn(process.execPath, ["--import", "tsx", fromRoot("test/support/outbox-writer.ts"), dbPath], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", fromRoot("test/support/outbox-writer.ts"), dbPath],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   const acked: string[] = [];
   return new Promise((resolve, reject) => {
     createInterface({ input: child.stdout! }).on("line", (id) => {
@@ -37,7 +41,13 @@ describe("outbox under kill -9", () => {
     for (const count of [40, 250, 120]) acked.push(...(await writeThenKill(count)));
 
     const local = openLocalDatabase(dbPath);
-    const events = new Set(local.db.select({ id: unifiedEventLog.event_id }).from(unifiedEventLog).all().map((r) => r.id));
+    const events = new Set(
+      local.db
+        .select({ id: unifiedEventLog.event_id })
+        .from(unifiedEventLog)
+        .all()
+        .map((r) => r.id),
+    );
     const changes = local.db.select().from(changeLog).all();
     local.close();
 

@@ -5,8 +5,11 @@ import { diffTarget } from "../scripts/migration-diff.js";
 import { TARGETS } from "../scripts/migration-targets.js";
 
 describe("generated migrations", () => {
-  it.each(TARGETS.map((t) => [t.name, t] as const))("%s is up to date with the drizzle schema", async (_, target) => {
-    const { statements } = await diffTarget(target);
-    expect(statements).toEqual([]);
-  });
+  it.each(TARGETS.map((t) => [t.name, t] as const))(
+    "%s is up to date with the drizzle schema",
+    async (_, target) => {
+      const { statements } = await diffTarget(target);
+      expect(statements).toEqual([]);
+    },
+  );
 });

@@ -14,7 +14,12 @@ function primaryKey(table: SQLiteTable): SQLiteColumn {
   return pk as SQLiteColumn;
 }
 
-function record(db: LocalDb, table: SQLiteTable, op: "insert" | "update", row: Record<string, unknown>): number {
+function record(
+  db: LocalDb,
+  table: SQLiteTable,
+  op: "insert" | "update",
+  row: Record<string, unknown>,
+): number {
   const pk = primaryKey(table);
   const entity = getTableConfig(table).name as SyncedEntity;
   const [change] = db
@@ -32,7 +37,11 @@ function record(db: LocalDb, table: SQLiteTable, op: "insert" | "update", row: R
 }
 
 /** Inserts a row of a synced table and its outbox entry; returns the stored row. */
-export function insertRecorded<T extends SQLiteTable>(db: LocalDb, table: T, values: T["$inferInsert"]): T["$inferSelect"] {
+export function insertRecorded<T extends SQLiteTable>(
+  db: LocalDb,
+  table: T,
+  values: T["$inferInsert"],
+): T["$inferSelect"] {
   const [row] = db.insert(table).values(values).returning().all() as T["$inferSelect"][];
   record(db, table, "insert", row as Record<string, unknown>);
   return row!;
@@ -45,7 +54,12 @@ export function updateRecorded<T extends SQLiteTable>(
   id: string,
   patch: Partial<T["$inferInsert"]>,
 ): T["$inferSelect"] {
-  const [row] = db.update(table).set(patch).where(eq(primaryKey(table), id)).returning().all() as T["$inferSelect"][];
+  const [row] = db
+    .update(table)
+    .set(patch)
+    .where(eq(primaryKey(table), id))
+    .returning()
+    .all() as T["$inferSelect"][];
   if (!row) throw new Error(`${getTableConfig(table).name} ${id} not found`);
   record(db, table, "update", row as Record<string, unknown>);
   return row;

@@ -56,7 +56,11 @@ describe("appliance SQLite", () => {
       nfpa_rating: { health: 2, flammability: 3, reactivity: 0 },
       last_detected: at,
     });
-    const [back] = local.db.select().from(chemicalInventory).where(eq(chemicalInventory.qr_code, "LILO:C:000001")).all();
+    const [back] = local.db
+      .select()
+      .from(chemicalInventory)
+      .where(eq(chemicalInventory.qr_code, "LILO:C:000001"))
+      .all();
     expect(back).toEqual(row);
     expect(back!.last_detected).toEqual(at);
     expect(back!.ghs_pictograms).toEqual(["GHS02", "GHS07"]);
@@ -66,9 +70,12 @@ describe("appliance SQLite", () => {
 
   it("rejects bad rows: unknown enum, shelf 0, duplicate QR code", () => {
     const c = insertRecorded(local.db, chemicalInventory, bottle("LILO:C:000002"));
-    expect(() => local.db.insert(chemicalInventory).values(bottle("LILO:C:000003", { shelf_level: 0 })).run()).toThrow(
-      /CHECK constraint failed/,
-    );
+    expect(() =>
+      local.db
+        .insert(chemicalInventory)
+        .values(bottle("LILO:C:000003", { shelf_level: 0 }))
+        .run(),
+    ).toThrow(/CHECK constraint failed/);
     expect(() => local.db.insert(chemicalInventory).values(bottle("LILO:C:000002")).run()).toThrow(/UNIQUE/);
     expect(() =>
       local.db
@@ -115,7 +122,11 @@ describe("appliance SQLite", () => {
   it("keeps the event log append-only", () => {
     const e = insertRecorded(local.db, unifiedEventLog, { event_type: "access", cabinet_id: CABINET });
     expect(() =>
-      local.db.update(unifiedEventLog).set({ severity: "debug" }).where(eq(unifiedEventLog.event_id, e.event_id)).run(),
+      local.db
+        .update(unifiedEventLog)
+        .set({ severity: "debug" })
+        .where(eq(unifiedEventLog.event_id, e.event_id))
+        .run(),
     ).toThrow(/append-only/);
     expect(() => local.db.delete(unifiedEventLog).run()).toThrow(/append-only/);
   });

@@ -41,7 +41,9 @@ export function migrateLocal(sqlite: Sqlite.Database): string[] {
     "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)",
   );
   const done = new Set(
-    (sqlite.prepare("SELECT version FROM schema_migrations").all() as { version: string }[]).map((r) => r.version),
+    (sqlite.prepare("SELECT version FROM schema_migrations").all() as { version: string }[]).map(
+      (r) => r.version,
+    ),
   );
   const applied: string[] = [];
   for (const m of loadMigrations(fromRoot("appliance/db/migrations"))) {

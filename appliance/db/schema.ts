@@ -15,7 +15,9 @@ export const chemicalInventory = mirrorTable(tenant.chemicalInventory, {
 export const containerTransactions = mirrorTable(tenant.containerTransactions, {
   indexes: [["container_id"], ["checkout_timestamp"]],
 });
-export const scanResults = mirrorTable(tenant.scanResults, { indexes: [["cabinet_id", "shelf_id", "scan_timestamp"]] });
+export const scanResults = mirrorTable(tenant.scanResults, {
+  indexes: [["cabinet_id", "shelf_id", "scan_timestamp"]],
+});
 export const safetyAlerts = mirrorTable(tenant.safetyAlerts, { indexes: [["status"]] });
 export const unifiedEventLog = mirrorTable(tenant.unifiedEventLog, { indexes: [["event_timestamp"]] });
 export const roles = mirrorTable(tenant.roles);

@@ -104,7 +104,10 @@ export function mirrorTable<T extends PgTable>(table: T, opts: MirrorOptions = {
       name: `${config.name}_${c.name}_check`,
       expr: `"${c.name}" IN (${c.enumValues!.map((v) => `'${v}'`).join(", ")})`,
     }));
-  const checks = [...enumChecks, ...Object.entries(opts.checks ?? {}).map(([name, expr]) => ({ name, expr }))];
+  const checks = [
+    ...enumChecks,
+    ...Object.entries(opts.checks ?? {}).map(([name, expr]) => ({ name, expr })),
+  ];
   return sqliteTable(config.name, columns, (t) => [
     ...checks.map((c) => check(c.name, sql.raw(c.expr))),
     ...(opts.indexes ?? []).map((cols) =>

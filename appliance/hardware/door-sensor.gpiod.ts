@@ -99,7 +99,8 @@ export class GpiodDoorSensor implements DoorSensor {
       const level = await this.readLevel();
       const before = this.debouncer?.level;
       this.debouncer?.reset(level);
-      if (before !== undefined && before !== level) this.listeners.emit(doorStateForLevel(level, this.openLevel));
+      if (before !== undefined && before !== level)
+        this.listeners.emit(doorStateForLevel(level, this.openLevel));
     } catch (err) {
       this.opts.logger.error({ err }, "gpioget during gpiomon restart failed");
     }

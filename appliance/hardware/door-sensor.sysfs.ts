@@ -50,7 +50,10 @@ export class SysfsDoorSensor implements DoorSensor {
       this.opts.logger.info({ door: state, level }, "door changed");
       this.listeners.emit(state);
     });
-    this.opts.logger.info({ door: this.state(), bcm: this.opts.bcm, sysfs: pin.sysfs }, "door sensor started");
+    this.opts.logger.info(
+      { door: this.state(), bcm: this.opts.bcm, sysfs: pin.sysfs },
+      "door sensor started",
+    );
     this.timer = setInterval(() => this.poll(), this.opts.pollMs ?? 20);
   }
 

@@ -72,10 +72,7 @@ export function findHeaderChip(sysfsRoot: string = DEFAULT_SYSFS_ROOT): GpioChip
  * chip at a dynamic base (512 on Pi 4, 571 on Pi 5), and onoff/older code that writes the bare
  * BCM number to `export` touches the wrong line or fails (onoff issue #199).
  */
-export function sysfsPinForBcm(
-  bcm: number,
-  opts: { sysfsRoot?: string; logger?: Logger } = {},
-): SysfsPin {
+export function sysfsPinForBcm(bcm: number, opts: { sysfsRoot?: string; logger?: Logger } = {}): SysfsPin {
   const root = opts.sysfsRoot ?? DEFAULT_SYSFS_ROOT;
   const header = findHeaderChip(root);
   if (!Number.isInteger(bcm) || bcm < 0 || (header.ngpio !== undefined && bcm >= header.ngpio)) {

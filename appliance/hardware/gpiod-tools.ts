@@ -61,7 +61,9 @@ export function gpiosetOnceArgs(
 export function gpiomonArgs(v: GpiodVersion, chip: string, line: number, bias?: GpioBias): string[] {
   if (v === 1) {
     const b = bias ? [`--bias=${bias === "disabled" ? "disable" : bias}`] : [];
-    return [...b, chip, String(line)];
+    // v1 gpiomon never flushes stdout, so into a pipe events would sit in a 4 KiB stdio buffer.
+    // (v2 flushes before every poll.)
+    return ["--line-buffered", ...b, chip, String(line)];
   }
   return ["-c", chip, "-e", "both", ...(bias ? ["-b", bias] : []), String(line)];
 }
@@ -71,10 +73,11 @@ export function gpiogetArgs(v: GpiodVersion, chip: string, line: number, bias?: 
     const b = bias ? [`--bias=${bias === "disabled" ? "disable" : bias}`] : [];
     return [...b, chip, String(line)];
   }
-  return ["-c", chip, "--numeric", ...(bias ? ["-b", bias] : []), String(line)];
+  // No --numeric: not every 2.x has it; parseGpiogetOutput reads the default `"17"=active` form.
+  return ["-c", chip, ...(bias ? ["-b", bias] : []), String(line)];
 }
 
-/** "0"/"1" (v1, v2 --numeric) or `"17"=active` (v2 default). */
+/** "0"/"1" (v1) or `"17"=active` / `GPIO17=inactive` (v2). */
 export function parseGpiogetOutput(text: string): Level {
   const t = text.trim();
   if (/=\s*inactive\b/.test(t) || t === "0") return 0;

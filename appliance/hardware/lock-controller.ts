@@ -1,7 +1,14 @@
 import type { Logger } from "../../shared/logger.js";
 import type { DoorSensor, DoorState } from "./door-sensor.js";
 import { Listeners, type Unsubscribe } from "./listeners.js";
-import { energisedFor, type Lock, type LockMode, type LockOutput, type LockState, lockStateFor } from "./lock.js";
+import {
+  energisedFor,
+  type Lock,
+  type LockMode,
+  type LockOutput,
+  type LockState,
+  lockStateFor,
+} from "./lock.js";
 
 export interface LockControllerOptions {
   output: LockOutput;
@@ -37,6 +44,8 @@ export class LockController implements Lock {
   private doorOpenedAt: number | undefined;
   private unsubscribeDoor: Unsubscribe | undefined;
   private chain: Promise<void> = Promise.resolve();
+  /** Bumped by toSafeState() so a lock()/unlock() still in flight cannot overwrite the safe state. */
+  private epoch = 0;
 
   constructor(private readonly opts: LockControllerOptions) {
     this.changes = new Listeners(opts.logger, "lock.change");
@@ -70,7 +79,9 @@ export class LockController implements Lock {
   lock(): Promise<void> {
     return this.enqueue(async () => {
       this.cancelRelock();
+      const epoch = this.epoch;
       await this.opts.output.write(energisedFor(this.opts.mode, "locked"));
+      if (epoch !== this.epoch) throw new Error("lock() superseded by toSafeState()");
       this.set("locked");
     });
   }
@@ -78,7 +89,9 @@ export class LockController implements Lock {
   unlock(): Promise<void> {
     return this.enqueue(async () => {
       this.cancelRelock();
+      const epoch = this.epoch;
       await this.opts.output.write(energisedFor(this.opts.mode, "unlocked"));
+      if (epoch !== this.epoch) throw new Error("unlock() superseded by toSafeState()");
       this.set("unlocked");
       if (this.opts.autoRelockMs > 0) {
         this.relockTimer = setTimeout(() => this.relockDue(), this.opts.autoRelockMs);
@@ -87,6 +100,7 @@ export class LockController implements Lock {
   }
 
   toSafeState(): void {
+    this.epoch++;
     this.cancelRelock();
     this.opts.output.writeSync(false);
     this.set(lockStateFor(this.opts.mode, false));

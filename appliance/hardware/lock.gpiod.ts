@@ -29,13 +29,19 @@ export interface GpiodLockOutputOptions {
 export class GpiodLockOutput implements LockOutput {
   private version: GpiodVersion | undefined;
   private holder: ChildProcess | undefined;
+  private holderEnergised: boolean | undefined;
+  /** gpioset spawned but not yet past its settle window. */
+  private starting: ChildProcess | undefined;
   private chain: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: GpiodLockOutputOptions) {}
 
   async start(): Promise<void> {
     this.version = await detectGpiodVersion("gpioset", this.opts.env);
-    this.opts.logger.info({ chip: this.opts.chip, line: this.opts.line, libgpiod: this.version }, "lock relay on gpiod");
+    this.opts.logger.info(
+      { chip: this.opts.chip, line: this.opts.line, libgpiod: this.version },
+      "lock relay on gpiod",
+    );
     await this.write(false);
   }
 
@@ -48,9 +54,21 @@ export class GpiodLockOutput implements LockOutput {
   private async doWrite(energised: boolean): Promise<void> {
     const version = this.version ?? (await detectGpiodVersion("gpioset", this.opts.env));
     this.version = version;
+    // Respawning for an unchanged level would briefly release the line for nothing.
+    if (this.holder && this.holderEnergised === energised) return;
     await this.release();
-    const args = gpiosetHoldArgs(version, this.opts.chip, this.opts.line, level(energised), this.opts.activeLow);
-    const child = spawn("gpioset", args, { env: this.opts.env ?? process.env, stdio: ["ignore", "ignore", "pipe"] });
+    const args = gpiosetHoldArgs(
+      version,
+      this.opts.chip,
+      this.opts.line,
+      level(energised),
+      this.opts.activeLow,
+    );
+    const child: ChildProcess = spawn("gpioset", args, {
+      env: this.opts.env ?? process.env,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    this.starting = child;
     let stderr = "";
     child.stderr?.on("data", (c: Buffer) => {
       if (stderr.length < 4096) stderr += c.toString("utf8");
@@ -59,12 +77,20 @@ export class GpiodLockOutput implements LockOutput {
     const failed = await Promise.race([
       new Promise<string>((resolve) => {
         child.once("error", (err) => resolve(err.message));
-        child.once("exit", (code, signal) => resolve(`gpioset exited early (${signal ?? code}): ${stderr.trim()}`));
+        child.once("exit", (code, signal) =>
+          resolve(`gpioset exited early (${signal ?? code}): ${stderr.trim()}`),
+        );
       }),
       sleep(this.opts.settleMs ?? 50).then(() => undefined),
     ]);
+    if (this.starting !== child) {
+      // writeSync() (toSafeState) ran while we were settling; it already killed this child.
+      throw new Error("lock relay write superseded by safe-state");
+    }
+    this.starting = undefined;
     if (failed !== undefined) throw new Error(failed);
     this.holder = child;
+    this.holderEnergised = energised;
     child.once("exit", (code, signal) => {
       if (this.holder !== child) return;
       this.holder = undefined;
@@ -90,9 +116,11 @@ export class GpiodLockOutput implements LockOutput {
    * line; for the de-energised level that is also what the relay's pull resistor falls back to.
    */
   writeSync(energised: boolean): void {
-    const holder = this.holder;
+    for (const child of [this.holder, this.starting]) {
+      if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    }
     this.holder = undefined;
-    if (holder && holder.exitCode === null && holder.signalCode === null) holder.kill("SIGKILL");
+    this.starting = undefined;
     const version = this.version ?? detectGpiodVersionSync(this.opts.env);
     gpiosetOnceSync(version, this.opts, energised);
   }

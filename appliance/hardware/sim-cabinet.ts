@@ -1,6 +1,6 @@
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { z } from "zod";
-import { silentLogger, type Logger } from "../../shared/logger.js";
+import { type Logger, silentLogger } from "../../shared/logger.js";
 import type { DoorState } from "./door-sensor.js";
 import { Listeners, type Unsubscribe } from "./listeners.js";
 import type { LockState } from "./lock.js";
@@ -96,7 +96,8 @@ export class SimCabinet {
       const data = persistedSchema.parse(JSON.parse(text));
       cabinet.door = data.door;
       cabinet.lock = data.lock;
-      for (const s of data.shelves) cabinet.shelves.set(s.shelf, { containers: s.containers, hazards: s.hazards });
+      for (const s of data.shelves)
+        cabinet.shelves.set(s.shelf, { containers: s.containers, hazards: s.hazards });
     }
     return cabinet;
   }
@@ -134,7 +135,8 @@ export class SimCabinet {
       throw new Error(`container ${c.qr_code} is already on shelf ${shelf}`);
     }
     const pos = c.x !== undefined && c.y !== undefined ? { x: c.x, y: c.y } : this.freePosition(s.containers);
-    if (pos.x < 0 || pos.x > 1 || pos.y < 0 || pos.y > 1) throw new Error("container position must be within 0..1");
+    if (pos.x < 0 || pos.x > 1 || pos.y < 0 || pos.y > 1)
+      throw new Error("container position must be within 0..1");
     const container = { qr_code: c.qr_code, x: pos.x, y: pos.y };
     s.containers.push(container);
     this.changed();

@@ -7,7 +7,11 @@ import { unifiedEventLog } from "../../appliance/db/schema.js";
 const local = openLocalDatabase(process.argv[2]!);
 for (;;) {
   const event = local.transaction((db) =>
-    insertRecorded(db, unifiedEventLog, { event_type: "access", event_category: "user_action", severity: "info" }),
+    insertRecorded(db, unifiedEventLog, {
+      event_type: "access",
+      event_category: "user_action",
+      severity: "info",
+    }),
   );
   process.stdout.write(`${event.event_id}\n`);
 }
