@@ -66,10 +66,29 @@ function mirrorColumn(col: PgColumn): SQLiteColumnBuilderBase | undefined {
   return b;
 }
 
+/** The SQLite twin of one pg column at the type level: same JS data, nullability and defaults. */
+type MirrorColumn<C extends PgColumn, TTable extends string> = SQLiteColumn<{
+  name: C["_"]["name"];
+  tableName: TTable;
+  dataType: C["_"]["dataType"];
+  columnType: "SQLiteCustomColumn";
+  data: C["_"]["data"];
+  driverParam: unknown;
+  notNull: C["_"]["notNull"];
+  hasDefault: C["_"]["hasDefault"];
+  isPrimaryKey: C["_"]["isPrimaryKey"];
+  isAutoincrement: false;
+  hasRuntimeDefault: C["_"]["hasRuntimeDefault"];
+  enumValues: C["_"]["enumValues"];
+  baseColumn: never;
+  identity: undefined;
+  generated: undefined;
+}>;
+
 type MirrorColumns<T extends PgTable, Omit extends string> = {
-  [K in Exclude<keyof T["_"]["columns"], Omit>]: SQLiteColumn<
-    T["_"]["columns"][K]["_"] & { tableName: T["_"]["name"] }
-  >;
+  [K in Exclude<keyof T["_"]["columns"], Omit>]: T["_"]["columns"][K] extends PgColumn
+    ? MirrorColumn<T["_"]["columns"][K], T["_"]["name"]>
+    : never;
 };
 
 export type SqliteMirror<T extends PgTable, Omit extends string = "tsv"> = SQLiteTableWithColumns<{
