@@ -16,7 +16,7 @@ export interface SimHazard {
   x: number;
   y: number;
   radius: number;
-  kind: string;
+  kind: "spill" | "breakage";
 }
 
 export interface SimShelfState {
@@ -51,7 +51,7 @@ const persistedSchema = z.object({
       shelf: z.number().int(),
       containers: z.array(z.object({ qr_code: z.string(), x: z.number(), y: z.number() })),
       hazards: z
-        .array(z.object({ x: z.number(), y: z.number(), radius: z.number(), kind: z.string() }))
+        .array(z.object({ x: z.number(), y: z.number(), radius: z.number(), kind: z.enum(["spill", "breakage"]) }))
         .default([]),
     }),
   ),

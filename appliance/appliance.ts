@@ -1,0 +1,194 @@
+// The composition root of the cabinet controller: reads config, opens the database, builds drivers and
+// services, wires them, and owns start and stop order. Nothing else constructs a driver.
+import { join } from "node:path";
+import { serve } from "@hono/node-server";
+import { eq } from "drizzle-orm";
+import { Hono } from "hono";
+import { errorHandler } from "../shared/http/errors.js";
+import type { Logger } from "../shared/logger.js";
+import { apiRoutes } from "./api.routes.js";
+import { AuthService } from "./auth/auth.service.js";
+import type { ApplianceConfig } from "./config.js";
+import { type LocalDatabase, openLocalDatabase } from "./db/local-database.js";
+import { cabinets } from "./db/schema.js";
+import { EventBus } from "./event-bus.js";
+import { createHardware, type Hardware } from "./hardware/hardware-factory.js";
+import { installLockSafetyHandlers } from "./hardware/lock-safety.js";
+import { SimCabinet } from "./hardware/sim-cabinet.js";
+import { ScanService } from "./scan/scan.service.js";
+import { SessionService } from "./session/session.service.js";
+import { renderShelf } from "./sim/shelf-renderer.js";
+import { simRoutes } from "./sim/sim.routes.js";
+
+export interface ApplianceOptions {
+  logger: Logger;
+  /** Install process-wide crash handlers that drive the lock to its safe state (production: yes). */
+  installCrashHandlers?: boolean;
+}
+
+export class Appliance {
+  private local?: LocalDatabase;
+  private hardware?: Hardware;
+  private session?: SessionService;
+  private scans?: ScanService;
+  private server?: ReturnType<typeof serve>;
+  private scanTimer?: NodeJS.Timeout;
+  private uninstallCrashHandlers?: () => void;
+  private lastAccess: Promise<unknown> = Promise.resolve();
+  private stopped = false;
+  private readonly bus: EventBus;
+  readonly sim?: SimCabinet;
+  url = "";
+
+  constructor(
+    readonly config: ApplianceConfig,
+    private readonly opts: ApplianceOptions,
+  ) {
+    this.bus = new EventBus(opts.logger.child({ component: "bus" }));
+    if (config.hardware.mode === "sim") {
+      const shelves =
+        config.hardware.sim.shelves ?? config.hardware.cameras.flatMap((c) => c.shelves.map((s) => s.shelf));
+      this.sim = SimCabinet.load(config.hardware.sim.statePath ?? join(config.dataDir, "sim-cabinet.json"), {
+        shelves,
+        logger: opts.logger.child({ component: "sim" }),
+      });
+    }
+  }
+
+  async start(): Promise<void> {
+    const { config, opts } = this;
+    const log = (component: string) => opts.logger.child({ component });
+    const scope = config.cabinet;
+
+    this.local = openLocalDatabase(join(config.dataDir, "appliance.db"));
+    const cabinetRow = this.local.db
+      .select()
+      .from(cabinets)
+      .where(eq(cabinets.cabinet_id, scope.cabinet_id))
+      .get();
+
+    this.hardware = createHardware(config.hardware, {
+      logger: opts.logger,
+      cabinet: this.sim,
+      renderShelf: (shelf) => renderShelf(shelf),
+    });
+    const { door, lock, badge, cameras } = this.hardware;
+    const auth = new AuthService(this.local.db, scope, config.credentialSecret);
+    this.session = new SessionService({
+      local: this.local,
+      auth,
+      scope,
+      door,
+      lock,
+      bus: this.bus,
+      config: {
+        requiresDualApproval: cabinetRow?.requires_dual_approval ?? false,
+        dualApprovalWindowMs: config.session.dualApprovalWindowMs,
+      },
+      logger: log("session"),
+    });
+    this.scans = new ScanService({
+      local: this.local,
+      cameras,
+      scope,
+      imagesDir: join(config.dataDir, "scans"),
+      logger: log("scan"),
+    });
+
+    // Hardware first (the lock goes to its safe state as it starts), then the behaviours on top.
+    await this.hardware.start();
+    if (opts.installCrashHandlers)
+      this.uninstallCrashHandlers = installLockSafetyHandlers(lock, { logger: log("lock") });
+    await this.session.start();
+    const session = this.session;
+    const scans = this.scans;
+    badge.onBadge((b) => {
+      this.lastAccess = session
+        .requestAccess({ badge: b })
+        .catch((err: unknown) => log("session").error({ err }, "access failed"));
+    });
+    if (config.scan.afterSession) {
+      this.bus.on(this, "session.ended", async (s) => {
+        if (!s.opened) return;
+        const outcome = await scans.scan({ trigger: "motion", session_id: s.session_id, user: s.user });
+        this.bus.emit("scan.completed", { scan_ids: outcome.scan_ids, session_id: s.session_id });
+      });
+    }
+    if (config.scan.intervalMinutes > 0) {
+      this.scanTimer = setInterval(() => {
+        // A scheduled scan never runs while someone has the cabinet open.
+        if (session.status().state === "idle")
+          void scans.scan({ trigger: "scheduled" }).catch(() => undefined);
+      }, config.scan.intervalMinutes * 60_000);
+      this.scanTimer.unref();
+    }
+    await this.startHttp();
+  }
+
+  private async startHttp(): Promise<void> {
+    const { config, opts } = this;
+    const app = new Hono();
+    app.onError(errorHandler(opts.logger.child({ component: "http" })));
+    app.route("/api", apiRoutes({ session: this.session!, scans: this.scans!, status: () => this.status() }));
+    if (this.sim) {
+      const sim = this.sim;
+      app.route(
+        "/sim",
+        simRoutes({
+          cabinet: sim,
+          render: (shelf) => renderShelf(shelf),
+          swipe: async (badge) => {
+            sim.swipeBadge(badge);
+            return this.lastAccess;
+          },
+        }),
+      );
+    }
+    await new Promise<void>((resolve) => {
+      this.server = serve(
+        { fetch: app.fetch, hostname: config.http.host, port: config.http.port },
+        (info) => {
+          this.url = `http://${config.http.host}:${info.port}`;
+          opts.logger.info({ url: this.url, sim: Boolean(this.sim) }, "appliance listening");
+          resolve();
+        },
+      );
+    });
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      cabinet_id: this.config.cabinet.cabinet_id,
+      door: this.hardware?.door.state(),
+      lock: this.hardware?.lock.state(),
+      session: this.session?.status(),
+    };
+  }
+
+  /** Waits for the last badge decision (tests and the simulator API). */
+  accessSettled(): Promise<unknown> {
+    return this.lastAccess;
+  }
+
+  get database(): LocalDatabase {
+    if (!this.local) throw new Error("appliance not started");
+    return this.local;
+  }
+
+  get events(): EventBus {
+    return this.bus;
+  }
+
+  /** Reverse order of start; the lock ends in its safe state. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.scanTimer);
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.bus.removeOwner(this);
+    await this.session?.stop();
+    await this.hardware?.stop();
+    this.uninstallCrashHandlers?.();
+    this.local?.close();
+  }
+}

@@ -1,0 +1,87 @@
+// The appliance's configuration: one JSON file (on a real device /boot/firmware/lilo/appliance.json or
+// /etc/lilo/appliance.json), checked once at start; LILO_* environment variables override single keys.
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { hardwareConfigSchema } from "./hardware/hardware-config.js";
+
+export const CONFIG_VERSION = 1;
+
+const uuid = z.uuid();
+
+export const applianceConfigSchema = z.object({
+  version: z
+    .literal(CONFIG_VERSION, { message: `config version must be ${CONFIG_VERSION}` })
+    .default(CONFIG_VERSION),
+  dataDir: z.string().min(1).default("./data/appliance"),
+  http: z
+    .object({ host: z.string().default("127.0.0.1"), port: z.number().int().min(0).max(65535).default(8081) })
+    .default({ host: "127.0.0.1", port: 8081 }),
+  /** Where this cabinet sits; filled by provisioning on a real device. */
+  cabinet: z.object({
+    org_id: uuid,
+    dept_id: uuid.optional(),
+    lab_id: uuid,
+    cabinet_id: uuid,
+  }),
+  /** Key for the badge/PIN hashes; comes with the cabinet's configuration from the cloud. */
+  credentialSecret: z.string().min(16, "credentialSecret must be at least 16 characters"),
+  session: z
+    .object({ dualApprovalWindowMs: z.number().int().positive().default(60_000) })
+    .default({ dualApprovalWindowMs: 60_000 }),
+  scan: z
+    .object({
+      /** Minutes between scheduled scans; 0 turns them off. */
+      intervalMinutes: z.number().min(0).default(60),
+      /** Scan once the door has closed and the lock is back. */
+      afterSession: z.boolean().default(true),
+    })
+    .default({ intervalMinutes: 60, afterSession: true }),
+  hardware: hardwareConfigSchema,
+});
+
+export type ApplianceConfig = z.infer<typeof applianceConfigSchema>;
+export type ApplianceConfigInput = z.input<typeof applianceConfigSchema>;
+
+export class ApplianceConfigError extends Error {}
+
+const ENV_OVERRIDES: Record<string, (c: Record<string, unknown>, v: string) => void> = {
+  LILO_DATA_DIR: (c, v) => {
+    c.dataDir = v;
+  },
+  LILO_HTTP_PORT: (c, v) => {
+    c.http = { ...(c.http as object), port: Number(v) };
+  },
+};
+
+export function parseApplianceConfig(input: unknown, env: NodeJS.ProcessEnv = {}): Readonly<ApplianceConfig> {
+  const raw = structuredClone((input ?? {}) as Record<string, unknown>);
+  for (const [key, apply] of Object.entries(ENV_OVERRIDES)) {
+    const v = env[key];
+    if (v !== undefined) apply(raw, v);
+  }
+  const parsed = applianceConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join(".") || "(config)"}: ${i.message}`);
+    throw new ApplianceConfigError(`invalid appliance configuration:\n  ${lines.join("\n  ")}`);
+  }
+  return Object.freeze(parsed.data);
+}
+
+export function loadApplianceConfig(
+  path: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Readonly<ApplianceConfig> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new ApplianceConfigError(`cannot read config ${path}: ${(err as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ApplianceConfigError(`config ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  return parseApplianceConfig(json, env);
+}

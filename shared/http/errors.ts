@@ -1,0 +1,34 @@
+// The one translator from thrown errors to HTTP responses: `{error: {code, message, fields}}`, never a
+// stack trace or SQL.
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { z } from "zod";
+import { AppError, validationError } from "../errors.js";
+import type { Logger } from "../logger.js";
+
+export function errorHandler(logger: Logger) {
+  return (err: Error, c: Context) => {
+    if (err instanceof AppError) return c.json(err.toJSON(), err.status as ContentfulStatusCode);
+    if (err instanceof HTTPException) {
+      const code =
+        err.status === 404 ? "not_found" : err.status === 413 ? "payload_too_large" : "validation_failed";
+      return c.json({ error: { code, message: err.message || "bad request" } }, err.status);
+    }
+    logger.error({ err, path: c.req.path }, "request failed");
+    return c.json({ error: { code: "internal", message: "internal error" } }, 500);
+  };
+}
+
+/** Parses a JSON body with a zod schema, turning every failure into one validation error. */
+export async function parseBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    throw new AppError("validation_failed", "request body must be JSON");
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw validationError(parsed.error.issues);
+  return parsed.data;
+}
