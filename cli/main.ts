@@ -1,7 +1,9 @@
 // The `lilo` command line: one entry point for the cloud, the appliance and the demo.
 import { Command, CommanderError } from "commander";
+import { ApplianceConfigError } from "../appliance/config.js";
 import { ConfigError } from "../cloud/config.js";
 import { AppError } from "../shared/errors.js";
+import { registerApplianceCommands } from "./appliance.commands.js";
 import { registerCloudCommands } from "./cloud.commands.js";
 
 const program = new Command("lilo")
@@ -10,6 +12,7 @@ const program = new Command("lilo")
   .exitOverride();
 
 registerCloudCommands(program);
+registerApplianceCommands(program);
 
 function fail(err: unknown): never {
   if (err instanceof CommanderError) process.exit(err.exitCode);
@@ -17,7 +20,7 @@ function fail(err: unknown): never {
     console.error(`lilo: ${err.message}`);
     process.exit(2);
   }
-  if (err instanceof ConfigError) {
+  if (err instanceof ConfigError || err instanceof ApplianceConfigError) {
     console.error(`lilo: ${err.message}`);
     process.exit(78);
   }

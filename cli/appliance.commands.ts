@@ -1,0 +1,86 @@
+// `lilo appliance ...`: run the cabinet service, decode shelf photos, drive the lock to its safe state.
+import type { Command } from "commander";
+import { Appliance } from "../appliance/appliance.js";
+import { type ApplianceConfig, loadApplianceConfig } from "../appliance/config.js";
+import { driveLockToSafeState } from "../appliance/hardware/lock-safety.js";
+import { decodeFiles } from "../appliance/scan/decode-files.js";
+import { ensureSimConfigFile, SIM_SHELVES } from "../appliance/sim/sim-config.js";
+import { SIM_PEOPLE } from "../appliance/sim/sim-people.js";
+import { seedLocalCabinet } from "../appliance/sim/sim-seed.js";
+import { createLogger } from "../shared/logger.js";
+
+/** Stops cleanly on SIGTERM/SIGINT, giving up after a timeout so systemd never waits forever. */
+function stopOnSignals(stop: () => Promise<void>, timeoutMs = 10_000): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    const timer = setTimeout(() => process.exit(1), timeoutMs);
+    timer.unref();
+    stop().then(
+      () => process.exit(signal === "SIGINT" ? 130 : 0),
+      () => process.exit(1),
+    );
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+}
+
+export function registerApplianceCommands(program: Command): void {
+  const appliance = program.command("appliance").description("the cabinet controller");
+
+  appliance
+    .command("run")
+    .description("start the cabinet service (hardware from the config; --sim for the simulator)")
+    .option("--config <file>", "appliance configuration (JSON)")
+    .option("--sim", "simulated hardware; without --config, a seeded demo cabinet under --data-dir")
+    .option("--data-dir <dir>", "data directory for --sim without --config", "./data/appliance")
+    .option("--port <port>", "HTTP port for --sim without --config", "8081")
+    .action(async (opts: { config?: string; sim?: boolean; dataDir: string; port: string }) => {
+      if (!opts.config && !opts.sim) throw new Error("give --config FILE, or --sim for a simulated cabinet");
+      const standalone = !opts.config;
+      const path = opts.config ?? ensureSimConfigFile(opts.dataDir, Number(opts.port));
+      let config: ApplianceConfig = loadApplianceConfig(path);
+      if (opts.sim && config.hardware.mode !== "sim") {
+        config = { ...config, hardware: { ...config.hardware, mode: "sim" } };
+      }
+      const logger = createLogger();
+      const app = new Appliance(config, { logger, installCrashHandlers: true });
+      stopOnSignals(() => app.stop());
+      await app.start();
+      if (standalone && app.sim) {
+        seedLocalCabinet(app.database, app.sim, {
+          scope: config.cabinet,
+          secret: config.credentialSecret,
+          shelves: SIM_SHELVES,
+          people: SIM_PEOPLE,
+        });
+        logger.info(
+          {
+            api: `${app.url}/api`,
+            sim: `${app.url}/sim`,
+            people: SIM_PEOPLE.map(({ display_name, badge, pin }) => ({ display_name, badge, pin })),
+          },
+          "simulated cabinet ready",
+        );
+      }
+    });
+
+  appliance
+    .command("decode")
+    .description("read every QR code in shelf photos; one JSON line per file")
+    .argument("<files...>", "JPEG or PNG images")
+    .action(async (files: string[]) => {
+      const ok = await decodeFiles(files, (line) => process.stdout.write(`${line}\n`));
+      if (!ok) process.exitCode = 1;
+    });
+
+  appliance
+    .command("lock-safe")
+    .description("drive the lock to its configured safe state (systemd ExecStopPost)")
+    .requiredOption("--config <file>", "appliance configuration (JSON)")
+    .action((opts: { config: string }) => {
+      const config = loadApplianceConfig(opts.config);
+      driveLockToSafeState(config.hardware, { logger: createLogger() });
+    });
+}
