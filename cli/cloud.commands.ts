@@ -1,10 +1,12 @@
 // `lilo cloud ...`: database migrations, organizations, retention.
 import type { Command } from "commander";
+import { Cloud } from "../cloud/cloud.js";
 import { loadCloudConfig } from "../cloud/config.js";
 import { connectDatabase, type Database } from "../cloud/db/database.js";
 import { migrateAll } from "../cloud/db/migrator.js";
 import { ensurePartitions, expirePartitions } from "../cloud/db/partitions.js";
 import { OrganizationService } from "../cloud/orgs/organization.service.js";
+import { createLogger } from "../shared/logger.js";
 
 async function withDatabase<T>(fn: (db: Database) => Promise<T>): Promise<T> {
   const config = loadCloudConfig();
@@ -20,6 +22,22 @@ export function registerCloudCommands(program: Command): void {
   const cloud = program
     .command("cloud")
     .description("the cloud service: database, organizations (DATABASE_URL or embedded PGlite)");
+
+  cloud
+    .command("serve")
+    .description("run the cloud service: migrate, then serve HTTP (LILO_CLOUD_PORT, default 8080)")
+    .action(async () => {
+      const logger = createLogger(loadCloudConfig().logLevel);
+      const service = new Cloud(loadCloudConfig(), logger);
+      await service.start();
+      const stop = () =>
+        void service.stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      process.on("SIGTERM", stop);
+      process.on("SIGINT", stop);
+    });
 
   cloud
     .command("migrate")

@@ -5,6 +5,7 @@ import { ConfigError } from "../cloud/config.js";
 import { AppError } from "../shared/errors.js";
 import { registerApplianceCommands } from "./appliance.commands.js";
 import { registerCloudCommands } from "./cloud.commands.js";
+import { registerDemoCommand } from "./demo.command.js";
 
 const program = new Command("lilo")
   .description("L.I.L.O. smart chemical cabinet: cloud service, cabinet appliance and demo")
@@ -13,6 +14,7 @@ const program = new Command("lilo")
 
 registerCloudCommands(program);
 registerApplianceCommands(program);
+registerDemoCommand(program);
 
 function fail(err: unknown): never {
   if (err instanceof CommanderError) process.exit(err.exitCode);

@@ -34,9 +34,11 @@ describe.each(backends)("time partitions on $name", (backend) => {
     const org = crypto.randomUUID();
     const at = (daysAgo: number) => new Date(now.getTime() - daysAgo * DAY);
     await database.asOwner((tx) =>
-      tx.insert(eventStream).values(
-        [0, 1, 6, 8, 10].map((d) => ({ org_id: org, event_type: "door_opened", event_timestamp: at(d) })),
-      ),
+      tx
+        .insert(eventStream)
+        .values(
+          [0, 1, 6, 8, 10].map((d) => ({ org_id: org, event_type: "door_opened", event_timestamp: at(d) })),
+        ),
     );
     const dropped = await database.asOwner((tx) => expirePartitions(tx, DEFAULT_RETENTION_DAYS, now));
     // Partitions that end at or before now - 7 d: 2031-03-03 .. 2031-03-07 (the one ending 03-08 00:00).

@@ -16,6 +16,9 @@ export const DEFAULT_RETENTION_DAYS: RetentionSettings = {
 };
 
 const DAY_MS = 86_400_000;
+/** Serializes partition maintenance across cloud instances (concurrent CREATE ... PARTITION OF fails). */
+const PARTITION_LOCK = 0x4c494c50; // "LILP"
+const lockPartitions = (tx: Tx) => tx.execute(sql`SELECT pg_advisory_xact_lock(${PARTITION_LOCK})`);
 
 function startOfUnit(d: Date, unit: PartitionedTable["unit"]): Date {
   return unit === "day"
@@ -53,6 +56,7 @@ export interface PartitionOptions {
 export async function ensurePartitions(tx: Tx, opts: PartitionOptions = {}): Promise<string[]> {
   const now = opts.now ?? new Date();
   const created: string[] = [];
+  await lockPartitions(tx);
   for (const p of PARTITIONED_TABLES) {
     const current = startOfUnit(now, p.unit);
     const ahead = opts.ahead ?? (p.unit === "day" ? 7 : 3);
@@ -95,6 +99,7 @@ export async function expirePartitions(
   now: Date = new Date(),
 ): Promise<string[]> {
   const dropped: string[] = [];
+  await lockPartitions(tx);
   for (const p of PARTITIONED_TABLES) {
     const cutoff = now.getTime() - retention[p.setting] * DAY_MS;
     for (const name of await listPartitions(tx, p)) {

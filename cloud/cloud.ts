@@ -1,0 +1,70 @@
+// The composition root of the cloud service: config, database, migrations, the HTTP app and the
+// retention job; owns start and stop order. Stateless: any number of instances can share one database.
+import { serve } from "@hono/node-server";
+import { Hono } from "hono";
+import { errorHandler } from "../shared/http/errors.js";
+import type { Logger } from "../shared/logger.js";
+import type { CloudConfig } from "./config.js";
+import { connectDatabase, type Database } from "./db/database.js";
+import { migrateAll } from "./db/migrator.js";
+import { ensurePartitions, expirePartitions } from "./db/partitions.js";
+
+const RETENTION_EVERY_MS = 60 * 60_000;
+
+export class Cloud {
+  private database?: Database;
+  private server?: ReturnType<typeof serve>;
+  private retentionTimer?: NodeJS.Timeout;
+  url = "";
+
+  constructor(
+    readonly config: CloudConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  get db(): Database {
+    if (!this.database) throw new Error("cloud not started");
+    return this.database;
+  }
+
+  async start(): Promise<void> {
+    const { config, logger } = this;
+    this.database = await connectDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    for (const r of await migrateAll(this.database)) {
+      if (r.applied.length) logger.info({ schema: r.schema, applied: r.applied }, "migrated");
+    }
+    await this.runRetention();
+    this.retentionTimer = setInterval(() => void this.runRetention(), RETENTION_EVERY_MS);
+    this.retentionTimer.unref();
+
+    const app = new Hono();
+    app.onError(errorHandler(logger.child({ component: "http" })));
+    app.get("/health", (c) => c.json({ ok: true, database: this.database?.kind }));
+    await new Promise<void>((resolve) => {
+      this.server = serve({ fetch: app.fetch, hostname: "0.0.0.0", port: config.port }, (info) => {
+        this.url = `http://127.0.0.1:${info.port}`;
+        logger.info({ url: this.url, database: this.database?.kind }, "cloud listening");
+        resolve();
+      });
+    });
+  }
+
+  /** Creates the coming partitions and drops expired ones; safe to run on every instance at once. */
+  async runRetention(): Promise<void> {
+    try {
+      const result = await this.db.asOwner(async (tx) => ({
+        created: await ensurePartitions(tx),
+        dropped: await expirePartitions(tx, this.config.retentionDays),
+      }));
+      if (result.created.length || result.dropped.length) this.logger.info(result, "retention");
+    } catch (err) {
+      this.logger.error({ err }, "retention failed");
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.retentionTimer);
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.database?.close();
+  }
+}
