@@ -51,7 +51,9 @@ const persistedSchema = z.object({
       shelf: z.number().int(),
       containers: z.array(z.object({ qr_code: z.string(), x: z.number(), y: z.number() })),
       hazards: z
-        .array(z.object({ x: z.number(), y: z.number(), radius: z.number(), kind: z.enum(["spill", "breakage"]) }))
+        .array(
+          z.object({ x: z.number(), y: z.number(), radius: z.number(), kind: z.enum(["spill", "breakage"]) }),
+        )
         .default([]),
     }),
   ),

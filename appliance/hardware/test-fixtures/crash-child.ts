@@ -25,5 +25,6 @@ const crash = () => {
   if (how === "reject") void Promise.reject(new Error("boom"));
   if (how === "exit") process.exit(0);
 };
-if (how === "wait") setInterval(() => {}, 1000); // wait for a signal
+if (how === "wait")
+  setInterval(() => {}, 1000); // wait for a signal
 else process.stdin.once("data", () => setTimeout(crash, 1));
