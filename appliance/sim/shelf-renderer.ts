@@ -65,6 +65,8 @@ interface DifficultyParams {
   noiseSd: number;
   jpeg: [number, number];
   falloff: number;
+  /** Probability that a label carries a specular highlight from the cabinet light. */
+  glare: number;
 }
 
 const PARAMS: Record<Difficulty, DifficultyParams> = {
@@ -77,26 +79,29 @@ const PARAMS: Record<Difficulty, DifficultyParams> = {
     noiseSd: 2,
     jpeg: [88, 92],
     falloff: 0.15,
+    glare: 0,
   },
   medium: {
-    labelPx: [75, 150],
+    labelPx: [70, 140],
     rotationDeg: 20,
-    skew: 0.08,
-    keystone: 0.03,
-    blur: [0.4, 0.8],
-    noiseSd: 4,
+    skew: 0.1,
+    keystone: 0.04,
+    blur: [0.5, 1.0],
+    noiseSd: 5,
     jpeg: [80, 90],
-    falloff: 0.3,
+    falloff: 0.35,
+    glare: 0.2,
   },
   hard: {
-    labelPx: [60, 130],
+    labelPx: [60, 120],
     rotationDeg: 30,
-    skew: 0.15,
-    keystone: 0.06,
-    blur: [0.7, 1.1],
-    noiseSd: 6,
-    jpeg: [75, 85],
-    falloff: 0.45,
+    skew: 0.2,
+    keystone: 0.08,
+    blur: [0.8, 1.2],
+    noiseSd: 7,
+    jpeg: [75, 84],
+    falloff: 0.55,
+    glare: 0.3,
   },
 };
 
@@ -305,7 +310,8 @@ async function containerSvg(
   const bodyTop = (Math.min(...ys) + Math.max(...ys)) / 2 - bodyH * 0.5;
   // Containers stand on the board below them rather than float in front of the back wall.
   const board = SHELF_TIERS.map((t) => t * h).find((by) => by >= bodyTop + bodyH - 4);
-  if (board !== undefined && board - (bodyTop + bodyH) < 0.25 * h) bodyH = Math.max(bodyH, board + 2 - bodyTop);
+  if (board !== undefined && board - (bodyTop + bodyH) < 0.25 * h)
+    bodyH = Math.max(bodyH, board + 2 - bodyTop);
   const bodyLeft = cx - bodyW / 2;
   const bodyBottom = bodyTop + bodyH;
   const grad = `g${idx}`;
@@ -348,10 +354,15 @@ async function containerSvg(
         `<rect x="${-L * 0.4}" y="${L / 2 + TEXT_STRIP * L * f - L * 0.025}" width="${L * (i === 0 ? 0.8 : 0.55)}" height="${L * 0.05}" fill="#555" opacity="0.7"/>`,
     )
     .join("");
+  // Glossy label film reflects the cabinet light as a soft band across part of the code.
+  const glare =
+    rng() < p.glare
+      ? `<ellipse cx="${(rng() - 0.5) * L * 0.6}" cy="${(rng() - 0.5) * L * 0.6}" rx="${L * (0.25 + rng() * 0.3)}" ry="${L * (0.08 + rng() * 0.1)}" transform="rotate(${Math.round(rng() * 180)})" fill="#fff" opacity="${(0.25 + rng() * 0.35).toFixed(2)}"/>`
+      : "";
   const label =
     `<g transform="matrix(${m.map((v) => v.toFixed(4)).join(" ")})">` +
     `<rect x="${-L / 2}" y="${-L / 2}" width="${L}" height="${L * (1 + TEXT_STRIP)}" rx="${L * 0.03}" fill="${paperTone}"/>${bars}` +
-    `<g transform="translate(${-half * mod} ${-half * mod}) scale(${mod})"><path d="${await qrPath(c.qr_code)}" fill="#141414"/></g></g>`;
+    `<g transform="translate(${-half * mod} ${-half * mod}) scale(${mod})"><path d="${await qrPath(c.qr_code)}" fill="#141414"/></g>${glare}</g>`;
   return {
     svg: `<defs>${defs}</defs>${shadow}${body}${top}${highlight}${label}`,
     label: { qr_code: c.qr_code, corners, center: [cx, cy], modulePx: mod },
@@ -389,7 +400,7 @@ function hazardSvg(hz: ShelfHazard, rng: () => number, w: number, h: number): st
     const col = pick(rng, ["#d4b106", "#2e86c1", "#27ae60", "#c0392b", "#8e44ad"]);
     return (
       `<path d="${d}" fill="${col}" opacity="0.45"/>` +
-      `<path d="${d}" fill="none" stroke="${shade(col.replace("#", "#"), 0.6)}" stroke-width="2" opacity="0.5"/>` +
+      `<path d="${d}" fill="none" stroke="${shade(col, 0.6)}" stroke-width="2" opacity="0.5"/>` +
       `<ellipse cx="${cx - R * 0.25}" cy="${cy - R * 0.1}" rx="${R * 0.3}" ry="${R * 0.06}" fill="#fff" opacity="0.35"/>`
     );
   }
@@ -457,7 +468,9 @@ function background(w: number, h: number, rng: () => number): Uint8Array {
     const b = rowBoard[y]!;
     for (let x = 0; x < w; x++) {
       const grain = wood
-        ? 0.06 * Math.sin((y + 9 * Math.sin(x * f1 + ph)) * f2) + 0.04 * Math.sin(x * 0.003 + y * 0.05) + rowGrain[y]!
+        ? 0.06 * Math.sin((y + 9 * Math.sin(x * f1 + ph)) * f2) +
+          0.04 * Math.sin(x * 0.003 + y * 0.05) +
+          rowGrain[y]!
         : 0.04 * Math.sin(y * 1.7 + Math.sin(x * 0.01) * 2) + 0.03 * Math.sin(x * 0.002 + ph);
       const k = m * (1 + grain) * (b === 2 ? 1.15 : 1);
       const i = (y * w + x) * 3;

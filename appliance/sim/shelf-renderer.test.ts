@@ -1,0 +1,72 @@
+import sharp from "sharp";
+import { describe, expect, it } from "vitest";
+import { layoutShelf, renderShelf, renderShelfDetailed } from "./shelf-renderer.js";
+
+describe("renderShelf", () => {
+  const scene = {
+    containers: layoutShelf({ count: 3, seed: 11, difficulty: "medium" as const, width: 640, height: 360 }),
+    hazards: [
+      { x: 0.3, y: 0.95, radius: 0.1, kind: "spill" as const },
+      { x: 0.7, y: 0.95, radius: 0.1, kind: "breakage" as const },
+    ],
+    seed: 11,
+    difficulty: "medium" as const,
+    width: 640,
+    height: 360,
+  };
+
+  it("produces a JPEG of the requested size", async () => {
+    const jpeg = await renderShelf(scene);
+    const meta = await sharp(jpeg).metadata();
+    expect(meta.format).toBe("jpeg");
+    expect(meta.width).toBe(640);
+    expect(meta.height).toBe(360);
+  });
+
+  it("defaults to a 1920x1080 frame", async () => {
+    const meta = await sharp(await renderShelf({ containers: [], seed: 1, difficulty: "easy" })).metadata();
+    expect([meta.width, meta.height]).toEqual([1920, 1080]);
+  });
+
+  it("is deterministic for a seed and differs across seeds", async () => {
+    const a = await renderShelf(scene);
+    const b = await renderShelf(scene);
+    const c = await renderShelf({ ...scene, seed: 12 });
+    expect(a.equals(b)).toBe(true);
+    expect(a.equals(c)).toBe(false);
+  });
+
+  it("reports every label inside the frame near where it was placed", async () => {
+    const shot = await renderShelfDetailed(scene);
+    expect(shot.labels.map((l) => l.qr_code)).toEqual(scene.containers.map((c) => c.qr_code));
+    for (const [i, label] of shot.labels.entries()) {
+      const c = scene.containers[i]!;
+      for (const [x, y] of label.corners) {
+        expect(x).toBeGreaterThan(0);
+        expect(x).toBeLessThan(640);
+        expect(y).toBeGreaterThan(0);
+        expect(y).toBeLessThan(360);
+      }
+      // Keystone moves labels a little; never by more than a label width.
+      expect(Math.hypot(label.center[0] - c.x * 640, label.center[1] - c.y * 360)).toBeLessThan(c.labelPx!);
+    }
+  });
+
+  it("lays out unique L.I.L.O. codes without overlapping labels", () => {
+    const cs = layoutShelf({ count: 24, seed: 3, difficulty: "hard" });
+    expect(new Set(cs.map((c) => c.qr_code)).size).toBe(24);
+    for (const c of cs) {
+      expect(c.qr_code).toMatch(/^LILO:C:\d{6}$/);
+      expect(c.labelPx!).toBeGreaterThanOrEqual(40);
+      expect(Math.abs(c.rotationDeg!)).toBeLessThanOrEqual(30);
+    }
+    for (let i = 0; i < cs.length; i++) {
+      for (let j = i + 1; j < cs.length; j++) {
+        const a = cs[i]!;
+        const b = cs[j]!;
+        const apart = Math.hypot((a.x - b.x) * 1920, (a.y - b.y) * 1080);
+        expect(apart).toBeGreaterThan((a.labelPx! + b.labelPx!) / 2);
+      }
+    }
+  });
+});
