@@ -7,7 +7,7 @@ import { Hono } from "hono";
 import { errorHandler } from "../shared/http/errors.js";
 import type { Logger } from "../shared/logger.js";
 import { apiRoutes } from "./api.routes.js";
-import { AuthService } from "./auth/auth.service.js";
+import { AuthService, type CabinetScope } from "./auth/auth.service.js";
 import type { ApplianceConfig } from "./config.js";
 import { type LocalDatabase, openLocalDatabase } from "./db/local-database.js";
 import { cabinets } from "./db/schema.js";
@@ -19,6 +19,12 @@ import { ScanService } from "./scan/scan.service.js";
 import { SessionService } from "./session/session.service.js";
 import { renderShelf } from "./sim/shelf-renderer.js";
 import { simRoutes } from "./sim/sim.routes.js";
+import { CloudClient } from "./sync/cloud-client.js";
+import type { DeviceIdentityFile } from "./sync/device-identity.js";
+import { boardSerial, ensureProvisioned } from "./sync/provisioning.js";
+import { storedSecret, SyncService } from "./sync/sync.service.js";
+
+export const FIRMWARE_VERSION = "0.1.0";
 
 export interface ApplianceOptions {
   logger: Logger;
@@ -36,6 +42,11 @@ export class Appliance {
   private uninstallCrashHandlers?: () => void;
   private lastAccess: Promise<unknown> = Promise.resolve();
   private stopped = false;
+  private sync?: SyncService;
+  private readonly abort = new AbortController();
+  /** Set once started: this cabinet's place in its organization. */
+  scope?: CabinetScope;
+  device?: DeviceIdentityFile;
   private readonly bus: EventBus;
   readonly sim?: SimCabinet;
   url = "";
@@ -58,9 +69,10 @@ export class Appliance {
   async start(): Promise<void> {
     const { config, opts } = this;
     const log = (component: string) => opts.logger.child({ component });
-    const scope = config.cabinet;
 
     this.local = openLocalDatabase(join(config.dataDir, "appliance.db"));
+    const { scope, secret } = await this.identity();
+    this.scope = scope;
     const cabinetRow = this.local.db
       .select()
       .from(cabinets)
@@ -73,7 +85,7 @@ export class Appliance {
       renderShelf: (shelf) => renderShelf(shelf),
     });
     const { door, lock, badge, cameras } = this.hardware;
-    const auth = new AuthService(this.local.db, scope, config.credentialSecret);
+    const auth = new AuthService(this.local.db, scope, secret);
     this.session = new SessionService({
       local: this.local,
       auth,
@@ -112,6 +124,7 @@ export class Appliance {
         if (!s.opened) return;
         const outcome = await scans.scan({ trigger: "motion", session_id: s.session_id, user: s.user });
         this.bus.emit("scan.completed", { scan_ids: outcome.scan_ids, session_id: s.session_id });
+        this.sync?.kick();
       });
     }
     if (config.scan.intervalMinutes > 0) {
@@ -123,6 +136,48 @@ export class Appliance {
       this.scanTimer.unref();
     }
     await this.startHttp();
+    await this.sync?.start();
+  }
+
+  /** Where this cabinet sits and its badge key: from the cloud (claiming it on first start) or the config. */
+  private async identity(): Promise<{ scope: CabinetScope; secret: () => string }> {
+    const { config, opts } = this;
+    const local = this.local!;
+    if (!config.cloud) return { scope: config.cabinet!, secret: () => config.credentialSecret! };
+    const client = new CloudClient(config.cloud.url);
+    const identity = await ensureProvisioned(
+      client,
+      {
+        cloudUrl: config.cloud.url,
+        claimToken: config.cloud.claimToken,
+        claimTokenFile: config.cloud.claimTokenFile,
+        serialNumber: config.cloud.serialNumber ?? boardSerial(),
+        firmwareVersion: FIRMWARE_VERSION,
+        identityPath: join(config.dataDir, "device.json"),
+        maxBackoffMs: config.cloud.maxBackoffMs,
+        signal: this.abort.signal,
+      },
+      opts.logger.child({ component: "provisioning" }),
+    );
+    this.device = identity;
+    client.setToken(identity.credential);
+    this.sync = new SyncService({
+      local,
+      client,
+      options: {
+        batchSize: config.cloud.uploadBatchSize,
+        uploadIntervalMs: config.cloud.uploadIntervalMs,
+        downlinkIntervalMs: config.cloud.downlinkIntervalMs,
+        maxBackoffMs: config.cloud.maxBackoffMs,
+      },
+      logger: opts.logger.child({ component: "sync" }),
+    });
+    // Offline at boot is normal: the cabinet works from what the last downlink left.
+    await this.sync.pullDownlink().catch((err: unknown) => opts.logger.warn({ err: (err as Error).message }, "downlink at start failed; using the local copy"));
+    return {
+      scope: { org_id: identity.org_id, dept_id: identity.dept_id, lab_id: identity.lab_id, cabinet_id: identity.cabinet_id },
+      secret: () => storedSecret(local.db) ?? identity.credential_secret,
+    };
   }
 
   private async startHttp(): Promise<void> {
@@ -158,7 +213,9 @@ export class Appliance {
 
   status(): Record<string, unknown> {
     return {
-      cabinet_id: this.config.cabinet.cabinet_id,
+      cabinet_id: this.scope?.cabinet_id,
+      device: this.device && { device_id: this.device.device_id, thing_name: this.device.thing_name },
+      sync: this.sync?.status(),
       door: this.hardware?.door.state(),
       lock: this.hardware?.lock.state(),
       session: this.session?.status(),
@@ -183,7 +240,9 @@ export class Appliance {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.abort.abort();
     clearInterval(this.scanTimer);
+    await this.sync?.stop();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.bus.removeOwner(this);
     await this.session?.stop();

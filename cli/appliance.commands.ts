@@ -50,8 +50,8 @@ export function registerApplianceCommands(program: Command): void {
       await app.start();
       if (standalone && app.sim) {
         seedLocalCabinet(app.database, app.sim, {
-          scope: config.cabinet,
-          secret: config.credentialSecret,
+          scope: config.cabinet!,
+          secret: config.credentialSecret!,
           shelves: SIM_SHELVES,
           people: SIM_PEOPLE,
         });

@@ -3,6 +3,12 @@
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { errorHandler } from "../shared/http/errors.js";
+import { AccountService } from "./accounts/account.service.js";
+import { deviceRoutes } from "./api/devices.routes.js";
+import { orgRoutes } from "./api/orgs.routes.js";
+import { type CredentialListener, ProvisioningService } from "./devices/provisioning.service.js";
+import { DownlinkService } from "./sync/downlink.service.js";
+import { IngestService } from "./sync/ingest.service.js";
 import type { Logger } from "../shared/logger.js";
 import type { CloudConfig } from "./config.js";
 import { connectDatabase, type Database } from "./db/database.js";
@@ -15,6 +21,9 @@ export class Cloud {
   private database?: Database;
   private server?: ReturnType<typeof serve>;
   private retentionTimer?: NodeJS.Timeout;
+  private provisioning?: ProvisioningService;
+  /** Set before start() to mirror device credentials into an external broker. */
+  credentialListener?: CredentialListener;
   url = "";
 
   constructor(
@@ -40,6 +49,12 @@ export class Cloud {
     const app = new Hono();
     app.onError(errorHandler(logger.child({ component: "http" })));
     app.get("/health", (c) => c.json({ ok: true, database: this.database?.kind }));
+    const accounts = new AccountService(this.database);
+    this.provisioning = new ProvisioningService(this.database, this.credentialListener);
+    const api = new Hono()
+      .route("/", deviceRoutes({ provisioning: this.provisioning, ingest: new IngestService(this.database), downlink: new DownlinkService(this.database) }))
+      .route("/", orgRoutes({ accounts, provisioning: this.provisioning }));
+    app.route("/api/v1", api);
     await new Promise<void>((resolve) => {
       this.server = serve({ fetch: app.fetch, hostname: "0.0.0.0", port: config.port }, (info) => {
         this.url = `http://127.0.0.1:${info.port}`;

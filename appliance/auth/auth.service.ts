@@ -37,13 +37,14 @@ export class AuthService {
   constructor(
     private readonly db: LocalDb,
     private readonly scope: CabinetScope,
-    private readonly secret: string,
+    /** Read at every check: the key can arrive or change with the cloud's downlink. */
+    private readonly secret: () => string,
   ) {}
 
   authorize(credential: Credential, now: Date = new Date()): AuthResult {
     const method: CredentialKind = "badge" in credential ? "badge" : "pin";
     const value = "badge" in credential ? credential.badge : credential.pin;
-    const hash = hashCredential(this.secret, method, value);
+    const hash = hashCredential(this.secret(), method, value);
     const column = method === "badge" ? localUsers.badge_hash : localUsers.pin_hash;
     const candidates = this.db.select().from(localUsers).where(eq(column, hash)).all();
     if (candidates.length === 0) return { ok: false, method, reason: "unknown_credential" };

@@ -1,6 +1,11 @@
 // Reads every QR label in a shelf photograph. One full-frame zxing pass finds almost all of them;
 // the few it misses are small, blurred or glared labels, which zxing usually reads once their
 // region is cut out and upscaled, so a cheap high-contrast-region search feeds a second pass.
+//
+// The full-frame pass hands zxing the compressed image itself, exactly like a plain readBarcodes
+// call, so it decodes inside wasm on the main thread. Meanwhile sharp decodes the same bytes to a
+// grey buffer on libuv's thread pool; that buffer feeds the second pass and the quality scores, and
+// its decode is mostly hidden behind detection instead of running in front of it.
 import sharp from "sharp";
 import { type ReaderOptions, type ReadResult, readBarcodes } from "zxing-wasm";
 import { ensureZxing } from "./zxing-module.js";
@@ -15,14 +20,22 @@ export interface QrCode {
   confidence: number;
 }
 
+/**
+ * Wall-clock phases of one decode, in ms; they run back to back, so they add up to `ms` (less the
+ * one-off reader start-up on the first call). sharp's decode runs concurrently with `detect`, so
+ * only the part of it that outlasts detection shows up, as `decode_jpeg`.
+ */
 export interface DecodeTimings {
-  /** sharp: compressed image to raw grey (green-channel) pixels. */
+  /**
+   * sharp: compressed image to raw grey (green-channel) pixels, overlapped with `detect`; this is
+   * the time spent still waiting for it once detection has finished (often close to 0).
+   */
   decode_jpeg: number;
-  /** Packing the grey pixels into the reader's input layout. */
+  /** Wrapping sharp's output as the grey image: free for one-channel output, a copy otherwise. */
   greyscale: number;
-  /** The full-frame zxing pass. */
+  /** The full-frame zxing pass, including zxing's own in-wasm decode of the compressed image. */
   detect: number;
-  /** Candidate-region search plus upscaled re-reads. */
+  /** Candidate-region search plus upscaled re-reads (just the search when it finds nothing). */
   second_pass: number;
 }
 
@@ -124,31 +137,52 @@ async function decodeNow(image: Buffer | Uint8Array, options: DecodeOptions): Pr
   const tReady = performance.now();
   // The green channel stands in for luminance: black-on-white print has the same contrast in it,
   // it carries most of the sensor's signal, and it comes out of libvips at no extra cost, whereas
-  // sharp's greyscale() linearises to scRGB first and triples the decode time.
-  const { data, info } = await sharp(image)
+  // sharp's greyscale() linearises to scRGB first and triples the decode time. toBuffer() queues
+  // the work on libuv's thread pool at once, so it proceeds while the wasm call below holds the
+  // main thread.
+  const decoding = sharp(image)
     .toColourspace("srgb")
     .extractChannel(1)
     .raw()
     .toBuffer({ resolveWithObject: true });
-  const tDecoded = performance.now();
-  const pgm = toGreyPgm(data, info.width, info.height, info.channels);
-  const tGrey = performance.now();
-  const first = await readBarcodes(pgm.file, FULL_FRAME);
+  // If the zxing pass throws first, this rejection is never awaited; keep it from surfacing as an
+  // unhandled one. Awaiting `decoding` below still sees the original error.
+  decoding.catch(() => undefined);
+  const first = await readBarcodes(image, FULL_FRAME);
   const codes = first.filter((r) => r.isValid && r.text).map((r) => toCode(r, 0, 0, 1, 1, 1));
   const tDetect = performance.now();
-  if (options.secondPass !== false) await secondPass(pgm.grey, codes);
+  const { data, info } = await decoding;
+  const tDecoded = performance.now();
+  const grey = toGrey(data, info.width, info.height, info.channels);
+  const tGrey = performance.now();
+  if (options.secondPass !== false) await secondPass(grey, codes);
   const tEnd = performance.now();
   return {
     codes: dedupe(codes),
     ms: tEnd - t0,
     timings: {
-      decode_jpeg: tDecoded - tReady,
+      decode_jpeg: tDecoded - tDetect,
       greyscale: tGrey - tDecoded,
-      detect: tDetect - tGrey,
-      second_pass: tEnd - tDetect,
+      detect: tDetect - tReady,
+      second_pass: tEnd - tGrey,
     },
-    grey: pgm.grey,
+    grey,
   };
+}
+
+/** sharp's one-channel output is used as is; colour input gets the luminance weights zxing uses. */
+function toGrey(data: Uint8Array, width: number, height: number, channels: number): GreyImage {
+  const n = width * height;
+  if (channels === 1) return { data: data.subarray(0, n), width, height };
+  const out = new Uint8Array(n);
+  if (channels === 2) {
+    for (let i = 0, j = 0; i < n; i++, j += channels) out[i] = data[j]!;
+  } else {
+    for (let i = 0, j = 0; i < n; i++, j += channels) {
+      out[i] = (306 * data[j]! + 601 * data[j + 1]! + 117 * data[j + 2]! + 512) >> 10;
+    }
+  }
+  return { data: out, width, height };
 }
 
 interface Pgm {
@@ -160,27 +194,10 @@ interface Pgm {
 
 function allocPgm(width: number, height: number): Pgm {
   const header = `P5\n${width} ${height}\n255\n`;
-  // Every pixel byte is written by the caller, so skip zero-filling a fresh 2 MB per frame.
+  // Every pixel byte is written by the caller, so skip zero-filling the (upscaled crop) buffer.
   const file = Buffer.allocUnsafe(header.length + width * height);
   file.write(header, 0, "latin1");
   return { file, grey: { data: file.subarray(header.length), width, height } };
-}
-
-/** Packs raw pixels as a PGM; colour input gets the luminance weights zxing itself uses. */
-function toGreyPgm(data: Uint8Array, width: number, height: number, channels: number): Pgm {
-  const pgm = allocPgm(width, height);
-  const out = pgm.grey.data;
-  const n = width * height;
-  if (channels === 1) {
-    out.set(data.subarray(0, n));
-  } else if (channels === 2) {
-    for (let i = 0, j = 0; i < n; i++, j += channels) out[i] = data[j]!;
-  } else {
-    for (let i = 0, j = 0; i < n; i++, j += channels) {
-      out[i] = (306 * data[j]! + 601 * data[j + 1]! + 117 * data[j + 2]! + 512) >> 10;
-    }
-  }
-  return pgm;
 }
 
 /** Maps a read from crop coordinates (offset, scaled) back to the full frame. */

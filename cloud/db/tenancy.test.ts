@@ -93,7 +93,7 @@ describe.each(backends)("data model on $name", (backend) => {
       );
       expect(rows.map((r) => r.table_name)).toEqual(tenantTableNames);
     }
-    expect(tenantTableNames).toHaveLength(13);
+    expect(tenantTableNames).toHaveLength(16);
   });
 
   it("running the migrations again changes nothing", async () => {

@@ -198,3 +198,63 @@ export const apiKeys = platform.table(
     index("idx_api_key_status").on(t.status),
   ],
 );
+
+// ----------------------------------------------------------------------------------------------------
+// Not in the seed: what replaces AWS IoT Core's registry credentials and provisioning.
+// ----------------------------------------------------------------------------------------------------
+
+export const CREDENTIAL_STATUSES = ["active", "revoked"] as const;
+
+/** One-time tokens an org admin hands to an installer; a cabinet claims itself with one. */
+export const claimTokens = platform.table(
+  "claim_tokens",
+  {
+    token_id: uuid("token_id").primaryKey().defaultRandom(),
+    org_id: uuid("org_id")
+      .notNull()
+      .references(() => organizations.org_id, { onDelete: "cascade" }),
+    cabinet_id: uuid("cabinet_id").notNull(),
+    /** SHA-256 of the token; the token itself is shown once and never stored. */
+    token_hash: varchar("token_hash", { length: 128 }).notNull().unique(),
+    created_by: uuid("created_by"),
+    created_at: ts("created_at").notNull().defaultNow(),
+    expires_at: ts("expires_at").notNull(),
+    used_at: ts("used_at"),
+    used_by_device_id: uuid("used_by_device_id"),
+  },
+  (t) => [index("idx_claim_tokens_org").on(t.org_id)],
+);
+
+/** Per-device secrets (the replacement for IoT certificates): HTTP bearer token and MQTT password. */
+export const deviceCredentials = platform.table(
+  "device_credentials",
+  {
+    credential_id: uuid("credential_id").primaryKey().defaultRandom(),
+    device_id: uuid("device_id")
+      .notNull()
+      .references(() => iotDevices.device_id, { onDelete: "cascade" }),
+    org_id: uuid("org_id")
+      .notNull()
+      .references(() => organizations.org_id, { onDelete: "cascade" }),
+    token_hash: varchar("token_hash", { length: 128 }).notNull().unique(),
+    token_prefix: varchar("token_prefix", { length: 12 }).notNull(),
+    status: varchar("status", { length: 20, enum: CREDENTIAL_STATUSES }).notNull().default("active"),
+    created_at: ts("created_at").notNull().defaultNow(),
+    revoked_at: ts("revoked_at"),
+    last_used_at: ts("last_used_at"),
+  },
+  (t) => [
+    index("idx_device_credentials_device").on(t.device_id),
+    check("valid_credential_status", inList(t.status, CREDENTIAL_STATUSES)),
+  ],
+);
+
+/** Password sign-in for cloud accounts (the seed's Cognito); `users.cognito_user_id` keeps the subject. */
+export const userPasswords = platform.table("user_passwords", {
+  user_id: uuid("user_id")
+    .primaryKey()
+    .references(() => users.user_id, { onDelete: "cascade" }),
+  /** scrypt, `scrypt$N$r$p$salt$hash`. */
+  password_hash: varchar("password_hash", { length: 255 }).notNull(),
+  updated_at: ts("updated_at").notNull().defaultNow(),
+});

@@ -606,3 +606,40 @@ export const userRoleAssignments = pgTable(
     index("idx_assignment_active").on(t.is_active).where(sql`is_active = TRUE`),
   ],
 );
+
+// ----------------------------------------------------------------------------------------------------
+// Not in the seed: what the cabinets need from the cloud and what sync needs to stay exactly-once.
+// ----------------------------------------------------------------------------------------------------
+
+/**
+ * Badge and PIN of the people who use cabinets, as keyed hashes (HMAC-SHA256 with the tenant's
+ * credential key); plaintext never reaches the database or a cabinet.
+ */
+export const accessCredentials = pgTable("access_credentials", {
+  user_id: uuid("user_id").primaryKey(),
+  display_name: varchar("display_name", { length: 200 }).notNull(),
+  email: varchar("email", { length: 255 }),
+  badge_hash: varchar("badge_hash", { length: 128 }).unique(),
+  pin_hash: varchar("pin_hash", { length: 128 }),
+  status: varchar("status", { length: 20 }).notNull().default("active"),
+  updated_at: ts("updated_at").notNull().defaultNow(),
+});
+
+/** Small per-tenant settings, e.g. the credential key the cabinets hash badges with. */
+export const tenantSettings = pgTable("tenant_settings", {
+  key: varchar("key", { length: 100 }).primaryKey(),
+  value: text("value").notNull(),
+  updated_at: ts("updated_at").notNull().defaultNow(),
+});
+
+/**
+ * Upload high-water mark per device and change log: a change (device_id, log_id, seq) at or below it
+ * has been applied. Written in the same transaction as the changes it covers.
+ */
+export const deviceSyncState = pgTable("device_sync_state", {
+  device_id: uuid("device_id").primaryKey(),
+  log_id: uuid("log_id").notNull(),
+  last_seq: bigint("last_seq", { mode: "number" }).notNull().default(0),
+  changes_applied: bigint("changes_applied", { mode: "number" }).notNull().default(0),
+  updated_at: ts("updated_at").notNull().defaultNow(),
+});

@@ -60,8 +60,8 @@ export async function startSimAppliance(
   const appliance = new Appliance(config, { logger: silentLogger });
   await appliance.start();
   seedLocalCabinet(appliance.database, appliance.sim!, {
-    scope: config.cabinet,
-    secret: config.credentialSecret,
+    scope: config.cabinet!,
+    secret: config.credentialSecret!,
     shelves: SHELVES,
     people: [TECH, MANAGER],
     containers: opts.containers ?? 8,

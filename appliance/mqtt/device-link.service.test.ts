@@ -1,0 +1,119 @@
+import { randomUUID } from "node:crypto";
+import { tmpdir } from "node:os";
+import mqtt, { type MqttClient } from "mqtt";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { AedesBroker } from "../../cloud/mqtt/broker.aedes.js";
+import { StaticAuthenticator, sleep } from "../../cloud/mqtt/mqtt-test-support.js";
+import { silentLogger } from "../../shared/logger.js";
+import { type AckMessage, topics } from "../../shared/mqtt/topics.js";
+import { DeviceLink } from "./device-link.service.js";
+
+const THING = "lilo-cab-d11111";
+const TOKEN = `tok-${randomUUID()}`;
+const SERVICE = { username: "svc", password: "svc-pw" };
+
+let broker: AedesBroker;
+let cloud: MqttClient;
+let link: DeviceLink;
+const acks: AckMessage[] = [];
+let calls = 0;
+
+const waitForAck = async (id: string, status: string) => {
+  for (let i = 0; i < 100; i++) {
+    const found = acks.find((a) => a.id === id && a.status === status);
+    if (found) return found;
+    await sleep(20);
+  }
+  throw new Error(`no ${status} ack for ${id}: ${JSON.stringify(acks)}`);
+};
+
+const command = (cmd: string, issuedAt = new Date()) => {
+  const id = randomUUID();
+  return { id, payload: JSON.stringify({ id, command: cmd, issued_at: issuedAt.toISOString() }) };
+};
+
+beforeAll(async () => {
+  broker = new AedesBroker({
+    authenticator: new StaticAuthenticator(
+      new Map([[THING, { identity: { thing_name: THING, device_id: "d", org_id: "o" }, token: TOKEN }]]),
+    ),
+    service: SERVICE,
+    logger: silentLogger,
+    port: 0,
+  });
+  await broker.start();
+  cloud = await mqtt.connectAsync(broker.url, { ...SERVICE, protocolVersion: 4, reconnectPeriod: 0 });
+  cloud.on("message", (_t, p) => acks.push(JSON.parse(p.toString()) as AckMessage));
+  await cloud.subscribeAsync(topics.cmdAck(THING), { qos: 1 });
+  link = new DeviceLink({
+    url: broker.url,
+    thingName: THING,
+    token: TOKEN,
+    dataDir: tmpdir(),
+    logger: silentLogger,
+  });
+  expect(link.publishEvent("door", {})).toBe(false);
+  const up = new Promise<void>((r) => link.onConnectionChange((c) => c && r()));
+  await link.start();
+  await up;
+});
+
+afterAll(async () => {
+  await link?.stop();
+  await cloud?.endAsync();
+  await broker?.stop();
+});
+
+it("rejects commands while no handler is registered", async () => {
+  const c = command("scan_now");
+  await cloud.publishAsync(topics.cmd(THING), c.payload, { qos: 1 });
+  expect(await waitForAck(c.id, "rejected")).toMatchObject({ detail: "no command handler" });
+});
+
+it("runs a redelivered command once and repeats its outcome", async () => {
+  link.onCommand(async (cmd) => {
+    calls += 1;
+    if (cmd.command === "unlock") throw new Error("relay stuck");
+    return { status: "done", detail: "ok" };
+  });
+  const c = command("sync_now");
+  await cloud.publishAsync(topics.cmd(THING), c.payload, { qos: 1 });
+  await waitForAck(c.id, "done");
+  await cloud.publishAsync(topics.cmd(THING), c.payload, { qos: 1 });
+  await sleep(200);
+  expect(calls).toBe(1);
+  expect(acks.filter((a) => a.id === c.id).map((a) => a.status)).toEqual(["accepted", "done", "done"]);
+});
+
+it("reports a throwing handler as failed", async () => {
+  const c = command("unlock");
+  await cloud.publishAsync(topics.cmd(THING), c.payload, { qos: 1 });
+  expect(await waitForAck(c.id, "failed")).toMatchObject({ detail: "relay stuck" });
+});
+
+it("rejects a stale command instead of running it late", async () => {
+  const before = calls;
+  const c = command("unlock", new Date(Date.now() - 60 * 60_000));
+  await cloud.publishAsync(topics.cmd(THING), c.payload, { qos: 1 });
+  expect(await waitForAck(c.id, "rejected")).toMatchObject({ detail: "command expired" });
+  expect(calls).toBe(before);
+});
+
+it("keeps retrying with backoff while its credentials are refused", async () => {
+  const bad = new DeviceLink({
+    url: broker.url,
+    thingName: THING,
+    token: "wrong",
+    dataDir: tmpdir(),
+    logger: silentLogger,
+    reconnectMinMs: 50,
+    reconnectMaxMs: 200,
+  });
+  await bad.start();
+  await sleep(500);
+  expect(bad.connected).toBe(false);
+  expect((bad as unknown as { attempts: number }).attempts).toBeGreaterThanOrEqual(2);
+  await bad.stop();
+  // The real device was not disturbed by the impostor.
+  expect(link.connected).toBe(true);
+});

@@ -1,0 +1,34 @@
+// The cabinet's identity after it claimed itself: written once, with 0600 permissions, atomically.
+import { chmodSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { z } from "zod";
+
+export const DeviceIdentityFile = z.object({
+  device_id: z.uuid(),
+  thing_name: z.string().min(1),
+  org_id: z.uuid(),
+  cabinet_id: z.uuid(),
+  lab_id: z.uuid(),
+  dept_id: z.uuid(),
+  credential: z.string().min(10),
+  credential_secret: z.string().min(16),
+  cloud_url: z.url(),
+});
+export type DeviceIdentityFile = z.infer<typeof DeviceIdentityFile>;
+
+export function readIdentity(path: string): DeviceIdentityFile | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+  return DeviceIdentityFile.parse(JSON.parse(text));
+}
+
+export function writeIdentity(path: string, identity: DeviceIdentityFile): void {
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(identity, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, path);
+}

@@ -1,0 +1,65 @@
+// First start on a new cabinet: claim it in the cloud with the installer's one-time token and keep
+// the identity and credential that come back. Later starts read the stored identity.
+import { readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Logger } from "../../shared/logger.js";
+import { type CloudClient, CloudError, backoffMs } from "./cloud-client.js";
+import { type DeviceIdentityFile, readIdentity, writeIdentity } from "./device-identity.js";
+
+export interface ClaimOptions {
+  cloudUrl: string;
+  claimToken?: string;
+  claimTokenFile?: string;
+  serialNumber: string;
+  firmwareVersion: string;
+  identityPath: string;
+  maxBackoffMs: number;
+  signal?: AbortSignal;
+}
+
+function claimToken(opts: ClaimOptions): string {
+  if (opts.claimToken) return opts.claimToken.trim();
+  if (opts.claimTokenFile) return readFileSync(opts.claimTokenFile, "utf8").trim();
+  throw new Error("this cabinet is not provisioned and has no claim token (cloud.claimToken or cloud.claimTokenFile)");
+}
+
+/** Returns the stored identity, or claims one, retrying until the cloud answers. */
+export async function ensureProvisioned(client: CloudClient, opts: ClaimOptions, logger: Logger): Promise<DeviceIdentityFile> {
+  const stored = readIdentity(opts.identityPath);
+  if (stored) return stored;
+  for (let attempt = 0; ; attempt++) {
+    opts.signal?.throwIfAborted();
+    try {
+      const { json } = await client.request<Omit<DeviceIdentityFile, "cloud_url">>("POST", "/devices/claim", {
+        claim_token: claimToken(opts),
+        serial_number: opts.serialNumber,
+        firmware_version: opts.firmwareVersion,
+      });
+      const identity = { ...json!, cloud_url: opts.cloudUrl };
+      writeIdentity(opts.identityPath, identity);
+      logger.info({ device_id: identity.device_id, thing_name: identity.thing_name, cabinet_id: identity.cabinet_id }, "cabinet claimed");
+      return identity;
+    } catch (err) {
+      // A used or expired token will not heal by itself, but the installer may replace it: keep trying, slowly.
+      const wait = err instanceof CloudError && !err.retryable ? opts.maxBackoffMs : backoffMs(attempt, 1000, opts.maxBackoffMs);
+      logger.error({ err: (err as Error).message, retry_in_ms: wait }, "claim failed");
+      await sleep(wait, undefined, { signal: opts.signal });
+    }
+  }
+}
+
+/** The board's serial (Raspberry Pi), else the machine id, else the host name. */
+export function boardSerial(): string {
+  for (const [file, re] of [
+    ["/proc/device-tree/serial-number", /([0-9a-f]+)/i],
+    ["/etc/machine-id", /([0-9a-f]+)/i],
+  ] as const) {
+    try {
+      const m = re.exec(readFileSync(file, "utf8"));
+      if (m?.[1]) return m[1];
+    } catch {
+      // try the next source
+    }
+  }
+  return `host-${process.env.HOSTNAME ?? "unknown"}`;
+}

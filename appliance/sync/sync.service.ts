@@ -1,0 +1,204 @@
+// Uploads the outbox to the cloud and applies the cloud's downlink. Changes stay in the outbox until
+// the cloud acknowledges them (its high-water mark), then are pruned; batches are bounded, gzipped and
+// retried with exponential backoff and jitter; a restart resumes from the outbox.
+import { randomUUID } from "node:crypto";
+import { and, asc, count, eq, gt, inArray, lte, notInArray } from "drizzle-orm";
+import type { Logger } from "../../shared/logger.js";
+import { CABINET_OWNED_CONTAINER_FIELDS, type DownlinkSnapshot } from "../../shared/sync/downlink.js";
+import type { LocalDatabase, LocalDb } from "../db/local-database.js";
+import { cabinets, changeLog, chemicalInventory, deviceState, localUsers, roles, userRoleAssignments } from "../db/schema.js";
+import { backoffMs, type CloudClient, CloudError } from "./cloud-client.js";
+
+export interface SyncOptions {
+  batchSize: number;
+  uploadIntervalMs: number;
+  downlinkIntervalMs: number;
+  maxBackoffMs: number;
+}
+
+export interface SyncStatus {
+  pending: number;
+  acked_through: number;
+  last_upload_at?: string;
+  last_error?: string;
+  downlink_version?: string;
+}
+
+const getState = (db: LocalDb, key: string) => db.select().from(deviceState).where(eq(deviceState.key, key)).get()?.value;
+const setState = (db: LocalDb, key: string, value: string) =>
+  db
+    .insert(deviceState)
+    .values({ key, value, updated_at: new Date().toISOString() })
+    .onConflictDoUpdate({ target: deviceState.key, set: { value, updated_at: new Date().toISOString() } })
+    .run();
+
+export class SyncService {
+  private timer?: NodeJS.Timeout;
+  private running = false;
+  private stopped = true;
+  private failures = 0;
+  private nextUploadAt = 0;
+  private nextDownlinkAt = 0;
+  private lastError?: string;
+  private lastUploadAt?: Date;
+  private wake?: () => void;
+
+  constructor(
+    private readonly deps: { local: LocalDatabase; client: CloudClient; options: SyncOptions; logger: Logger },
+  ) {}
+
+  /** The id of this change log; a new database gets a new one, so the cloud never confuses two logs. */
+  logId(): string {
+    const { db } = this.deps.local;
+    const existing = getState(db, "change_log_id");
+    if (existing) return existing;
+    const id = randomUUID();
+    setState(db, "change_log_id", id);
+    return id;
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    this.logId();
+    void this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.wake?.();
+  }
+
+  /** Ask for an upload now (after a session, or a `sync_now` command). */
+  kick(): void {
+    this.nextUploadAt = 0;
+    this.wake?.();
+  }
+
+  status(): SyncStatus {
+    const { db } = this.deps.local;
+    return {
+      pending: db.select({ n: count() }).from(changeLog).get()?.n ?? 0,
+      acked_through: Number(getState(db, "acked_through") ?? 0),
+      last_upload_at: this.lastUploadAt?.toISOString(),
+      last_error: this.lastError,
+      downlink_version: getState(db, "downlink_version"),
+    };
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      const now = Date.now();
+      try {
+        if (now >= this.nextDownlinkAt) {
+          await this.pullDownlink();
+          this.nextDownlinkAt = Date.now() + this.deps.options.downlinkIntervalMs;
+        }
+        if (now >= this.nextUploadAt) {
+          const more = await this.uploadOnce();
+          this.failures = 0;
+          this.lastError = undefined;
+          this.nextUploadAt = more ? 0 : Date.now() + this.deps.options.uploadIntervalMs;
+        }
+      } catch (err) {
+        this.failures++;
+        this.lastError = (err as Error).message;
+        const wait = backoffMs(this.failures, 500, this.deps.options.maxBackoffMs);
+        this.deps.logger.warn({ err: this.lastError, retry_in_ms: wait }, "sync failed");
+        this.nextUploadAt = Date.now() + wait;
+        this.nextDownlinkAt = Math.max(this.nextDownlinkAt, Date.now() + wait);
+      }
+      const sleepMs = Math.max(0, Math.min(this.nextUploadAt, this.nextDownlinkAt) - Date.now());
+      if (sleepMs > 0 && !this.stopped) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          this.timer = setTimeout(resolve, sleepMs);
+        });
+      }
+    }
+  }
+
+  /** Sends one batch; true when more are waiting. */
+  async uploadOnce(): Promise<boolean> {
+    const { local, client, options } = this.deps;
+    const rows = local.db.select().from(changeLog).orderBy(asc(changeLog.seq)).limit(options.batchSize).all();
+    if (rows.length === 0) return false;
+    const batch = {
+      log_id: this.logId(),
+      changes: rows.map((r) => ({ seq: r.seq, entity: r.entity, entity_id: r.entity_id, op: r.op, payload: JSON.parse(r.payload), recorded_at: r.recorded_at })),
+    };
+    let ackedThrough: number;
+    try {
+      const { json } = await client.request<{ accepted_through: number }>("POST", "/device/sync/changes", batch, { gzip: true });
+      ackedThrough = json!.accepted_through;
+    } catch (err) {
+      const expected = err instanceof CloudError && err.status === 409 ? Number(err.body?.error?.fields?.expected_seq) : Number.NaN;
+      // The cloud is ahead of the outbox (it committed a batch whose answer never arrived): prune up to it.
+      if (Number.isFinite(expected) && expected > rows[0]!.seq) ackedThrough = expected - 1;
+      else throw err;
+    }
+    local.transaction((db) => {
+      db.delete(changeLog).where(lte(changeLog.seq, ackedThrough)).run();
+      setState(db, "acked_through", String(ackedThrough));
+    });
+    this.lastUploadAt = new Date();
+    this.deps.logger.debug({ acked_through: ackedThrough, sent: rows.length }, "uploaded");
+    return rows.length === options.batchSize;
+  }
+
+  /** Fetches the snapshot and applies it unless it is the one already applied. */
+  async pullDownlink(): Promise<boolean> {
+    const { local, client } = this.deps;
+    const version = getState(local.db, "downlink_version");
+    const res = await client.request<DownlinkSnapshot>("GET", "/device/downlink", undefined, { etag: version });
+    if (res.status === 304 || !res.json) return false;
+    local.transaction((db) => applySnapshot(db, res.json!));
+    this.deps.logger.info({ version: res.json.version, people: res.json.people.length, containers: res.json.containers.length }, "downlink applied");
+    return true;
+  }
+}
+
+const reviveDates = (row: Record<string, unknown>, keys: string[]) => {
+  const out = { ...row };
+  for (const k of keys) if (typeof out[k] === "string") out[k] = new Date(out[k] as string);
+  return out;
+};
+const TIMESTAMPS = ["created_at", "updated_at", "granted_at", "expires_at", "revoked_at", "last_detected", "last_verified_at"];
+
+/** Applies a downlink in the caller's transaction. Not recorded in the outbox: it came from the cloud. */
+export function storedSecret(db: LocalDb): string | undefined {
+  return getState(db, "credential_secret");
+}
+
+export function applySnapshot(db: LocalDb, s: DownlinkSnapshot): void {
+  const cab = reviveDates(s.cabinet, TIMESTAMPS) as typeof cabinets.$inferInsert;
+  db.insert(cabinets).values(cab).onConflictDoUpdate({ target: cabinets.cabinet_id, set: cab }).run();
+
+  // People, roles and grants are the cloud's alone: replace them.
+  db.delete(userRoleAssignments).run();
+  db.delete(roles).run();
+  db.delete(localUsers).run();
+  for (const r of s.roles) db.insert(roles).values(reviveDates(r, TIMESTAMPS) as typeof roles.$inferInsert).run();
+  for (const a of s.assignments) db.insert(userRoleAssignments).values(reviveDates(a, TIMESTAMPS) as typeof userRoleAssignments.$inferInsert).run();
+  for (const p of s.people) db.insert(localUsers).values({ ...p, updated_at: new Date().toISOString() }).run();
+
+  // Containers: new ones arrive whole; for known ones the cloud's descriptive fields win and the
+  // cabinet keeps what it observed (status, shelf, last seen).
+  const ids = s.containers.map((c) => c.container_id as string);
+  for (const c of s.containers) {
+    const row = reviveDates(c, TIMESTAMPS) as typeof chemicalInventory.$inferInsert;
+    const descriptive = Object.fromEntries(Object.entries(row).filter(([k]) => !(CABINET_OWNED_CONTAINER_FIELDS as readonly string[]).includes(k)));
+    db.insert(chemicalInventory).values(row).onConflictDoUpdate({ target: chemicalInventory.container_id, set: descriptive }).run();
+  }
+  // A container the cloud moved to another cabinet or deleted is no longer expected here.
+  const gone = db
+    .select({ id: chemicalInventory.container_id })
+    .from(chemicalInventory)
+    .where(and(eq(chemicalInventory.cabinet_id, s.scope.cabinet_id), ids.length ? notInArray(chemicalInventory.container_id, ids) : gt(chemicalInventory.shelf_level, -1)))
+    .all()
+    .map((r) => r.id);
+  if (gone.length) db.delete(chemicalInventory).where(inArray(chemicalInventory.container_id, gone)).run();
+  setState(db, "downlink_version", s.version);
+  setState(db, "credential_secret", s.credential_secret);
+  setState(db, "scope", JSON.stringify(s.scope));
+}

@@ -1,0 +1,31 @@
+// Bearer authentication for the two kinds of callers: cabinets (device credential) and people (session).
+import type { Context, MiddlewareHandler } from "hono";
+import { AppError } from "../../shared/errors.js";
+import type { AccountService, Principal } from "../accounts/account.service.js";
+import type { DeviceIdentity, ProvisioningService } from "../devices/provisioning.service.js";
+
+export type CloudEnv = { Variables: { device: DeviceIdentity; principal: Principal } };
+
+function bearer(c: Context): string {
+  const m = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "");
+  if (!m) throw new AppError("unauthorized", "missing bearer token");
+  return m[1]!;
+}
+
+export function deviceAuth(provisioning: ProvisioningService): MiddlewareHandler<CloudEnv> {
+  return async (c, next) => {
+    const device = await provisioning.authenticate(bearer(c));
+    if (!device) throw new AppError("unauthorized", "unknown or revoked device credential");
+    c.set("device", device);
+    await next();
+  };
+}
+
+export function userAuth(accounts: AccountService): MiddlewareHandler<CloudEnv> {
+  return async (c, next) => {
+    const principal = await accounts.authenticate(bearer(c));
+    if (!principal) throw new AppError("unauthorized", "not signed in or session expired");
+    c.set("principal", principal);
+    await next();
+  };
+}

@@ -1,0 +1,25 @@
+// The cabinet-facing API: claim, sync upload, sync state, downlink, credential rotation.
+import { Hono } from "hono";
+import type { ProvisioningService } from "../devices/provisioning.service.js";
+import type { DownlinkService } from "../sync/downlink.service.js";
+import type { IngestService } from "../sync/ingest.service.js";
+import { type CloudEnv, deviceAuth } from "./auth.middleware.js";
+import { readJsonBody } from "./request-body.js";
+
+export function deviceRoutes(deps: { provisioning: ProvisioningService; ingest: IngestService; downlink: DownlinkService }) {
+  const { provisioning, ingest, downlink } = deps;
+  const device = new Hono<CloudEnv>()
+    .use(deviceAuth(provisioning))
+    .get("/sync/state", async (c) => c.json(await ingest.state(c.get("device"))))
+    .post("/sync/changes", async (c) => c.json(await ingest.ingest(c.get("device"), await readJsonBody(c))))
+    .get("/downlink", async (c) => {
+      const snapshot = await downlink.snapshot(c.get("device"));
+      if (c.req.header("if-none-match") === snapshot.version) return c.body(null, 304);
+      return c.json(snapshot, 200, { etag: snapshot.version });
+    })
+    .post("/credential/rotate", async (c) => c.json({ credential: await provisioning.rotate(c.get("device").device_id) }));
+
+  return new Hono<CloudEnv>()
+    .post("/devices/claim", async (c) => c.json(await provisioning.claim(await readJsonBody(c, 64 * 1024)), 201))
+    .route("/device", device);
+}

@@ -1,0 +1,39 @@
+// Org administration over the API (a signed-in owner, admin or manager): claim tokens and devices.
+import { Hono } from "hono";
+import { z } from "zod";
+import { AppError } from "../../shared/errors.js";
+import { parseBody } from "../../shared/http/errors.js";
+import { type AccountService, canAdminister } from "../accounts/account.service.js";
+import type { ProvisioningService } from "../devices/provisioning.service.js";
+import { type CloudEnv, userAuth } from "./auth.middleware.js";
+
+const Login = z.object({ email: z.email(), password: z.string().min(1).max(200) });
+
+export function orgRoutes(deps: { accounts: AccountService; provisioning: ProvisioningService }) {
+  const { accounts, provisioning } = deps;
+  const admin = new Hono<CloudEnv>()
+    .use(userAuth(accounts))
+    .use("/:org/*", async (c, next) => {
+      if (!canAdminister(c.get("principal"), c.req.param("org") ?? "")) {
+        throw new AppError("forbidden", "you do not administer this organization");
+      }
+      await next();
+    })
+    .post("/:org/cabinets/:cabinet/claim-tokens", async (c) =>
+      c.json(await provisioning.createClaimToken(c.req.param("org"), c.req.param("cabinet"), c.get("principal").user_id), 201),
+    )
+    .post("/:org/devices/:device/rotate", async (c) =>
+      c.json({ credential: await provisioning.rotate(c.req.param("device"), c.req.param("org")) }),
+    )
+    .post("/:org/devices/:device/revoke", async (c) => {
+      await provisioning.revoke(c.req.param("device"), c.req.param("org"));
+      return c.body(null, 204);
+    });
+
+  return new Hono<CloudEnv>()
+    .post("/auth/login", async (c) => {
+      const { email, password } = await parseBody(c, Login);
+      return c.json(await accounts.login(email, password, { user_agent: c.req.header("user-agent") }));
+    })
+    .route("/orgs", admin);
+}

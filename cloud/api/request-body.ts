@@ -1,0 +1,34 @@
+// Reads a JSON request body that may be gzip-compressed, with limits before and after decompression so
+// that neither a large upload nor a small zip bomb can exhaust memory.
+import { gunzip } from "node:zlib";
+import { promisify } from "node:util";
+import type { Context } from "hono";
+import { AppError } from "../../shared/errors.js";
+
+const gunzipAsync = promisify(gunzip);
+export const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+export async function readJsonBody(c: Context, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
+  const declared = Number(c.req.header("content-length") ?? 0);
+  if (declared > maxBytes) throw new AppError("payload_too_large", `request body over ${maxBytes} bytes`);
+  let raw = Buffer.from(await c.req.arrayBuffer());
+  if (raw.length > maxBytes) throw new AppError("payload_too_large", `request body over ${maxBytes} bytes`);
+  const encoding = c.req.header("content-encoding");
+  if (encoding === "gzip") {
+    try {
+      raw = await gunzipAsync(raw, { maxOutputLength: maxBytes });
+    } catch (err) {
+      const tooBig = (err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE" || /maxOutputLength|larger than/.test(String(err));
+      throw tooBig
+        ? new AppError("payload_too_large", `decompressed body over ${maxBytes} bytes`)
+        : new AppError("validation_failed", "body is not valid gzip");
+    }
+  } else if (encoding && encoding !== "identity") {
+    throw new AppError("validation_failed", `unsupported content-encoding ${encoding}`);
+  }
+  try {
+    return JSON.parse(raw.toString("utf8"));
+  } catch {
+    throw new AppError("validation_failed", "request body must be JSON");
+  }
+}

@@ -1,0 +1,322 @@
+// End to end over a real broker: the appliance's DeviceLink, the cloud's MqttGateway, and broker-side
+// authentication/ACLs, once on the embedded aedes broker and once on a private Mosquitto (dynsec).
+import { randomUUID } from "node:crypto";
+import { tmpdir } from "node:os";
+import mqtt, { type MqttClient } from "mqtt";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DeviceLink } from "../../appliance/mqtt/device-link.service.js";
+import { silentLogger } from "../../shared/logger.js";
+import { type CommandMessage, topics } from "../../shared/mqtt/topics.js";
+import { AedesBroker } from "./broker.aedes.js";
+import { MosquittoProvisioner } from "./mosquitto.js";
+import { CommandTimeoutError, MqttGateway } from "./mqtt-gateway.service.js";
+import {
+  mosquittoAvailable,
+  type PrivateMosquitto,
+  type Recorded,
+  RecordingSink,
+  StaticAuthenticator,
+  sleep,
+  startMosquitto,
+} from "./mqtt-test-support.js";
+import type { DeviceIdentity } from "./provisioning.js";
+
+const SERVICE = { username: "lilo-cloud", password: `svc-${randomUUID()}` };
+const A: DeviceIdentity = { thing_name: "lilo-cab-aaaaaa", device_id: randomUUID(), org_id: randomUUID() };
+const B: DeviceIdentity = { thing_name: "lilo-cab-bbbbbb", device_id: randomUUID(), org_id: randomUUID() };
+const tokens = new Map([
+  [A.thing_name, `tok-${randomUUID()}`],
+  [B.thing_name, `tok-${randomUUID()}`],
+]);
+const tokenOf = (d: DeviceIdentity) => tokens.get(d.thing_name)!;
+
+interface Harness {
+  url: string;
+  shareGroup?: string;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+  provisioner?: MosquittoProvisioner;
+}
+
+async function aedesHarness(): Promise<Harness> {
+  const authenticator = new StaticAuthenticator(
+    new Map([A, B].map((d) => [d.thing_name, { identity: d, token: tokenOf(d) }])),
+  );
+  const make = (port: number) =>
+    new AedesBroker({ authenticator, service: SERVICE, logger: silentLogger, host: "127.0.0.1", port });
+  let broker = make(0);
+  await broker.start();
+  const port = broker.port;
+  return {
+    url: broker.url,
+    restart: async () => {
+      await broker.stop();
+      broker = make(port);
+      await broker.start();
+    },
+    stop: () => broker.stop(),
+  };
+}
+
+async function mosquittoHarness(): Promise<Harness> {
+  const mosquitto: PrivateMosquitto = await startMosquitto();
+  const provisioner = new MosquittoProvisioner({
+    url: mosquitto.url,
+    username: mosquitto.adminUser,
+    password: mosquitto.adminPassword,
+    logger: silentLogger,
+  });
+  await provisioner.start();
+  await provisioner.ensureServiceAccount({ ...SERVICE, shareGroup: "lilo-cloud" });
+  for (const d of [A, B]) await provisioner.addDevice(d, tokenOf(d));
+  return {
+    url: mosquitto.url,
+    shareGroup: "lilo-cloud",
+    provisioner,
+    restart: () => mosquitto.restart(),
+    stop: async () => {
+      await provisioner.stop();
+      await mosquitto.stop();
+    },
+  };
+}
+
+function rawClient(url: string, clientId: string, username: string, password: string): Promise<MqttClient> {
+  return mqtt.connectAsync(url, {
+    clientId,
+    username,
+    password,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+    connectTimeout: 3000,
+  });
+}
+
+const presence =
+  (thing: string, status: "online" | "offline") =>
+  (r: Recorded): r is Extract<Recorded, { kind: "presence" }> =>
+    r.kind === "presence" && r.thing === thing && r.status === status;
+
+const backends = [
+  { name: "aedes (embedded)", make: aedesHarness, enabled: true },
+  { name: "mosquitto (dynsec)", make: mosquittoHarness, enabled: mosquittoAvailable() },
+];
+
+describe.each(backends)("fleet link over $name", ({ make, enabled }) => {
+  if (!enabled) {
+    it.skip("mosquitto is not installed", () => {});
+    return;
+  }
+  let harness: Harness;
+  const sink = new RecordingSink();
+  let gateway: MqttGateway;
+  let deviceA: DeviceLink;
+  const handled: CommandMessage[] = [];
+
+  beforeAll(async () => {
+    harness = await make();
+    gateway = new MqttGateway({
+      url: harness.url,
+      ...SERVICE,
+      sink,
+      logger: silentLogger,
+      shareGroup: harness.shareGroup,
+      commandTimeoutMs: 1500,
+      reconnectPeriodMs: 200,
+    });
+    await gateway.start();
+    deviceA = new DeviceLink({
+      url: harness.url,
+      thingName: A.thing_name,
+      token: tokenOf(A),
+      dataDir: tmpdir(),
+      logger: silentLogger,
+      telemetryIntervalMs: 60_000,
+      reconnectMinMs: 300,
+      reconnectMaxMs: 1000,
+    });
+    deviceA.onCommand(async (cmd) => {
+      handled.push(cmd);
+      return cmd.command === "unlock" ? { status: "failed", detail: "door jammed" } : { status: "done" };
+    });
+  });
+
+  afterAll(async () => {
+    await deviceA?.stop();
+    await gateway?.stop();
+    await harness?.stop();
+  });
+
+  it("a device that connects goes online and reports sane telemetry", async () => {
+    await deviceA.start();
+    await sink.waitFor(presence(A.thing_name, "online"));
+    const t = await sink.waitFor(
+      (r): r is Extract<Recorded, { kind: "telemetry" }> =>
+        r.kind === "telemetry" && r.thing === A.thing_name,
+    );
+    for (const v of [
+      t.metrics.cpu_usage_percent,
+      t.metrics.memory_usage_percent,
+      t.metrics.disk_usage_percent,
+    ]) {
+      expect(v).toBeGreaterThanOrEqual(0);
+      expect(v).toBeLessThanOrEqual(100);
+    }
+    expect(t.metrics.memory_usage_percent).toBeGreaterThan(0);
+    expect(t.metrics.disk_usage_percent).toBeGreaterThan(0);
+    expect(t.metrics.uptime_seconds).toBeGreaterThan(0);
+    expect(t.metrics.temperature_celsius === null || typeof t.metrics.temperature_celsius === "number").toBe(
+      true,
+    );
+    expect(Date.now() - Date.parse(t.metrics.at)).toBeLessThan(10_000);
+  });
+
+  it("publishes live events", async () => {
+    expect(deviceA.publishEvent("door", { open: true })).toBe(true);
+    const e = await sink.waitFor((r) => r.kind === "event" && r.thing === A.thing_name);
+    expect(e).toMatchObject({ event: { type: "door", data: { open: true } } });
+  });
+
+  it("round-trips a command with accepted and done acks", async () => {
+    const ack = await gateway.sendCommand(A.thing_name, "scan_now", { shelf: 2 }, "user-1");
+    expect(ack.status).toBe("done");
+    expect(handled.at(-1)).toMatchObject({
+      id: ack.id,
+      command: "scan_now",
+      params: { shelf: 2 },
+      issued_by: "user-1",
+    });
+    // The sink sees both acks (it is fed asynchronously, so wait rather than inspect).
+    await sink.waitFor((r) => r.kind === "ack" && r.ack.id === ack.id && r.ack.status === "accepted");
+    await sink.waitFor((r) => r.kind === "ack" && r.ack.id === ack.id && r.ack.status === "done");
+    const failed = await gateway.sendCommand(A.thing_name, "unlock");
+    expect(failed).toMatchObject({ status: "failed", detail: "door jammed" });
+  });
+
+  it("rejects an unknown command and times out on an absent device", async () => {
+    const cloud = await rawClient(
+      harness.url,
+      `lilo-cloud-raw-${randomUUID().slice(0, 6)}`,
+      SERVICE.username,
+      SERVICE.password,
+    );
+    const id = randomUUID();
+    await cloud.publishAsync(
+      topics.cmd(A.thing_name),
+      JSON.stringify({ id, command: "self_destruct", issued_at: new Date().toISOString() }),
+      { qos: 1 },
+    );
+    // Garbage on the same topic must be ignored, not crash the device.
+    await cloud.publishAsync(topics.cmd(A.thing_name), "{not json", { qos: 1 });
+    const rejected = await sink.waitFor((r) => r.kind === "ack" && r.ack.id === id);
+    expect(rejected).toMatchObject({ ack: { status: "rejected" } });
+    await cloud.endAsync();
+
+    await expect(gateway.sendCommand(B.thing_name, "sync_now")).rejects.toBeInstanceOf(CommandTimeoutError);
+  });
+
+  it("confines a device to its own topics and refuses bad credentials", async () => {
+    const b = await rawClient(harness.url, B.thing_name, B.thing_name, tokenOf(B));
+    await expect(b.subscribeAsync(topics.cmd(A.thing_name), { qos: 1 })).rejects.toThrow(/Subscribe error/);
+    await expect(b.subscribeAsync("lilo/#", { qos: 0 })).rejects.toThrow(/Subscribe error/);
+    await expect(b.subscribeAsync(topics.cmd(B.thing_name), { qos: 1 })).resolves.toBeDefined();
+    const spoof = { type: "spoofed", at: new Date().toISOString(), data: {} };
+    // aedes answers a forbidden publish by closing the connection, Mosquitto by dropping it.
+    b.publish(topics.events(A.thing_name), JSON.stringify(spoof), { qos: 0 });
+    const spoofedId = randomUUID();
+    b.publish(
+      topics.cmd(A.thing_name),
+      JSON.stringify({ id: spoofedId, command: "unlock", issued_at: spoof.at }),
+    );
+    await sleep(700);
+    expect(sink.records.some((r) => r.kind === "event" && r.event.type === "spoofed")).toBe(false);
+    expect(handled.some((c) => c.id === spoofedId)).toBe(false);
+    b.end(true);
+
+    await expect(rawClient(harness.url, A.thing_name, A.thing_name, "wrong-token")).rejects.toThrow(
+      /Connection refused/,
+    );
+    // B's valid credentials under A's client id would let B take over A's session.
+    await expect(rawClient(harness.url, A.thing_name, B.thing_name, tokenOf(B))).rejects.toThrow(
+      /Connection refused/,
+    );
+  });
+
+  it("sees a device go offline through its last will when the connection dies abruptly", async () => {
+    sink.clear();
+    const killedAt = Date.now();
+    (deviceA as unknown as { client: MqttClient }).client.stream.destroy();
+    const offline = await sink.waitFor(presence(A.thing_name, "offline"), 5000);
+    expect(Date.now() - killedAt).toBeLessThan(3000);
+    expect(Date.parse(offline.at)).toBeGreaterThanOrEqual(killedAt - 1000);
+    // ...and the device reconnects on its own.
+    await sink.waitFor(presence(A.thing_name, "online"), 5000);
+  });
+
+  it("resumes after the broker restarts", async () => {
+    sink.clear();
+    await harness.restart();
+    // The device reconnects and republishes online; the gateway only sees it if it re-subscribed.
+    await sink.waitFor(presence(A.thing_name, "online"), 8000);
+    await waitUntil(() => gateway.connected && deviceA.connected, 5000);
+    expect(deviceA.publishEvent("alert", { level: "high" })).toBe(true);
+    await sink.waitFor((r) => r.kind === "event" && r.event.type === "alert");
+    const ack = await gateway.sendCommand(A.thing_name, "sync_now");
+    expect(ack.status).toBe("done");
+  });
+
+  it("publishes offline when the device stops cleanly", async () => {
+    sink.clear();
+    await deviceA.stop();
+    await sink.waitFor(presence(A.thing_name, "offline"), 3000);
+  });
+});
+
+async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await sleep(50);
+  }
+}
+
+describe.runIf(mosquittoAvailable())("mosquitto provisioning", () => {
+  let mosquitto: PrivateMosquitto;
+  let provisioner: MosquittoProvisioner;
+  const C: DeviceIdentity = { thing_name: "lilo-cab-cccccc", device_id: randomUUID(), org_id: randomUUID() };
+
+  beforeAll(async () => {
+    mosquitto = await startMosquitto();
+    provisioner = new MosquittoProvisioner({
+      url: mosquitto.url,
+      username: mosquitto.adminUser,
+      password: mosquitto.adminPassword,
+      logger: silentLogger,
+    });
+    await provisioner.start();
+  });
+
+  afterAll(async () => {
+    await provisioner?.stop();
+    await mosquitto?.stop();
+  });
+
+  it("adds idempotently, rotates and revokes a device", async () => {
+    await provisioner.addDevice(C, "first");
+    await provisioner.addDevice(C, "second");
+    await expect(rawClient(mosquitto.url, C.thing_name, C.thing_name, "first")).rejects.toThrow();
+    const c = await rawClient(mosquitto.url, C.thing_name, C.thing_name, "second");
+    await c.endAsync();
+    await expect(rawClient(mosquitto.url, "other-id", C.thing_name, "second")).rejects.toThrow();
+
+    await provisioner.rotateDevice(C.thing_name, "third");
+    await expect(rawClient(mosquitto.url, C.thing_name, C.thing_name, "second")).rejects.toThrow();
+    const live = await rawClient(mosquitto.url, C.thing_name, C.thing_name, "third");
+    const closed = new Promise<void>((r) => live.once("close", () => r()));
+    await provisioner.revokeDevice(C.thing_name);
+    await closed;
+    live.end(true);
+    await expect(rawClient(mosquitto.url, C.thing_name, C.thing_name, "third")).rejects.toThrow();
+    await provisioner.revokeDevice(C.thing_name);
+  });
+});

@@ -1,0 +1,81 @@
+import { randomUUID } from "node:crypto";
+import mqtt from "mqtt";
+import { pino } from "pino";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { silentLogger } from "../../shared/logger.js";
+import { topics } from "../../shared/mqtt/topics.js";
+import { AedesBroker } from "./broker.aedes.js";
+import { MqttGateway, MqttNotConnectedError } from "./mqtt-gateway.service.js";
+import { RecordingSink, StaticAuthenticator } from "./mqtt-test-support.js";
+
+const THING = "lilo-cab-g11111";
+const TOKEN = "tok-g";
+const SERVICE = { username: "svc", password: "svc-pw" };
+const warnings: string[] = [];
+const logger = pino({ level: "warn" }, { write: (s: string) => warnings.push(JSON.parse(s).msg) });
+
+let broker: AedesBroker;
+let gateway: MqttGateway;
+const sink = new RecordingSink();
+
+beforeAll(async () => {
+  broker = new AedesBroker({
+    authenticator: new StaticAuthenticator(
+      new Map([[THING, { identity: { thing_name: THING, device_id: "d", org_id: "o" }, token: TOKEN }]]),
+    ),
+    service: SERVICE,
+    logger: silentLogger,
+    port: 0,
+  });
+  await broker.start();
+  gateway = new MqttGateway({ url: broker.url, ...SERVICE, sink, logger });
+  await gateway.start();
+});
+
+afterAll(async () => {
+  await gateway?.stop();
+  await broker?.stop();
+});
+
+it("drops malformed device messages with a warning and keeps going", async () => {
+  const device = await mqtt.connectAsync(broker.url, {
+    clientId: THING,
+    username: THING,
+    password: TOKEN,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+  });
+  await device.publishAsync(topics.telemetry(THING), "not json", { qos: 1 });
+  await device.publishAsync(topics.events(THING), JSON.stringify({ type: "", at: "x" }), { qos: 1 });
+  await device.publishAsync(topics.cmdAck(THING), JSON.stringify({ id: randomUUID(), status: "maybe" }), {
+    qos: 1,
+  });
+  await device.publishAsync(
+    topics.events(THING),
+    JSON.stringify({ type: "door", at: new Date().toISOString(), data: { open: false } }),
+    { qos: 1 },
+  );
+  await sink.waitFor((r) => r.kind === "event");
+  expect(sink.records).toHaveLength(1);
+  expect(warnings.filter((w) => /dropped/.test(w))).toHaveLength(3);
+  await device.endAsync();
+});
+
+it("fails fast and clearly when a command cannot be sent", async () => {
+  await expect(gateway.sendCommand("bad/thing", "scan_now")).rejects.toThrow(/invalid thing name/);
+  const offline = new MqttGateway({ url: broker.url, ...SERVICE, sink, logger: silentLogger });
+  await expect(offline.sendCommand(THING, "scan_now")).rejects.toBeInstanceOf(MqttNotConnectedError);
+});
+
+it("fails start() when the service credentials are wrong", async () => {
+  const wrong = new MqttGateway({
+    url: broker.url,
+    username: SERVICE.username,
+    password: "nope",
+    sink,
+    logger: silentLogger,
+    connectTimeoutMs: 800,
+  });
+  await expect(wrong.start()).rejects.toThrow(/no MQTT connection/);
+  expect(wrong.connected).toBe(false);
+});

@@ -1,0 +1,199 @@
+// Test helpers: a private Mosquitto with dynamic security, and a sink that records what the gateway
+// delivers. Used by the tests beside it only.
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createConnection, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import type { AckMessage, EventMessage, PresenceStatus, TelemetryMessage } from "../../shared/mqtt/topics.js";
+import type { FleetSink } from "./mqtt-gateway.service.js";
+import type { DeviceAuthenticator, DeviceIdentity } from "./provisioning.js";
+
+const run = promisify(execFile);
+
+export const MOSQUITTO_BIN = process.env.MOSQUITTO_BIN ?? "/usr/sbin/mosquitto";
+const PLUGIN_CANDIDATES = [
+  "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
+  "/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so",
+  "/usr/lib/mosquitto_dynamic_security.so",
+  "/usr/local/lib/mosquitto_dynamic_security.so",
+];
+export const DYNSEC_PLUGIN =
+  process.env.MOSQUITTO_DYNSEC_PLUGIN ??
+  PLUGIN_CANDIDATES.find((p) => existsSync(p)) ??
+  PLUGIN_CANDIDATES[0]!;
+
+/**
+ * Whether the Mosquitto tests can run. LILO_REQUIRE_MOSQUITTO=1 (CI) turns a missing broker into a
+ * failure instead of a skip.
+ */
+export function mosquittoAvailable(): boolean {
+  return (
+    process.env.LILO_REQUIRE_MOSQUITTO === "1" || (existsSync(MOSQUITTO_BIN) && existsSync(DYNSEC_PLUGIN))
+  );
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = createConnection({ host: "127.0.0.1", port }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port}`);
+    await sleep(50);
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface PrivateMosquitto {
+  port: number;
+  url: string;
+  adminUser: string;
+  adminPassword: string;
+  /** SIGKILL and start again on the same port (dynsec.json survives; sessions and retained do not). */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startMosquitto(): Promise<PrivateMosquitto> {
+  const dir = await mkdtemp(join(tmpdir(), "lilo-mosquitto-"));
+  const adminPassword = `admin-${Math.random().toString(36).slice(2)}`;
+  await run("mosquitto_ctrl", ["dynsec", "init", join(dir, "dynsec.json"), "admin", adminPassword]);
+  const port = await freePort();
+  const config = [
+    `listener ${port} 127.0.0.1`,
+    "allow_anonymous false",
+    `plugin ${DYNSEC_PLUGIN}`,
+    `plugin_opt_config_file ${join(dir, "dynsec.json")}`,
+    "persistence false",
+    // As root, Mosquitto would drop to the mosquitto user and lose write access to the temp dir.
+    ...(process.getuid?.() === 0 ? ["user root"] : []),
+    "log_dest stderr",
+    "log_type error",
+    "log_type warning",
+  ].join("\n");
+  const configPath = join(dir, "mosquitto.conf");
+  await writeFile(configPath, `${config}\n`);
+
+  let child: ChildProcess | undefined;
+  let stderr = "";
+  const launch = async () => {
+    const proc = spawn(MOSQUITTO_BIN, ["-c", configPath], { stdio: ["ignore", "ignore", "pipe"] });
+    proc.stderr?.on("data", (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
+    child = proc;
+    try {
+      await waitForPort(port, 5000);
+    } catch (err) {
+      proc.kill("SIGKILL");
+      throw new Error(`mosquitto did not start: ${(err as Error).message}\n${stderr}`);
+    }
+  };
+  const kill = async () => {
+    const proc = child;
+    child = undefined;
+    if (!proc || proc.exitCode !== null) return;
+    const exited = new Promise((r) => proc.once("exit", r));
+    proc.kill("SIGKILL");
+    await exited;
+  };
+  await launch();
+  return {
+    port,
+    url: `mqtt://127.0.0.1:${port}`,
+    adminUser: "admin",
+    adminPassword,
+    restart: async () => {
+      await kill();
+      await launch();
+    },
+    stop: async () => {
+      await kill();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export class StaticAuthenticator implements DeviceAuthenticator {
+  constructor(private readonly devices: Map<string, { identity: DeviceIdentity; token: string }>) {}
+
+  async verify(username: string, password: string): Promise<DeviceIdentity | null> {
+    const d = this.devices.get(username);
+    return d && d.token === password ? d.identity : null;
+  }
+}
+
+export type Recorded =
+  | { kind: "presence"; thing: string; status: PresenceStatus; at: string }
+  | { kind: "telemetry"; thing: string; metrics: TelemetryMessage }
+  | { kind: "event"; thing: string; event: EventMessage }
+  | { kind: "ack"; thing: string; ack: AckMessage };
+
+export class RecordingSink implements FleetSink {
+  readonly records: Recorded[] = [];
+  private waiters: { match: (r: Recorded) => boolean; resolve: (r: Recorded) => void }[] = [];
+
+  presence(thing: string, status: PresenceStatus, at: string): void {
+    this.push({ kind: "presence", thing, status, at });
+  }
+  telemetry(thing: string, metrics: TelemetryMessage): void {
+    this.push({ kind: "telemetry", thing, metrics });
+  }
+  event(thing: string, event: EventMessage): void {
+    this.push({ kind: "event", thing, event });
+  }
+  ack(thing: string, ack: AckMessage): void {
+    this.push({ kind: "ack", thing, ack });
+  }
+
+  /** Resolves with the first record (already received or future) that matches. */
+  waitFor<R extends Recorded>(match: (r: Recorded) => r is R, timeoutMs?: number): Promise<R>;
+  waitFor(match: (r: Recorded) => boolean, timeoutMs?: number): Promise<Recorded>;
+  waitFor(match: (r: Recorded) => boolean, timeoutMs = 5000): Promise<Recorded> {
+    const found = this.records.find(match);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const waiter = { match, resolve };
+      this.waiters.push(waiter);
+      setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new Error(`no matching record within ${timeoutMs} ms; got ${JSON.stringify(this.records)}`));
+      }, timeoutMs);
+    });
+  }
+
+  clear(): void {
+    this.records.length = 0;
+  }
+
+  private push(r: Recorded): void {
+    this.records.push(r);
+    for (const w of [...this.waiters]) {
+      if (w.match(r)) {
+        this.waiters = this.waiters.filter((x) => x !== w);
+        w.resolve(r);
+      }
+    }
+  }
+}
