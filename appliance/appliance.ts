@@ -12,6 +12,7 @@ import type { ApplianceConfig } from "./config.js";
 import { type LocalDatabase, openLocalDatabase } from "./db/local-database.js";
 import { cabinets } from "./db/schema.js";
 import { EventBus } from "./event-bus.js";
+import { DeviceLink } from "./mqtt/device-link.service.js";
 import { createHardware, type Hardware } from "./hardware/hardware-factory.js";
 import { installLockSafetyHandlers } from "./hardware/lock-safety.js";
 import { SimCabinet } from "./hardware/sim-cabinet.js";
@@ -43,6 +44,7 @@ export class Appliance {
   private lastAccess: Promise<unknown> = Promise.resolve();
   private stopped = false;
   private sync?: SyncService;
+  private link?: DeviceLink;
   private readonly abort = new AbortController();
   /** Set once started: this cabinet's place in its organization. */
   scope?: CabinetScope;
@@ -111,7 +113,6 @@ export class Appliance {
     await this.hardware.start();
     if (opts.installCrashHandlers)
       this.uninstallCrashHandlers = installLockSafetyHandlers(lock, { logger: log("lock") });
-    await this.session.start();
     const session = this.session;
     const scans = this.scans;
     badge.onBadge((b) => {
@@ -127,6 +128,8 @@ export class Appliance {
         this.sync?.kick();
       });
     }
+    // After the listeners: starting may resume an interrupted session, whose scan must not be missed.
+    await session.start();
     if (config.scan.intervalMinutes > 0) {
       this.scanTimer = setInterval(() => {
         // A scheduled scan never runs while someone has the cabinet open.
@@ -137,6 +140,44 @@ export class Appliance {
     }
     await this.startHttp();
     await this.sync?.start();
+    await this.startLiveChannel();
+  }
+
+  /** MQTT to the cloud: presence, telemetry, live events out; scan/sync/unlock commands in. */
+  private async startLiveChannel(): Promise<void> {
+    const device = this.device;
+    if (!device?.mqtt_url) return;
+    const link = new DeviceLink({
+      url: device.mqtt_url,
+      thingName: device.thing_name,
+      token: device.credential,
+      dataDir: this.config.dataDir,
+      logger: this.opts.logger,
+    });
+    this.link = link;
+    const session = this.session!;
+    const scans = this.scans!;
+    link.onCommand(async (cmd) => {
+      switch (cmd.command) {
+        case "scan_now": {
+          const outcome = await scans.scan({ trigger: "api", triggered_by: cmd.issued_by });
+          this.sync?.kick();
+          return { status: "done", detail: `${outcome.scan_ids.length} shelves scanned` };
+        }
+        case "sync_now":
+          this.sync?.kick();
+          return { status: "done" };
+        case "unlock": {
+          const userId = typeof cmd.params?.user_id === "string" ? cmd.params.user_id : "";
+          const r = await session.remoteUnlock(userId, cmd.issued_by, cmd.id);
+          return r.granted ? { status: "done", detail: `unlocked for ${r.user.display_name}` } : { status: "rejected", detail: r.reason };
+        }
+      }
+    });
+    this.bus.on(this, "cabinet.event", (e) => {
+      link.publishEvent(e.action, { ...e });
+    });
+    await link.start();
   }
 
   /** Where this cabinet sits and its badge key: from the cloud (claiming it on first start) or the config. */
@@ -242,6 +283,7 @@ export class Appliance {
     this.stopped = true;
     this.abort.abort();
     clearInterval(this.scanTimer);
+    await this.link?.stop();
     await this.sync?.stop();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.bus.removeOwner(this);

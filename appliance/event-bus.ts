@@ -10,7 +10,18 @@ export interface SessionSummary {
   opened: boolean;
 }
 
+/** A step of cabinet life worth showing live (the durable record is the event log). */
+export interface LiveEvent {
+  action: string;
+  summary: string;
+  severity: string;
+  at: string;
+  session_id?: string;
+  user_id?: string;
+}
+
 export interface BusEvents {
+  "cabinet.event": LiveEvent;
   "session.ended": SessionSummary;
   "scan.requested": { trigger: "scheduled" | "manual" | "api"; triggered_by?: string };
   "scan.completed": { scan_ids: string[]; session_id?: string };

@@ -1,15 +1,52 @@
-// `lilo demo` (= `npm start`): the whole product on one machine with nothing installed but Node —
-// the cloud on embedded PGlite (or DATABASE_URL) and one simulated cabinet running as its own process,
-// restarted if it dies, as systemd would.
+// `lilo demo` (= `npm start`): the whole product on one machine with nothing installed but Node — the
+// cloud on embedded PGlite (or DATABASE_URL) with its MQTT broker (or MQTT_URL), and one simulated
+// cabinet, provisioned through the real claim flow and running as its own process, restarted if it
+// dies, as systemd would.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
-import { SIM_PEOPLE } from "../appliance/sim/sim-people.js";
+import type { ApplianceConfigInput } from "../appliance/config.js";
+import { SimCabinet } from "../appliance/hardware/sim-cabinet.js";
+import { simConfigInput } from "../appliance/sim/sim-config.js";
 import { Cloud } from "../cloud/cloud.js";
 import { loadCloudConfig } from "../cloud/config.js";
-import { createLogger } from "../shared/logger.js";
+import { DEMO_SHELVES, type DemoOrg, ensureDemoOrg } from "../cloud/demo/demo-seed.js";
+import { ProvisioningService } from "../cloud/devices/provisioning.service.js";
+import { createLogger, type Logger } from "../shared/logger.js";
 import { fromRoot } from "../shared/paths.js";
+
+interface DemoOptions {
+  dataDir: string;
+  cloudPort: string;
+  appliancePort: string;
+}
+
+/** First start for this organization: a claim token, the cabinet's config and its stocked shelves. */
+async function prepareAppliance(cloud: Cloud, org: DemoOrg, dir: string, port: number, logger: Logger): Promise<string> {
+  const configPath = join(dir, "appliance.json");
+  const marker = join(dir, "demo-org");
+  if (existsSync(configPath) && existsSync(marker) && readFileSync(marker, "utf8") === org.org_id) return configPath;
+  // A cabinet from another database (or none yet): start it afresh and claim it again.
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const { claim_token } = await new ProvisioningService(cloud.db).createClaimToken(org.org_id, org.cabinet_id);
+  const base = simConfigInput(dir, port);
+  const config: ApplianceConfigInput = {
+    ...base,
+    cabinet: undefined,
+    credentialSecret: undefined,
+    cloud: { url: cloud.url, claimToken: claim_token, serialNumber: `SIM-${randomUUID().slice(0, 8)}`, uploadIntervalMs: 1000 },
+  };
+  writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+  const sim = SimCabinet.load(join(dir, "sim-cabinet.json"), { shelves: DEMO_SHELVES });
+  for (const p of org.placements) sim.addContainer(p.shelf, { qr_code: p.qr_code, x: p.x, y: p.y });
+  writeFileSync(marker, org.org_id);
+  logger.info({ containers: org.placements.length }, "demo cabinet prepared; it claims itself on first start");
+  return configPath;
+}
 
 export function registerDemoCommand(program: Command): void {
   program
@@ -18,89 +55,79 @@ export function registerDemoCommand(program: Command): void {
     .option("--data-dir <dir>", "where the demo keeps its data", "./data")
     .option("--cloud-port <port>", "cloud HTTP port", "8080")
     .option("--appliance-port <port>", "cabinet HTTP port (API and simulator)", "8081")
-    .action(async (opts: { dataDir: string; cloudPort: string; appliancePort: string }) => {
+    .action(async (opts: DemoOptions) => {
       const logger = createLogger();
       const dataDir = resolve(opts.dataDir);
       mkdirSync(dataDir, { recursive: true });
-      const cloudConfig = loadCloudConfig({
-        ...process.env,
-        LILO_CLOUD_DATA_DIR: process.env.LILO_CLOUD_DATA_DIR ?? join(dataDir, "cloud"),
-        LILO_CLOUD_PORT: opts.cloudPort,
-      });
-      const cloud = new Cloud(cloudConfig, logger.child({ component: "cloud" }));
+      const cloud = new Cloud(
+        loadCloudConfig({
+          ...process.env,
+          LILO_CLOUD_DATA_DIR: process.env.LILO_CLOUD_DATA_DIR ?? join(dataDir, "cloud"),
+          LILO_CLOUD_PORT: opts.cloudPort,
+        }),
+        logger.child({ component: "cloud" }),
+      );
       await cloud.start();
-
+      const org = await ensureDemoOrg(cloud.db);
+      const applianceDir = join(dataDir, "appliance");
+      const configPath = await prepareAppliance(cloud, org, applianceDir, Number(opts.appliancePort), logger);
       const applianceUrl = `http://127.0.0.1:${opts.appliancePort}`;
-      const demoFile = join(dataDir, "demo.json");
+
       let child: ChildProcess | undefined;
       let stopping = false;
       const writeDemoFile = () =>
         writeFileSync(
-          demoFile,
+          join(dataDir, "demo.json"),
           `${JSON.stringify(
             {
               cloud_url: cloud.url,
               sim_url: `${applianceUrl}/sim`,
               appliance_url: `${applianceUrl}/api`,
+              org_id: org.org_id,
+              tenant_schema: org.tenant_schema,
+              cabinet_id: org.cabinet_id,
               appliance_pid: child?.pid,
-              users: SIM_PEOPLE.map((p) => ({
-                name: p.display_name,
-                email: p.email,
-                badge: p.badge,
-                pin: p.pin,
-                role: p.role,
-                user_id: p.user_id,
-              })),
+              users: org.users,
             },
             null,
             2,
           )}\n`,
         );
       const startAppliance = () => {
-        child = spawn(
-          process.execPath,
-          [
-            fromRoot("bin/lilo.js"),
-            "appliance",
-            "run",
-            "--sim",
-            "--data-dir",
-            join(dataDir, "appliance"),
-            "--port",
-            opts.appliancePort,
-          ],
-          { stdio: ["ignore", "inherit", "inherit"] },
-        );
+        child = spawn(process.execPath, [fromRoot("bin/lilo.js"), "appliance", "run", "--config", configPath], {
+          stdio: ["ignore", "inherit", "inherit"],
+        });
         writeDemoFile();
         child.on("exit", (code, signal) => {
           if (stopping) return;
-          logger.warn({ code, signal }, "appliance exited; restarting in 1 s");
-          setTimeout(startAppliance, 1000);
+          logger.warn({ code, signal }, "cabinet process exited; restarting it");
+          setTimeout(startAppliance, 500);
         });
       };
       startAppliance();
-      logger.info(
-        {
-          cloud: cloud.url,
-          simulator: `${applianceUrl}/sim`,
-          people: SIM_PEOPLE.map(({ display_name, badge, pin }) => ({ display_name, badge, pin })),
-          file: demoFile,
-        },
-        "L.I.L.O. demo running; Ctrl-C stops it",
-      );
 
       const stop = async () => {
         if (stopping) return;
         stopping = true;
-        const exited = new Promise((r) =>
-          child && child.exitCode === null ? child.once("exit", r) : r(null),
-        );
+        const exited = new Promise((r) => (child && child.exitCode === null ? child.once("exit", r) : r(null)));
         child?.kill("SIGTERM");
-        await exited;
+        await Promise.race([exited, sleep(10_000)]);
         await cloud.stop();
         process.exit(0);
       };
       process.on("SIGINT", stop);
       process.on("SIGTERM", stop);
+
+      logger.info(
+        {
+          cloud: cloud.url,
+          simulator: `${applianceUrl}/sim`,
+          org: org.org_id,
+          tenant_schema: org.tenant_schema,
+          people: org.users.map(({ name, email, password, badge, pin, role }) => ({ name, email, password, badge, pin, role })),
+          file: join(dataDir, "demo.json"),
+        },
+        `L.I.L.O. demo ${org.created ? "created" : "resumed"}; Ctrl-C stops it`,
+      );
     });
 }

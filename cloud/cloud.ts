@@ -6,7 +6,9 @@ import { errorHandler } from "../shared/http/errors.js";
 import { AccountService } from "./accounts/account.service.js";
 import { deviceRoutes } from "./api/devices.routes.js";
 import { orgRoutes } from "./api/orgs.routes.js";
-import { type CredentialListener, ProvisioningService } from "./devices/provisioning.service.js";
+import { ProvisioningService } from "./devices/provisioning.service.js";
+import { FleetService } from "./fleet/fleet.service.js";
+import { LiveChannel } from "./fleet/live-channel.js";
 import { DownlinkService } from "./sync/downlink.service.js";
 import { IngestService } from "./sync/ingest.service.js";
 import type { Logger } from "../shared/logger.js";
@@ -22,8 +24,8 @@ export class Cloud {
   private server?: ReturnType<typeof serve>;
   private retentionTimer?: NodeJS.Timeout;
   private provisioning?: ProvisioningService;
-  /** Set before start() to mirror device credentials into an external broker. */
-  credentialListener?: CredentialListener;
+  private live?: LiveChannel;
+  fleet?: FleetService;
   url = "";
 
   constructor(
@@ -50,10 +52,17 @@ export class Cloud {
     app.onError(errorHandler(logger.child({ component: "http" })));
     app.get("/health", (c) => c.json({ ok: true, database: this.database?.kind }));
     const accounts = new AccountService(this.database);
-    this.provisioning = new ProvisioningService(this.database, this.credentialListener);
+    this.fleet = new FleetService(this.database, logger.child({ component: "fleet" }));
+    this.live = new LiveChannel(config.mqtt, {
+      provisioning: () => this.provisioning!,
+      fleet: this.fleet,
+      logger: logger.child({ component: "mqtt" }),
+    });
+    this.provisioning = new ProvisioningService(this.database, this.live.credentialListener, () => this.live!.deviceUrl);
+    await this.live.start();
     const api = new Hono()
       .route("/", deviceRoutes({ provisioning: this.provisioning, ingest: new IngestService(this.database), downlink: new DownlinkService(this.database) }))
-      .route("/", orgRoutes({ accounts, provisioning: this.provisioning }));
+      .route("/", orgRoutes({ accounts, provisioning: this.provisioning, fleet: this.fleet }));
     app.route("/api/v1", api);
     await new Promise<void>((resolve) => {
       this.server = serve({ fetch: app.fetch, hostname: "0.0.0.0", port: config.port }, (info) => {
@@ -80,6 +89,7 @@ export class Cloud {
   async stop(): Promise<void> {
     clearInterval(this.retentionTimer);
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.live?.stop();
     await this.database?.close();
   }
 }

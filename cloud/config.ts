@@ -12,6 +12,15 @@ const CloudEnv = z.object({
   LILO_RETENTION_TELEMETRY_DAYS: days(DEFAULT_RETENTION_DAYS.deviceTelemetry),
   LILO_RETENTION_SESSIONS_DAYS: days(DEFAULT_RETENTION_DAYS.userSessions),
   LILO_RETENTION_SYSTEM_EVENTS_DAYS: days(DEFAULT_RETENTION_DAYS.systemEvents),
+  MQTT_URL: z.string().url().optional(),
+  MQTT_USERNAME: z.string().min(1).optional(),
+  MQTT_PASSWORD: z.string().min(1).optional(),
+  /** `mosquitto-dynsec`: the cloud adds each device to Mosquitto's dynamic security on claim. */
+  LILO_MQTT_PROVISIONER: z.enum(["mosquitto-dynsec", "none"]).default("none"),
+  LILO_MQTT_HOST: z.string().default("0.0.0.0"),
+  LILO_MQTT_PORT: z.coerce.number().int().min(0).max(65535).default(1884),
+  /** The broker URL handed to cabinets when it differs from what the cloud itself uses. */
+  LILO_MQTT_PUBLIC_URL: z.string().url().optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -20,6 +29,15 @@ export interface CloudConfig {
   dataDir: string;
   port: number;
   retentionDays: typeof DEFAULT_RETENTION_DAYS;
+  mqtt: {
+    url?: string;
+    username?: string;
+    password?: string;
+    provisioner: "mosquitto-dynsec" | "none";
+    host: string;
+    port: number;
+    publicUrl?: string;
+  };
   logLevel: string;
 }
 
@@ -35,6 +53,9 @@ export function loadCloudConfig(env: NodeJS.ProcessEnv = process.env): Readonly<
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
   }
   const e = parsed.data;
+  if (e.MQTT_URL && !(e.MQTT_USERNAME && e.MQTT_PASSWORD)) {
+    throw new ConfigError(["MQTT_USERNAME and MQTT_PASSWORD: required with MQTT_URL (the cloud's broker account)"]);
+  }
   return Object.freeze({
     databaseUrl: e.DATABASE_URL,
     dataDir: e.LILO_CLOUD_DATA_DIR,
@@ -44,6 +65,15 @@ export function loadCloudConfig(env: NodeJS.ProcessEnv = process.env): Readonly<
       deviceTelemetry: e.LILO_RETENTION_TELEMETRY_DAYS,
       userSessions: e.LILO_RETENTION_SESSIONS_DAYS,
       systemEvents: e.LILO_RETENTION_SYSTEM_EVENTS_DAYS,
+    },
+    mqtt: {
+      url: e.MQTT_URL,
+      username: e.MQTT_USERNAME,
+      password: e.MQTT_PASSWORD,
+      provisioner: e.LILO_MQTT_PROVISIONER,
+      host: e.LILO_MQTT_HOST,
+      port: e.LILO_MQTT_PORT,
+      publicUrl: e.LILO_MQTT_PUBLIC_URL,
     },
     logLevel: e.LOG_LEVEL,
   });

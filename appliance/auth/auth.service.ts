@@ -3,9 +3,8 @@
 import { and, eq } from "drizzle-orm";
 import type { LocalDb } from "../db/local-database.js";
 import { localUsers, roles, userRoleAssignments } from "../db/schema.js";
-import { type CredentialKind, hashCredential } from "./credential-hash.js";
-
-export const OPEN_PERMISSION = "cabinet:open";
+import { type CredentialKind, hashCredential } from "../../shared/credential-hash.js";
+import { OPEN_PERMISSION } from "../../shared/permissions.js";
 
 /** Where this cabinet sits in the organization; scopes are matched against it. */
 export interface CabinetScope {
@@ -60,6 +59,14 @@ export class AuthService {
       method,
       user: { user_id: user.user_id, display_name: user.display_name, email: user.email, role },
     };
+  }
+
+  /** A known, active person allowed to open this cabinet now (for a remote unlock), else undefined. */
+  userById(userId: string, now: Date = new Date()): AuthorizedUser | undefined {
+    const user = this.db.select().from(localUsers).where(eq(localUsers.user_id, userId)).get();
+    if (!user || user.status !== "active") return undefined;
+    const role = this.permittedRole(user.user_id, now);
+    return role ? { user_id: user.user_id, display_name: user.display_name, email: user.email, role } : undefined;
   }
 
   /** The slug of a role that lets this user open this cabinet now, if any. */

@@ -44,8 +44,22 @@ describe("decodeQrCodes", () => {
       expect(code.confidence).toBeLessThanOrEqual(1);
     }
     expect(result.grey.width).toBe(1920);
+    expect(result.grey.height).toBe(1080);
+    expect(result.grey.data.length).toBe(1920 * 1080);
     expect(result.timings.detect).toBeGreaterThan(0);
     expect(result.ms).toBeGreaterThanOrEqual(result.timings.detect);
+    // The phases run back to back (sharp's decode overlaps `detect`), so they never exceed `ms`.
+    const { decode_jpeg, greyscale, detect, second_pass } = result.timings;
+    for (const t of [decode_jpeg, greyscale, detect, second_pass]) expect(t).toBeGreaterThanOrEqual(0);
+    expect(decode_jpeg + greyscale + detect + second_pass).toBeLessThanOrEqual(result.ms + 0.01);
+  });
+
+  it("reads a format zxing cannot load itself (WebP) from sharp's pixels", async () => {
+    const webp = await sharp(shelf.jpeg).webp({ lossless: true }).toBuffer();
+    const result = await decodeQrCodes(webp);
+    expect(result.codes.map((c) => c.text).sort()).toEqual(shelf.labels.map((l) => l.qr_code).sort());
+    expect(result.codes.every((c) => c.confidence === 1)).toBe(true);
+    expect(result.grey.width).toBe(1920);
   });
 
   it("finds nothing, and invents nothing, on a blank or noisy image", async () => {

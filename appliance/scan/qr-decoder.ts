@@ -101,6 +101,9 @@ const CROP_ATTEMPTS: CropAttempt[] = [
   { scale: 1.5, sharpen: false, confidence: 0.85 },
   { scale: 2, sharpen: true, confidence: 0.8 },
   { scale: 3, sharpen: true, confidence: 0.75 },
+  // The full-frame pass reads zxing's own decode of the JPEG, not this green channel; the odd
+  // glare-washed label reads only here, unscaled and unsharpened, and it is the cheapest attempt.
+  { scale: 1, sharpen: false, confidence: 0.7 },
 ];
 
 /** Cell edge in pixels for the candidate-region search. */
@@ -148,13 +151,19 @@ async function decodeNow(image: Buffer | Uint8Array, options: DecodeOptions): Pr
   // If the zxing pass throws first, this rejection is never awaited; keep it from surfacing as an
   // unhandled one. Awaiting `decoding` below still sees the original error.
   decoding.catch(() => undefined);
-  const first = await readBarcodes(image, FULL_FRAME);
-  const codes = first.filter((r) => r.isValid && r.text).map((r) => toCode(r, 0, 0, 1, 1, 1));
+  let first = await readBarcodes(image, FULL_FRAME);
   const tDetect = performance.now();
   const { data, info } = await decoding;
   const tDecoded = performance.now();
   const grey = toGrey(data, info.width, info.height, info.channels);
   const tGrey = performance.now();
+  // zxing's built-in loader (stb_image) knows JPEG, PNG, BMP and GIF but not, say, WebP or TIFF,
+  // which sharp does: it then returns a lone format-less error instead of throwing, and the
+  // full-frame pass is redone on sharp's pixels. Counted in `second_pass`; it is rare.
+  if (first.length === 1 && !first[0]!.format && first[0]!.error) {
+    first = await readBarcodes(toPgm(grey), FULL_FRAME);
+  }
+  const codes = first.filter((r) => r.isValid && r.text).map((r) => toCode(r, 0, 0, 1, 1, 1));
   if (options.secondPass !== false) await secondPass(grey, codes);
   const tEnd = performance.now();
   return {
@@ -194,10 +203,16 @@ interface Pgm {
 
 function allocPgm(width: number, height: number): Pgm {
   const header = `P5\n${width} ${height}\n255\n`;
-  // Every pixel byte is written by the caller, so skip zero-filling the (upscaled crop) buffer.
+  // Every pixel byte is written by the caller, so skip zero-filling.
   const file = Buffer.allocUnsafe(header.length + width * height);
   file.write(header, 0, "latin1");
   return { file, grey: { data: file.subarray(header.length), width, height } };
+}
+
+function toPgm(grey: GreyImage): Uint8Array {
+  const pgm = allocPgm(grey.width, grey.height);
+  pgm.grey.data.set(grey.data);
+  return pgm.file;
 }
 
 /** Maps a read from crop coordinates (offset, scaled) back to the full frame. */

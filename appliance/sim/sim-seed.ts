@@ -3,9 +3,9 @@
 // same tables are filled by the cloud's downlink instead.
 import { randomUUID } from "node:crypto";
 import { DEMO_CHEMICALS } from "../../shared/chemicals.js";
+import { hashCredential } from "../../shared/credential-hash.js";
+import { MANAGER_PERMISSIONS, TECHNICIAN_PERMISSIONS } from "../../shared/permissions.js";
 import type { CabinetScope } from "../auth/auth.service.js";
-import { OPEN_PERMISSION } from "../auth/auth.service.js";
-import { hashCredential } from "../auth/credential-hash.js";
 import type { LocalDatabase } from "../db/local-database.js";
 import { cabinets, chemicalInventory, localUsers, roles, userRoleAssignments } from "../db/schema.js";
 import type { SimCabinet } from "../hardware/sim-cabinet.js";
@@ -29,7 +29,9 @@ export interface SeedOptions {
   requiresDualApproval?: boolean;
 }
 
-export const labelFor = (n: number) => `LILO:C:${String(n).padStart(6, "0")}`;
+export { labelFor } from "../../shared/labels.js";
+
+import { labelFor } from "../../shared/labels.js";
 
 export function seedLocalCabinet(local: LocalDatabase, sim: SimCabinet, opts: SeedOptions) {
   const { scope, secret } = opts;
@@ -58,20 +60,14 @@ export function seedLocalCabinet(local: LocalDatabase, sim: SimCabinet, opts: Se
           role_name: "Technician",
           role_slug: "technician",
           is_system_role: true,
-          permissions: [OPEN_PERMISSION, "container:register", "alert:acknowledge"],
+          permissions: TECHNICIAN_PERMISSIONS,
         },
         {
           role_id: roleIds.lab_manager,
           role_name: "Lab manager",
           role_slug: "lab_manager",
           is_system_role: true,
-          permissions: [
-            OPEN_PERMISSION,
-            "container:register",
-            "alert:acknowledge",
-            "alert:resolve",
-            "user:manage",
-          ],
+          permissions: MANAGER_PERMISSIONS,
         },
       ])
       .run();

@@ -12,6 +12,8 @@ export const DeviceIdentityFile = z.object({
   credential: z.string().min(10),
   credential_secret: z.string().min(16),
   cloud_url: z.url(),
+  /** The cloud's MQTT broker for the live channel; absent when the cloud runs none. */
+  mqtt_url: z.string().optional(),
 });
 export type DeviceIdentityFile = z.infer<typeof DeviceIdentityFile>;
 

@@ -29,6 +29,7 @@ export type ClaimRequest = z.infer<typeof ClaimRequest>;
 
 export interface ClaimResponse extends DeviceIdentity {
   credential: string;
+  mqtt_url: string;
   lab_id: string;
   dept_id: string;
   credential_secret: string;
@@ -44,6 +45,8 @@ export class ProvisioningService {
   constructor(
     private readonly database: Database,
     private readonly listener?: CredentialListener,
+    /** The broker URL cabinets should use, once the live channel knows it. */
+    private readonly mqttUrl: () => string = () => "",
   ) {}
 
   async createClaimToken(orgId: string, cabinetId: string, createdBy?: string): Promise<{ claim_token: string; expires_at: Date }> {
@@ -118,6 +121,7 @@ export class ProvisioningService {
         dept_id: cab.dept_id,
         credential: token,
         credential_secret: secret,
+        mqtt_url: this.mqttUrl(),
       };
     });
     await this.listener?.added(result, token);
