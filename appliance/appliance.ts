@@ -12,10 +12,10 @@ import type { ApplianceConfig } from "./config.js";
 import { type LocalDatabase, openLocalDatabase } from "./db/local-database.js";
 import { cabinets } from "./db/schema.js";
 import { EventBus } from "./event-bus.js";
-import { DeviceLink } from "./mqtt/device-link.service.js";
 import { createHardware, type Hardware } from "./hardware/hardware-factory.js";
 import { installLockSafetyHandlers } from "./hardware/lock-safety.js";
 import { SimCabinet } from "./hardware/sim-cabinet.js";
+import { DeviceLink } from "./mqtt/device-link.service.js";
 import { ScanService } from "./scan/scan.service.js";
 import { SessionService } from "./session/session.service.js";
 import { renderShelf } from "./sim/shelf-renderer.js";
@@ -23,7 +23,7 @@ import { simRoutes } from "./sim/sim.routes.js";
 import { CloudClient } from "./sync/cloud-client.js";
 import type { DeviceIdentityFile } from "./sync/device-identity.js";
 import { boardSerial, ensureProvisioned } from "./sync/provisioning.js";
-import { storedSecret, SyncService } from "./sync/sync.service.js";
+import { SyncService, storedSecret } from "./sync/sync.service.js";
 
 export const FIRMWARE_VERSION = "0.1.0";
 
@@ -170,7 +170,9 @@ export class Appliance {
         case "unlock": {
           const userId = typeof cmd.params?.user_id === "string" ? cmd.params.user_id : "";
           const r = await session.remoteUnlock(userId, cmd.issued_by, cmd.id);
-          return r.granted ? { status: "done", detail: `unlocked for ${r.user.display_name}` } : { status: "rejected", detail: r.reason };
+          return r.granted
+            ? { status: "done", detail: `unlocked for ${r.user.display_name}` }
+            : { status: "rejected", detail: r.reason };
         }
       }
     });
@@ -214,9 +216,18 @@ export class Appliance {
       logger: opts.logger.child({ component: "sync" }),
     });
     // Offline at boot is normal: the cabinet works from what the last downlink left.
-    await this.sync.pullDownlink().catch((err: unknown) => opts.logger.warn({ err: (err as Error).message }, "downlink at start failed; using the local copy"));
+    await this.sync
+      .pullDownlink()
+      .catch((err: unknown) =>
+        opts.logger.warn({ err: (err as Error).message }, "downlink at start failed; using the local copy"),
+      );
     return {
-      scope: { org_id: identity.org_id, dept_id: identity.dept_id, lab_id: identity.lab_id, cabinet_id: identity.cabinet_id },
+      scope: {
+        org_id: identity.org_id,
+        dept_id: identity.dept_id,
+        lab_id: identity.lab_id,
+        cabinet_id: identity.cabinet_id,
+      },
       secret: () => storedSecret(local.db) ?? identity.credential_secret,
     };
   }

@@ -8,59 +8,65 @@ export const CONFIG_VERSION = 1;
 
 const uuid = z.uuid();
 
-export const applianceConfigSchema = z.object({
-  version: z
-    .literal(CONFIG_VERSION, { message: `config version must be ${CONFIG_VERSION}` })
-    .default(CONFIG_VERSION),
-  dataDir: z.string().min(1).default("./data/appliance"),
-  http: z
-    .object({ host: z.string().default("127.0.0.1"), port: z.number().int().min(0).max(65535).default(8081) })
-    .default({ host: "127.0.0.1", port: 8081 }),
-  /** Where this cabinet sits. With `cloud`, provisioning supplies it; without, it must be given. */
-  cabinet: z
-    .object({
-      org_id: uuid,
-      dept_id: uuid.optional(),
-      lab_id: uuid,
-      cabinet_id: uuid,
-    })
-    .optional(),
-  /** Key for the badge/PIN hashes; with `cloud`, it comes from the cloud. */
-  credentialSecret: z.string().min(16, "credentialSecret must be at least 16 characters").optional(),
-  /** The cloud this cabinet syncs with. Without it the cabinet runs standalone. */
-  cloud: z
-    .object({
-      url: z.url(),
-      /** One-time claim token from the cloud (or a file holding it, e.g. on the boot partition). */
-      claimToken: z.string().optional(),
-      claimTokenFile: z.string().optional(),
-      /** Defaults to the board's serial number (or machine id). */
-      serialNumber: z.string().min(1).optional(),
-      uploadBatchSize: z.number().int().min(1).max(1000).default(500),
-      /** How often the outbox is checked when nothing wakes the uploader earlier. */
-      uploadIntervalMs: z.number().int().positive().default(2000),
-      downlinkIntervalMs: z.number().int().positive().default(30_000),
-      /** Upper bound of the exponential backoff after failures. */
-      maxBackoffMs: z.number().int().positive().default(60_000),
-    })
-    .optional(),
-  session: z
-    .object({ dualApprovalWindowMs: z.number().int().positive().default(60_000) })
-    .default({ dualApprovalWindowMs: 60_000 }),
-  scan: z
-    .object({
-      /** Minutes between scheduled scans; 0 turns them off. */
-      intervalMinutes: z.number().min(0).default(60),
-      /** Scan once the door has closed and the lock is back. */
-      afterSession: z.boolean().default(true),
-    })
-    .default({ intervalMinutes: 60, afterSession: true }),
-  hardware: hardwareConfigSchema,
-}).superRefine((c, ctx) => {
-  if (c.cloud) return;
-  if (!c.cabinet) ctx.addIssue({ code: "custom", path: ["cabinet"], message: "required without cloud" });
-  if (!c.credentialSecret) ctx.addIssue({ code: "custom", path: ["credentialSecret"], message: "required without cloud" });
-});
+export const applianceConfigSchema = z
+  .object({
+    version: z
+      .literal(CONFIG_VERSION, { message: `config version must be ${CONFIG_VERSION}` })
+      .default(CONFIG_VERSION),
+    dataDir: z.string().min(1).default("./data/appliance"),
+    http: z
+      .object({
+        host: z.string().default("127.0.0.1"),
+        port: z.number().int().min(0).max(65535).default(8081),
+      })
+      .default({ host: "127.0.0.1", port: 8081 }),
+    /** Where this cabinet sits. With `cloud`, provisioning supplies it; without, it must be given. */
+    cabinet: z
+      .object({
+        org_id: uuid,
+        dept_id: uuid.optional(),
+        lab_id: uuid,
+        cabinet_id: uuid,
+      })
+      .optional(),
+    /** Key for the badge/PIN hashes; with `cloud`, it comes from the cloud. */
+    credentialSecret: z.string().min(16, "credentialSecret must be at least 16 characters").optional(),
+    /** The cloud this cabinet syncs with. Without it the cabinet runs standalone. */
+    cloud: z
+      .object({
+        url: z.url(),
+        /** One-time claim token from the cloud (or a file holding it, e.g. on the boot partition). */
+        claimToken: z.string().optional(),
+        claimTokenFile: z.string().optional(),
+        /** Defaults to the board's serial number (or machine id). */
+        serialNumber: z.string().min(1).optional(),
+        uploadBatchSize: z.number().int().min(1).max(1000).default(500),
+        /** How often the outbox is checked when nothing wakes the uploader earlier. */
+        uploadIntervalMs: z.number().int().positive().default(2000),
+        downlinkIntervalMs: z.number().int().positive().default(30_000),
+        /** Upper bound of the exponential backoff after failures. */
+        maxBackoffMs: z.number().int().positive().default(60_000),
+      })
+      .optional(),
+    session: z
+      .object({ dualApprovalWindowMs: z.number().int().positive().default(60_000) })
+      .default({ dualApprovalWindowMs: 60_000 }),
+    scan: z
+      .object({
+        /** Minutes between scheduled scans; 0 turns them off. */
+        intervalMinutes: z.number().min(0).default(60),
+        /** Scan once the door has closed and the lock is back. */
+        afterSession: z.boolean().default(true),
+      })
+      .default({ intervalMinutes: 60, afterSession: true }),
+    hardware: hardwareConfigSchema,
+  })
+  .superRefine((c, ctx) => {
+    if (c.cloud) return;
+    if (!c.cabinet) ctx.addIssue({ code: "custom", path: ["cabinet"], message: "required without cloud" });
+    if (!c.credentialSecret)
+      ctx.addIssue({ code: "custom", path: ["credentialSecret"], message: "required without cloud" });
+  });
 
 export type ApplianceConfig = z.infer<typeof applianceConfigSchema>;
 export type ApplianceConfigInput = z.input<typeof applianceConfigSchema>;

@@ -25,26 +25,44 @@ interface DemoOptions {
 }
 
 /** First start for this organization: a claim token, the cabinet's config and its stocked shelves. */
-async function prepareAppliance(cloud: Cloud, org: DemoOrg, dir: string, port: number, logger: Logger): Promise<string> {
+async function prepareAppliance(
+  cloud: Cloud,
+  org: DemoOrg,
+  dir: string,
+  port: number,
+  logger: Logger,
+): Promise<string> {
   const configPath = join(dir, "appliance.json");
   const marker = join(dir, "demo-org");
-  if (existsSync(configPath) && existsSync(marker) && readFileSync(marker, "utf8") === org.org_id) return configPath;
+  if (existsSync(configPath) && existsSync(marker) && readFileSync(marker, "utf8") === org.org_id)
+    return configPath;
   // A cabinet from another database (or none yet): start it afresh and claim it again.
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const { claim_token } = await new ProvisioningService(cloud.db).createClaimToken(org.org_id, org.cabinet_id);
+  const { claim_token } = await new ProvisioningService(cloud.db).createClaimToken(
+    org.org_id,
+    org.cabinet_id,
+  );
   const base = simConfigInput(dir, port);
   const config: ApplianceConfigInput = {
     ...base,
     cabinet: undefined,
     credentialSecret: undefined,
-    cloud: { url: cloud.url, claimToken: claim_token, serialNumber: `SIM-${randomUUID().slice(0, 8)}`, uploadIntervalMs: 1000 },
+    cloud: {
+      url: cloud.url,
+      claimToken: claim_token,
+      serialNumber: `SIM-${randomUUID().slice(0, 8)}`,
+      uploadIntervalMs: 1000,
+    },
   };
   writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
   const sim = SimCabinet.load(join(dir, "sim-cabinet.json"), { shelves: DEMO_SHELVES });
   for (const p of org.placements) sim.addContainer(p.shelf, { qr_code: p.qr_code, x: p.x, y: p.y });
   writeFileSync(marker, org.org_id);
-  logger.info({ containers: org.placements.length }, "demo cabinet prepared; it claims itself on first start");
+  logger.info(
+    { containers: org.placements.length },
+    "demo cabinet prepared; it claims itself on first start",
+  );
   return configPath;
 }
 
@@ -94,9 +112,13 @@ export function registerDemoCommand(program: Command): void {
           )}\n`,
         );
       const startAppliance = () => {
-        child = spawn(process.execPath, [fromRoot("bin/lilo.js"), "appliance", "run", "--config", configPath], {
-          stdio: ["ignore", "inherit", "inherit"],
-        });
+        child = spawn(
+          process.execPath,
+          [fromRoot("bin/lilo.js"), "appliance", "run", "--config", configPath],
+          {
+            stdio: ["ignore", "inherit", "inherit"],
+          },
+        );
         writeDemoFile();
         child.on("exit", (code, signal) => {
           if (stopping) return;
@@ -109,7 +131,9 @@ export function registerDemoCommand(program: Command): void {
       const stop = async () => {
         if (stopping) return;
         stopping = true;
-        const exited = new Promise((r) => (child && child.exitCode === null ? child.once("exit", r) : r(null)));
+        const exited = new Promise((r) =>
+          child && child.exitCode === null ? child.once("exit", r) : r(null),
+        );
         child?.kill("SIGTERM");
         await Promise.race([exited, sleep(10_000)]);
         await cloud.stop();
@@ -124,7 +148,14 @@ export function registerDemoCommand(program: Command): void {
           simulator: `${applianceUrl}/sim`,
           org: org.org_id,
           tenant_schema: org.tenant_schema,
-          people: org.users.map(({ name, email, password, badge, pin, role }) => ({ name, email, password, badge, pin, role })),
+          people: org.users.map(({ name, email, password, badge, pin, role }) => ({
+            name,
+            email,
+            password,
+            badge,
+            pin,
+            role,
+          })),
           file: join(dataDir, "demo.json"),
         },
         `L.I.L.O. demo ${org.created ? "created" : "resumed"}; Ctrl-C stops it`,

@@ -3,19 +3,19 @@
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { errorHandler } from "../shared/http/errors.js";
+import type { Logger } from "../shared/logger.js";
 import { AccountService } from "./accounts/account.service.js";
 import { deviceRoutes } from "./api/devices.routes.js";
 import { orgRoutes } from "./api/orgs.routes.js";
+import type { CloudConfig } from "./config.js";
+import { connectDatabase, type Database } from "./db/database.js";
+import { migrateAll } from "./db/migrator.js";
+import { ensurePartitions, expirePartitions } from "./db/partitions.js";
 import { ProvisioningService } from "./devices/provisioning.service.js";
 import { FleetService } from "./fleet/fleet.service.js";
 import { LiveChannel } from "./fleet/live-channel.js";
 import { DownlinkService } from "./sync/downlink.service.js";
 import { IngestService } from "./sync/ingest.service.js";
-import type { Logger } from "../shared/logger.js";
-import type { CloudConfig } from "./config.js";
-import { connectDatabase, type Database } from "./db/database.js";
-import { migrateAll } from "./db/migrator.js";
-import { ensurePartitions, expirePartitions } from "./db/partitions.js";
 
 const RETENTION_EVERY_MS = 60 * 60_000;
 
@@ -58,10 +58,21 @@ export class Cloud {
       fleet: this.fleet,
       logger: logger.child({ component: "mqtt" }),
     });
-    this.provisioning = new ProvisioningService(this.database, this.live.credentialListener, () => this.live!.deviceUrl);
+    this.provisioning = new ProvisioningService(
+      this.database,
+      this.live.credentialListener,
+      () => this.live!.deviceUrl,
+    );
     await this.live.start();
     const api = new Hono()
-      .route("/", deviceRoutes({ provisioning: this.provisioning, ingest: new IngestService(this.database), downlink: new DownlinkService(this.database) }))
+      .route(
+        "/",
+        deviceRoutes({
+          provisioning: this.provisioning,
+          ingest: new IngestService(this.database),
+          downlink: new DownlinkService(this.database),
+        }),
+      )
       .route("/", orgRoutes({ accounts, provisioning: this.provisioning, fleet: this.fleet }));
     app.route("/api/v1", api);
     await new Promise<void>((resolve) => {

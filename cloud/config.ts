@@ -54,7 +54,9 @@ export function loadCloudConfig(env: NodeJS.ProcessEnv = process.env): Readonly<
   }
   const e = parsed.data;
   if (e.MQTT_URL && !(e.MQTT_USERNAME && e.MQTT_PASSWORD)) {
-    throw new ConfigError(["MQTT_USERNAME and MQTT_PASSWORD: required with MQTT_URL (the cloud's broker account)"]);
+    throw new ConfigError([
+      "MQTT_USERNAME and MQTT_PASSWORD: required with MQTT_URL (the cloud's broker account)",
+    ]);
   }
   return Object.freeze({
     databaseUrl: e.DATABASE_URL,

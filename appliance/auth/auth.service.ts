@@ -1,10 +1,10 @@
 // Decides whether a badge or PIN may open this cabinet: an active local user with an active, unexpired
 // role assignment whose scope covers the cabinet and whose role grants `cabinet:open`.
 import { and, eq } from "drizzle-orm";
-import type { LocalDb } from "../db/local-database.js";
-import { localUsers, roles, userRoleAssignments } from "../db/schema.js";
 import { type CredentialKind, hashCredential } from "../../shared/credential-hash.js";
 import { OPEN_PERMISSION } from "../../shared/permissions.js";
+import type { LocalDb } from "../db/local-database.js";
+import { localUsers, roles, userRoleAssignments } from "../db/schema.js";
 
 /** Where this cabinet sits in the organization; scopes are matched against it. */
 export interface CabinetScope {
@@ -66,7 +66,9 @@ export class AuthService {
     const user = this.db.select().from(localUsers).where(eq(localUsers.user_id, userId)).get();
     if (!user || user.status !== "active") return undefined;
     const role = this.permittedRole(user.user_id, now);
-    return role ? { user_id: user.user_id, display_name: user.display_name, email: user.email, role } : undefined;
+    return role
+      ? { user_id: user.user_id, display_name: user.display_name, email: user.email, role }
+      : undefined;
   }
 
   /** The slug of a role that lets this user open this cabinet now, if any. */

@@ -90,23 +90,39 @@ export class SessionService {
          WHERE workflow_id IS NOT NULL AND json_extract(event_details, '$.action') IN ('auth_granted', 'door_forced')
          ORDER BY event_timestamp DESC, rowid DESC LIMIT 1`,
       )
-      .get() as { id: string; user_id: string | null; user_name: string | null; user_role: string | null } | undefined;
+      .get() as
+      | { id: string; user_id: string | null; user_name: string | null; user_role: string | null }
+      | undefined;
     if (!last) return;
     const steps = new Set(
-      (local.sqlite
-        .prepare("SELECT json_extract(event_details, '$.action') AS action FROM unified_event_log WHERE workflow_id = ?")
+      local.sqlite
+        .prepare(
+          "SELECT json_extract(event_details, '$.action') AS action FROM unified_event_log WHERE workflow_id = ?",
+        )
         .pluck()
-        .all(last.id) as string[]),
+        .all(last.id) as string[],
     );
     if (steps.has("scan_completed") || steps.has("session_unused")) return;
     const email = last.user_id
-      ? (local.sqlite.prepare("SELECT email FROM local_users WHERE user_id = ?").pluck().get(last.user_id) as string | undefined)
+      ? (local.sqlite.prepare("SELECT email FROM local_users WHERE user_id = ?").pluck().get(last.user_id) as
+          | string
+          | undefined)
       : undefined;
     const users: AuthorizedUser[] = last.user_id
-      ? [{ user_id: last.user_id, display_name: last.user_name ?? "", email: email ?? null, role: last.user_role ?? "" }]
+      ? [
+          {
+            user_id: last.user_id,
+            display_name: last.user_name ?? "",
+            email: email ?? null,
+            role: last.user_role ?? "",
+          },
+        ]
       : [];
     const opened = steps.has("door_opened") || steps.has("door_forced");
-    this.deps.logger.warn({ session_id: last.id, opened, door: door.state() }, "resuming a session interrupted by a restart");
+    this.deps.logger.warn(
+      { session_id: last.id, opened, door: door.state() },
+      "resuming a session interrupted by a restart",
+    );
     this.session = { id: last.id, users, opened, forced: steps.has("door_forced") };
     if (door.state() === "open") {
       this.state = "open";
@@ -297,14 +313,35 @@ export class SessionService {
    * Unlock from the cloud for a named person who is allowed at this cabinet (they phoned the manager,
    * say). The issuer is on record with the unlock.
    */
-  async remoteUnlock(userId: string, issuedBy: string | undefined, commandId: string): Promise<AccessOutcome> {
+  async remoteUnlock(
+    userId: string,
+    issuedBy: string | undefined,
+    commandId: string,
+  ): Promise<AccessOutcome> {
     const user = this.deps.auth.userById(userId);
     if (!user) {
-      this.record({ type: "access", category: "user_action", action: "remote_unlock_denied", severity: "warning", summary: `Remote unlock refused: ${userId} may not open this cabinet`, details: { user_id: userId, issued_by: issuedBy, command_id: commandId } });
+      this.record({
+        type: "access",
+        category: "user_action",
+        action: "remote_unlock_denied",
+        severity: "warning",
+        summary: `Remote unlock refused: ${userId} may not open this cabinet`,
+        details: { user_id: userId, issued_by: issuedBy, command_id: commandId },
+      });
       return { granted: false, reason: "not_permitted" };
     }
-    if (this.state === "unlocked" || this.state === "open") return { granted: true, session_id: this.session!.id, user };
-    this.record({ type: "access", category: "user_action", action: "remote_unlock", severity: "warning", user, summary: `Unlocked remotely for ${user.display_name}`, details: { issued_by: issuedBy, command_id: commandId }, requires_review: true });
+    if (this.state === "unlocked" || this.state === "open")
+      return { granted: true, session_id: this.session!.id, user };
+    this.record({
+      type: "access",
+      category: "user_action",
+      action: "remote_unlock",
+      severity: "warning",
+      user,
+      summary: `Unlocked remotely for ${user.display_name}`,
+      details: { issued_by: issuedBy, command_id: commandId },
+      requires_review: true,
+    });
     return this.unlockFor([user], "remote");
   }
 

@@ -5,7 +5,9 @@ export class CloudError extends Error {
   constructor(
     message: string,
     readonly status: number,
-    readonly body: { error?: { code?: string; message?: string; fields?: Record<string, string> } } | undefined,
+    readonly body:
+      | { error?: { code?: string; message?: string; fields?: Record<string, string> } }
+      | undefined,
   ) {
     super(message);
   }
@@ -27,7 +29,12 @@ export class CloudClient {
     this.token = token;
   }
 
-  async request<T>(method: string, path: string, body?: unknown, opts: { gzip?: boolean; etag?: string } = {}): Promise<{ status: number; json: T | undefined; etag?: string }> {
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    opts: { gzip?: boolean; etag?: string } = {},
+  ): Promise<{ status: number; json: T | undefined; etag?: string }> {
     const headers: Record<string, string> = {};
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (opts.etag) headers["if-none-match"] = opts.etag;

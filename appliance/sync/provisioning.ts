@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../../shared/logger.js";
-import { type CloudClient, CloudError, backoffMs } from "./cloud-client.js";
+import { backoffMs, type CloudClient, CloudError } from "./cloud-client.js";
 import { type DeviceIdentityFile, readIdentity, writeIdentity } from "./device-identity.js";
 
 export interface ClaimOptions {
@@ -20,11 +20,17 @@ export interface ClaimOptions {
 function claimToken(opts: ClaimOptions): string {
   if (opts.claimToken) return opts.claimToken.trim();
   if (opts.claimTokenFile) return readFileSync(opts.claimTokenFile, "utf8").trim();
-  throw new Error("this cabinet is not provisioned and has no claim token (cloud.claimToken or cloud.claimTokenFile)");
+  throw new Error(
+    "this cabinet is not provisioned and has no claim token (cloud.claimToken or cloud.claimTokenFile)",
+  );
 }
 
 /** Returns the stored identity, or claims one, retrying until the cloud answers. */
-export async function ensureProvisioned(client: CloudClient, opts: ClaimOptions, logger: Logger): Promise<DeviceIdentityFile> {
+export async function ensureProvisioned(
+  client: CloudClient,
+  opts: ClaimOptions,
+  logger: Logger,
+): Promise<DeviceIdentityFile> {
   const stored = readIdentity(opts.identityPath);
   if (stored) return stored;
   for (let attempt = 0; ; attempt++) {
@@ -37,11 +43,17 @@ export async function ensureProvisioned(client: CloudClient, opts: ClaimOptions,
       });
       const identity = { ...json!, cloud_url: opts.cloudUrl };
       writeIdentity(opts.identityPath, identity);
-      logger.info({ device_id: identity.device_id, thing_name: identity.thing_name, cabinet_id: identity.cabinet_id }, "cabinet claimed");
+      logger.info(
+        { device_id: identity.device_id, thing_name: identity.thing_name, cabinet_id: identity.cabinet_id },
+        "cabinet claimed",
+      );
       return identity;
     } catch (err) {
       // A used or expired token will not heal by itself, but the installer may replace it: keep trying, slowly.
-      const wait = err instanceof CloudError && !err.retryable ? opts.maxBackoffMs : backoffMs(attempt, 1000, opts.maxBackoffMs);
+      const wait =
+        err instanceof CloudError && !err.retryable
+          ? opts.maxBackoffMs
+          : backoffMs(attempt, 1000, opts.maxBackoffMs);
       logger.error({ err: (err as Error).message, retry_in_ms: wait }, "claim failed");
       await sleep(wait, undefined, { signal: opts.signal });
     }

@@ -6,7 +6,15 @@ import { and, asc, count, eq, gt, inArray, lte, notInArray } from "drizzle-orm";
 import type { Logger } from "../../shared/logger.js";
 import { CABINET_OWNED_CONTAINER_FIELDS, type DownlinkSnapshot } from "../../shared/sync/downlink.js";
 import type { LocalDatabase, LocalDb } from "../db/local-database.js";
-import { cabinets, changeLog, chemicalInventory, deviceState, localUsers, roles, userRoleAssignments } from "../db/schema.js";
+import {
+  cabinets,
+  changeLog,
+  chemicalInventory,
+  deviceState,
+  localUsers,
+  roles,
+  userRoleAssignments,
+} from "../db/schema.js";
 import { backoffMs, type CloudClient, CloudError } from "./cloud-client.js";
 
 export interface SyncOptions {
@@ -24,7 +32,8 @@ export interface SyncStatus {
   downlink_version?: string;
 }
 
-const getState = (db: LocalDb, key: string) => db.select().from(deviceState).where(eq(deviceState.key, key)).get()?.value;
+const getState = (db: LocalDb, key: string) =>
+  db.select().from(deviceState).where(eq(deviceState.key, key)).get()?.value;
 const setState = (db: LocalDb, key: string, value: string) =>
   db
     .insert(deviceState)
@@ -44,7 +53,12 @@ export class SyncService {
   private wake?: () => void;
 
   constructor(
-    private readonly deps: { local: LocalDatabase; client: CloudClient; options: SyncOptions; logger: Logger },
+    private readonly deps: {
+      local: LocalDatabase;
+      client: CloudClient;
+      options: SyncOptions;
+      logger: Logger;
+    },
   ) {}
 
   /** The id of this change log; a new database gets a new one, so the cloud never confuses two logs. */
@@ -125,14 +139,29 @@ export class SyncService {
     if (rows.length === 0) return false;
     const batch = {
       log_id: this.logId(),
-      changes: rows.map((r) => ({ seq: r.seq, entity: r.entity, entity_id: r.entity_id, op: r.op, payload: JSON.parse(r.payload), recorded_at: r.recorded_at })),
+      changes: rows.map((r) => ({
+        seq: r.seq,
+        entity: r.entity,
+        entity_id: r.entity_id,
+        op: r.op,
+        payload: JSON.parse(r.payload),
+        recorded_at: r.recorded_at,
+      })),
     };
     let ackedThrough: number;
     try {
-      const { json } = await client.request<{ accepted_through: number }>("POST", "/device/sync/changes", batch, { gzip: true });
+      const { json } = await client.request<{ accepted_through: number }>(
+        "POST",
+        "/device/sync/changes",
+        batch,
+        { gzip: true },
+      );
       ackedThrough = json!.accepted_through;
     } catch (err) {
-      const expected = err instanceof CloudError && err.status === 409 ? Number(err.body?.error?.fields?.expected_seq) : Number.NaN;
+      const expected =
+        err instanceof CloudError && err.status === 409
+          ? Number(err.body?.error?.fields?.expected_seq)
+          : Number.NaN;
       // The cloud is ahead of the outbox (it committed a batch whose answer never arrived): prune up to it.
       if (Number.isFinite(expected) && expected > rows[0]!.seq) ackedThrough = expected - 1;
       else throw err;
@@ -150,10 +179,15 @@ export class SyncService {
   async pullDownlink(): Promise<boolean> {
     const { local, client } = this.deps;
     const version = getState(local.db, "downlink_version");
-    const res = await client.request<DownlinkSnapshot>("GET", "/device/downlink", undefined, { etag: version });
+    const res = await client.request<DownlinkSnapshot>("GET", "/device/downlink", undefined, {
+      etag: version,
+    });
     if (res.status === 304 || !res.json) return false;
     local.transaction((db) => applySnapshot(db, res.json!));
-    this.deps.logger.info({ version: res.json.version, people: res.json.people.length, containers: res.json.containers.length }, "downlink applied");
+    this.deps.logger.info(
+      { version: res.json.version, people: res.json.people.length, containers: res.json.containers.length },
+      "downlink applied",
+    );
     return true;
   }
 }
@@ -163,7 +197,15 @@ const reviveDates = (row: Record<string, unknown>, keys: string[]) => {
   for (const k of keys) if (typeof out[k] === "string") out[k] = new Date(out[k] as string);
   return out;
 };
-const TIMESTAMPS = ["created_at", "updated_at", "granted_at", "expires_at", "revoked_at", "last_detected", "last_verified_at"];
+const TIMESTAMPS = [
+  "created_at",
+  "updated_at",
+  "granted_at",
+  "expires_at",
+  "revoked_at",
+  "last_detected",
+  "last_verified_at",
+];
 
 /** Applies a downlink in the caller's transaction. Not recorded in the outbox: it came from the cloud. */
 export function storedSecret(db: LocalDb): string | undefined {
@@ -178,23 +220,42 @@ export function applySnapshot(db: LocalDb, s: DownlinkSnapshot): void {
   db.delete(userRoleAssignments).run();
   db.delete(roles).run();
   db.delete(localUsers).run();
-  for (const r of s.roles) db.insert(roles).values(reviveDates(r, TIMESTAMPS) as typeof roles.$inferInsert).run();
-  for (const a of s.assignments) db.insert(userRoleAssignments).values(reviveDates(a, TIMESTAMPS) as typeof userRoleAssignments.$inferInsert).run();
-  for (const p of s.people) db.insert(localUsers).values({ ...p, updated_at: new Date().toISOString() }).run();
+  for (const r of s.roles)
+    db.insert(roles)
+      .values(reviveDates(r, TIMESTAMPS) as typeof roles.$inferInsert)
+      .run();
+  for (const a of s.assignments)
+    db.insert(userRoleAssignments)
+      .values(reviveDates(a, TIMESTAMPS) as typeof userRoleAssignments.$inferInsert)
+      .run();
+  for (const p of s.people)
+    db.insert(localUsers)
+      .values({ ...p, updated_at: new Date().toISOString() })
+      .run();
 
   // Containers: new ones arrive whole; for known ones the cloud's descriptive fields win and the
   // cabinet keeps what it observed (status, shelf, last seen).
   const ids = s.containers.map((c) => c.container_id as string);
   for (const c of s.containers) {
     const row = reviveDates(c, TIMESTAMPS) as typeof chemicalInventory.$inferInsert;
-    const descriptive = Object.fromEntries(Object.entries(row).filter(([k]) => !(CABINET_OWNED_CONTAINER_FIELDS as readonly string[]).includes(k)));
-    db.insert(chemicalInventory).values(row).onConflictDoUpdate({ target: chemicalInventory.container_id, set: descriptive }).run();
+    const descriptive = Object.fromEntries(
+      Object.entries(row).filter(([k]) => !(CABINET_OWNED_CONTAINER_FIELDS as readonly string[]).includes(k)),
+    );
+    db.insert(chemicalInventory)
+      .values(row)
+      .onConflictDoUpdate({ target: chemicalInventory.container_id, set: descriptive })
+      .run();
   }
   // A container the cloud moved to another cabinet or deleted is no longer expected here.
   const gone = db
     .select({ id: chemicalInventory.container_id })
     .from(chemicalInventory)
-    .where(and(eq(chemicalInventory.cabinet_id, s.scope.cabinet_id), ids.length ? notInArray(chemicalInventory.container_id, ids) : gt(chemicalInventory.shelf_level, -1)))
+    .where(
+      and(
+        eq(chemicalInventory.cabinet_id, s.scope.cabinet_id),
+        ids.length ? notInArray(chemicalInventory.container_id, ids) : gt(chemicalInventory.shelf_level, -1),
+      ),
+    )
     .all()
     .map((r) => r.id);
   if (gone.length) db.delete(chemicalInventory).where(inArray(chemicalInventory.container_id, gone)).run();

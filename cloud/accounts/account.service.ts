@@ -44,7 +44,8 @@ export class AccountService {
     const password_hash = await hashPassword(a.password);
     return this.database.asService(async (tx) => {
       const [existing] = await tx.select().from(users).where(eq(users.email, a.email));
-      if (existing) throw new AppError("conflict", `an account for ${a.email} already exists`, { email: "taken" });
+      if (existing)
+        throw new AppError("conflict", `an account for ${a.email} already exists`, { email: "taken" });
       const user_id = randomUUID();
       await tx.insert(users).values({
         user_id,
@@ -56,15 +57,25 @@ export class AccountService {
         display_name: [a.first_name, a.last_name].filter(Boolean).join(" ") || a.email,
       });
       await tx.insert(userPasswords).values({ user_id, password_hash });
-      await tx.insert(userOrgMemberships).values({ user_id, org_id: a.org_id, org_role: a.org_role, status: "active", joined_at: new Date() });
+      await tx
+        .insert(userOrgMemberships)
+        .values({ user_id, org_id: a.org_id, org_role: a.org_role, status: "active", joined_at: new Date() });
       return { user_id };
     });
   }
 
   /** Returns a bearer session token; wrong email and wrong password are indistinguishable. */
-  async login(email: string, password: string, meta: { ip?: string; user_agent?: string } = {}): Promise<{ token: string; expires_at: Date }> {
+  async login(
+    email: string,
+    password: string,
+    meta: { ip?: string; user_agent?: string } = {},
+  ): Promise<{ token: string; expires_at: Date }> {
     const [row] = await this.database.asService((tx) =>
-      tx.select({ user_id: users.user_id, status: users.status, hash: userPasswords.password_hash }).from(users).innerJoin(userPasswords, eq(userPasswords.user_id, users.user_id)).where(eq(users.email, email)),
+      tx
+        .select({ user_id: users.user_id, status: users.status, hash: userPasswords.password_hash })
+        .from(users)
+        .innerJoin(userPasswords, eq(userPasswords.user_id, users.user_id))
+        .where(eq(users.email, email)),
     );
     if (!row || row.status !== "active" || !(await verifyPassword(password, row.hash))) {
       throw new AppError("unauthorized", "wrong email or password");
@@ -72,7 +83,15 @@ export class AccountService {
     const token = newToken("lilo_sess");
     const expires_at = new Date(Date.now() + SESSION_TTL_MS);
     await this.database.asService(async (tx) => {
-      await tx.insert(userSessions).values({ session_id: sessionIdFor(token), user_id: row.user_id, expires_at, ip_address: meta.ip, user_agent: meta.user_agent });
+      await tx
+        .insert(userSessions)
+        .values({
+          session_id: sessionIdFor(token),
+          user_id: row.user_id,
+          expires_at,
+          ip_address: meta.ip,
+          user_agent: meta.user_agent,
+        });
       await tx.update(users).set({ last_login_at: new Date() }).where(eq(users.user_id, row.user_id));
     });
     return { token, expires_at };
@@ -83,7 +102,9 @@ export class AccountService {
       const [session] = await tx
         .select({ user_id: userSessions.user_id })
         .from(userSessions)
-        .where(and(eq(userSessions.session_id, sessionIdFor(token)), gt(userSessions.expires_at, new Date())));
+        .where(
+          and(eq(userSessions.session_id, sessionIdFor(token)), gt(userSessions.expires_at, new Date())),
+        );
       if (!session) return undefined;
       const [user] = await tx.select().from(users).where(eq(users.user_id, session.user_id));
       if (!user || user.status !== "active") return undefined;
@@ -98,5 +119,7 @@ export class AccountService {
 
 /** The one authorization rule for org-level administration (devices, cabinets): owner, admin, manager. */
 export function canAdminister(principal: Principal, orgId: string): boolean {
-  return principal.memberships.some((m) => m.org_id === orgId && ["owner", "admin", "manager"].includes(m.org_role));
+  return principal.memberships.some(
+    (m) => m.org_id === orgId && ["owner", "admin", "manager"].includes(m.org_role),
+  );
 }

@@ -6,7 +6,11 @@ import type { IngestService } from "../sync/ingest.service.js";
 import { type CloudEnv, deviceAuth } from "./auth.middleware.js";
 import { readJsonBody } from "./request-body.js";
 
-export function deviceRoutes(deps: { provisioning: ProvisioningService; ingest: IngestService; downlink: DownlinkService }) {
+export function deviceRoutes(deps: {
+  provisioning: ProvisioningService;
+  ingest: IngestService;
+  downlink: DownlinkService;
+}) {
   const { provisioning, ingest, downlink } = deps;
   const device = new Hono<CloudEnv>()
     .use(deviceAuth(provisioning))
@@ -17,9 +21,13 @@ export function deviceRoutes(deps: { provisioning: ProvisioningService; ingest: 
       if (c.req.header("if-none-match") === snapshot.version) return c.body(null, 304);
       return c.json(snapshot, 200, { etag: snapshot.version });
     })
-    .post("/credential/rotate", async (c) => c.json({ credential: await provisioning.rotate(c.get("device").device_id) }));
+    .post("/credential/rotate", async (c) =>
+      c.json({ credential: await provisioning.rotate(c.get("device").device_id) }),
+    );
 
   return new Hono<CloudEnv>()
-    .post("/devices/claim", async (c) => c.json(await provisioning.claim(await readJsonBody(c, 64 * 1024)), 201))
+    .post("/devices/claim", async (c) =>
+      c.json(await provisioning.claim(await readJsonBody(c, 64 * 1024)), 201),
+    )
     .route("/device", device);
 }

@@ -3,8 +3,8 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { AppError } from "../../shared/errors.js";
 import { parseBody } from "../../shared/http/errors.js";
-import { type AccountService, canAdminister } from "../accounts/account.service.js";
 import { COMMAND_NAMES } from "../../shared/mqtt/topics.js";
+import { type AccountService, canAdminister } from "../accounts/account.service.js";
 import type { ProvisioningService } from "../devices/provisioning.service.js";
 import type { FleetService } from "../fleet/fleet.service.js";
 import { type CloudEnv, userAuth } from "./auth.middleware.js";
@@ -16,7 +16,11 @@ const Command = z.object({
   params: z.record(z.string(), z.unknown()).default({}),
 });
 
-export function orgRoutes(deps: { accounts: AccountService; provisioning: ProvisioningService; fleet: FleetService }) {
+export function orgRoutes(deps: {
+  accounts: AccountService;
+  provisioning: ProvisioningService;
+  fleet: FleetService;
+}) {
   const { accounts, provisioning, fleet } = deps;
   const admin = new Hono<CloudEnv>()
     .use(userAuth(accounts))
@@ -27,7 +31,14 @@ export function orgRoutes(deps: { accounts: AccountService; provisioning: Provis
       await next();
     })
     .post("/:org/cabinets/:cabinet/claim-tokens", async (c) =>
-      c.json(await provisioning.createClaimToken(c.req.param("org"), c.req.param("cabinet"), c.get("principal").user_id), 201),
+      c.json(
+        await provisioning.createClaimToken(
+          c.req.param("org"),
+          c.req.param("cabinet"),
+          c.get("principal").user_id,
+        ),
+        201,
+      ),
     )
     .post("/:org/devices/:device/rotate", async (c) =>
       c.json({ credential: await provisioning.rotate(c.req.param("device"), c.req.param("org")) }),
@@ -35,9 +46,21 @@ export function orgRoutes(deps: { accounts: AccountService; provisioning: Provis
     .post("/:org/devices/:device/commands", async (c) => {
       const { command, params } = await parseBody(c, Command);
       if (command === "unlock" && typeof params.user_id !== "string") {
-        throw new AppError("validation_failed", "unlock needs params.user_id: the person the cabinet opens for", { "params.user_id": "required" });
+        throw new AppError(
+          "validation_failed",
+          "unlock needs params.user_id: the person the cabinet opens for",
+          { "params.user_id": "required" },
+        );
       }
-      return c.json(await fleet.command(c.req.param("org"), c.req.param("device"), command, params, c.get("principal").user_id));
+      return c.json(
+        await fleet.command(
+          c.req.param("org"),
+          c.req.param("device"),
+          command,
+          params,
+          c.get("principal").user_id,
+        ),
+      );
     })
     .post("/:org/devices/:device/revoke", async (c) => {
       await provisioning.revoke(c.req.param("device"), c.req.param("org"));

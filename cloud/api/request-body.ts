@@ -1,7 +1,8 @@
 // Reads a JSON request body that may be gzip-compressed, with limits before and after decompression so
 // that neither a large upload nor a small zip bomb can exhaust memory.
-import { gunzip } from "node:zlib";
+
 import { promisify } from "node:util";
+import { gunzip } from "node:zlib";
 import type { Context } from "hono";
 import { AppError } from "../../shared/errors.js";
 
@@ -18,7 +19,9 @@ export async function readJsonBody(c: Context, maxBytes = MAX_BODY_BYTES): Promi
     try {
       raw = await gunzipAsync(raw, { maxOutputLength: maxBytes });
     } catch (err) {
-      const tooBig = (err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE" || /maxOutputLength|larger than/.test(String(err));
+      const tooBig =
+        (err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE" ||
+        /maxOutputLength|larger than/.test(String(err));
       throw tooBig
         ? new AppError("payload_too_large", `decompressed body over ${maxBytes} bytes`)
         : new AppError("validation_failed", "body is not valid gzip");

@@ -3,11 +3,19 @@
 // the same database finds it by its slug and reuses it.
 import { eq } from "drizzle-orm";
 import { DEMO_CHEMICALS } from "../../shared/chemicals.js";
-import { labelFor } from "../../shared/labels.js";
 import { hashCredential } from "../../shared/credential-hash.js";
+import { labelFor } from "../../shared/labels.js";
 import { MANAGER_PERMISSIONS, TECHNICIAN_PERMISSIONS } from "../../shared/permissions.js";
 import { organizations } from "../../shared/schema/platform.js";
-import { accessCredentials, cabinets, chemicalInventory, departments, laboratories, roles, userRoleAssignments } from "../../shared/schema/tenant.js";
+import {
+  accessCredentials,
+  cabinets,
+  chemicalInventory,
+  departments,
+  laboratories,
+  roles,
+  userRoleAssignments,
+} from "../../shared/schema/tenant.js";
 import { AccountService } from "../accounts/account.service.js";
 import type { Database } from "../db/database.js";
 import { tenantSchemaName } from "../db/names.js";
@@ -38,10 +46,27 @@ export interface DemoOrg {
 }
 
 const PEOPLE = [
-  { first: "Tina", last: "Technician", email: "tina.technician@demo.lilo.example", password: null, badge: "BADGE-TECH-0001", pin: "4711", role: "technician", org_role: "member" as const },
-  { first: "Max", last: "Manager", email: "max.manager@demo.lilo.example", password: "lilo-demo-manager", badge: "BADGE-MGR-0002", pin: "2468", role: "lab_manager", org_role: "manager" as const },
+  {
+    first: "Tina",
+    last: "Technician",
+    email: "tina.technician@demo.lilo.example",
+    password: null,
+    badge: "BADGE-TECH-0001",
+    pin: "4711",
+    role: "technician",
+    org_role: "member" as const,
+  },
+  {
+    first: "Max",
+    last: "Manager",
+    email: "max.manager@demo.lilo.example",
+    password: "lilo-demo-manager",
+    badge: "BADGE-MGR-0002",
+    pin: "2468",
+    role: "lab_manager",
+    org_role: "manager" as const,
+  },
 ];
-
 
 function placements() {
   return DEMO_CHEMICALS.map((_, i) => ({
@@ -53,42 +78,106 @@ function placements() {
 }
 
 export async function ensureDemoOrg(database: Database): Promise<DemoOrg> {
-  const [existing] = await database.asService((tx) => tx.select().from(organizations).where(eq(organizations.org_slug, DEMO_SLUG)));
+  const [existing] = await database.asService((tx) =>
+    tx.select().from(organizations).where(eq(organizations.org_slug, DEMO_SLUG)),
+  );
   const accounts = new AccountService(database);
   if (existing) {
     const org_id = existing.org_id;
-    const [cab] = await database.withTenant(org_id, (tx) => tx.select().from(cabinets).where(eq(cabinets.cabinet_code, "DEMO-CAB-1")));
+    const [cab] = await database.withTenant(org_id, (tx) =>
+      tx.select().from(cabinets).where(eq(cabinets.cabinet_code, "DEMO-CAB-1")),
+    );
     const people = await database.withTenant(org_id, (tx) => tx.select().from(accessCredentials));
     return {
       org_id,
       tenant_schema: tenantSchemaName(org_id),
       cabinet_id: cab!.cabinet_id,
       created: false,
-      users: PEOPLE.map((p) => ({ name: `${p.first} ${p.last}`, email: p.email, password: p.password, badge: p.badge, pin: p.pin, role: p.role, user_id: people.find((x) => x.email === p.email)!.user_id })),
+      users: PEOPLE.map((p) => ({
+        name: `${p.first} ${p.last}`,
+        email: p.email,
+        password: p.password,
+        badge: p.badge,
+        pin: p.pin,
+        role: p.role,
+        user_id: people.find((x) => x.email === p.email)!.user_id,
+      })),
       placements: placements(),
     };
   }
 
-  const { org_id } = await new OrganizationService(database).create({ name: "L.I.L.O. Demo University", slug: DEMO_SLUG, type: "university", tier: "professional" });
+  const { org_id } = await new OrganizationService(database).create({
+    name: "L.I.L.O. Demo University",
+    slug: DEMO_SLUG,
+    type: "university",
+    tier: "professional",
+  });
   const users: DemoPerson[] = [];
   for (const p of PEOPLE) {
     const password = p.password ?? `unused-${crypto.randomUUID()}`;
-    const { user_id } = await accounts.create({ email: p.email, password, first_name: p.first, last_name: p.last, org_id, org_role: p.org_role });
-    users.push({ name: `${p.first} ${p.last}`, email: p.email, password: p.password, badge: p.badge, pin: p.pin, role: p.role, user_id });
+    const { user_id } = await accounts.create({
+      email: p.email,
+      password,
+      first_name: p.first,
+      last_name: p.last,
+      org_id,
+      org_role: p.org_role,
+    });
+    users.push({
+      name: `${p.first} ${p.last}`,
+      email: p.email,
+      password: p.password,
+      badge: p.badge,
+      pin: p.pin,
+      role: p.role,
+      user_id,
+    });
   }
   const cabinet_id = await database.withTenant(org_id, async (tx) => {
     const secret = await credentialSecret(tx);
-    const [dept] = await tx.insert(departments).values({ dept_name: "Department of Chemistry", dept_code: "CHEM", building: "Science Hall" }).returning();
-    const [lab] = await tx.insert(laboratories).values({ dept_id: dept!.dept_id, lab_name: "Organic Synthesis Lab", lab_code: "CHEM-301", building: "Science Hall", floor: "3", room_number: "301", lab_type: "research" }).returning();
+    const [dept] = await tx
+      .insert(departments)
+      .values({ dept_name: "Department of Chemistry", dept_code: "CHEM", building: "Science Hall" })
+      .returning();
+    const [lab] = await tx
+      .insert(laboratories)
+      .values({
+        dept_id: dept!.dept_id,
+        lab_name: "Organic Synthesis Lab",
+        lab_code: "CHEM-301",
+        building: "Science Hall",
+        floor: "3",
+        room_number: "301",
+        lab_type: "research",
+      })
+      .returning();
     const [cab] = await tx
       .insert(cabinets)
-      .values({ lab_id: lab!.lab_id, cabinet_name: "Flammables cabinet 1", cabinet_code: "DEMO-CAB-1", num_shelves: DEMO_SHELVES.length, storage_type: "flammable", ventilated: true, precise_location: "North wall, next to fume hood 2" })
+      .values({
+        lab_id: lab!.lab_id,
+        cabinet_name: "Flammables cabinet 1",
+        cabinet_code: "DEMO-CAB-1",
+        num_shelves: DEMO_SHELVES.length,
+        storage_type: "flammable",
+        ventilated: true,
+        precise_location: "North wall, next to fume hood 2",
+      })
       .returning();
     const [tech, manager] = await tx
       .insert(roles)
       .values([
-        { role_name: "Technician", role_slug: "technician", is_system_role: true, permissions: TECHNICIAN_PERMISSIONS },
-        { role_name: "Lab manager", role_slug: "lab_manager", is_system_role: true, permissions: MANAGER_PERMISSIONS },
+        {
+          role_name: "Technician",
+          role_slug: "technician",
+          is_system_role: true,
+          permissions: TECHNICIAN_PERMISSIONS,
+        },
+        {
+          role_name: "Lab manager",
+          role_slug: "lab_manager",
+          is_system_role: true,
+          permissions: MANAGER_PERMISSIONS,
+        },
       ])
       .returning();
     for (const u of users) {
@@ -99,7 +188,14 @@ export async function ensureDemoOrg(database: Database): Promise<DemoOrg> {
         badge_hash: hashCredential(secret, "badge", u.badge),
         pin_hash: hashCredential(secret, "pin", u.pin),
       });
-      await tx.insert(userRoleAssignments).values({ user_id: u.user_id, role_id: (u.role === "technician" ? tech : manager)!.role_id, scope_type: "lab", scope_id: lab!.lab_id });
+      await tx
+        .insert(userRoleAssignments)
+        .values({
+          user_id: u.user_id,
+          role_id: (u.role === "technician" ? tech : manager)!.role_id,
+          scope_type: "lab",
+          scope_id: lab!.lab_id,
+        });
     }
     const today = new Date().toISOString().slice(0, 10);
     await tx.insert(chemicalInventory).values(
@@ -116,5 +212,12 @@ export async function ensureDemoOrg(database: Database): Promise<DemoOrg> {
     );
     return cab!.cabinet_id;
   });
-  return { org_id, tenant_schema: tenantSchemaName(org_id), cabinet_id, created: true, users, placements: placements() };
+  return {
+    org_id,
+    tenant_schema: tenantSchemaName(org_id),
+    cabinet_id,
+    created: true,
+    users,
+    placements: placements(),
+  };
 }

@@ -49,15 +49,30 @@ export class ProvisioningService {
     private readonly mqttUrl: () => string = () => "",
   ) {}
 
-  async createClaimToken(orgId: string, cabinetId: string, createdBy?: string): Promise<{ claim_token: string; expires_at: Date }> {
+  async createClaimToken(
+    orgId: string,
+    cabinetId: string,
+    createdBy?: string,
+  ): Promise<{ claim_token: string; expires_at: Date }> {
     const exists = await this.database
-      .withTenant(orgId, (tx) => tx.select({ id: cabinets.cabinet_id }).from(cabinets).where(eq(cabinets.cabinet_id, cabinetId)))
+      .withTenant(orgId, (tx) =>
+        tx.select({ id: cabinets.cabinet_id }).from(cabinets).where(eq(cabinets.cabinet_id, cabinetId)),
+      )
       .catch(() => []);
-    if (exists.length === 0) throw new AppError("not_found", `no cabinet ${cabinetId} in organization ${orgId}`);
+    if (exists.length === 0)
+      throw new AppError("not_found", `no cabinet ${cabinetId} in organization ${orgId}`);
     const token = newToken("lilo_claim", 24);
     const expires_at = new Date(Date.now() + CLAIM_TOKEN_TTL_MS);
     await this.database.asService((tx) =>
-      tx.insert(claimTokens).values({ org_id: orgId, cabinet_id: cabinetId, token_hash: sha256(token), created_by: createdBy, expires_at }),
+      tx
+        .insert(claimTokens)
+        .values({
+          org_id: orgId,
+          cabinet_id: cabinetId,
+          token_hash: sha256(token),
+          created_by: createdBy,
+          expires_at,
+        }),
     );
     return { claim_token: token, expires_at };
   }
@@ -70,16 +85,27 @@ export class ProvisioningService {
     const token = newToken("lilo_dev");
     // Platform rows and the tenant's cabinet binding change together or not at all.
     const result = await this.database.asOwner(async (tx) => {
-      const [claim] = await tx.select().from(claimTokens).where(eq(claimTokens.token_hash, sha256(req.claim_token))).for("update");
+      const [claim] = await tx
+        .select()
+        .from(claimTokens)
+        .where(eq(claimTokens.token_hash, sha256(req.claim_token)))
+        .for("update");
       if (!claim) throw new AppError("unauthorized", "unknown claim token");
-      if (claim.used_at) throw new AppError("conflict", "claim token already used: ask your administrator for a new one");
-      if (claim.expires_at.getTime() < Date.now()) throw new AppError("unauthorized", "claim token expired: ask your administrator for a new one");
+      if (claim.used_at)
+        throw new AppError("conflict", "claim token already used: ask your administrator for a new one");
+      if (claim.expires_at.getTime() < Date.now())
+        throw new AppError("unauthorized", "claim token expired: ask your administrator for a new one");
       const deviceId = randomUUID();
       const thing = `lilo-${deviceId.slice(0, 8)}`;
       const schema = quoteIdent(tenantSchemaName(claim.org_id));
       await tx.execute(sql.raw(`SET LOCAL search_path TO ${schema}, lilo_platform`));
       const [cab] = await tx
-        .select({ cabinet_id: cabinets.cabinet_id, lab_id: cabinets.lab_id, dept_id: laboratories.dept_id, device_id: cabinets.device_id })
+        .select({
+          cabinet_id: cabinets.cabinet_id,
+          lab_id: cabinets.lab_id,
+          dept_id: laboratories.dept_id,
+          device_id: cabinets.device_id,
+        })
         .from(cabinets)
         .innerJoin(laboratories, eq(laboratories.lab_id, cabinets.lab_id))
         .where(eq(cabinets.cabinet_id, claim.cabinet_id));
@@ -100,17 +126,39 @@ export class ProvisioningService {
         })
         .catch((err: unknown) => {
           throw pgErrorCode(err) === "23505"
-            ? new AppError("conflict", `a device with serial number ${req.serial_number} is already registered`)
+            ? new AppError(
+                "conflict",
+                `a device with serial number ${req.serial_number} is already registered`,
+              )
             : err;
         });
-      await tx.insert(deviceCredentials).values({ device_id: deviceId, org_id: claim.org_id, token_hash: sha256(token), token_prefix: token.slice(0, 12) });
-      await tx.update(claimTokens).set({ used_at: new Date(), used_by_device_id: deviceId }).where(and(eq(claimTokens.token_id, claim.token_id), isNull(claimTokens.used_at)));
+      await tx
+        .insert(deviceCredentials)
+        .values({
+          device_id: deviceId,
+          org_id: claim.org_id,
+          token_hash: sha256(token),
+          token_prefix: token.slice(0, 12),
+        });
+      await tx
+        .update(claimTokens)
+        .set({ used_at: new Date(), used_by_device_id: deviceId })
+        .where(and(eq(claimTokens.token_id, claim.token_id), isNull(claimTokens.used_at)));
       // A cabinet has one device: a re-claim (replacement controller) retires the old one.
       if (cab.device_id) {
-        await tx.update(iotDevices).set({ status: "decommissioned", updated_at: new Date() }).where(eq(iotDevices.device_id, cab.device_id));
-        await tx.update(deviceCredentials).set({ status: "revoked", revoked_at: new Date() }).where(eq(deviceCredentials.device_id, cab.device_id));
+        await tx
+          .update(iotDevices)
+          .set({ status: "decommissioned", updated_at: new Date() })
+          .where(eq(iotDevices.device_id, cab.device_id));
+        await tx
+          .update(deviceCredentials)
+          .set({ status: "revoked", revoked_at: new Date() })
+          .where(eq(deviceCredentials.device_id, cab.device_id));
       }
-      await tx.update(cabinets).set({ device_id: deviceId, updated_at: new Date() }).where(eq(cabinets.cabinet_id, cab.cabinet_id));
+      await tx
+        .update(cabinets)
+        .set({ device_id: deviceId, updated_at: new Date() })
+        .where(eq(cabinets.cabinet_id, cab.cabinet_id));
       const secret = await credentialSecret(tx);
       return {
         device_id: deviceId,
@@ -132,21 +180,37 @@ export class ProvisioningService {
   async authenticate(token: string): Promise<DeviceIdentity | undefined> {
     const [row] = await this.database.asService((tx) =>
       tx
-        .select({ device_id: iotDevices.device_id, org_id: iotDevices.org_id, thing_name: iotDevices.iot_thing_name, cabinet_id: iotDevices.assigned_cabinet_id, status: iotDevices.status, cred: deviceCredentials.status })
+        .select({
+          device_id: iotDevices.device_id,
+          org_id: iotDevices.org_id,
+          thing_name: iotDevices.iot_thing_name,
+          cabinet_id: iotDevices.assigned_cabinet_id,
+          status: iotDevices.status,
+          cred: deviceCredentials.status,
+        })
         .from(deviceCredentials)
         .innerJoin(iotDevices, eq(iotDevices.device_id, deviceCredentials.device_id))
         .where(eq(deviceCredentials.token_hash, sha256(token))),
     );
     if (!row || row.cred !== "active" || row.status === "decommissioned" || !row.cabinet_id) return undefined;
-    return { device_id: row.device_id, org_id: row.org_id, thing_name: row.thing_name, cabinet_id: row.cabinet_id };
+    return {
+      device_id: row.device_id,
+      org_id: row.org_id,
+      thing_name: row.thing_name,
+      cabinet_id: row.cabinet_id,
+    };
   }
 
   /** @param orgId when given, the device must belong to it (an admin acts within their organization) */
   async revoke(deviceId: string, orgId?: string): Promise<void> {
     const identity = await this.identity(deviceId);
-    if (orgId && identity.org_id !== orgId) throw new AppError("not_found", `no device ${deviceId} in organization ${orgId}`);
+    if (orgId && identity.org_id !== orgId)
+      throw new AppError("not_found", `no device ${deviceId} in organization ${orgId}`);
     await this.database.asService((tx) =>
-      tx.update(deviceCredentials).set({ status: "revoked", revoked_at: new Date() }).where(and(eq(deviceCredentials.device_id, deviceId), eq(deviceCredentials.status, "active"))),
+      tx
+        .update(deviceCredentials)
+        .set({ status: "revoked", revoked_at: new Date() })
+        .where(and(eq(deviceCredentials.device_id, deviceId), eq(deviceCredentials.status, "active"))),
     );
     await this.listener?.revoked(identity);
   }
@@ -154,20 +218,38 @@ export class ProvisioningService {
   /** A fresh credential for the device; the old one stops working at once. */
   async rotate(deviceId: string, orgId?: string): Promise<string> {
     const identity = await this.identity(deviceId);
-    if (orgId && identity.org_id !== orgId) throw new AppError("not_found", `no device ${deviceId} in organization ${orgId}`);
+    if (orgId && identity.org_id !== orgId)
+      throw new AppError("not_found", `no device ${deviceId} in organization ${orgId}`);
     const token = newToken("lilo_dev");
     await this.database.asService(async (tx) => {
-      await tx.update(deviceCredentials).set({ status: "revoked", revoked_at: new Date() }).where(and(eq(deviceCredentials.device_id, deviceId), eq(deviceCredentials.status, "active")));
-      await tx.insert(deviceCredentials).values({ device_id: deviceId, org_id: identity.org_id, token_hash: sha256(token), token_prefix: token.slice(0, 12) });
+      await tx
+        .update(deviceCredentials)
+        .set({ status: "revoked", revoked_at: new Date() })
+        .where(and(eq(deviceCredentials.device_id, deviceId), eq(deviceCredentials.status, "active")));
+      await tx
+        .insert(deviceCredentials)
+        .values({
+          device_id: deviceId,
+          org_id: identity.org_id,
+          token_hash: sha256(token),
+          token_prefix: token.slice(0, 12),
+        });
     });
     await this.listener?.added(identity, token);
     return token;
   }
 
   private async identity(deviceId: string): Promise<DeviceIdentity> {
-    const [d] = await this.database.asService((tx) => tx.select().from(iotDevices).where(eq(iotDevices.device_id, deviceId)));
+    const [d] = await this.database.asService((tx) =>
+      tx.select().from(iotDevices).where(eq(iotDevices.device_id, deviceId)),
+    );
     if (!d) throw new AppError("not_found", `no device ${deviceId}`);
-    return { device_id: d.device_id, org_id: d.org_id, thing_name: d.iot_thing_name, cabinet_id: d.assigned_cabinet_id ?? "" };
+    return {
+      device_id: d.device_id,
+      org_id: d.org_id,
+      thing_name: d.iot_thing_name,
+      cabinet_id: d.assigned_cabinet_id ?? "",
+    };
   }
 }
 

@@ -1,18 +1,26 @@
 // The cloud's side of the live channel: presence, health telemetry and live events from the cabinets
 // go into the device registry and the hot tables; commands go out, each audited with its outcome.
-import { and, eq, lt, or, isNull } from "drizzle-orm";
+import { and, eq, isNull, lt, or } from "drizzle-orm";
 import { AppError } from "../../shared/errors.js";
 import type { Logger } from "../../shared/logger.js";
-import type { AckMessage, CommandName, EventMessage, PresenceStatus, TelemetryMessage } from "../../shared/mqtt/topics.js";
+import type {
+  AckMessage,
+  CommandName,
+  EventMessage,
+  PresenceStatus,
+  TelemetryMessage,
+} from "../../shared/mqtt/topics.js";
 import { deviceTelemetry, eventStream, systemEvents } from "../../shared/schema/partitioned.js";
 import { iotDevices } from "../../shared/schema/platform.js";
 import type { Database } from "../db/database.js";
 import type { FleetSink, MqttGateway } from "../mqtt/mqtt-gateway.service.js";
 
 const healthOf = (m: TelemetryMessage) =>
-  Math.max(m.cpu_usage_percent, m.memory_usage_percent, m.disk_usage_percent) >= 95 || (m.temperature_celsius ?? 0) >= 80
+  Math.max(m.cpu_usage_percent, m.memory_usage_percent, m.disk_usage_percent) >= 95 ||
+  (m.temperature_celsius ?? 0) >= 80
     ? "critical"
-    : Math.max(m.cpu_usage_percent, m.memory_usage_percent, m.disk_usage_percent) >= 85 || (m.temperature_celsius ?? 0) >= 70
+    : Math.max(m.cpu_usage_percent, m.memory_usage_percent, m.disk_usage_percent) >= 85 ||
+        (m.temperature_celsius ?? 0) >= 70
       ? "warning"
       : "healthy";
 
@@ -25,7 +33,9 @@ export class FleetService implements FleetSink {
   ) {}
 
   private async device(thing: string) {
-    const [d] = await this.database.asService((tx) => tx.select().from(iotDevices).where(eq(iotDevices.iot_thing_name, thing)));
+    const [d] = await this.database.asService((tx) =>
+      tx.select().from(iotDevices).where(eq(iotDevices.iot_thing_name, thing)),
+    );
     return d;
   }
 
@@ -37,13 +47,30 @@ export class FleetService implements FleetSink {
     const updated = await this.database.asService((tx) =>
       tx
         .update(iotDevices)
-        .set({ status: status === "online" ? "active" : "offline", last_seen_at: when, updated_at: new Date() })
-        .where(and(eq(iotDevices.device_id, device.device_id), or(isNull(iotDevices.last_seen_at), lt(iotDevices.last_seen_at, when))))
+        .set({
+          status: status === "online" ? "active" : "offline",
+          last_seen_at: when,
+          updated_at: new Date(),
+        })
+        .where(
+          and(
+            eq(iotDevices.device_id, device.device_id),
+            or(isNull(iotDevices.last_seen_at), lt(iotDevices.last_seen_at, when)),
+          ),
+        )
         .returning({ id: iotDevices.device_id }),
     );
     if (updated.length === 0) return;
     await this.database.asService((tx) =>
-      tx.insert(eventStream).values({ org_id: device.org_id, event_timestamp: when, event_type: `device_${status}`, cabinet_id: device.assigned_cabinet_id, details: { thing } }),
+      tx
+        .insert(eventStream)
+        .values({
+          org_id: device.org_id,
+          event_timestamp: when,
+          event_type: `device_${status}`,
+          cabinet_id: device.assigned_cabinet_id,
+          details: { thing },
+        }),
     );
   }
 
@@ -68,7 +95,14 @@ export class FleetService implements FleetSink {
         .where(eq(iotDevices.device_id, device.device_id));
       await tx
         .insert(deviceTelemetry)
-        .values({ device_id: device.device_id, recorded_at: at, org_id: device.org_id, cabinet_id: device.assigned_cabinet_id, metrics: m, health_status: healthOf(m) })
+        .values({
+          device_id: device.device_id,
+          recorded_at: at,
+          org_id: device.org_id,
+          cabinet_id: device.assigned_cabinet_id,
+          metrics: m,
+          health_status: healthOf(m),
+        })
         .onConflictDoNothing();
     });
   }
@@ -77,7 +111,15 @@ export class FleetService implements FleetSink {
     const device = await this.device(thing);
     if (!device) return;
     await this.database.asService((tx) =>
-      tx.insert(eventStream).values({ org_id: device.org_id, event_timestamp: new Date(e.at), event_type: e.type.slice(0, 50), cabinet_id: device.assigned_cabinet_id, details: e.data }),
+      tx
+        .insert(eventStream)
+        .values({
+          org_id: device.org_id,
+          event_timestamp: new Date(e.at),
+          event_type: e.type.slice(0, 50),
+          cabinet_id: device.assigned_cabinet_id,
+          details: e.data,
+        }),
     );
   }
 
@@ -87,9 +129,20 @@ export class FleetService implements FleetSink {
   }
 
   /** Sends a command to one of the organization's cabinets and audits it with its outcome. */
-  async command(orgId: string, deviceId: string, command: CommandName, params: Record<string, unknown>, issuedBy: string): Promise<AckMessage> {
+  async command(
+    orgId: string,
+    deviceId: string,
+    command: CommandName,
+    params: Record<string, unknown>,
+    issuedBy: string,
+  ): Promise<AckMessage> {
     if (!this.gateway) throw new AppError("internal", "the live channel is not running");
-    const [device] = await this.database.asService((tx) => tx.select().from(iotDevices).where(and(eq(iotDevices.device_id, deviceId), eq(iotDevices.org_id, orgId))));
+    const [device] = await this.database.asService((tx) =>
+      tx
+        .select()
+        .from(iotDevices)
+        .where(and(eq(iotDevices.device_id, deviceId), eq(iotDevices.org_id, orgId))),
+    );
     if (!device) throw new AppError("not_found", `no device ${deviceId} in organization ${orgId}`);
     let ack: AckMessage | undefined;
     let error: string | undefined;
@@ -105,7 +158,14 @@ export class FleetService implements FleetSink {
         event_type: "device_command",
         event_category: command === "unlock" ? "security" : "system",
         severity: command === "unlock" ? "warning" : "info",
-        event_data: { device_id: deviceId, thing: device.iot_thing_name, command, params, ack: ack ?? null, error: error ?? null },
+        event_data: {
+          device_id: deviceId,
+          thing: device.iot_thing_name,
+          command,
+          params,
+          ack: ack ?? null,
+          error: error ?? null,
+        },
       }),
     );
     if (!ack) throw new AppError("internal", `command ${command} got no answer: ${error}`);

@@ -26,7 +26,10 @@ export class LiveChannel {
   /** Mirrors credentials into brokers that keep their own store (Mosquitto dynsec). */
   readonly credentialListener: CredentialListener = {
     added: async (identity, token) => {
-      await this.provisioner?.addDevice({ thing_name: identity.thing_name, device_id: identity.device_id, org_id: identity.org_id }, token);
+      await this.provisioner?.addDevice(
+        { thing_name: identity.thing_name, device_id: identity.device_id, org_id: identity.org_id },
+        token,
+      );
     },
     revoked: async (identity) => {
       await this.provisioner?.revokeDevice(identity.thing_name);
@@ -55,7 +58,9 @@ export class LiveChannel {
         authenticator: {
           verify: async (user, token) => {
             const device = await deps.provisioning().authenticate(token);
-            return device && device.thing_name === user ? { thing_name: device.thing_name, device_id: device.device_id, org_id: device.org_id } : null;
+            return device && device.thing_name === user
+              ? { thing_name: device.thing_name, device_id: device.device_id, org_id: device.org_id }
+              : null;
           },
         },
         service: { username, password },
@@ -68,10 +73,20 @@ export class LiveChannel {
       url = `mqtt://127.0.0.1:${port}`;
     }
     this.deviceUrl = config.publicUrl ?? url;
-    this.gateway = new MqttGateway({ url, username, password, sink: deps.fleet, logger: deps.logger, shareGroup: config.url ? "lilo-cloud" : undefined });
+    this.gateway = new MqttGateway({
+      url,
+      username,
+      password,
+      sink: deps.fleet,
+      logger: deps.logger,
+      shareGroup: config.url ? "lilo-cloud" : undefined,
+    });
     await this.gateway.start();
     deps.fleet.gateway = this.gateway;
-    deps.logger.info({ broker: config.url ? "external" : "embedded", url: this.deviceUrl }, "live channel up");
+    deps.logger.info(
+      { broker: config.url ? "external" : "embedded", url: this.deviceUrl },
+      "live channel up",
+    );
   }
 
   async stop(): Promise<void> {

@@ -4,7 +4,14 @@ import { createHash } from "node:crypto";
 import { and, eq, inArray, or } from "drizzle-orm";
 import { canonicalJson } from "../../shared/canonical-json.js";
 import { AppError } from "../../shared/errors.js";
-import { accessCredentials, cabinets, chemicalInventory, laboratories, roles, userRoleAssignments } from "../../shared/schema/tenant.js";
+import {
+  accessCredentials,
+  cabinets,
+  chemicalInventory,
+  laboratories,
+  roles,
+  userRoleAssignments,
+} from "../../shared/schema/tenant.js";
 import type { DownlinkSnapshot } from "../../shared/sync/downlink.js";
 import type { Database } from "../db/database.js";
 import { credentialSecret, type DeviceIdentity } from "../devices/provisioning.service.js";
@@ -17,7 +24,12 @@ export class DownlinkService {
       const [cabinet] = await tx.select().from(cabinets).where(eq(cabinets.cabinet_id, device.cabinet_id));
       if (!cabinet) throw new AppError("not_found", "this device's cabinet no longer exists");
       const [lab] = await tx.select().from(laboratories).where(eq(laboratories.lab_id, cabinet.lab_id));
-      const scope = { org_id: device.org_id, dept_id: lab!.dept_id, lab_id: cabinet.lab_id, cabinet_id: cabinet.cabinet_id };
+      const scope = {
+        org_id: device.org_id,
+        dept_id: lab!.dept_id,
+        lab_id: cabinet.lab_id,
+        cabinet_id: cabinet.cabinet_id,
+      };
       const assignments = await tx
         .select()
         .from(userRoleAssignments)
@@ -25,10 +37,19 @@ export class DownlinkService {
           and(
             eq(userRoleAssignments.is_active, true),
             or(
-              and(eq(userRoleAssignments.scope_type, "organization"), eq(userRoleAssignments.scope_id, scope.org_id)),
-              and(eq(userRoleAssignments.scope_type, "department"), eq(userRoleAssignments.scope_id, scope.dept_id)),
+              and(
+                eq(userRoleAssignments.scope_type, "organization"),
+                eq(userRoleAssignments.scope_id, scope.org_id),
+              ),
+              and(
+                eq(userRoleAssignments.scope_type, "department"),
+                eq(userRoleAssignments.scope_id, scope.dept_id),
+              ),
               and(eq(userRoleAssignments.scope_type, "lab"), eq(userRoleAssignments.scope_id, scope.lab_id)),
-              and(eq(userRoleAssignments.scope_type, "cabinet"), eq(userRoleAssignments.scope_id, scope.cabinet_id)),
+              and(
+                eq(userRoleAssignments.scope_type, "cabinet"),
+                eq(userRoleAssignments.scope_id, scope.cabinet_id),
+              ),
             ),
           ),
         );
@@ -42,11 +63,26 @@ export class DownlinkService {
         cabinet: { ...cabinet },
         roles: await tx.select().from(roles),
         assignments,
-        people: people.map((p) => ({ user_id: p.user_id, display_name: p.display_name, email: p.email, badge_hash: p.badge_hash, pin_hash: p.pin_hash, status: p.status })),
-        containers: (await tx.select().from(chemicalInventory).where(eq(chemicalInventory.cabinet_id, cabinet.cabinet_id))).map(({ tsv: _, ...c }) => c),
+        people: people.map((p) => ({
+          user_id: p.user_id,
+          display_name: p.display_name,
+          email: p.email,
+          badge_hash: p.badge_hash,
+          pin_hash: p.pin_hash,
+          status: p.status,
+        })),
+        containers: (
+          await tx
+            .select()
+            .from(chemicalInventory)
+            .where(eq(chemicalInventory.cabinet_id, cabinet.cabinet_id))
+        ).map(({ tsv: _, ...c }) => c),
       };
       const json = JSON.parse(canonicalJson(body)) as Omit<DownlinkSnapshot, "version">;
-      return { version: createHash("sha256").update(canonicalJson(json)).digest("hex").slice(0, 32), ...json };
+      return {
+        version: createHash("sha256").update(canonicalJson(json)).digest("hex").slice(0, 32),
+        ...json,
+      };
     });
   }
 }

@@ -41,10 +41,22 @@ const RULES: Record<SyncedEntity, EntityRule> = {
     schema: validation.ContainerInsert,
     // Descriptive fields belong to the cloud (registrations and edits there win); where a container
     // is and whether it is out belongs to the cabinet that sees it.
-    updatable: ["status", "shelf_level", "last_detected", "last_verified_by_user", "last_verified_at", "updated_at"],
+    updatable: [
+      "status",
+      "shelf_level",
+      "last_detected",
+      "last_verified_by_user",
+      "last_verified_at",
+      "updated_at",
+    ],
     cabinetColumns: ["cabinet_id"],
   },
-  scan_results: { table: tenant.scanResults, schema: validation.ScanResultInsert, updatable: "none", cabinetColumns: ["cabinet_id"] },
+  scan_results: {
+    table: tenant.scanResults,
+    schema: validation.ScanResultInsert,
+    updatable: "none",
+    cabinetColumns: ["cabinet_id"],
+  },
   container_transactions: {
     table: tenant.containerTransactions,
     schema: validation.TransactionInsert,
@@ -56,10 +68,22 @@ const RULES: Record<SyncedEntity, EntityRule> = {
     schema: validation.SafetyAlertInsert,
     // Detection and the technician's acknowledgement come from the cabinet; assignment, escalation
     // and resolution are the cloud's.
-    updatable: ["status", "acknowledged_by", "acknowledged_at", "acknowledged_via", "confidence", "updated_at"],
+    updatable: [
+      "status",
+      "acknowledged_by",
+      "acknowledged_at",
+      "acknowledged_via",
+      "confidence",
+      "updated_at",
+    ],
     cabinetColumns: ["cabinet_id"],
   },
-  unified_event_log: { table: tenant.unifiedEventLog, schema: validation.EventInsert, updatable: "none", cabinetColumns: ["cabinet_id"] },
+  unified_event_log: {
+    table: tenant.unifiedEventLog,
+    schema: validation.EventInsert,
+    updatable: "none",
+    cabinetColumns: ["cabinet_id"],
+  },
 };
 const ORDER = Object.keys(RULES) as SyncedEntity[];
 
@@ -88,7 +112,10 @@ export class IngestService {
     const batch = parsed.data;
     for (let i = 1; i < batch.changes.length; i++) {
       if (batch.changes[i]!.seq !== batch.changes[i - 1]!.seq + 1) {
-        throw new AppError("validation_failed", `changes must have consecutive seq numbers (seq ${batch.changes[i]!.seq} follows ${batch.changes[i - 1]!.seq})`);
+        throw new AppError(
+          "validation_failed",
+          `changes must have consecutive seq numbers (seq ${batch.changes[i]!.seq} follows ${batch.changes[i - 1]!.seq})`,
+        );
       }
     }
     const rows = batch.changes.map((change) => this.check(device, change));
@@ -98,18 +125,31 @@ export class IngestService {
       const fresh = rows.filter((r) => r.seq > state.last_seq);
       if (fresh.length === 0) return { accepted_through: state.last_seq, applied: 0, skipped: rows.length };
       if (fresh[0]!.seq !== state.last_seq + 1) {
-        throw new AppError("conflict", `out of order: expected seq ${state.last_seq + 1}, got ${fresh[0]!.seq}`, {
-          expected_seq: String(state.last_seq + 1),
-        });
+        throw new AppError(
+          "conflict",
+          `out of order: expected seq ${state.last_seq + 1}, got ${fresh[0]!.seq}`,
+          {
+            expected_seq: String(state.last_seq + 1),
+          },
+        );
       }
       for (const entity of ORDER) {
         const ofEntity = fresh.filter((r) => r.entity === entity);
-        if (ofEntity.length) await this.apply(tx, entity, ofEntity.map((r) => r.row));
+        if (ofEntity.length)
+          await this.apply(
+            tx,
+            entity,
+            ofEntity.map((r) => r.row),
+          );
       }
       const last = fresh.at(-1)!.seq;
       await tx
         .update(tenant.deviceSyncState)
-        .set({ last_seq: last, changes_applied: sql`${tenant.deviceSyncState.changes_applied} + ${fresh.length}`, updated_at: new Date() })
+        .set({
+          last_seq: last,
+          changes_applied: sql`${tenant.deviceSyncState.changes_applied} + ${fresh.length}`,
+          updated_at: new Date(),
+        })
         .where(eq(tenant.deviceSyncState.device_id, device.device_id));
       return { accepted_through: last, applied: fresh.length, skipped: rows.length - fresh.length };
     });
@@ -127,19 +167,29 @@ export class IngestService {
     const rule = RULES[change.entity];
     const pk = primaryKeyOf(rule.table);
     if (change.payload[pk.name] !== change.entity_id) {
-      throw new AppError("validation_failed", `change ${change.seq}: payload ${pk.name} does not match entity_id`);
+      throw new AppError(
+        "validation_failed",
+        `change ${change.seq}: payload ${pk.name} does not match entity_id`,
+      );
     }
     for (const col of rule.cabinetColumns) {
       const value = change.payload[col];
       if (value != null && value !== device.cabinet_id) {
-        throw new AppError("forbidden", `change ${change.seq}: ${change.entity}.${col} names cabinet ${String(value)}, which is not this device's cabinet`);
+        throw new AppError(
+          "forbidden",
+          `change ${change.seq}: ${change.entity}.${col} names cabinet ${String(value)}, which is not this device's cabinet`,
+        );
       }
     }
     const row = decodePayload(rule.table, change.payload);
     const valid = rule.schema.safeParse(row);
     if (!valid.success) {
       const e = validationError(valid.error.issues);
-      throw new AppError("validation_failed", `change ${change.seq} (${change.entity}): ${e.message}`, e.fields);
+      throw new AppError(
+        "validation_failed",
+        `change ${change.seq} (${change.entity}): ${e.message}`,
+        e.fields,
+      );
     }
     return { seq: change.seq, entity: change.entity, row: valid.data as Record<string, unknown> };
   }
@@ -151,7 +201,10 @@ export class IngestService {
     if (state!.log_id !== logId) {
       // The cabinet started a new change log (its storage was replaced): count from zero again.
       // Rows already applied stay protected by their primary keys.
-      await tx.update(t).set({ log_id: logId, last_seq: 0, updated_at: new Date() }).where(eq(t.device_id, deviceId));
+      await tx
+        .update(t)
+        .set({ log_id: logId, last_seq: 0, updated_at: new Date() })
+        .where(eq(t.device_id, deviceId));
       return { ...state!, log_id: logId, last_seq: 0 };
     }
     return state!;
@@ -167,9 +220,12 @@ export class IngestService {
       await insert.onConflictDoNothing({ target: pk });
       return;
     }
-    const columns = rule.updatable === "all"
-      ? Object.values(getTableColumns(rule.table)).filter((c) => !c.primary && !c.generated).map((c) => c.name)
-      : rule.updatable;
+    const columns =
+      rule.updatable === "all"
+        ? Object.values(getTableColumns(rule.table))
+            .filter((c) => !c.primary && !c.generated)
+            .map((c) => c.name)
+        : rule.updatable;
     const set = Object.fromEntries(columns.map((name) => [name, sql.raw(`excluded."${name}"`)]));
     await insert.onConflictDoUpdate({ target: pk, set });
   }
