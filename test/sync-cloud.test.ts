@@ -4,7 +4,6 @@ import { randomUUID } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { queryRows } from "../cloud/db/database.js";
 import { DEMO_SHELVES, type DemoOrg, ensureDemoOrg } from "../cloud/demo/demo-seed.js";
 import { type ClaimResponse, ProvisioningService } from "../cloud/devices/provisioning.service.js";
 import { OrganizationService } from "../cloud/orgs/organization.service.js";

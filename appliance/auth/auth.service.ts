@@ -64,7 +64,7 @@ export class AuthService {
   /** A known, active person allowed to open this cabinet now (for a remote unlock), else undefined. */
   userById(userId: string, now: Date = new Date()): AuthorizedUser | undefined {
     const user = this.db.select().from(localUsers).where(eq(localUsers.user_id, userId)).get();
-    if (!user || user.status !== "active") return undefined;
+    if (user?.status !== "active") return undefined;
     const role = this.permittedRole(user.user_id, now);
     return role
       ? { user_id: user.user_id, display_name: user.display_name, email: user.email, role }

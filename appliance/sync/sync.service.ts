@@ -43,7 +43,6 @@ const setState = (db: LocalDb, key: string, value: string) =>
 
 export class SyncService {
   private timer?: NodeJS.Timeout;
-  private running = false;
   private stopped = true;
   private failures = 0;
   private nextUploadAt = 0;

@@ -77,21 +77,19 @@ export class AccountService {
         .innerJoin(userPasswords, eq(userPasswords.user_id, users.user_id))
         .where(eq(users.email, email)),
     );
-    if (!row || row.status !== "active" || !(await verifyPassword(password, row.hash))) {
+    if (row?.status !== "active" || !(await verifyPassword(password, row.hash))) {
       throw new AppError("unauthorized", "wrong email or password");
     }
     const token = newToken("lilo_sess");
     const expires_at = new Date(Date.now() + SESSION_TTL_MS);
     await this.database.asService(async (tx) => {
-      await tx
-        .insert(userSessions)
-        .values({
-          session_id: sessionIdFor(token),
-          user_id: row.user_id,
-          expires_at,
-          ip_address: meta.ip,
-          user_agent: meta.user_agent,
-        });
+      await tx.insert(userSessions).values({
+        session_id: sessionIdFor(token),
+        user_id: row.user_id,
+        expires_at,
+        ip_address: meta.ip,
+        user_agent: meta.user_agent,
+      });
       await tx.update(users).set({ last_login_at: new Date() }).where(eq(users.user_id, row.user_id));
     });
     return { token, expires_at };
@@ -107,7 +105,7 @@ export class AccountService {
         );
       if (!session) return undefined;
       const [user] = await tx.select().from(users).where(eq(users.user_id, session.user_id));
-      if (!user || user.status !== "active") return undefined;
+      if (user?.status !== "active") return undefined;
       const memberships = await tx
         .select({ org_id: userOrgMemberships.org_id, org_role: userOrgMemberships.org_role })
         .from(userOrgMemberships)

@@ -188,14 +188,12 @@ export async function ensureDemoOrg(database: Database): Promise<DemoOrg> {
         badge_hash: hashCredential(secret, "badge", u.badge),
         pin_hash: hashCredential(secret, "pin", u.pin),
       });
-      await tx
-        .insert(userRoleAssignments)
-        .values({
-          user_id: u.user_id,
-          role_id: (u.role === "technician" ? tech : manager)!.role_id,
-          scope_type: "lab",
-          scope_id: lab!.lab_id,
-        });
+      await tx.insert(userRoleAssignments).values({
+        user_id: u.user_id,
+        role_id: (u.role === "technician" ? tech : manager)!.role_id,
+        scope_type: "lab",
+        scope_id: lab!.lab_id,
+      });
     }
     const today = new Date().toISOString().slice(0, 10);
     await tx.insert(chemicalInventory).values(

@@ -64,15 +64,13 @@ export class ProvisioningService {
     const token = newToken("lilo_claim", 24);
     const expires_at = new Date(Date.now() + CLAIM_TOKEN_TTL_MS);
     await this.database.asService((tx) =>
-      tx
-        .insert(claimTokens)
-        .values({
-          org_id: orgId,
-          cabinet_id: cabinetId,
-          token_hash: sha256(token),
-          created_by: createdBy,
-          expires_at,
-        }),
+      tx.insert(claimTokens).values({
+        org_id: orgId,
+        cabinet_id: cabinetId,
+        token_hash: sha256(token),
+        created_by: createdBy,
+        expires_at,
+      }),
     );
     return { claim_token: token, expires_at };
   }
@@ -132,14 +130,12 @@ export class ProvisioningService {
               )
             : err;
         });
-      await tx
-        .insert(deviceCredentials)
-        .values({
-          device_id: deviceId,
-          org_id: claim.org_id,
-          token_hash: sha256(token),
-          token_prefix: token.slice(0, 12),
-        });
+      await tx.insert(deviceCredentials).values({
+        device_id: deviceId,
+        org_id: claim.org_id,
+        token_hash: sha256(token),
+        token_prefix: token.slice(0, 12),
+      });
       await tx
         .update(claimTokens)
         .set({ used_at: new Date(), used_by_device_id: deviceId })
@@ -192,7 +188,7 @@ export class ProvisioningService {
         .innerJoin(iotDevices, eq(iotDevices.device_id, deviceCredentials.device_id))
         .where(eq(deviceCredentials.token_hash, sha256(token))),
     );
-    if (!row || row.cred !== "active" || row.status === "decommissioned" || !row.cabinet_id) return undefined;
+    if (row?.cred !== "active" || row.status === "decommissioned" || !row.cabinet_id) return undefined;
     return {
       device_id: row.device_id,
       org_id: row.org_id,
@@ -226,14 +222,12 @@ export class ProvisioningService {
         .update(deviceCredentials)
         .set({ status: "revoked", revoked_at: new Date() })
         .where(and(eq(deviceCredentials.device_id, deviceId), eq(deviceCredentials.status, "active")));
-      await tx
-        .insert(deviceCredentials)
-        .values({
-          device_id: deviceId,
-          org_id: identity.org_id,
-          token_hash: sha256(token),
-          token_prefix: token.slice(0, 12),
-        });
+      await tx.insert(deviceCredentials).values({
+        device_id: deviceId,
+        org_id: identity.org_id,
+        token_hash: sha256(token),
+        token_prefix: token.slice(0, 12),
+      });
     });
     await this.listener?.added(identity, token);
     return token;

@@ -61,16 +61,15 @@ export class FleetService implements FleetSink {
         .returning({ id: iotDevices.device_id }),
     );
     if (updated.length === 0) return;
+    this.logger.info({ thing, status, at }, "cabinet presence");
     await this.database.asService((tx) =>
-      tx
-        .insert(eventStream)
-        .values({
-          org_id: device.org_id,
-          event_timestamp: when,
-          event_type: `device_${status}`,
-          cabinet_id: device.assigned_cabinet_id,
-          details: { thing },
-        }),
+      tx.insert(eventStream).values({
+        org_id: device.org_id,
+        event_timestamp: when,
+        event_type: `device_${status}`,
+        cabinet_id: device.assigned_cabinet_id,
+        details: { thing },
+      }),
     );
   }
 
@@ -111,15 +110,13 @@ export class FleetService implements FleetSink {
     const device = await this.device(thing);
     if (!device) return;
     await this.database.asService((tx) =>
-      tx
-        .insert(eventStream)
-        .values({
-          org_id: device.org_id,
-          event_timestamp: new Date(e.at),
-          event_type: e.type.slice(0, 50),
-          cabinet_id: device.assigned_cabinet_id,
-          details: e.data,
-        }),
+      tx.insert(eventStream).values({
+        org_id: device.org_id,
+        event_timestamp: new Date(e.at),
+        event_type: e.type.slice(0, 50),
+        cabinet_id: device.assigned_cabinet_id,
+        details: e.data,
+      }),
     );
   }
 
