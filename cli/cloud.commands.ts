@@ -5,6 +5,8 @@ import { loadCloudConfig } from "../cloud/config.js";
 import { connectDatabase, type Database } from "../cloud/db/database.js";
 import { migrateAll } from "../cloud/db/migrator.js";
 import { ensurePartitions, expirePartitions } from "../cloud/db/partitions.js";
+import { ProvisioningService } from "../cloud/devices/provisioning.service.js";
+import { CabinetService } from "../cloud/orgs/cabinet.service.js";
 import { OrganizationService } from "../cloud/orgs/organization.service.js";
 import { createLogger } from "../shared/logger.js";
 
@@ -69,6 +71,68 @@ export function registerCloudCommands(program: Command): void {
           tier: opts.tier as never,
         });
         process.stdout.write(`${JSON.stringify(created)}\n`);
+      }),
+    );
+
+  const cabinet = cloud.command("cabinet").description("cabinets of an organization");
+  cabinet
+    .command("create")
+    .description("create a cabinet (and its department and lab, found or created by name); prints JSON")
+    .requiredOption("--org <org_id>", "organization id")
+    .requiredOption("--department <name>", "department name")
+    .requiredOption("--lab <name>", "lab name")
+    .requiredOption("--name <name>", "cabinet name")
+    .requiredOption("--code <code>", "cabinet code, unique in the organization")
+    .option("--shelves <n>", "number of shelves", "4")
+    .option("--dual-approval", "two people must badge to open it")
+    .action(
+      (o: {
+        org: string;
+        department: string;
+        lab: string;
+        name: string;
+        code: string;
+        shelves: string;
+        dualApproval?: boolean;
+      }) =>
+        withDatabase(async (db) => {
+          const created = await new CabinetService(db).create(o.org, {
+            department: o.department,
+            lab: o.lab,
+            name: o.name,
+            code: o.code,
+            shelves: o.shelves,
+            requires_dual_approval: Boolean(o.dualApproval),
+          });
+          process.stdout.write(`${JSON.stringify(created)}\n`);
+        }),
+    );
+
+  const device = cloud.command("device").description("cabinet controllers: claim tokens and credentials");
+  device
+    .command("claim-token")
+    .description("issue a one-time claim token for a cabinet (valid 7 days); prints JSON")
+    .requiredOption("--org <org_id>", "organization id")
+    .requiredOption("--cabinet <cabinet_id>", "cabinet id")
+    .action((o: { org: string; cabinet: string }) =>
+      withDatabase(async (db) => {
+        const token = await new ProvisioningService(db).createClaimToken(o.org, o.cabinet);
+        process.stdout.write(`${JSON.stringify(token)}\n`);
+      }),
+    );
+  device
+    .command("revoke")
+    .description("revoke a device's credential: it can no longer sync or connect")
+    .requiredOption("--device <device_id>", "device id")
+    .action((o: { device: string }) => withDatabase((db) => new ProvisioningService(db).revoke(o.device)));
+  device
+    .command("rotate")
+    .description("issue a new credential for a device (the old one stops working); prints it once")
+    .requiredOption("--device <device_id>", "device id")
+    .action((o: { device: string }) =>
+      withDatabase(async (db) => {
+        const credential = await new ProvisioningService(db).rotate(o.device);
+        process.stdout.write(`${JSON.stringify({ credential })}\n`);
       }),
     );
 

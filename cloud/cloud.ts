@@ -14,6 +14,7 @@ import { ensurePartitions, expirePartitions } from "./db/partitions.js";
 import { ProvisioningService } from "./devices/provisioning.service.js";
 import { FleetService } from "./fleet/fleet.service.js";
 import { LiveChannel } from "./fleet/live-channel.js";
+import { CabinetService } from "./orgs/cabinet.service.js";
 import { DownlinkService } from "./sync/downlink.service.js";
 import { IngestService } from "./sync/ingest.service.js";
 
@@ -73,7 +74,15 @@ export class Cloud {
           downlink: new DownlinkService(this.database),
         }),
       )
-      .route("/", orgRoutes({ accounts, provisioning: this.provisioning, fleet: this.fleet }));
+      .route(
+        "/",
+        orgRoutes({
+          accounts,
+          provisioning: this.provisioning,
+          fleet: this.fleet,
+          cabinets: new CabinetService(this.database),
+        }),
+      );
     app.route("/api/v1", api);
     await new Promise<void>((resolve) => {
       this.server = serve({ fetch: app.fetch, hostname: "0.0.0.0", port: config.port }, (info) => {

@@ -7,6 +7,7 @@ import { COMMAND_NAMES } from "../../shared/mqtt/topics.js";
 import { type AccountService, canAdminister } from "../accounts/account.service.js";
 import type { ProvisioningService } from "../devices/provisioning.service.js";
 import type { FleetService } from "../fleet/fleet.service.js";
+import { type CabinetService, CreateCabinetInput } from "../orgs/cabinet.service.js";
 import { type CloudEnv, userAuth } from "./auth.middleware.js";
 
 const Login = z.object({ email: z.email(), password: z.string().min(1).max(200) });
@@ -20,8 +21,9 @@ export function orgRoutes(deps: {
   accounts: AccountService;
   provisioning: ProvisioningService;
   fleet: FleetService;
+  cabinets: CabinetService;
 }) {
-  const { accounts, provisioning, fleet } = deps;
+  const { accounts, provisioning, fleet, cabinets } = deps;
   const admin = new Hono<CloudEnv>()
     .use(userAuth(accounts))
     .use("/:org/*", async (c, next) => {
@@ -30,6 +32,9 @@ export function orgRoutes(deps: {
       }
       await next();
     })
+    .post("/:org/cabinets", async (c) =>
+      c.json(await cabinets.create(c.req.param("org"), await parseBody(c, CreateCabinetInput)), 201),
+    )
     .post("/:org/cabinets/:cabinet/claim-tokens", async (c) =>
       c.json(
         await provisioning.createClaimToken(
