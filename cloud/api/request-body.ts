@@ -17,7 +17,7 @@ export async function readJsonBody(c: Context, maxBytes = MAX_BODY_BYTES): Promi
   const encoding = c.req.header("content-encoding");
   if (encoding === "gzip") {
     try {
-      raw = await gunzipAsync(raw, { maxOutputLength: maxBytes });
+      raw = await gunzipAsync(raw, { maxOutputLength: maxBytes, chunkSize: 1024 * 1024 });
     } catch (err) {
       const tooBig =
         (err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE" ||

@@ -1,7 +1,7 @@
 // Applies a cabinet's change-log batch to its tenant schema exactly once: in one tenant transaction
 // that also moves the device's high-water mark, so a resent, duplicated or reordered batch can never
 // apply a change twice. Changes are checked first; one bad change rejects the whole batch unchanged.
-import { eq, getTableColumns, sql } from "drizzle-orm";
+import { eq, getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import { z } from "zod";
 import { AppError, validationError } from "../../shared/errors.js";
@@ -215,6 +215,12 @@ export class IngestService {
     const pk = primaryKeyOf(rule.table);
     // One statement per entity; a row changed twice in the batch is sent once, in its last state.
     const latest = [...new Map(rows.map((r) => [r[pk.name], r])).values()];
+    if (rule.updatable === "none" && jsonInsertable(rule.table)) {
+      // The hot path (events): the batch travels as one jsonb parameter. Building a 30-column,
+      // 1000-row INSERT through the query builder cost more than executing it (bench:ingest).
+      for (const group of byKeySet(latest)) await tx.execute(insertFromJson(rule.table, pk, group));
+      return;
+    }
     const insert = tx.insert(rule.table).values(latest as never);
     if (rule.updatable === "none") {
       await insert.onConflictDoNothing({ target: pk });
@@ -229,4 +235,55 @@ export class IngestService {
     const set = Object.fromEntries(columns.map((name) => [name, sql.raw(`excluded."${name}"`)]));
     await insert.onConflictDoUpdate({ target: pk, set });
   }
+}
+
+/** Column types that jsonb_populate_recordset reads from JSON exactly as the driver would write them. */
+const JSON_SAFE = new Set([
+  "PgUUID",
+  "PgTimestamp",
+  "PgVarchar",
+  "PgText",
+  "PgInteger",
+  "PgBoolean",
+  "PgJsonb",
+  "PgJson",
+  "PgInet",
+  "PgNumeric",
+  "PgBigInt53",
+  "PgDateString",
+]);
+const jsonSafe = new WeakMap<PgTable, boolean>();
+
+function jsonInsertable(table: PgTable): boolean {
+  let ok = jsonSafe.get(table);
+  if (ok === undefined) {
+    ok = Object.values(getTableColumns(table)).every((c) => c.generated || JSON_SAFE.has(c.columnType));
+    jsonSafe.set(table, ok);
+  }
+  return ok;
+}
+
+/** Rows grouped by the columns they carry, so that an absent column still gets its default. */
+function byKeySet(rows: Record<string, unknown>[]): Record<string, unknown>[][] {
+  const groups = new Map<string, Record<string, unknown>[]>();
+  for (const row of rows) {
+    const key = Object.keys(row)
+      .filter((k) => row[k] !== undefined)
+      .sort()
+      .join(",");
+    const group = groups.get(key);
+    if (group) group.push(row);
+    else groups.set(key, [row]);
+  }
+  return [...groups.values()];
+}
+
+function insertFromJson(table: PgTable, pk: PgColumn, rows: Record<string, unknown>[]): SQL {
+  const columns = getTableColumns(table);
+  const first = rows[0]!;
+  const names = Object.keys(first).filter(
+    (k) => first[k] !== undefined && columns[k] && !columns[k].generated,
+  );
+  const list = sql.raw(names.map((n) => `"${n}"`).join(", "));
+  return sql`INSERT INTO ${table} (${list}) SELECT ${list} FROM jsonb_populate_recordset(NULL::${table}, ${JSON.stringify(rows)}::jsonb) ON CONFLICT (${sql.identifier(pk.name)}) DO NOTHING`;
 }
