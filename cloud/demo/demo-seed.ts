@@ -68,6 +68,16 @@ const PEOPLE = [
   },
 ];
 
+const demoPerson = (p: (typeof PEOPLE)[number], user_id: string): DemoPerson => ({
+  name: `${p.first} ${p.last}`,
+  email: p.email,
+  password: p.password,
+  badge: p.badge,
+  pin: p.pin,
+  role: p.role,
+  user_id,
+});
+
 function placements() {
   return DEMO_CHEMICALS.map((_, i) => ({
     qr_code: labelFor(i + 1),
@@ -93,15 +103,7 @@ export async function ensureDemoOrg(database: Database): Promise<DemoOrg> {
       tenant_schema: tenantSchemaName(org_id),
       cabinet_id: cab!.cabinet_id,
       created: false,
-      users: PEOPLE.map((p) => ({
-        name: `${p.first} ${p.last}`,
-        email: p.email,
-        password: p.password,
-        badge: p.badge,
-        pin: p.pin,
-        role: p.role,
-        user_id: people.find((x) => x.email === p.email)!.user_id,
-      })),
+      users: PEOPLE.map((p) => demoPerson(p, people.find((x) => x.email === p.email)!.user_id)),
       placements: placements(),
     };
   }
@@ -123,15 +125,7 @@ export async function ensureDemoOrg(database: Database): Promise<DemoOrg> {
       org_id,
       org_role: p.org_role,
     });
-    users.push({
-      name: `${p.first} ${p.last}`,
-      email: p.email,
-      password: p.password,
-      badge: p.badge,
-      pin: p.pin,
-      role: p.role,
-      user_id,
-    });
+    users.push(demoPerson(p, user_id));
   }
   const cabinet_id = await database.withTenant(org_id, async (tx) => {
     const secret = await credentialSecret(tx);

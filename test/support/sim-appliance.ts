@@ -6,10 +6,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Appliance } from "../../appliance/appliance.js";
 import { type ApplianceConfigInput, parseApplianceConfig } from "../../appliance/config.js";
+import { SIM_SHELVES, simConfigInput } from "../../appliance/sim/sim-config.js";
 import { type SeedPerson, seedLocalCabinet } from "../../appliance/sim/sim-seed.js";
 import { silentLogger } from "../../shared/logger.js";
 
-export const SHELVES = [1, 2, 3, 4];
+const SHELVES = SIM_SHELVES;
 
 export const TECH: SeedPerson = {
   user_id: randomUUID(),
@@ -39,22 +40,11 @@ export async function startSimAppliance(
   opts: { containers?: number; requiresDualApproval?: boolean; config?: Partial<ApplianceConfigInput> } = {},
 ): Promise<SimAppliance> {
   const dataDir = mkdtempSync(join(tmpdir(), "lilo-appliance-"));
+  const base = simConfigInput(dataDir, 0);
   const config = parseApplianceConfig({
-    dataDir,
-    http: { port: 0 },
-    cabinet: { org_id: randomUUID(), lab_id: randomUUID(), cabinet_id: randomUUID() },
-    credentialSecret: "test-secret-0123456789",
+    ...base,
     scan: { intervalMinutes: 0, afterSession: true },
-    hardware: {
-      mode: "sim",
-      lock: { mode: "fail-secure", autoRelockMs: 60_000, ajarAlarmMs: 120_000 },
-      cameras: SHELVES.map((shelf) => ({
-        id: `cam${shelf}`,
-        shelves: [{ shelf, roi: { x: 0, y: 0, w: 1, h: 1 } }],
-        width: 1920,
-        height: 1080,
-      })),
-    },
+    hardware: { ...base.hardware, lock: { mode: "fail-secure", autoRelockMs: 60_000, ajarAlarmMs: 120_000 } },
     ...opts.config,
   });
   const appliance = new Appliance(config, { logger: silentLogger });

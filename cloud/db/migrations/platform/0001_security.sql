@@ -21,17 +21,20 @@ GRANT EXECUTE ON FUNCTION lilo_platform.current_tenant_org_id() TO lilo_tenant, 
 --> statement-breakpoint
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA lilo_platform TO lilo_service;
 --> statement-breakpoint
-DO $$
-DECLARE t text;
+-- Row-level security for a platform table that carries org_id: a tenant role sees and writes only its
+-- own organization's rows, lilo_service everything. Later migrations call it for new tables.
+CREATE OR REPLACE FUNCTION lilo_platform.protect_org_table(t text) RETURNS void
+LANGUAGE plpgsql AS $$
 BEGIN
-  FOREACH t IN ARRAY ARRAY['organizations', 'user_org_memberships', 'iot_devices', 'api_keys', 'system_events',
-                           'event_stream', 'device_telemetry', 'user_sessions'] LOOP
-    EXECUTE format('ALTER TABLE lilo_platform.%I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format('ALTER TABLE lilo_platform.%I FORCE ROW LEVEL SECURITY', t);
-    EXECUTE format('CREATE POLICY tenant_isolation ON lilo_platform.%I TO lilo_tenant
-                    USING (org_id = lilo_platform.current_tenant_org_id())
-                    WITH CHECK (org_id = lilo_platform.current_tenant_org_id())', t);
-    EXECUTE format('CREATE POLICY platform_service ON lilo_platform.%I TO lilo_service USING (true) WITH CHECK (true)', t);
-    EXECUTE format('GRANT SELECT ON lilo_platform.%I TO lilo_tenant', t);
-  END LOOP;
+  EXECUTE format('ALTER TABLE lilo_platform.%I ENABLE ROW LEVEL SECURITY', t);
+  EXECUTE format('ALTER TABLE lilo_platform.%I FORCE ROW LEVEL SECURITY', t);
+  EXECUTE format('CREATE POLICY tenant_isolation ON lilo_platform.%I TO lilo_tenant
+                  USING (org_id = lilo_platform.current_tenant_org_id())
+                  WITH CHECK (org_id = lilo_platform.current_tenant_org_id())', t);
+  EXECUTE format('CREATE POLICY platform_service ON lilo_platform.%I TO lilo_service USING (true) WITH CHECK (true)', t);
+  EXECUTE format('GRANT SELECT ON lilo_platform.%I TO lilo_tenant', t);
+  EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON lilo_platform.%I TO lilo_service', t);
 END $$;
+--> statement-breakpoint
+SELECT lilo_platform.protect_org_table(t) FROM unnest(ARRAY['organizations', 'user_org_memberships', 'iot_devices',
+  'api_keys', 'system_events', 'event_stream', 'device_telemetry', 'user_sessions']) AS t;
