@@ -91,6 +91,36 @@ describe.each(backends)("sync with the cloud on $name", (backend) => {
       await expect(provisioning.createClaimToken(org.org_id, randomUUID())).rejects.toThrow(/no cabinet/);
     });
 
+    it("lets a controller claimed again go on where its change log was", async () => {
+      const ingest = new IngestService(t.cloud.db);
+      const first = await provisioning.claim({
+        claim_token: (await provisioning.createClaimToken(org.org_id, org.cabinet_id)).claim_token,
+        serial_number: "SN-REFLASH",
+      });
+      const log_id = randomUUID();
+      await ingest.ingest(first, { log_id, changes: [1, 2, 3].map((n) => eventChange(n, first)) });
+      // Re-flashed, identity file lost: the same serial claims again and keeps its device id.
+      const again = await provisioning.claim({
+        claim_token: (await provisioning.createClaimToken(org.org_id, org.cabinet_id)).claim_token,
+        serial_number: "SN-REFLASH",
+      });
+      expect(again.device_id).toBe(first.device_id);
+      expect(await provisioning.authenticate(first.credential)).toBeUndefined();
+      expect(await ingest.ingest(again, { log_id, changes: [eventChange(4, again)] })).toMatchObject({
+        applied: 1,
+        accepted_through: 4,
+      });
+      // A replacement board (new serial) that kept the old database continues the same log.
+      const replacement = await provisioning.claim({
+        claim_token: (await provisioning.createClaimToken(org.org_id, org.cabinet_id)).claim_token,
+        serial_number: "SN-REPLACEMENT",
+      });
+      expect(replacement.device_id).not.toBe(first.device_id);
+      expect(
+        await ingest.ingest(replacement, { log_id, changes: [eventChange(5, replacement)] }),
+      ).toMatchObject({ applied: 1, accepted_through: 5 });
+    });
+
     it("rotates and revokes credentials", async () => {
       const device = await claimDevice();
       const fresh = await provisioning.rotate(device.device_id);

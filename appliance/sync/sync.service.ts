@@ -110,7 +110,6 @@ export class SyncService {
         if (now >= this.nextUploadAt) {
           const more = await this.uploadOnce();
           this.failures = 0;
-          this.lastError = undefined;
           this.nextUploadAt = more ? 0 : Date.now() + this.deps.options.uploadIntervalMs;
         }
       } catch (err) {
@@ -170,6 +169,8 @@ export class SyncService {
       setState(db, "acked_through", String(ackedThrough));
     });
     this.lastUploadAt = new Date();
+    // Only a request that reached the cloud clears the error; an empty outbox proves nothing.
+    this.lastError = undefined;
     this.deps.logger.debug({ acked_through: ackedThrough, sent: rows.length }, "uploaded");
     return rows.length === options.batchSize;
   }

@@ -93,8 +93,6 @@ export class ProvisioningService {
         throw new AppError("conflict", "claim token already used: ask your administrator for a new one");
       if (claim.expires_at.getTime() < Date.now())
         throw new AppError("unauthorized", "claim token expired: ask your administrator for a new one");
-      const deviceId = randomUUID();
-      const thing = `lilo-${deviceId.slice(0, 8)}`;
       const schema = quoteIdent(tenantSchemaName(claim.org_id));
       await tx.execute(sql.raw(`SET LOCAL search_path TO ${schema}, lilo_platform`));
       const [cab] = await tx
@@ -108,28 +106,44 @@ export class ProvisioningService {
         .innerJoin(laboratories, eq(laboratories.lab_id, cabinets.lab_id))
         .where(eq(cabinets.cabinet_id, claim.cabinet_id));
       if (!cab) throw new AppError("not_found", "the cabinet of this claim token no longer exists");
-      await tx
-        .insert(iotDevices)
-        .values({
+      // A controller that was claimed before (re-flashed, lost its identity file) keeps its device id,
+      // and with it its upload position; one registered to another organization is refused.
+      const [known] = await tx
+        .select()
+        .from(iotDevices)
+        .where(eq(iotDevices.device_serial_number, req.serial_number));
+      if (known && known.org_id !== claim.org_id) {
+        throw new AppError(
+          "conflict",
+          `a device with serial number ${req.serial_number} is registered to another organization`,
+        );
+      }
+      const deviceId = known?.device_id ?? randomUUID();
+      const thing = known?.iot_thing_name ?? `lilo-${deviceId.slice(0, 8)}`;
+      const device = {
+        hardware_version: req.hardware_version,
+        firmware_version: req.firmware_version,
+        iot_certificate_id: token.slice(0, 16),
+        status: "active" as const,
+        assigned_cabinet_id: cab.cabinet_id,
+        activated_at: new Date(),
+        updated_at: new Date(),
+      };
+      if (known) {
+        await tx.update(iotDevices).set(device).where(eq(iotDevices.device_id, deviceId));
+        await tx
+          .update(deviceCredentials)
+          .set({ status: "revoked", revoked_at: new Date() })
+          .where(and(eq(deviceCredentials.device_id, deviceId), eq(deviceCredentials.status, "active")));
+      } else {
+        await tx.insert(iotDevices).values({
+          ...device,
           device_id: deviceId,
           org_id: claim.org_id,
           device_serial_number: req.serial_number,
-          hardware_version: req.hardware_version,
-          firmware_version: req.firmware_version,
           iot_thing_name: thing,
-          iot_certificate_id: token.slice(0, 16),
-          status: "active",
-          assigned_cabinet_id: cab.cabinet_id,
-          activated_at: new Date(),
-        })
-        .catch((err: unknown) => {
-          throw pgErrorCode(err) === "23505"
-            ? new AppError(
-                "conflict",
-                `a device with serial number ${req.serial_number} is already registered`,
-              )
-            : err;
         });
+      }
       await tx.insert(deviceCredentials).values({
         device_id: deviceId,
         org_id: claim.org_id,
@@ -141,7 +155,7 @@ export class ProvisioningService {
         .set({ used_at: new Date(), used_by_device_id: deviceId })
         .where(and(eq(claimTokens.token_id, claim.token_id), isNull(claimTokens.used_at)));
       // A cabinet has one device: a re-claim (replacement controller) retires the old one.
-      if (cab.device_id) {
+      if (cab.device_id && cab.device_id !== deviceId) {
         await tx
           .update(iotDevices)
           .set({ status: "decommissioned", updated_at: new Date() })

@@ -196,16 +196,32 @@ export class IngestService {
 
   private async lockState(tx: Tx, deviceId: string, logId: string) {
     const t = tenant.deviceSyncState;
-    await tx.insert(t).values({ device_id: deviceId, log_id: logId }).onConflictDoNothing();
+    // A log is known by its id: a controller claimed again (new device row, same database) goes on
+    // from where its log was; a truly new log starts at 0.
+    const knownLast = async () => {
+      const [row] = await tx
+        .select({ last_seq: sql<number>`coalesce(max(${t.last_seq}), 0)`.mapWith(Number) })
+        .from(t)
+        .where(eq(t.log_id, logId));
+      return row?.last_seq ?? 0;
+    };
+    const [exists] = await tx.select({ id: t.device_id }).from(t).where(eq(t.device_id, deviceId));
+    if (!exists) {
+      await tx
+        .insert(t)
+        .values({ device_id: deviceId, log_id: logId, last_seq: await knownLast() })
+        .onConflictDoNothing();
+    }
     const [state] = await tx.select().from(t).where(eq(t.device_id, deviceId)).for("update");
     if (state!.log_id !== logId) {
-      // The cabinet started a new change log (its storage was replaced): count from zero again.
-      // Rows already applied stay protected by their primary keys.
+      // The cabinet started another change log (its storage was replaced). Rows already applied stay
+      // protected by their primary keys.
+      const last_seq = await knownLast();
       await tx
         .update(t)
-        .set({ log_id: logId, last_seq: 0, updated_at: new Date() })
+        .set({ log_id: logId, last_seq, updated_at: new Date() })
         .where(eq(t.device_id, deviceId));
-      return { ...state!, log_id: logId, last_seq: 0 };
+      return { ...state!, log_id: logId, last_seq };
     }
     return state!;
   }

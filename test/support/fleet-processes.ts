@@ -35,6 +35,11 @@ export async function killAll(): Promise<void> {
   );
 }
 
+const T0 = Date.now();
+export const trace = (what: string) => {
+  if (process.env.FAULT_TRACE) process.stderr.write(`[${((Date.now() - T0) / 1000).toFixed(1)}s] ${what}\n`);
+};
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -96,6 +101,7 @@ class LiloProcess {
   private child?: ChildProcess;
   private exited?: Promise<void>;
   private readonly tail: string[] = [];
+  private stopping = false;
   starts = 0;
 
   constructor(
@@ -108,8 +114,11 @@ class LiloProcess {
     return this.child?.pid;
   }
 
+  /** Running, and not being stopped. */
   get alive(): boolean {
-    return Boolean(this.child && this.child.exitCode === null && this.child.signalCode === null);
+    return Boolean(
+      !this.stopping && this.child && this.child.exitCode === null && this.child.signalCode === null,
+    );
   }
 
   spawn(): void {
@@ -119,6 +128,7 @@ class LiloProcess {
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.starts++;
+    this.stopping = false;
     const generation = this.starts;
     running.add(child);
     const keep = (chunk: Buffer) => {
@@ -143,7 +153,9 @@ class LiloProcess {
   /** Sends `signal` and waits for the exit; SIGKILL after `graceMs`. */
   async stop(signal: NodeJS.Signals = "SIGTERM", graceMs = 15_000): Promise<void> {
     if (!this.alive) return;
+    this.stopping = true;
     this.child!.kill(signal);
+    trace(`${this.name} ${signal}`);
     const done = await Promise.race([this.exited!.then(() => true), sleep(graceMs).then(() => false)]);
     if (!done) {
       this.child!.kill("SIGKILL");
@@ -156,16 +168,11 @@ class LiloProcess {
   }
 }
 
-export interface CloudDb {
-  /** Runs `fn` with a database handle on the cloud's database (as its owner). */
-  query<T>(fn: (database: Database) => Promise<T>): Promise<T>;
-}
-
 /**
  * The cloud process. On PostgreSQL the test keeps its own connection; on PGlite (one process per
  * data directory) a query stops the cloud, opens the directory, and starts the cloud again.
  */
-export class CloudProcess implements CloudDb {
+export class CloudProcess {
   private readonly proc: LiloProcess;
   readonly url: string;
 
@@ -193,6 +200,7 @@ export class CloudProcess implements CloudDb {
   }
 
   async start(): Promise<void> {
+    trace(`${this.proc.name} start`);
     this.proc.spawn();
     await waitFor(
       "the cloud to answer /health",
@@ -210,8 +218,16 @@ export class CloudProcess implements CloudDb {
     return this.proc.stop("SIGTERM");
   }
 
-  async query<T>(fn: (database: Database) => Promise<T>): Promise<T> {
-    if (this.backend.handle) return fn(this.backend.handle);
+  /**
+   * Runs `fn` on the cloud's database (as its owner). On PGlite the cloud is stopped for it; it is
+   * started again afterwards unless `leaveStopped` (which on PostgreSQL stops it after `fn`).
+   */
+  async query<T>(fn: (database: Database) => Promise<T>, opts: { leaveStopped?: boolean } = {}): Promise<T> {
+    if (this.backend.handle) {
+      const result = await fn(this.backend.handle);
+      if (opts.leaveStopped) await this.stop();
+      return result;
+    }
     const wasRunning = this.running;
     await this.stop();
     const database = await connectDatabase({ dataDir: this.backend.dataDir });
@@ -219,7 +235,7 @@ export class CloudProcess implements CloudDb {
       return await fn(database);
     } finally {
       await database.close();
-      if (wasRunning) await this.start();
+      if (wasRunning && !opts.leaveStopped) await this.start();
     }
   }
 
@@ -253,6 +269,7 @@ export class CabinetProcess {
   }
 
   async start(): Promise<void> {
+    trace(`${this.proc.name} start`);
     this.proc.spawn();
     await waitFor(
       "the cabinet to answer /api/health",
