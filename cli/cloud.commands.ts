@@ -10,7 +10,8 @@ import { CabinetService } from "../cloud/orgs/cabinet.service.js";
 import { OrganizationService } from "../cloud/orgs/organization.service.js";
 import { createLogger } from "../shared/logger.js";
 
-async function withDatabase<T>(fn: (db: Database) => Promise<T>): Promise<T> {
+/** Opens the cloud database named by the environment for one command, and closes it. */
+export async function withDatabase<T>(fn: (db: Database) => Promise<T>): Promise<T> {
   const config = loadCloudConfig();
   const db = await connectDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {

@@ -6,6 +6,7 @@ import { AppError } from "../shared/errors.js";
 import { registerApplianceCommands } from "./appliance.commands.js";
 import { registerCloudCommands } from "./cloud.commands.js";
 import { registerDemoCommand } from "./demo.command.js";
+import { registerLabelCommands } from "./label.commands.js";
 
 const program = new Command("lilo")
   .description("L.I.L.O. smart chemical cabinet: cloud service, cabinet appliance and demo")
@@ -15,6 +16,7 @@ const program = new Command("lilo")
 registerCloudCommands(program);
 registerApplianceCommands(program);
 registerDemoCommand(program);
+registerLabelCommands(program);
 
 function fail(err: unknown): never {
   if (err instanceof CommanderError) process.exit(err.exitCode);

@@ -1,0 +1,307 @@
+// Where everything goes on a label, in printer dots (203 dpi ≈ 8 dots/mm), independent of the output
+// format: PDF, SVG and ZPL all draw this one layout. Module sizes are whole dots so a thermal printer
+// reproduces the symbol exactly; the PDF scales the same geometry to points.
+import { AppError } from "../errors.js";
+import { type GhsCode, normalizeGhs } from "./ghs.js";
+import { encodeSymbol, type SymbolMatrix, type Symbology } from "./symbology.js";
+
+export const DOTS_PER_MM = 8;
+
+export interface LabelData {
+  /** The container's printed id (`qr_code`), e.g. LILO:C:000001: encoded and printed as text. */
+  code: string;
+  chemicalName: string;
+  casNumber?: string | null;
+  /** GHS01 … GHS09; unknown entries are ignored. */
+  ghsPictograms?: readonly string[] | null;
+  /** "Danger" | "Warning" | null */
+  signalWord?: string | null;
+}
+
+export interface LabelSizeSpec {
+  widthMm: number;
+  heightMm: number;
+  /** Clear border, dots. */
+  margin: number;
+  /** Largest module, dots. */
+  maxModule: number;
+  /** Largest share of the label width a square symbol may take. */
+  codeWidthShare: number;
+  /** Largest share of the label height a wide symbol (rMQR) may take. */
+  codeHeightShare: number;
+  nameHeight: number;
+  textHeight: number;
+  pictogramMax: number;
+  /** Lines the chemical name may wrap to. */
+  nameLines: number;
+  /** Small labels put CAS and signal word on one line. */
+  compact: boolean;
+  defaultSymbology: Symbology;
+}
+
+export const LABEL_SIZES = {
+  vial: {
+    widthMm: 25,
+    heightMm: 12,
+    margin: 5,
+    maxModule: 4,
+    codeWidthShare: 0.48,
+    codeHeightShare: 0.6,
+    nameHeight: 16,
+    textHeight: 12,
+    pictogramMax: 40,
+    nameLines: 1,
+    compact: true,
+    defaultSymbology: "rmqr",
+  },
+  small: {
+    widthMm: 50,
+    heightMm: 25,
+    margin: 12,
+    maxModule: 6,
+    codeWidthShare: 0.45,
+    codeHeightShare: 0.5,
+    nameHeight: 28,
+    textHeight: 20,
+    pictogramMax: 64,
+    nameLines: 1,
+    compact: false,
+    defaultSymbology: "qr",
+  },
+  bottle: {
+    widthMm: 70,
+    heightMm: 40,
+    margin: 16,
+    maxModule: 8,
+    codeWidthShare: 0.42,
+    codeHeightShare: 0.45,
+    nameHeight: 36,
+    textHeight: 26,
+    pictogramMax: 96,
+    nameLines: 2,
+    compact: false,
+    defaultSymbology: "qr",
+  },
+  large: {
+    widthMm: 100,
+    heightMm: 60,
+    margin: 24,
+    maxModule: 12,
+    codeWidthShare: 0.4,
+    codeHeightShare: 0.4,
+    nameHeight: 48,
+    textHeight: 32,
+    pictogramMax: 136,
+    nameLines: 2,
+    compact: false,
+    defaultSymbology: "qr",
+  },
+} as const satisfies Record<string, LabelSizeSpec>;
+
+export type LabelSize = keyof typeof LABEL_SIZES;
+export const LABEL_SIZE_NAMES = Object.keys(LABEL_SIZES) as LabelSize[];
+export const isLabelSize = (s: string): s is LabelSize => Object.hasOwn(LABEL_SIZES, s);
+
+export type LayoutItem =
+  | { kind: "symbol"; x: number; y: number; module: number; matrix: SymbolMatrix }
+  | { kind: "text"; x: number; y: number; height: number; text: string; bold: boolean; mono: boolean }
+  | { kind: "pictogram"; code: GhsCode; x: number; y: number; size: number };
+
+export interface LabelLayout {
+  size: LabelSize;
+  symbology: Symbology;
+  width: number;
+  height: number;
+  items: LayoutItem[];
+  data: LabelData;
+}
+
+export interface LayoutOptions {
+  size?: LabelSize;
+  /** Default: the size's own (rMQR for vials, QR otherwise). */
+  symbology?: Symbology;
+  /** Symbol version passed to the encoder, e.g. "R11x43". */
+  version?: string;
+}
+
+// Approximate Helvetica advance widths (em) by character class: enough to fit text to a column; the
+// PDF and ZPL fonts are both close to it.
+function charWidth(c: string, bold: boolean, mono: boolean): number {
+  if (mono) return 0.6;
+  let w: number;
+  if ("iljI.,:;'|!()[]".includes(c)) w = 0.28;
+  else if ("ftr- ".includes(c)) w = 0.33;
+  else if ("mwMW".includes(c)) w = 0.86;
+  else if (/[A-Z]/.test(c)) w = 0.7;
+  else if (/[0-9]/.test(c)) w = 0.56;
+  else w = 0.56;
+  return bold ? w * 1.07 : w;
+}
+
+export function textWidth(text: string, height: number, bold = false, mono = false): number {
+  let em = 0;
+  for (const c of text) em += charWidth(c, bold, mono);
+  // 10 % headroom: renderers substitute fonts a little wider than Helvetica (e.g. DejaVu Sans).
+  return em * height * 1.1;
+}
+
+/** Cuts text to fit `width`, ending in "..." when cut. */
+function ellipsize(text: string, height: number, width: number, bold: boolean, mono: boolean): string {
+  if (textWidth(text, height, bold, mono) <= width) return text;
+  let t = text;
+  while (t.length > 1 && textWidth(`${t}...`, height, bold, mono) > width) t = t.slice(0, -1);
+  return `${t.trimEnd()}...`;
+}
+
+/** One or more lines of text fitted to a column: shrinks to 70 %, then wraps, then truncates. */
+function fitLines(
+  text: string,
+  maxHeight: number,
+  width: number,
+  maxLines: number,
+  bold: boolean,
+): { lines: string[]; height: number } {
+  for (let h = maxHeight; h >= Math.ceil(maxHeight * 0.7); h--) {
+    if (textWidth(text, h, bold) <= width) return { lines: [text], height: h };
+  }
+  const h = Math.ceil(maxHeight * 0.8);
+  if (maxLines >= 2) {
+    const words = text.split(/\s+/);
+    let first = "";
+    let i = 0;
+    for (; i < words.length; i++) {
+      const next = first ? `${first} ${words[i]}` : words[i]!;
+      if (textWidth(next, h, bold) > width) break;
+      first = next;
+    }
+    if (first && i < words.length) {
+      return { lines: [first, ellipsize(words.slice(i).join(" "), h, width, bold, false)], height: h };
+    }
+  }
+  const hh = Math.ceil(maxHeight * 0.7);
+  return { lines: [ellipsize(text, hh, width, bold, false)], height: hh };
+}
+
+function pictogramsOf(data: LabelData): GhsCode[] {
+  const out: GhsCode[] = [];
+  for (const p of data.ghsPictograms ?? []) {
+    const code = normalizeGhs(p);
+    if (code && !out.includes(code)) out.push(code);
+  }
+  return out;
+}
+
+/** Largest whole-dot module at which the symbol plus its quiet zone fits `w` × `h` (margin shared). */
+function fitModule(m: SymbolMatrix, margin: number, w: number, h: number, maxModule: number): number {
+  for (let mod = maxModule; mod >= 1; mod--) {
+    const pad = 2 * Math.max(m.quietZone * mod, margin);
+    if (m.cols * mod + pad <= w && m.rows * mod + pad <= h) return mod;
+  }
+  return 0;
+}
+
+export function layoutLabel(data: LabelData, opts: LayoutOptions = {}): LabelLayout {
+  const size = opts.size ?? "bottle";
+  const spec: LabelSizeSpec = LABEL_SIZES[size];
+  if (!spec) throw new AppError("validation_failed", `unknown label size "${size}"`);
+  if (!data.chemicalName?.trim()) throw new AppError("validation_failed", "label needs a chemical name");
+  const symbology = opts.symbology ?? spec.defaultSymbology;
+  const matrix = encodeSymbol(data.code, symbology, { version: opts.version });
+  const W = Math.round(spec.widthMm * DOTS_PER_MM);
+  const H = Math.round(spec.heightMm * DOTS_PER_MM);
+  const m = spec.margin;
+  const items: LayoutItem[] = [];
+  const pictos = pictogramsOf(data);
+  const wide = matrix.cols >= 2 * matrix.rows;
+
+  let mod: number;
+  // Region for text (x0, y0, x1, y1) and for pictograms.
+  let text: { x0: number; y0: number; x1: number; y1: number };
+  let picRegion: { x0: number; y0: number; x1: number; y1: number } | undefined;
+  if (wide) {
+    // A long symbol runs along the top (along a vial's axis); pictograms beside it, text below.
+    mod = fitModule(matrix, m, W, Math.floor(H * spec.codeHeightShare), spec.maxModule);
+    if (!mod) throw tooSmall(symbology, size);
+    const pad = Math.max(matrix.quietZone * mod, m);
+    items.push({ kind: "symbol", x: pad, y: pad, module: mod, matrix });
+    const qz = matrix.quietZone * mod;
+    const codeRight = pad + matrix.cols * mod + qz;
+    const codeBottom = pad + matrix.rows * mod;
+    if (pictos.length && W - m - codeRight >= 12) {
+      picRegion = { x0: codeRight, y0: m, x1: W - m, y1: Math.max(codeBottom, m + 12) };
+    }
+    text = { x0: m, y0: codeBottom + qz, x1: W - m, y1: H - m };
+  } else {
+    // A square symbol at the left; text, then pictograms, in the column to its right.
+    mod = fitModule(matrix, m, Math.floor(W * spec.codeWidthShare), H, spec.maxModule);
+    if (!mod) throw tooSmall(symbology, size);
+    const pad = Math.max(matrix.quietZone * mod, m);
+    const side = matrix.rows * mod;
+    items.push({ kind: "symbol", x: pad, y: Math.floor((H - side) / 2), module: mod, matrix });
+    text = { x0: pad + matrix.cols * mod + pad, y0: m, x1: W - m, y1: H - m };
+  }
+
+  // Text lines, top to bottom.
+  const colW = text.x1 - text.x0;
+  const gap = Math.max(2, Math.round(spec.textHeight / 5));
+  let y = text.y0;
+  const name = fitLines(data.chemicalName.trim(), spec.nameHeight, colW, spec.nameLines, true);
+  for (const line of name.lines) {
+    items.push({ kind: "text", x: text.x0, y, height: name.height, text: line, bold: true, mono: false });
+    y += name.height + gap;
+  }
+  const th = spec.textHeight;
+  const cas = data.casNumber?.trim() ? `CAS ${data.casNumber.trim()}` : "";
+  const signal = data.signalWord?.trim() ? data.signalWord.trim().toUpperCase() : "";
+  const lines: { text: string; bold: boolean; mono: boolean }[] = [];
+  if (spec.compact) {
+    const both = [cas, signal].filter(Boolean).join("  ");
+    if (both) lines.push({ text: both, bold: false, mono: false });
+  } else {
+    if (cas) lines.push({ text: cas, bold: false, mono: false });
+    if (signal) lines.push({ text: signal, bold: true, mono: false });
+  }
+  lines.push({ text: data.code, bold: false, mono: true });
+  for (const l of lines) {
+    const h = shrinkToFit(l.text, th, colW, l.bold, l.mono);
+    const fitted = ellipsize(l.text, h, colW, l.bold, l.mono);
+    items.push({ kind: "text", x: text.x0, y, height: h, text: fitted, bold: l.bold, mono: l.mono });
+    y += h + gap;
+  }
+
+  if (!picRegion && pictos.length) picRegion = { x0: text.x0, y0: y, x1: text.x1, y1: text.y1 };
+  if (picRegion && pictos.length) {
+    const rw = picRegion.x1 - picRegion.x0;
+    const rh = picRegion.y1 - picRegion.y0;
+    const s = Math.min(spec.pictogramMax, rh, Math.floor(rw / pictos.length));
+    if (s >= 12) {
+      pictos.forEach((code, i) => {
+        items.push({ kind: "pictogram", code, x: picRegion.x0 + i * s, y: picRegion.y1 - s, size: s });
+      });
+    } else {
+      // No room for diamonds: name them in text so the hazard is still on the label.
+      const t = pictos.join(" ");
+      const h = shrinkToFit(t, th, colW, false, false);
+      items.push({
+        kind: "text",
+        x: text.x0,
+        y: Math.min(y, H - m - h),
+        height: h,
+        text: t,
+        bold: false,
+        mono: false,
+      });
+    }
+  }
+  return { size, symbology, width: W, height: H, items, data };
+}
+
+function shrinkToFit(text: string, maxH: number, width: number, bold: boolean, mono: boolean): number {
+  let h = maxH;
+  while (h > Math.ceil(maxH * 0.7) && textWidth(text, h, bold, mono) > width) h--;
+  return h;
+}
+
+function tooSmall(symbology: Symbology, size: LabelSize): AppError {
+  return new AppError("validation_failed", `the ${symbology} symbol does not fit a ${size} label`);
+}
