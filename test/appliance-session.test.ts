@@ -6,6 +6,7 @@ import {
   changeLog,
   chemicalInventory,
   containerTransactions,
+  scanResults,
   unifiedEventLog,
 } from "../appliance/db/schema.js";
 import { labelFor } from "../appliance/sim/sim-seed.js";
@@ -87,6 +88,11 @@ describe("cabinet session on the simulator", () => {
       "transfer",
       "scan_completed",
     ]);
+    // Each shelf's result keeps where every code was read.
+    for (const scan of db.select().from(scanResults).all()) {
+      expect(scan.code_locations!.read.map((r) => r.text).sort()).toEqual([...scan.qr_codes_found!].sort());
+      for (const r of scan.code_locations!.read) expect(r.corners).toHaveLength(4);
+    }
     // Every event, transaction and inventory change is in the outbox.
     const changes = db.select().from(changeLog).all();
     const events = db.select().from(unifiedEventLog).all();

@@ -44,7 +44,7 @@ describe("appliance SQLite", () => {
     local.close();
     local = openLocalDatabase(join(dir, "appliance.db"));
     const versions = local.sqlite.prepare("SELECT version FROM schema_migrations ORDER BY 1").pluck().all();
-    expect(versions).toEqual(["0000_init", "0001_append_only"]);
+    expect(versions).toEqual(["0000_init", "0001_append_only", "0002_scan_evidence"]);
   });
 
   it("returns the shapes the cloud's driver returns", () => {

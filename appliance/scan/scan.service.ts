@@ -30,6 +30,8 @@ export interface ShelfObservation {
   ok: boolean;
   error?: string;
   codes: QrCode[];
+  /** Label-like regions where no code could be read (shelf-image pixels). */
+  unread?: { x: number; y: number; w: number; h: number }[];
   image_path?: string;
   image_size_bytes?: number;
   resolution?: string;
@@ -188,6 +190,10 @@ export class ScanService {
           const prev = previousShelfOf.get(q);
           return prev !== undefined && prev !== s.shelf;
         }),
+        code_locations: {
+          read: s.codes.map((c) => ({ text: c.text, corners: c.corners })),
+          unread: s.unread ?? [],
+        },
         anomalies_detected: s.codes
           .filter((c) => !c.text.startsWith("LILO:"))
           .map((c) => ({ kind: "foreign_code", text: c.text, corners: c.corners })),

@@ -23,6 +23,11 @@ import {
 import * as E from "../enums.js";
 import { inList, ts, tsvector } from "./columns.js";
 
+export interface CodeLocations {
+  read: { text: string; corners: [number, number][] }[];
+  unread: { x: number; y: number; w: number; h: number }[];
+}
+
 export const departments = pgTable(
   "departments",
   {
@@ -314,6 +319,11 @@ export const scanResults = pgTable(
     containers_removed: text("containers_removed").array(),
     containers_moved: text("containers_moved").array(),
     created_at: ts("created_at").defaultNow(),
+    /**
+     * Not in the seed: the evidence of the scan — every code read with its corners in the shelf image,
+     * and label-like regions seen but not read — so a result can show where each container stood.
+     */
+    code_locations: jsonb("code_locations").$type<CodeLocations>(),
   },
   (t) => [
     check("valid_trigger_type", inList(t.trigger_type, E.SCAN_TRIGGER_TYPES)),
