@@ -7,7 +7,7 @@ import { AppError, validationError } from "../../shared/errors.js";
 import { claimTokens, deviceCredentials, iotDevices } from "../../shared/schema/platform.js";
 import { cabinets, laboratories, tenantSettings } from "../../shared/schema/tenant.js";
 import { newToken, sha256 } from "../../shared/tokens.js";
-import { type Database, pgErrorCode, quoteIdent } from "../db/database.js";
+import { type Database, quoteIdent } from "../db/database.js";
 import { tenantSchemaName } from "../db/names.js";
 
 export const CLAIM_TOKEN_TTL_MS = 7 * 24 * 3600_000;
