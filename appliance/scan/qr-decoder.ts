@@ -8,6 +8,7 @@
 // its decode is mostly hidden behind detection instead of running in front of it.
 import sharp from "sharp";
 import { type ReaderOptions, type ReadResult, readBarcodes } from "zxing-wasm";
+import { findFinderPatterns, readCurvedRegion } from "./curved-read.js";
 import { ensureZxing } from "./zxing-module.js";
 
 export type Point = [number, number];
@@ -45,8 +46,18 @@ export interface GreyImage {
   height: number;
 }
 
+/** A label-like region (pixels) with QR finder patterns that yielded no code. */
+export interface UnreadLabel {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
 export interface DecodeResult {
   codes: QrCode[];
+  /** Labels seen but not read, so the technician can be asked to turn a bottle. */
+  unread: UnreadLabel[];
   ms: number;
   timings: DecodeTimings;
   /** The luminance buffer the codes were read from, for quality scoring without a second decode. */
@@ -164,10 +175,11 @@ async function decodeNow(image: Buffer | Uint8Array, options: DecodeOptions): Pr
     first = await readBarcodes(toPgm(grey), FULL_FRAME);
   }
   const codes = first.filter((r) => r.isValid && r.text).map((r) => toCode(r, 0, 0, 1, 1, 1));
-  if (options.secondPass !== false) await secondPass(grey, codes);
+  const unread = options.secondPass !== false ? await secondPass(grey, codes) : [];
   const tEnd = performance.now();
   return {
     codes: dedupe(codes),
+    unread,
     ms: tEnd - t0,
     timings: {
       decode_jpeg: tDecoded - tDetect,
@@ -262,16 +274,36 @@ interface Box {
  * upscaled. Printed QR modules give both a near-full black-to-white range and many transitions
  * per row, which wood grain, noise and container edges rarely do together.
  */
-async function secondPass(grey: GreyImage, codes: QrCode[]): Promise<void> {
+/** Re-reads label-like regions; returns those that still hold finder patterns but no readable code. */
+async function secondPass(grey: GreyImage, codes: QrCode[]): Promise<UnreadLabel[]> {
   const boxes = candidateRegions(grey, codes);
+  const unread: UnreadLabel[] = [];
   for (const box of boxes) {
     let hits: QrCode[] = [];
-    for (const attempt of CROP_ATTEMPTS) {
+    for (const [i, attempt] of CROP_ATTEMPTS.entries()) {
       hits = await readCrop(grey, box, attempt);
       if (hits.length) break;
+      // A label wrapped round a bottle: its bent rows defeat every plain re-read, so unwrap it
+      // before spending the rest of them.
+      if (i === 0) {
+        const pad = CELL * 2;
+        hits = await readCurvedRegion(grey, {
+          x0: box.x0 - pad,
+          y0: box.y0 - pad,
+          x1: box.x1 + pad,
+          y1: box.y1 + pad,
+        });
+        if (hits.length) break;
+      }
     }
     for (const h of hits) if (!codes.some((c) => c.text === h.text)) codes.push(h);
+    // Two finder patterns and no code: a label is there but could not be read (turned away, bent,
+    // glared). Text and other clutter rarely show two 1:1:3:1:1 patterns.
+    if (hits.length === 0 && findFinderPatterns(grey, box).length >= 2) {
+      unread.push({ x: box.x0, y: box.y0, w: box.x1 - box.x0, h: box.y1 - box.y0 });
+    }
   }
+  return unread;
 }
 
 function candidateRegions(grey: GreyImage, codes: readonly QrCode[]): Box[] {

@@ -60,6 +60,12 @@ describe("reconcile", () => {
     expect(r.unverified.map((x) => x.container_id)).toEqual(["id-1"]);
   });
 
+  it("asks to turn a bottle instead of calling it taken when a label on its shelf could not be read", () => {
+    const r = reconcile([c(1, 1), c(2, 1), c(3, 2)], seen(), all, new Map([[1, 1]]));
+    expect(r.labelNotRead.map((x) => x.container.container_id)).toEqual(["id-1"]);
+    expect(ids(r.taken)).toEqual(["id-2", "id-3"]);
+  });
+
   it("reports moves with their shelves", () => {
     const r = reconcile([c(1, 1)], seen([1, 4]), all);
     expect(r.moved).toEqual([{ container: c(1, 1), from: 1, to: 4 }]);

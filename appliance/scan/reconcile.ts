@@ -25,16 +25,23 @@ export interface Reconciliation {
   foreign: { qr_code: string; shelf: number }[];
   /** Expected on a shelf whose scan failed: nothing can be concluded. */
   unverified: ExpectedContainer[];
+  /**
+   * Not read, but its shelf shows a label that could not be read: probably turned away or bent.
+   * The technician is asked to turn the bottle rather than the cabinet guessing it was taken.
+   */
+  labelNotRead: { container: ExpectedContainer; shelf: number }[];
 }
 
 /**
  * @param observed every code read, with the shelf it was read on
  * @param scannedShelves shelves whose image was captured and decoded; a failed shelf proves nothing
+ * @param unreadLabels per shelf, how many labels were seen but not read
  */
 export function reconcile(
   expected: readonly ExpectedContainer[],
   observed: ReadonlyMap<string, number>,
   scannedShelves: ReadonlySet<number>,
+  unreadLabels: ReadonlyMap<number, number> = new Map(),
 ): Reconciliation {
   const r: Reconciliation = {
     taken: [],
@@ -44,15 +51,21 @@ export function reconcile(
     unknown: [],
     foreign: [],
     unverified: [],
+    labelNotRead: [],
   };
+  const unreadLeft = new Map(unreadLabels);
   const known = new Set<string>();
   for (const c of expected) {
     known.add(c.qr_code);
     const seenOn = observed.get(c.qr_code);
     if (c.status === "in_cabinet") {
       if (seenOn === undefined) {
-        if (scannedShelves.has(c.shelf_level)) r.taken.push({ container: c, from: c.shelf_level });
-        else r.unverified.push(c);
+        const unread = unreadLeft.get(c.shelf_level) ?? 0;
+        if (!scannedShelves.has(c.shelf_level)) r.unverified.push(c);
+        else if (unread > 0) {
+          unreadLeft.set(c.shelf_level, unread - 1);
+          r.labelNotRead.push({ container: c, shelf: c.shelf_level });
+        } else r.taken.push({ container: c, from: c.shelf_level });
       } else if (seenOn === c.shelf_level) r.present.push({ container: c, shelf: seenOn });
       else r.moved.push({ container: c, from: c.shelf_level, to: seenOn });
     } else if (c.status === "checked_out" && seenOn !== undefined) {

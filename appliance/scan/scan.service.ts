@@ -121,6 +121,7 @@ export class ScanService {
           shelf,
           ok: true,
           codes: decoded.codes,
+          unread: decoded.unread,
           image_path: path,
           image_size_bytes: image.length,
           resolution: `${region.width}x${region.height}`,
@@ -212,7 +213,8 @@ export class ScanService {
       .where(eq(chemicalInventory.cabinet_id, scope.cabinet_id))
       .all() as ExpectedContainer[];
     const scanned = new Set(shelves.filter((s) => s.ok).map((s) => s.shelf));
-    const r = reconcile(expected, observed, scanned);
+    const unread = new Map(shelves.map((s) => [s.shelf, s.unread?.length ?? 0]));
+    const r = reconcile(expected, observed, scanned, unread);
     this.applyReconciliation(db, r, ctx);
     recordEvent(db, scope, {
       type: "scan",
@@ -386,6 +388,23 @@ export class ScanService {
         session_id: ctx.session_id,
         requires_review: !ctx.user,
         summary: `${c.chemical_name} moved from shelf ${from} to shelf ${to}`,
+      });
+    }
+
+    for (const { container, shelf } of r.labelNotRead) {
+      const c = details(container.container_id);
+      recordEvent(db, scope, {
+        type: "scan",
+        category: "inventory",
+        action: "label_not_read",
+        severity: "warning",
+        shelf,
+        container: eventContainer(c),
+        user: ctx.user,
+        session_id: ctx.session_id,
+        requires_review: true,
+        summary: `A label on shelf ${shelf} could not be read; ${c.chemical_name} (${c.qr_code}) not confirmed: please turn the bottle so its label faces the camera`,
+        details: { prompt: "turn_bottle" },
       });
     }
 
