@@ -2,8 +2,9 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { parseBody } from "../shared/http/errors.js";
+import type { Credential } from "./auth/auth.service.js";
 import type { ScanService } from "./scan/scan.service.js";
-import type { SessionService } from "./session/session.service.js";
+import type { AccessOutcome } from "./session/session.service.js";
 
 const AccessBody = z.union([
   z.object({ badge: z.string().trim().min(1).max(128) }),
@@ -11,16 +12,16 @@ const AccessBody = z.union([
 ]);
 
 export interface ApiDeps {
-  session: SessionService;
+  access: (credential: Credential) => Promise<AccessOutcome>;
   scans: ScanService;
   status: () => Record<string, unknown>;
 }
 
-export function apiRoutes({ session, scans, status }: ApiDeps): Hono {
+export function apiRoutes({ access, scans, status }: ApiDeps): Hono {
   return new Hono()
     .get("/health", (c) => c.json({ ok: true }))
     .get("/status", (c) => c.json(status()))
-    .post("/access", async (c) => c.json(await session.requestAccess(await parseBody(c, AccessBody))))
+    .post("/access", async (c) => c.json(await access(await parseBody(c, AccessBody))))
     .post("/scan", async (c) => {
       const outcome = await scans.scan({ trigger: "manual" });
       const r = outcome.reconciliation;

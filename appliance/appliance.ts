@@ -7,7 +7,7 @@ import { Hono } from "hono";
 import { errorHandler } from "../shared/http/errors.js";
 import type { Logger } from "../shared/logger.js";
 import { apiRoutes } from "./api.routes.js";
-import { AuthService, type CabinetScope } from "./auth/auth.service.js";
+import { AuthService, type CabinetScope, type Credential } from "./auth/auth.service.js";
 import type { ApplianceConfig } from "./config.js";
 import { type LocalDatabase, openLocalDatabase } from "./db/local-database.js";
 import { cabinets } from "./db/schema.js";
@@ -17,7 +17,7 @@ import { installLockSafetyHandlers } from "./hardware/lock-safety.js";
 import { SimCabinet } from "./hardware/sim-cabinet.js";
 import { DeviceLink } from "./mqtt/device-link.service.js";
 import { ScanService } from "./scan/scan.service.js";
-import { SessionService } from "./session/session.service.js";
+import { type AccessOutcome, SessionService } from "./session/session.service.js";
 import { renderShelf } from "./sim/shelf-renderer.js";
 import { simRoutes } from "./sim/sim.routes.js";
 import { CloudClient } from "./sync/cloud-client.js";
@@ -42,6 +42,9 @@ export class Appliance {
   private scanTimer?: NodeJS.Timeout;
   private uninstallCrashHandlers?: () => void;
   private lastAccess: Promise<unknown> = Promise.resolve();
+  /** The scan that closes the last session; the next session waits for it, so shelves are not
+   * photographed while someone else has the door open and takes are never pinned on the wrong person. */
+  private sessionScan: Promise<unknown> = Promise.resolve();
   private stopped = false;
   private sync?: SyncService;
   private link?: DeviceLink;
@@ -116,16 +119,22 @@ export class Appliance {
     const session = this.session;
     const scans = this.scans;
     badge.onBadge((b) => {
-      this.lastAccess = session
-        .requestAccess({ badge: b })
-        .catch((err: unknown) => log("session").error({ err }, "access failed"));
+      this.lastAccess = this.access({ badge: b }).catch((err: unknown) =>
+        log("session").error({ err }, "access failed"),
+      );
     });
     if (config.scan.afterSession) {
-      this.bus.on(this, "session.ended", async (s) => {
+      this.bus.on(this, "session.ended", (s) => {
         if (!s.opened) return;
-        const outcome = await scans.scan({ trigger: "motion", session_id: s.session_id, user: s.user });
-        this.bus.emit("scan.completed", { scan_ids: outcome.scan_ids, session_id: s.session_id });
-        this.sync?.kick();
+        this.sessionScan = scans
+          .scan({ trigger: "motion", session_id: s.session_id, user: s.user })
+          .then((outcome) => {
+            this.bus.emit("scan.completed", { scan_ids: outcome.scan_ids, session_id: s.session_id });
+            this.sync?.kick();
+          })
+          .catch((err: unknown) =>
+            log("scan").error({ err, session_id: s.session_id }, "post-session scan failed"),
+          );
       });
     }
     // After the listeners: starting may resume an interrupted session, whose scan must not be missed.
@@ -236,7 +245,10 @@ export class Appliance {
     const { config, opts } = this;
     const app = new Hono();
     app.onError(errorHandler(opts.logger.child({ component: "http" })));
-    app.route("/api", apiRoutes({ session: this.session!, scans: this.scans!, status: () => this.status() }));
+    app.route(
+      "/api",
+      apiRoutes({ access: (c) => this.access(c), scans: this.scans!, status: () => this.status() }),
+    );
     if (this.sim) {
       const sim = this.sim;
       app.route(
@@ -261,6 +273,11 @@ export class Appliance {
         },
       );
     });
+  }
+
+  /** A badge or PIN at the cabinet, decided once the previous session's scan is done. */
+  private access(credential: Credential): Promise<AccessOutcome> {
+    return this.sessionScan.catch(() => undefined).then(() => this.session!.requestAccess(credential));
   }
 
   status(): Record<string, unknown> {

@@ -129,6 +129,28 @@ describe("cabinet session on the simulator", () => {
     });
   });
 
+  it("a badge right after the door closes waits for that session's scan: takes go to the right person", async () => {
+    cab = await startSimAppliance({ containers: 8 });
+    await cab.sim("POST", "/badge", { badge: TECH.badge });
+    await cab.sim("POST", "/door", { open: true });
+    await cab.sim("DELETE", `/shelves/1/containers/${encodeURIComponent(labelFor(1))}`);
+    await cab.sim("POST", "/door", { open: false });
+    // The manager badges at once; the first scan must not see what the manager takes next.
+    expect((await cab.sim("POST", "/badge", { badge: MANAGER.badge })).json).toMatchObject({ granted: true });
+    const scanned = waitForScan(cab);
+    await cab.sim("POST", "/door", { open: true });
+    await cab.sim("DELETE", `/shelves/2/containers/${encodeURIComponent(labelFor(2))}`);
+    await cab.sim("POST", "/door", { open: false });
+    await scanned;
+    const txns = cab.appliance.database.db.select().from(containerTransactions).all();
+    expect(txns.map((t) => [t.qr_code, t.user_id]).sort()).toEqual(
+      [
+        [labelFor(1), TECH.user_id],
+        [labelFor(2), MANAGER.user_id],
+      ].sort(),
+    );
+  });
+
   it("a wrong badge never unlocks, and the denial is on record", async () => {
     cab = await startSimAppliance({ containers: 2 });
     for (const badge of ["BADGE-9999", "", "x".repeat(129)]) {
