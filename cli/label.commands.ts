@@ -220,7 +220,7 @@ export function registerLabelCommands(program: Command): void {
     .addOption(new Option("--size <size>", "label size").choices(LABEL_SIZE_NAMES).default("bottle"))
     .addOption(new Option("--format <format>", "output format").choices([...LABEL_FORMATS]).default("pdf"))
     .addOption(
-      new Option("--symbology <symbology>", "code symbology (default: rmqr for vial, qr otherwise)").choices([
+      new Option("--symbology <symbology>", "code symbology (default: datamatrix, 12x26 along a vial)").choices([
         ...SYMBOLOGIES,
       ]),
     )

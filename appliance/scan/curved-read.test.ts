@@ -2,7 +2,14 @@ import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readBarcodes } from "zxing-wasm";
 import { type CurvedShot, renderCurvedShelf } from "../../bench/curved-scene.js";
-import { readCurvedRegion } from "./curved-read.js";
+import {
+  type FinderPattern,
+  findFinderPatterns,
+  pickTriples,
+  readCurvedRegion,
+  readCurvedTriple,
+  tripleBounds,
+} from "./curved-read.js";
 import { decodeQrCodes } from "./qr-decoder.js";
 import { ensureZxing } from "./zxing-module.js";
 
@@ -50,5 +57,52 @@ describe("curved labels", () => {
       .png()
       .toBuffer();
     expect((await decodeQrCodes(png)).codes).toEqual([]);
+  });
+
+  it("reads a label from the finder triple found in a larger region", async () => {
+    const code = shot.codes[0]!;
+    const [cx, cy] = code.center;
+    const half = 40 * code.modulePx;
+    const grey = (await decodeQrCodes(shot.jpeg)).grey;
+    const finders = findFinderPatterns(grey, {
+      x0: cx - half,
+      y0: cy - half,
+      x1: cx + half,
+      y1: cy + half,
+    });
+    const triples = pickTriples(finders);
+    expect(triples.length).toBeGreaterThan(0);
+    const b = tripleBounds(triples[0]!);
+    expect(cx).toBeGreaterThan(b.x0);
+    expect(cx).toBeLessThan(b.x1);
+    expect(cy).toBeGreaterThan(b.y0);
+    expect(cy).toBeLessThan(b.y1);
+    const hits = await readCurvedTriple(grey, triples[0]!);
+    expect(hits.map((h) => h.text)).toEqual([code.text]);
+  });
+});
+
+describe("pickTriples", () => {
+  const f = (x: number, y: number, hits = 5): FinderPattern => ({ x, y, width: 21, height: 21, hits });
+
+  it("splits two symbols side by side into their own triples, each finder used once", () => {
+    // 3 px modules, finder centres 18 modules apart; the second symbol 40 modules to the right.
+    const a = [f(100, 100), f(100, 154), f(154, 100)];
+    const b = [f(220, 100), f(220, 154), f(274, 100)];
+    const triples = pickTriples([...a, ...b]);
+    expect(triples).toHaveLength(2);
+    const sets = triples.map((t) => new Set([t.corner, t.along, t.across]));
+    expect(sets.some((s) => a.every((p) => s.has(p)))).toBe(true);
+    expect(sets.some((s) => b.every((p) => s.has(p)))).toBe(true);
+    const bounds = tripleBounds(triples.find((t) => a.includes(t.corner))!);
+    // The fourth corner (154, 154) and the finders' own extent are inside.
+    expect(bounds.x0).toBeLessThan(100 - 10.5);
+    expect(bounds.x1).toBeGreaterThan(154 + 10.5);
+    expect(bounds.y1).toBeGreaterThan(154 + 10.5);
+  });
+
+  it("returns nothing for fewer than three finders or no right angle", () => {
+    expect(pickTriples([f(0, 0), f(0, 54)])).toEqual([]);
+    expect(pickTriples([f(0, 0), f(0, 54), f(0, 108)])).toEqual([]);
   });
 });

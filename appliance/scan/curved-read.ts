@@ -44,7 +44,7 @@ const READ: ReaderOptions = {
 /**
  * (Half-angle between the finder columns as seen from the axis, sine of the viewing angle below
  * the horizontal), tried in this order: on the bench the first fits about four reads in five and
- * the next two most of the rest.
+ * the next two most of the rest; the last two catch strongly bent or steeply viewed labels.
  */
 const HYPOTHESES: [number, number][] = [
   [0.42, 0.3],
@@ -52,6 +52,8 @@ const HYPOTHESES: [number, number][] = [
   [0.42, 0.15],
   [0.6, 0.3],
   [0.25, 0.3],
+  [0.6, 0.45],
+  [0.25, 0.6],
 ];
 /** Pixels per module handed to zxing. */
 const OUT_MODULE = 5;
@@ -191,7 +193,7 @@ function crossCheck(
   return { centre: (up + down + 1) / 2, height: t };
 }
 
-interface Triple {
+export interface Triple {
   corner: FinderPattern;
   /** The finder along the bottle's axis from the corner, and the one across it. */
   along: FinderPattern;
@@ -309,11 +311,72 @@ export async function readCurvedRegion(
   region: Region,
   confidence = 0.6,
   maxTries = HYPOTHESES.length,
+  /** The region's finder patterns when the caller already has them. */
+  found?: FinderPattern[],
 ): Promise<QrCode[]> {
-  const finders = findFinderPatterns(grey, region);
+  const finders = found ?? findFinderPatterns(grey, region);
   if (finders.length < 3) return [];
   const triple = pickTriple(finders);
   if (!triple) return [];
+  return readCurvedTriple(grey, triple, confidence, maxTries);
+}
+
+/**
+ * Groups finder patterns into symbols' triples, best first, each finder used at most once: for
+ * regions that may hold several labels side by side.
+ */
+export function pickTriples(finders: readonly FinderPattern[], max = 4): Triple[] {
+  const left = [...finders];
+  const out: Triple[] = [];
+  while (out.length < max && left.length >= 3) {
+    const t = pickTriple(left);
+    if (!t) break;
+    out.push(t);
+    for (const f of [t.corner, t.along, t.across]) left.splice(left.indexOf(f), 1);
+  }
+  return out;
+}
+
+/**
+ * True when a triple shows no sign of a bend: finders of one size, equal legs at a right angle.
+ * Such a symbol is left to the plain re-reads.
+ */
+export function looksFlat(t: Triple): boolean {
+  const ws = [t.corner, t.along, t.across].map((f) => f.width);
+  const hs = [t.corner, t.along, t.across].map((f) => f.height);
+  if (Math.max(...ws) > 1.05 * Math.min(...ws) || Math.max(...hs) > 1.05 * Math.min(...hs)) return false;
+  const va = [t.along.x - t.corner.x, t.along.y - t.corner.y];
+  const vb = [t.across.x - t.corner.x, t.across.y - t.corner.y];
+  const la = Math.hypot(va[0]!, va[1]!);
+  const lb = Math.hypot(vb[0]!, vb[1]!);
+  if (Math.max(la, lb) > 1.03 * Math.min(la, lb)) return false;
+  return Math.abs(va[0]! * vb[0]! + va[1]! * vb[1]!) / (la * lb) < 0.03;
+}
+
+/** Image-space bounding box of the symbol a triple belongs to, finder extents included. */
+export function tripleBounds(t: Triple): Region {
+  const fs = [t.corner, t.along, t.across];
+  // The fourth corner completes the parallelogram.
+  const fx = t.along.x + t.across.x - t.corner.x;
+  const fy = t.along.y + t.across.y - t.corner.y;
+  const r = Math.max(...fs.map((f) => Math.max(f.width, f.height))) * 0.75;
+  const xs = [...fs.map((f) => f.x), fx];
+  const ys = [...fs.map((f) => f.y), fy];
+  return {
+    x0: Math.min(...xs) - r,
+    y0: Math.min(...ys) - r,
+    x1: Math.max(...xs) + r,
+    y1: Math.max(...ys) + r,
+  };
+}
+
+/** Unwraps and reads the symbol a finder triple belongs to; see readCurvedRegion. */
+export async function readCurvedTriple(
+  grey: GreyImage,
+  triple: Triple,
+  confidence = 0.6,
+  maxTries = HYPOTHESES.length,
+): Promise<QrCode[]> {
   const hyps = cylinderHypotheses(triple).slice(0, maxTries);
   for (const { model, win } of hyps) {
     const ow = Math.max(1, Math.round((win.u1 - win.u0) * win.scale));

@@ -120,16 +120,19 @@ describe("label rendering reads back", () => {
     }
   }
 
-  it("uses the printer's own ^BQ for QR by default, with the code as field data", () => {
-    const zpl = renderZpl(layoutLabel(METHANOL, { size: "bottle" }));
+  it("uses the printer's own ^BQ for QR, with the code as field data", () => {
+    const zpl = renderZpl(layoutLabel(METHANOL, { size: "bottle", symbology: "qr" }));
     expect(zpl).toMatch(/\^FO\d+,\d+\^BQN,2,\d+\^FH_\^FDMA,LILO:C:004711\^FS/);
     expect(zpl).toMatch(/^\^XA\n\^CI28\n\^PW560\n\^LL320\n/);
     expect(zpl.trimEnd().endsWith("^XZ")).toBe(true);
   });
 
-  it("defaults to rMQR along the vial's axis, QR elsewhere", () => {
-    expect(layoutLabel(METHANOL, { size: "vial" }).symbology).toBe("rmqr");
-    expect(layoutLabel(METHANOL, { size: "small" }).symbology).toBe("qr");
+  it("defaults to Data Matrix (the best reader in bench:labels), 12x26 along a vial's axis", () => {
+    const vial = layoutLabel(METHANOL, { size: "vial" });
+    const symbol = vial.items.find((i) => i.kind === "symbol");
+    expect(vial.symbology).toBe("datamatrix");
+    expect(symbol?.kind === "symbol" && [symbol.matrix.rows, symbol.matrix.cols]).toEqual([12, 26]);
+    expect(layoutLabel(METHANOL, { size: "small" }).symbology).toBe("datamatrix");
   });
 
   it("keeps every item inside the label", () => {
@@ -252,7 +255,7 @@ describe("pictograms", () => {
   });
 
   it("appear on the label (and in ZPL as graphics) for a chemical that has them", () => {
-    const l = layoutLabel(METHANOL, { size: "bottle" });
+    const l = layoutLabel(METHANOL, { size: "bottle", symbology: "qr" });
     expect(
       l.items.filter((i) => i.kind === "pictogram").map((i) => (i.kind === "pictogram" ? i.code : "")),
     ).toEqual(["GHS02", "GHS06", "GHS08"]);

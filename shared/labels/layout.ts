@@ -36,7 +36,12 @@ export interface LabelSizeSpec {
   nameLines: number;
   /** Small labels put CAS and signal word on one line. */
   compact: boolean;
+  /**
+   * Measured by `npm run bench:labels`: Data Matrix reads best at every bottle size; on a vial the
+   * rectangular 12×26 runs along the axis, where the surface does not curve.
+   */
   defaultSymbology: Symbology;
+  defaultVersion?: string;
 }
 
 export const LABEL_SIZES = {
@@ -52,7 +57,8 @@ export const LABEL_SIZES = {
     pictogramMax: 40,
     nameLines: 1,
     compact: true,
-    defaultSymbology: "rmqr",
+    defaultSymbology: "datamatrix",
+    defaultVersion: "12x26",
   },
   small: {
     widthMm: 50,
@@ -66,7 +72,7 @@ export const LABEL_SIZES = {
     pictogramMax: 64,
     nameLines: 1,
     compact: false,
-    defaultSymbology: "qr",
+    defaultSymbology: "datamatrix",
   },
   bottle: {
     widthMm: 70,
@@ -80,7 +86,7 @@ export const LABEL_SIZES = {
     pictogramMax: 96,
     nameLines: 2,
     compact: false,
-    defaultSymbology: "qr",
+    defaultSymbology: "datamatrix",
   },
   large: {
     widthMm: 100,
@@ -94,7 +100,7 @@ export const LABEL_SIZES = {
     pictogramMax: 136,
     nameLines: 2,
     compact: false,
-    defaultSymbology: "qr",
+    defaultSymbology: "datamatrix",
   },
 } as const satisfies Record<string, LabelSizeSpec>;
 
@@ -206,7 +212,8 @@ export function layoutLabel(data: LabelData, opts: LayoutOptions = {}): LabelLay
   if (!spec) throw new AppError("validation_failed", `unknown label size "${size}"`);
   if (!data.chemicalName?.trim()) throw new AppError("validation_failed", "label needs a chemical name");
   const symbology = opts.symbology ?? spec.defaultSymbology;
-  const matrix = encodeSymbol(data.code, symbology, { version: opts.version });
+  const version = opts.version ?? (opts.symbology ? undefined : spec.defaultVersion);
+  const matrix = encodeSymbol(data.code, symbology, { version });
   const W = Math.round(spec.widthMm * DOTS_PER_MM);
   const H = Math.round(spec.heightMm * DOTS_PER_MM);
   const m = spec.margin;
