@@ -220,9 +220,10 @@ export function registerLabelCommands(program: Command): void {
     .addOption(new Option("--size <size>", "label size").choices(LABEL_SIZE_NAMES).default("bottle"))
     .addOption(new Option("--format <format>", "output format").choices([...LABEL_FORMATS]).default("pdf"))
     .addOption(
-      new Option("--symbology <symbology>", "code symbology (default: datamatrix, 12x26 along a vial)").choices([
-        ...SYMBOLOGIES,
-      ]),
+      new Option(
+        "--symbology <symbology>",
+        "code symbology (default: datamatrix, 12x26 along a vial)",
+      ).choices([...SYMBOLOGIES]),
     )
     .addOption(
       new Option("--page <page>", "PDF page: a4 or letter sheets, or label-sized pages")
