@@ -2,7 +2,7 @@
 // the cloud acknowledges them (its high-water mark), then are pruned; batches are bounded, gzipped and
 // retried with exponential backoff and jitter; a restart resumes from the outbox.
 import { randomUUID } from "node:crypto";
-import { and, asc, count, eq, gt, inArray, lte, notInArray } from "drizzle-orm";
+import { and, asc, count, eq, lte, notInArray } from "drizzle-orm";
 import type { Logger } from "../../shared/logger.js";
 import { CABINET_OWNED_CONTAINER_FIELDS, type DownlinkSnapshot } from "../../shared/sync/downlink.js";
 import type { LocalDatabase, LocalDb } from "../db/local-database.js";
@@ -246,19 +246,21 @@ export function applySnapshot(db: LocalDb, s: DownlinkSnapshot): void {
       .onConflictDoUpdate({ target: chemicalInventory.container_id, set: descriptive })
       .run();
   }
-  // A container the cloud moved to another cabinet or deleted is no longer expected here.
-  const gone = db
-    .select({ id: chemicalInventory.container_id })
-    .from(chemicalInventory)
+  // A container the cloud moved to another cabinet or deleted is no longer expected here, unless it
+  // has local changes the cloud has not seen yet (it will, and the next snapshot settles it).
+  const pending = db
+    .select({ id: changeLog.entity_id })
+    .from(changeLog)
+    .where(eq(changeLog.entity, "chemical_inventory"));
+  db.delete(chemicalInventory)
     .where(
       and(
         eq(chemicalInventory.cabinet_id, s.scope.cabinet_id),
-        ids.length ? notInArray(chemicalInventory.container_id, ids) : gt(chemicalInventory.shelf_level, -1),
+        ids.length ? notInArray(chemicalInventory.container_id, ids) : undefined,
+        notInArray(chemicalInventory.container_id, pending),
       ),
     )
-    .all()
-    .map((r) => r.id);
-  if (gone.length) db.delete(chemicalInventory).where(inArray(chemicalInventory.container_id, gone)).run();
+    .run();
   setState(db, "downlink_version", s.version);
   setState(db, "credential_secret", s.credential_secret);
   setState(db, "scope", JSON.stringify(s.scope));
