@@ -4,6 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { getTableColumns } from "drizzle-orm";
+import { createRng } from "../appliance/sim/shelf-renderer.js";
 import { canonicalize } from "../shared/canonical-json.js";
 import * as tenant from "../shared/schema/tenant.js";
 
@@ -49,21 +50,9 @@ const JSON_COLUMNS = new Set(
     .map((c) => c.name),
 );
 
-/** A small deterministic generator so runs are comparable. */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** `count` event rows of one cabinet, ordered in time as a cabinet records them. */
 export function makeEvents(scope: Scope, count: number, seed: number): EventRow[] {
-  const rand = rng(seed);
+  const rand = createRng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const users = Array.from({ length: 24 }, () => ({
     user_id: randomUUID(),

@@ -195,3 +195,14 @@ export const DEMO_CHEMICALS: ChemicalInfo[] = [
     container_type: "jar",
   },
 ];
+
+/**
+ * Where the i-th demo container stands in a simulated cabinet: round-robin over the shelves, spread
+ * along each shelf so neighbouring labels never overlap.
+ */
+export function stockPlacement(
+  i: number,
+  shelves: readonly number[],
+): { shelf: number; x: number; y: number } {
+  return { shelf: shelves[i % shelves.length]!, x: 0.14 + Math.floor(i / shelves.length) * 0.18, y: 0.55 };
+}

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectDatabase, type Database, queryRows } from "../cloud/db/database.js";
+import { eventChange } from "./support/changes.js";
 import { backends, serverUrl } from "./support/databases.js";
 import {
   CabinetProcess,
@@ -395,28 +396,19 @@ describe(`sync to the cloud under faults (cloud on ${backendName})`, () => {
       const auth = { authorization: `Bearer ${credential}` };
       const log_id = randomUUID();
       const ids = Array.from({ length: 6 }, () => randomUUID());
-      const change = (seq: number) => {
-        const event_id = ids[seq - 1]!;
-        const at = new Date(Date.now() - (10 - seq) * 1000).toISOString();
-        return {
+      const change = (seq: number) =>
+        eventChange(
           seq,
-          entity: "unified_event_log",
-          entity_id: event_id,
-          op: "insert",
-          payload: {
-            event_id,
+          { cabinet_id, lab_id },
+          {
+            event_id: ids[seq - 1]!,
             event_type: "system",
             event_category: "system",
-            severity: "info",
-            event_timestamp: at,
-            cabinet_id,
-            lab_id,
+            event_timestamp: new Date(Date.now() - (10 - seq) * 1000).toISOString(),
             event_details: { action: "fault_test", seq },
             changes_summary: `hand-made event ${seq}`,
           },
-          recorded_at: at,
-        };
-      };
+        );
       const batch = (from: number, to: number) => ({
         log_id,
         changes: Array.from({ length: to - from + 1 }, (_, i) => change(from + i)),

@@ -11,31 +11,9 @@ import { DownlinkService } from "../cloud/sync/downlink.service.js";
 import { IngestService } from "../cloud/sync/ingest.service.js";
 import { chemicalInventory, unifiedEventLog } from "../shared/schema/tenant.js";
 import type { Change } from "../shared/sync/change.js";
+import { eventChange } from "./support/changes.js";
 import { startCloud, type TestCloud } from "./support/cloud.js";
 import { backends } from "./support/databases.js";
-
-function eventChange(seq: number, device: ClaimResponse, extra: Record<string, unknown> = {}): Change {
-  const event_id = randomUUID();
-  return {
-    seq,
-    entity: "unified_event_log",
-    entity_id: event_id,
-    op: "insert",
-    payload: {
-      event_id,
-      event_timestamp: new Date(Date.UTC(2026, 10, 29, 12, 0, seq % 60)).toISOString(),
-      event_type: "access",
-      event_category: "user_action",
-      severity: "info",
-      cabinet_id: device.cabinet_id,
-      lab_id: device.lab_id,
-      event_details: { action: "auth_denied", n: seq },
-      changes_summary: `event ${seq}`,
-      ...extra,
-    },
-    recorded_at: new Date().toISOString(),
-  };
-}
 
 describe.each(backends)("sync with the cloud on $name", (backend) => {
   let t: TestCloud;

@@ -2,7 +2,7 @@
 // roles, people with badge and PIN, and real chemicals with printed labels. On a provisioned cabinet the
 // same tables are filled by the cloud's downlink instead.
 import { randomUUID } from "node:crypto";
-import { DEMO_CHEMICALS } from "../../shared/chemicals.js";
+import { DEMO_CHEMICALS, stockPlacement } from "../../shared/chemicals.js";
 import { hashCredential } from "../../shared/credential-hash.js";
 import { MANAGER_PERMISSIONS, TECHNICIAN_PERMISSIONS } from "../../shared/permissions.js";
 import type { CabinetScope } from "../auth/auth.service.js";
@@ -90,7 +90,7 @@ export function seedLocalCabinet(local: LocalDatabase, sim: SimCabinet, opts: Se
     const count = Math.min(opts.containers ?? DEMO_CHEMICALS.length, DEMO_CHEMICALS.length);
     for (let i = 0; i < count; i++) {
       const chem = DEMO_CHEMICALS[i]!;
-      const shelf = opts.shelves[i % opts.shelves.length]!;
+      const { shelf, x, y } = stockPlacement(i, opts.shelves);
       const qr_code = labelFor(i + 1);
       db.insert(chemicalInventory)
         .values({
@@ -103,9 +103,7 @@ export function seedLocalCabinet(local: LocalDatabase, sim: SimCabinet, opts: Se
           date_received: now.toISOString().slice(0, 10),
         })
         .run();
-      // Spread the labels along the shelf so neighbours never overlap.
-      const slot = Math.floor(i / opts.shelves.length);
-      sim.addContainer(shelf, { qr_code, x: 0.14 + slot * 0.18, y: 0.55 });
+      sim.addContainer(shelf, { qr_code, x, y });
     }
     return { seeded: true };
   });

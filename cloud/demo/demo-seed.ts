@@ -2,7 +2,7 @@
 // lab manager with a password, and real chemicals on the shelves. Created once; a second start with
 // the same database finds it by its slug and reuses it.
 import { eq } from "drizzle-orm";
-import { DEMO_CHEMICALS } from "../../shared/chemicals.js";
+import { DEMO_CHEMICALS, stockPlacement } from "../../shared/chemicals.js";
 import { hashCredential } from "../../shared/credential-hash.js";
 import { labelFor } from "../../shared/labels.js";
 import { MANAGER_PERMISSIONS, TECHNICIAN_PERMISSIONS } from "../../shared/permissions.js";
@@ -78,14 +78,10 @@ const demoPerson = (p: (typeof PEOPLE)[number], user_id: string): DemoPerson => 
   user_id,
 });
 
-function placements() {
-  return DEMO_CHEMICALS.map((_, i) => ({
-    qr_code: labelFor(i + 1),
-    shelf: DEMO_SHELVES[i % DEMO_SHELVES.length]!,
-    x: 0.14 + Math.floor(i / DEMO_SHELVES.length) * 0.18,
-    y: 0.55,
-  }));
-}
+const PLACEMENTS = DEMO_CHEMICALS.map((_, i) => ({
+  qr_code: labelFor(i + 1),
+  ...stockPlacement(i, DEMO_SHELVES),
+}));
 
 export async function ensureDemoOrg(database: Database): Promise<DemoOrg> {
   const [existing] = await database.asService((tx) =>
@@ -104,7 +100,7 @@ export async function ensureDemoOrg(database: Database): Promise<DemoOrg> {
       cabinet_id: cab!.cabinet_id,
       created: false,
       users: PEOPLE.map((p) => demoPerson(p, people.find((x) => x.email === p.email)!.user_id)),
-      placements: placements(),
+      placements: PLACEMENTS,
     };
   }
 
@@ -195,7 +191,7 @@ export async function ensureDemoOrg(database: Database): Promise<DemoOrg> {
         ...chem,
         cabinet_id: cab!.cabinet_id,
         qr_code: labelFor(i + 1),
-        shelf_level: placements()[i]!.shelf,
+        shelf_level: PLACEMENTS[i]!.shelf,
         initial_quantity: chem.quantity,
         supplier: "Sigma-Aldrich",
         status: "in_cabinet",
@@ -210,6 +206,6 @@ export async function ensureDemoOrg(database: Database): Promise<DemoOrg> {
     cabinet_id,
     created: true,
     users,
-    placements: placements(),
+    placements: PLACEMENTS,
   };
 }
