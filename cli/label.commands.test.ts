@@ -115,12 +115,12 @@ describe("lilo label", () => {
     await rejects(
       printContainerLabel(db, { container: "LILO:C:000003", size: "huge", format: "png", out }),
       "validation_failed",
-      /--size: one of vial, small, bottle, large; --format: one of pdf, zpl, svg/,
+      /size: one of vial, small, bottle, large; format: one of pdf, zpl, svg/,
     );
     await rejects(
       printContainerLabel(db, { container: "LILO:C:000003", symbology: "aztec", copies: 0, out }),
       "validation_failed",
-      /--symbology.*--copies/,
+      /symbology: one of qr, microqr, rmqr, datamatrix; copies: a whole number from 1 to 1000/,
     );
     await rejects(
       printContainerLabel(db, { container: "LILO:C:000003", org: "nope", out }),

@@ -6,6 +6,7 @@ import { errorHandler } from "../shared/http/errors.js";
 import type { Logger } from "../shared/logger.js";
 import { AccountService } from "./accounts/account.service.js";
 import { deviceRoutes } from "./api/devices.routes.js";
+import { labelRoutes } from "./api/labels.routes.js";
 import { orgRoutes } from "./api/orgs.routes.js";
 import type { CloudConfig } from "./config.js";
 import { connectDatabase, type Database } from "./db/database.js";
@@ -14,6 +15,7 @@ import { ensurePartitions, expirePartitions } from "./db/partitions.js";
 import { ProvisioningService } from "./devices/provisioning.service.js";
 import { FleetService } from "./fleet/fleet.service.js";
 import { LiveChannel } from "./fleet/live-channel.js";
+import { LabelService } from "./labels/label.service.js";
 import { CabinetService } from "./orgs/cabinet.service.js";
 import { DownlinkService } from "./sync/downlink.service.js";
 import { IngestService } from "./sync/ingest.service.js";
@@ -74,6 +76,8 @@ export class Cloud {
           downlink: new DownlinkService(this.database),
         }),
       )
+      // Before orgRoutes: its /orgs/* middleware would otherwise authenticate label requests a second time.
+      .route("/", labelRoutes({ accounts, labels: new LabelService(this.database) }))
       .route(
         "/",
         orgRoutes({
