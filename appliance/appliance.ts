@@ -110,6 +110,7 @@ export class Appliance {
       scope,
       imagesDir: join(config.dataDir, "scans"),
       logger: log("scan"),
+      frames: { framesPerScan: config.scan.framesPerScan, exposureEv: config.scan.exposureEv },
     });
 
     // Hardware first (the lock goes to its safe state as it starts), then the behaviours on top.

@@ -6,6 +6,10 @@ import { hardwareConfigSchema } from "./hardware/hardware-config.js";
 
 export const CONFIG_VERSION = 1;
 
+/** A second frame, one stop darker, keeps glare-washed labels readable; README, "Several frames per scan". */
+const DEFAULT_FRAMES_PER_SCAN = 2;
+const DEFAULT_EXPOSURE_EV = [0, -1] as const;
+
 const uuid = z.uuid();
 
 export const applianceConfigSchema = z
@@ -57,8 +61,24 @@ export const applianceConfigSchema = z
         intervalMinutes: z.number().min(0).default(60),
         /** Scan once the door has closed and the lock is back. */
         afterSession: z.boolean().default(true),
+        /**
+         * Frames a camera may take per scan, merged into one result. Frames after the first are
+         * taken only while something is unexplained (a label seen but not read, an expected code
+         * not read); 1 is a single capture.
+         */
+        framesPerScan: z.number().int().min(1).max(5).default(DEFAULT_FRAMES_PER_SCAN),
+        /** Exposure compensation of each frame in turn (stops, rpicam-still `--ev`), repeated as needed. */
+        exposureEv: z
+          .array(z.number().min(-4).max(4))
+          .min(1)
+          .default([...DEFAULT_EXPOSURE_EV]),
       })
-      .default({ intervalMinutes: 60, afterSession: true }),
+      .default({
+        intervalMinutes: 60,
+        afterSession: true,
+        framesPerScan: DEFAULT_FRAMES_PER_SCAN,
+        exposureEv: [...DEFAULT_EXPOSURE_EV],
+      }),
     hardware: hardwareConfigSchema,
   })
   .superRefine((c, ctx) => {

@@ -68,10 +68,22 @@ export function registerApplianceCommands(program: Command): void {
 
   appliance
     .command("decode")
-    .description("read every QR code in shelf photos; one JSON line per file")
+    .description("read every label code in shelf photos; one JSON line per file (or per --frames group)")
     .argument("<files...>", "JPEG or PNG images")
-    .action(async (files: string[]) => {
-      const ok = await decodeFiles(files, (line) => process.stdout.write(`${line}\n`));
+    .option(
+      "--frames <n>",
+      "treat each N consecutive files as frames of one scan and print one merged line per group",
+      "1",
+    )
+    .action(async (files: string[], opts: { frames: string }, cmd: Command) => {
+      const frames = Number(opts.frames);
+      if (!Number.isInteger(frames) || frames < 1)
+        cmd.error(`lilo: --frames must be a positive integer (got ${opts.frames})`, { exitCode: 2 });
+      if (files.length % frames !== 0)
+        cmd.error(`lilo: --frames ${frames} needs a multiple of ${frames} files (got ${files.length})`, {
+          exitCode: 2,
+        });
+      const ok = await decodeFiles(files, (line) => process.stdout.write(`${line}\n`), { frames });
       if (!ok) process.exitCode = 1;
     });
 

@@ -77,6 +77,19 @@ describe("RpicamCamera with stub rpicam-still / libcamera-still", () => {
     ]);
   });
 
+  it("passes an exposure offset to rpicam-still as --ev, and none at EV 0", async () => {
+    setup(["rpicam-still"]);
+    const cam = camera();
+    expect((await cam.capture({ ev: -1 })).equals(jpeg)).toBe(true);
+    await cam.capture({ ev: 0.5 });
+    await cam.capture({ ev: 0 });
+    expect(bin.calls()).toEqual([
+      "rpicam-still -n --camera 1 --width 640 --height 480 -t 100 --encoding jpg -q 90 --ev=-1 -o -",
+      "rpicam-still -n --camera 1 --width 640 --height 480 -t 100 --encoding jpg -q 90 --ev=0.5 -o -",
+      "rpicam-still -n --camera 1 --width 640 --height 480 -t 100 --encoding jpg -q 90 -o -",
+    ]);
+  });
+
   it("reports a probe failure when the configured index is missing", async () => {
     setup(["rpicam-still"]);
     const probe = await camera({ index: 3 }).probe();

@@ -1,5 +1,5 @@
 import type { Logger } from "../../shared/logger.js";
-import type { Camera, CameraProbe, CameraShelf } from "./camera.js";
+import type { Camera, CameraProbe, CameraShelf, CaptureOptions } from "./camera.js";
 import { runTool, sleep, ToolNotFoundError } from "./run-tool.js";
 
 /** Renamed from libcamera-* to rpicam-* in Raspberry Pi OS; older images only have the old name. */
@@ -98,13 +98,13 @@ export class RpicamCamera implements Camera {
   }
 
   /** Captures are serialised: libcamera cannot open the same sensor twice. */
-  capture(): Promise<Buffer> {
-    const next = this.queue.then(() => this.captureWithRetry());
+  capture(options: CaptureOptions = {}): Promise<Buffer> {
+    const next = this.queue.then(() => this.captureWithRetry(options));
     this.queue = next.catch(() => {});
     return next;
   }
 
-  private async captureWithRetry(): Promise<Buffer> {
+  private async captureWithRetry(options: CaptureOptions): Promise<Buffer> {
     const attempts = this.opts.retries + 1;
     const backoff = this.opts.backoffMs ?? 500;
     let lastErr: unknown;
@@ -112,9 +112,9 @@ export class RpicamCamera implements Camera {
     for (; attempt <= attempts; attempt++) {
       const started = Date.now();
       try {
-        const jpeg = await this.captureOnce();
+        const jpeg = await this.captureOnce(options);
         this.opts.logger.debug(
-          { camera: this.id, attempt, ms: Date.now() - started, bytes: jpeg.length },
+          { camera: this.id, attempt, ev: options.ev, ms: Date.now() - started, bytes: jpeg.length },
           "captured",
         );
         return jpeg;
@@ -129,7 +129,7 @@ export class RpicamCamera implements Camera {
     throw new CameraCaptureError(this.id, Math.min(attempt, attempts), lastErr);
   }
 
-  private async captureOnce(): Promise<Buffer> {
+  private async captureOnce({ ev }: CaptureOptions): Promise<Buffer> {
     const o = this.opts;
     const args = [
       "-n",
@@ -145,6 +145,8 @@ export class RpicamCamera implements Camera {
       "jpg",
       "-q",
       String(o.quality ?? 90),
+      // One token: boost's parser, which rpicam-apps uses, may take a separate "-1" for an option.
+      ...(ev ? [`--ev=${ev}`] : []),
       "-o",
       "-",
     ];

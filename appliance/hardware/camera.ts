@@ -20,6 +20,14 @@ export interface CameraProbe {
   detail?: string;
 }
 
+export interface CaptureOptions {
+  /**
+   * Exposure compensation in stops (0: as the auto-exposure chose; -1: half the light). A darker
+   * frame keeps a label readable under a glare that washes it out at the normal exposure.
+   */
+  ev?: number;
+}
+
 export interface Camera {
   readonly id: string;
   readonly shelves: readonly CameraShelf[];
@@ -27,5 +35,5 @@ export interface Camera {
   stop(): Promise<void>;
   probe(): Promise<CameraProbe>;
   /** One JPEG frame. */
-  capture(): Promise<Buffer>;
+  capture(options?: CaptureOptions): Promise<Buffer>;
 }

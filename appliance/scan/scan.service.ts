@@ -1,5 +1,6 @@
-// A scan of every shelf: capture each camera, cut out each shelf's region, read every code, score the
-// picture, then write the scan results and apply the reconciliation (transactions, inventory, events)
+// A scan of every shelf: capture each camera (a second, darker frame when the first leaves a label
+// unexplained), cut out each shelf's region, read every code, merge the frames, score the picture,
+// then write the scan results and apply the reconciliation (transactions, inventory, events)
 // in one SQLite transaction. Scans run one at a time.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -14,7 +15,8 @@ import { chemicalInventory, containerTransactions, scanResults } from "../db/sch
 import type { Camera } from "../hardware/camera.js";
 import { recordEvent } from "../session/event-recorder.js";
 import { imageQuality } from "./image-quality.js";
-import { decodeQrCodes, type QrCode } from "./qr-decoder.js";
+import { type FrameRead, mergeFrames, readsEverything } from "./merge-frames.js";
+import { decodeQrCodes, type GreyImage, type QrCode } from "./qr-decoder.js";
 import { type ExpectedContainer, type Reconciliation, reconcile } from "./reconcile.js";
 
 export interface ScanContext {
@@ -30,14 +32,33 @@ export interface ShelfObservation {
   ok: boolean;
   error?: string;
   codes: QrCode[];
-  /** Label-like regions where no code could be read (shelf-image pixels). */
+  /** Label-like regions where no code could be read in any frame (shelf-image pixels). */
   unread?: { x: number; y: number; w: number; h: number }[];
+  /** Frames merged into this observation. */
+  frames?: number;
   image_path?: string;
   image_size_bytes?: number;
   resolution?: string;
   processing_ms: number;
   started_at: Date;
   quality?: { image_quality: number; lighting_quality: number; focus_quality: number };
+}
+
+/** How many frames a camera may take per scan, and at which exposure. */
+export interface ScanFrames {
+  framesPerScan: number;
+  /** Exposure compensation (stops) of each frame in turn, repeated as needed. */
+  exposureEv: readonly number[];
+}
+
+const SINGLE_FRAME: ScanFrames = { framesPerScan: 1, exposureEv: [0] };
+
+/** One shelf in one frame. */
+interface ShelfFrame {
+  read: FrameRead;
+  /** Present when the shelf decoded: what is stored if this frame becomes the evidence. */
+  evidence?: { image: Buffer; grey: GreyImage; resolution: string };
+  ms: number;
 }
 
 export interface ScanOutcome {
@@ -58,6 +79,8 @@ export class ScanService {
       scope: CabinetScope;
       imagesDir: string;
       logger: Logger;
+      /** Defaults to one frame per camera. */
+      frames?: ScanFrames;
     },
   ) {}
 
@@ -69,12 +92,15 @@ export class ScanService {
   }
 
   private async scanNow(ctx: ScanContext): Promise<ScanOutcome> {
-    const shelves = (await Promise.all(this.deps.cameras.map((cam) => this.observeCamera(cam)))).flat();
+    const expected = this.expectedByShelf();
+    const shelves = (
+      await Promise.all(this.deps.cameras.map((cam) => this.observeCamera(cam, expected)))
+    ).flat();
     const outcome = this.deps.local.transaction((db) => this.apply(db, shelves, ctx));
     this.deps.logger.info(
       {
         trigger: ctx.trigger,
-        shelves: shelves.map((s) => ({ shelf: s.shelf, codes: s.codes.length, ok: s.ok })),
+        shelves: shelves.map((s) => ({ shelf: s.shelf, codes: s.codes.length, ok: s.ok, frames: s.frames })),
         taken: outcome.reconciliation.taken.length,
         returned: outcome.reconciliation.returned.length,
         moved: outcome.reconciliation.moved.length,
@@ -84,26 +110,45 @@ export class ScanService {
     return outcome;
   }
 
-  private async observeCamera(camera: Camera): Promise<ShelfObservation[]> {
+  /**
+   * Takes up to `framesPerScan` frames, each with its exposure offset, and stops as soon as every
+   * shelf of this camera is explained: decoded, no label left unread, every expected code read.
+   */
+  private async observeCamera(
+    camera: Camera,
+    expected: ReadonlyMap<number, readonly string[]>,
+  ): Promise<ShelfObservation[]> {
     const startedAt = new Date();
-    let frame: Buffer;
-    try {
-      frame = await camera.capture();
-    } catch (err) {
-      this.deps.logger.warn({ err, camera: camera.id }, "capture failed");
-      return camera.shelves.map(({ shelf }) => ({
-        shelf,
-        ok: false,
-        error: `capture failed: ${(err as Error).message}`,
-        codes: [],
-        processing_ms: Date.now() - startedAt.getTime(),
-        started_at: startedAt,
-      }));
+    const { framesPerScan, exposureEv } = this.deps.frames ?? SINGLE_FRAME;
+    const taken = new Map<number, ShelfFrame[]>(camera.shelves.map(({ shelf }) => [shelf, []]));
+    for (let i = 0; i < framesPerScan; i++) {
+      const ev = exposureEv[i % exposureEv.length] ?? 0;
+      const t0 = performance.now();
+      let frame: Buffer;
+      try {
+        frame = await camera.capture({ ev });
+      } catch (err) {
+        this.deps.logger.warn({ err, camera: camera.id, frame: i, ev }, "capture failed");
+        const read = { ok: false as const, error: `capture failed: ${(err as Error).message}` };
+        for (const frames of taken.values()) frames.push({ read, ms: performance.now() - t0 });
+        // The driver has already retried; earlier frames, if any, stand.
+        break;
+      }
+      for (const f of await this.decodeFrame(camera, frame)) taken.get(f.shelf)!.push(f);
+      const explained = camera.shelves.every(({ shelf }) =>
+        readsEverything(mergeFrames(taken.get(shelf)!.map((f) => f.read)), expected.get(shelf) ?? []),
+      );
+      if (explained) break;
     }
+    return camera.shelves.map(({ shelf }) => this.observation(shelf, taken.get(shelf)!, startedAt));
+  }
+
+  /** Cuts one frame into its shelves and reads each. */
+  private async decodeFrame(camera: Camera, frame: Buffer): Promise<(ShelfFrame & { shelf: number })[]> {
     const meta = await sharp(frame).metadata();
     const W = meta.width ?? 0;
     const H = meta.height ?? 0;
-    const out: ShelfObservation[] = [];
+    const out: (ShelfFrame & { shelf: number })[] = [];
     for (const { shelf, roi } of camera.shelves) {
       const t0 = performance.now();
       try {
@@ -116,29 +161,58 @@ export class ScanService {
         const whole = region.left === 0 && region.top === 0 && region.width === W && region.height === H;
         const image = whole ? frame : await sharp(frame).extract(region).jpeg({ quality: 92 }).toBuffer();
         const decoded = await decodeQrCodes(image);
-        const path = this.storeImage(shelf, startedAt, image);
         out.push({
           shelf,
-          ok: true,
-          codes: decoded.codes,
-          unread: decoded.unread,
-          image_path: path,
-          image_size_bytes: image.length,
-          resolution: `${region.width}x${region.height}`,
-          processing_ms: Math.round(performance.now() - t0),
-          started_at: startedAt,
-          quality: imageQuality(decoded.grey),
+          read: { ok: true, codes: decoded.codes, unread: decoded.unread },
+          evidence: { image, grey: decoded.grey, resolution: `${region.width}x${region.height}` },
+          ms: performance.now() - t0,
         });
       } catch (err) {
-        out.push({
-          shelf,
-          ok: false,
-          error: (err as Error).message,
-          codes: [],
-          processing_ms: Math.round(performance.now() - t0),
-          started_at: startedAt,
-        });
+        out.push({ shelf, read: { ok: false, error: (err as Error).message }, ms: performance.now() - t0 });
       }
+    }
+    return out;
+  }
+
+  /** One shelf's frames merged; the frame that read the most is kept as the evidence image. */
+  private observation(shelf: number, frames: ShelfFrame[], startedAt: Date): ShelfObservation {
+    const merged = mergeFrames(frames.map((f) => f.read));
+    const processing_ms = Math.round(frames.reduce((sum, f) => sum + f.ms, 0));
+    if (!merged.ok)
+      return { shelf, ok: false, error: merged.error, codes: [], processing_ms, started_at: startedAt };
+    const { image, grey, resolution } = frames[merged.best]!.evidence!;
+    return {
+      shelf,
+      ok: true,
+      codes: merged.codes,
+      unread: merged.unread,
+      frames: merged.frames,
+      image_path: this.storeImage(shelf, startedAt, image),
+      image_size_bytes: image.length,
+      resolution,
+      processing_ms,
+      started_at: startedAt,
+      quality: imageQuality(grey),
+    };
+  }
+
+  /** Codes of the containers the cabinet believes are on each shelf. */
+  private expectedByShelf(): Map<number, string[]> {
+    const out = new Map<number, string[]>();
+    const rows = this.deps.local.db
+      .select({ qr_code: chemicalInventory.qr_code, shelf_level: chemicalInventory.shelf_level })
+      .from(chemicalInventory)
+      .where(
+        and(
+          eq(chemicalInventory.cabinet_id, this.deps.scope.cabinet_id),
+          eq(chemicalInventory.status, "in_cabinet"),
+        ),
+      )
+      .all();
+    for (const { qr_code, shelf_level } of rows) {
+      const list = out.get(shelf_level) ?? [];
+      list.push(qr_code);
+      out.set(shelf_level, list);
     }
     return out;
   }

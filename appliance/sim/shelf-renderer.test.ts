@@ -69,4 +69,45 @@ describe("renderShelf", () => {
       }
     }
   });
+
+  describe("frames of one scene", () => {
+    const mean = async (jpeg: Buffer) => (await sharp(jpeg).greyscale().stats()).channels[0]!.mean;
+
+    it("renders exactly the scene's frame at EV 0 without a noise seed", async () => {
+      const a = await renderShelf(scene);
+      expect((await renderShelf({ ...scene, exposureEv: 0, specular: [] })).equals(a)).toBe(true);
+    });
+
+    it("changes only the noise between frames, and halves the light at EV -1", async () => {
+      const base = await sharp(await renderShelf(scene))
+        .raw()
+        .toBuffer();
+      const next = await sharp(await renderShelf({ ...scene, noiseSeed: 2 }))
+        .raw()
+        .toBuffer();
+      expect(next.equals(base)).toBe(false);
+      let diff = 0;
+      for (let i = 0; i < base.length; i++) diff += Math.abs(base[i]! - next[i]!);
+      // Same scene, blur and JPEG quality: frames differ by about the sensor noise, a few levels.
+      expect(diff / base.length).toBeLessThan(8);
+      const normal = await mean(await renderShelf(scene));
+      const darker = await mean(await renderShelf({ ...scene, exposureEv: -1 }));
+      expect(darker / normal).toBeGreaterThan(0.4);
+      expect(darker / normal).toBeLessThan(0.6);
+    });
+
+    it("clips glare to white at EV 0 but not one stop darker", async () => {
+      const glare = [{ x: 0.5, y: 0.5, width: 0.1, height: 0.5, intensity: 1 }];
+      const under = async (exposureEv: number) => {
+        const { data, info } = await sharp(await renderShelf({ ...scene, specular: glare, exposureEv }))
+          .greyscale()
+          .raw()
+          .toBuffer({ resolveWithObject: true });
+        const row = data.subarray(180 * info.width + 316, 180 * info.width + 324);
+        return Math.min(...row);
+      };
+      expect(await under(0)).toBeGreaterThan(245);
+      expect(await under(-1)).toBeLessThan(235);
+    });
+  });
 });

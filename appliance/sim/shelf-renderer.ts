@@ -31,6 +31,23 @@ export interface ShelfHazard {
   kind: "spill" | "breakage";
 }
 
+/**
+ * The cabinet light reflected by a glossy label or a bottle's curve: a vertical band, brightest on
+ * its centre line, that adds light on top of the scene.
+ */
+export interface SpecularStripe {
+  /** Centre, 0..1 of the frame width. */
+  x: number;
+  /** Centre, 0..1 of the frame height. */
+  y: number;
+  /** Width across which the band fades (about four standard deviations), 0..1 of the frame width. */
+  width: number;
+  /** Flat-topped length of the band, 0..1 of the frame height. */
+  height: number;
+  /** Peak added light in multiples of white paper at EV 0: 1 already clips black print to white. */
+  intensity: number;
+}
+
 export interface ShelfScene {
   containers: ShelfContainer[];
   hazards?: ShelfHazard[];
@@ -38,6 +55,18 @@ export interface ShelfScene {
   difficulty?: Difficulty;
   width?: number;
   height?: number;
+  /**
+   * Exposure offset in stops (rpicam-still's `--ev`): scales the light reaching the sensor before it
+   * clips, so a darker frame keeps contrast under a glare that washes out the normal one. Default 0.
+   */
+  exposureEv?: number;
+  /**
+   * Seeds this frame's sensor noise on its own, so consecutive frames of a still scene differ only in
+   * noise (and exposure). Omitted, the noise comes from `seed` as it always did.
+   */
+  noiseSeed?: number;
+  /** Glare added before the exposure, so it clips to white at EV 0 and not in a darker frame. */
+  specular?: SpecularStripe[];
 }
 
 export interface RenderedLabel {
@@ -482,6 +511,30 @@ function background(w: number, h: number, rng: () => number): Uint8Array {
   return out;
 }
 
+/** Added light per output pixel, in 8-bit units of white paper at EV 0. */
+function specularMap(stripes: readonly SpecularStripe[], w: number, h: number): Float32Array {
+  const out = new Float32Array(w * h);
+  for (const st of stripes) {
+    const cx = st.x * w;
+    const cy = st.y * h;
+    const sd = Math.max(0.5, (st.width * w) / 4);
+    const half = Math.max(0.5, (st.height * h) / 2);
+    const x0 = Math.max(0, Math.floor(cx - 3 * sd));
+    const x1 = Math.min(w - 1, Math.ceil(cx + 3 * sd));
+    const y0 = Math.max(0, Math.floor(cy - 1.5 * half));
+    const y1 = Math.min(h - 1, Math.ceil(cy + 1.5 * half));
+    for (let y = y0; y <= y1; y++) {
+      // Flat along the band, with soft ends.
+      const along = Math.exp(-(((y + 0.5 - cy) / half) ** 8));
+      for (let x = x0; x <= x1; x++) {
+        const across = Math.exp(-0.5 * ((x + 0.5 - cx) / sd) ** 2);
+        out[y * w + x]! += 255 * st.intensity * across * along;
+      }
+    }
+  }
+  return out;
+}
+
 /**
  * Renders the scene and returns the JPEG plus where every QR symbol ended up in the final frame
  * (after the camera warp), for scoring decoders.
@@ -540,6 +593,11 @@ export async function renderShelfDetailed(scene: ShelfScene): Promise<RenderedSh
   const ly = h * (rng() * 0.3 - 0.2);
   const diag2 = w * w + h * h;
   const noiseSd = p.noiseSd;
+  const gain = 2 ** (scene.exposureEv ?? 0);
+  const spec = scene.specular?.length ? specularMap(scene.specular, w, h) : undefined;
+  // A frame's own noise stream; the scene's stream still advances as before, so blur and JPEG
+  // quality, drawn after the noise, stay those of the scene.
+  const frameNoise = scene.noiseSeed === undefined ? undefined : createRng(scene.noiseSeed);
   const final = Buffer.alloc(w * h * 3);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
@@ -582,11 +640,13 @@ export async function renderShelfDetailed(scene: ShelfScene): Promise<RenderedSh
       const dx = x - lx;
       const dy = y - ly;
       const light = 1.08 - p.falloff * Math.min(1, ((dx * dx + dy * dy) / diag2) * 1.6);
-      const n = (rng() + rng() + rng() - 1.5) * 2 * noiseSd;
+      let n = (rng() + rng() + rng() - 1.5) * 2 * noiseSd;
+      if (frameNoise) n = (frameNoise() + frameNoise() + frameNoise() - 1.5) * 2 * noiseSd;
+      const s = spec ? spec[y * w + x]! : 0;
       const o = (y * w + x) * 3;
-      final[o] = Math.max(0, Math.min(255, r * light + n));
-      final[o + 1] = Math.max(0, Math.min(255, g * light + n));
-      final[o + 2] = Math.max(0, Math.min(255, b * light + n));
+      final[o] = Math.max(0, Math.min(255, (r + s) * light * gain + n));
+      final[o + 1] = Math.max(0, Math.min(255, (g + s) * light * gain + n));
+      final[o + 2] = Math.max(0, Math.min(255, (b + s) * light * gain + n));
     }
   }
 

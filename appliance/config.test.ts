@@ -1,0 +1,38 @@
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { ApplianceConfigError, parseApplianceConfig } from "./config.js";
+
+const standalone = {
+  cabinet: { org_id: randomUUID(), lab_id: randomUUID(), cabinet_id: randomUUID() },
+  credentialSecret: "a-secret-of-sixteen-chars",
+  hardware: { mode: "sim" },
+};
+
+describe("scan settings", () => {
+  it("default to a second frame one stop darker, also when only part of `scan` is given", () => {
+    expect(parseApplianceConfig(standalone).scan).toEqual({
+      intervalMinutes: 60,
+      afterSession: true,
+      framesPerScan: 2,
+      exposureEv: [0, -1],
+    });
+    expect(parseApplianceConfig({ ...standalone, scan: { intervalMinutes: 5 } }).scan).toMatchObject({
+      framesPerScan: 2,
+      exposureEv: [0, -1],
+    });
+    expect(
+      parseApplianceConfig({ ...standalone, scan: { framesPerScan: 1, exposureEv: [0.5] } }).scan,
+    ).toMatchObject({ framesPerScan: 1, exposureEv: [0.5] });
+  });
+
+  it("refuse no frames, an empty exposure list and offsets past 4 stops, naming the key", () => {
+    for (const [scan, key] of [
+      [{ framesPerScan: 0 }, "scan.framesPerScan"],
+      [{ exposureEv: [] }, "scan.exposureEv"],
+      [{ exposureEv: [0, -6] }, "scan.exposureEv.1"],
+    ] as const) {
+      expect(() => parseApplianceConfig({ ...standalone, scan })).toThrow(ApplianceConfigError);
+      expect(() => parseApplianceConfig({ ...standalone, scan })).toThrow(key);
+    }
+  });
+});
