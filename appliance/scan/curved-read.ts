@@ -4,10 +4,11 @@
 // from the finder column, yaw from the finder row's tilt, curvature swept over a few hypotheses)
 // and the region is unwrapped flat before zxing reads it again. Only zxing's own decodes with a
 // valid checksum are returned, so a wrong hypothesis costs time, never a false read.
-import { type ReaderOptions, readBarcodes } from "zxing-wasm";
+import { type ReaderOptions, type ReadResult, readBarcodes } from "zxing-wasm";
 import {
   type CylinderModel,
   cylinderToImage,
+  imageToCylinder,
   perpOf,
   type UnwrapWindow,
   unwrap,
@@ -43,26 +44,25 @@ const READ: ReaderOptions = {
 
 /**
  * (Half-angle between the finder columns as seen from the axis, sine of the viewing angle below
- * the horizontal), tried in this order: on the bench the first fits about four reads in five and
- * the next two most of the rest; the last two catch strongly bent or steeply viewed labels.
+ * the horizontal), tried in this order. On bench:qr-curved the first reads about five in six of
+ * the unwrapped labels and the next two most of the rest; three more tried after these added one
+ * read in 175 between them, so they were dropped for the time they cost.
  */
 const HYPOTHESES: [number, number][] = [
   [0.42, 0.3],
   [0.42, 0.45],
   [0.42, 0.15],
-  [0.6, 0.3],
-  [0.25, 0.3],
   [0.6, 0.45],
-  [0.25, 0.6],
 ];
 /** Pixels per module handed to zxing. */
 const OUT_MODULE = 5;
 
 /**
  * Finds QR finder patterns (1:1:3:1:1 dark-light runs both across and down) in a region of the
- * grey image, thresholded against a local mean.
+ * grey image, thresholded against a local mean over `radius` px (by default an eighth of the
+ * region's smaller side).
  */
-export function findFinderPatterns(grey: GreyImage, region: Region): FinderPattern[] {
+export function findFinderPatterns(grey: GreyImage, region: Region, radius?: number): FinderPattern[] {
   const x0 = Math.max(0, Math.floor(region.x0));
   const y0 = Math.max(0, Math.floor(region.y0));
   const x1 = Math.min(grey.width, Math.ceil(region.x1));
@@ -70,53 +70,55 @@ export function findFinderPatterns(grey: GreyImage, region: Region): FinderPatte
   const w = x1 - x0;
   const h = y1 - y0;
   if (w < 16 || h < 16) return [];
-  // Integral image for the local-mean threshold.
-  const integ = new Float64Array((w + 1) * (h + 1));
+  // Integral image for the local-mean threshold (fits 32 bits for any region under 8 Mpx).
+  const iw = w + 1;
+  const integ = new Int32Array(iw * (h + 1));
   for (let y = 0; y < h; y++) {
     let row = 0;
     const src = (y0 + y) * grey.width + x0;
+    const dst = (y + 1) * iw + 1;
     for (let x = 0; x < w; x++) {
       row += grey.data[src + x]!;
-      integ[(y + 1) * (w + 1) + x + 1] = integ[y * (w + 1) + x + 1]! + row;
+      integ[dst + x] = integ[dst + x - iw]! + row;
     }
   }
-  const rad = Math.max(6, Math.round(Math.min(w, h) / 8));
+  const rad = radius ?? Math.max(6, Math.round(Math.min(w, h) / 8));
   const dark = new Uint8Array(w * h);
   for (let y = 0; y < h; y++) {
-    const ya = Math.max(0, y - rad);
-    const yb = Math.min(h, y + rad + 1);
+    const ya = Math.max(0, y - rad) * iw;
+    const yb = Math.min(h, y + rad + 1) * iw;
+    const rows = (yb - ya) / iw;
+    const src = (y0 + y) * grey.width + x0;
     for (let x = 0; x < w; x++) {
-      const xa = Math.max(0, x - rad);
-      const xb = Math.min(w, x + rad + 1);
-      const sum =
-        integ[yb * (w + 1) + xb]! -
-        integ[ya * (w + 1) + xb]! -
-        integ[yb * (w + 1) + xa]! +
-        integ[ya * (w + 1) + xa]!;
-      const mean = sum / ((yb - ya) * (xb - xa));
-      dark[y * w + x] = grey.data[(y0 + y) * grey.width + x0 + x]! < mean - 4 ? 1 : 0;
+      const xa = x > rad ? x - rad : 0;
+      const xb = Math.min(x + rad + 1, w);
+      const sum = integ[yb + xb]! - integ[ya + xb]! - integ[yb + xa]! + integ[ya + xa]!;
+      // v < mean - 4, without the division.
+      const area = rows * (xb - xa);
+      dark[y * w + x] = (grey.data[src + x]! + 4) * area < sum ? 1 : 0;
     }
   }
   const cands: FinderPattern[] = [];
-  const runs: number[] = [];
-  const starts: number[] = [];
+  const runs = new Int32Array(w + 1);
+  const starts = new Int32Array(w + 1);
+  const r5 = [0, 0, 0, 0, 0];
   for (let y = 0; y < h; y++) {
-    runs.length = 0;
-    starts.length = 0;
+    let n = 0;
     let x = 0;
+    const row = y * w;
+    // Skip to the first dark pixel: runs then alternate dark/light, dark at even indices.
+    while (x < w && dark[row + x] === 0) x++;
     while (x < w) {
-      const c = dark[y * w + x]!;
+      const c = dark[row + x]!;
       const s = x;
-      while (x < w && dark[y * w + x] === c) x++;
-      if (runs.length === 0 && c === 0) continue;
-      runs.push(x - s);
-      starts.push(s);
+      while (x < w && dark[row + x] === c) x++;
+      runs[n] = x - s;
+      starts[n++] = s;
     }
-    // Runs alternate dark/light starting with dark at even indices.
-    for (let i = 0; i + 4 < runs.length; i += 2) {
-      const r = runs.slice(i, i + 5);
-      const total = r.reduce((a, b) => a + b, 0);
-      if (!ratioOk(r, total)) continue;
+    for (let i = 0; i + 4 < n; i += 2) {
+      for (let k = 0; k < 5; k++) r5[k] = runs[i + k]!;
+      const total = finderSpan(r5);
+      if (!total) continue;
       const cx = starts[i + 2]! + runs[i + 2]! / 2;
       const v = crossCheck(dark, w, h, Math.floor(cx), y, total);
       if (!v) continue;
@@ -140,17 +142,26 @@ export function findFinderPatterns(grey: GreyImage, region: Region): FinderPatte
   return out.filter((p) => p.hits >= 2).sort((a, b) => b.hits - a.hits);
 }
 
-function ratioOk(r: number[], total: number): boolean {
-  if (total < 7) return false;
-  const mod = total / 7;
+/**
+ * Width of a finder pattern from its five dark-light runs (1:1:3:1:1), or 0 when they are not one.
+ * The module is taken from the three inner runs; an outer ring may run on into a dark surround
+ * (a label printed to the bottle's edge, a neighbour behind it), so only one of the two outer
+ * runs has to match, the other just has to be there.
+ */
+function finderSpan(r: readonly number[]): number {
+  const mod = (r[1]! + r[2]! + r[3]!) / 5;
+  if (mod < 1) return 0;
   const tol = mod * 0.7;
-  return (
-    Math.abs(r[0]! - mod) < tol &&
-    Math.abs(r[1]! - mod) < tol &&
-    Math.abs(r[2]! - 3 * mod) < 3 * tol * 0.7 &&
-    Math.abs(r[3]! - mod) < tol &&
-    Math.abs(r[4]! - mod) < tol
-  );
+  if (Math.abs(r[1]! - mod) >= tol || Math.abs(r[3]! - mod) >= tol) return 0;
+  if (Math.abs(r[2]! - 3 * mod) >= 3 * tol * 0.7) return 0;
+  const fits = (v: number) => Math.abs(v - mod) < tol;
+  if (
+    !(fits(r[0]!) && fits(r[4]!)) &&
+    !(fits(r[0]!) && r[4]! > mod * 0.4) &&
+    !(fits(r[4]!) && r[0]! > mod * 0.4)
+  )
+    return 0;
+  return fits(r[0]!) && fits(r[4]!) ? r[0]! + r[1]! + r[2]! + r[3]! + r[4]! : 7 * mod;
 }
 
 /** Vertical 1:1:3:1:1 check through (x, y); returns the pattern's vertical centre and height. */
@@ -188,8 +199,8 @@ function crossCheck(
     counts[4]!++;
     yy++;
   }
-  const t = counts.reduce((a, b) => a + b, 0);
-  if (!ratioOk(counts, t)) return null;
+  const t = finderSpan(counts);
+  if (!t) return null;
   return { centre: (up + down + 1) / 2, height: t };
 }
 
@@ -338,6 +349,36 @@ export function pickTriples(finders: readonly FinderPattern[], max = 4): Triple[
 }
 
 /**
+ * Pairs of finders that could be two corners of one symbol whose third finder is hidden: alike in
+ * size, 12-28 modules apart, side by side along or across the axis; most confirmed first.
+ */
+export function pickPairs(finders: readonly FinderPattern[], max = 2): [FinderPattern, FinderPattern][] {
+  const out: { pair: [FinderPattern, FinderPattern]; score: number }[] = [];
+  const f = finders.slice(0, 8);
+  for (let i = 0; i < f.length; i++) {
+    for (let j = i + 1; j < f.length; j++) {
+      const a = f[i]!;
+      const b = f[j]!;
+      const sa = (a.width + a.height) / 2;
+      const sb = (b.width + b.height) / 2;
+      if (Math.max(sa, sb) > 1.3 * Math.min(sa, sb)) continue;
+      const mod = (sa + sb) / 14;
+      const dx = Math.abs(b.x - a.x);
+      const dy = Math.abs(b.y - a.y);
+      const d = Math.hypot(dx, dy);
+      if (d < 12 * mod || d > 28 * mod) continue;
+      // Within ~25 degrees of the image axes: labels stand upright on upright bottles.
+      if (Math.min(dx, dy) > 0.47 * Math.max(dx, dy)) continue;
+      out.push({ pair: [a, b], score: a.hits + b.hits });
+    }
+  }
+  return out
+    .sort((x, y) => y.score - x.score)
+    .slice(0, max)
+    .map((x) => x.pair);
+}
+
+/**
  * True when a triple shows no sign of a bend: finders of one size, equal legs at a right angle.
  * Such a symbol is left to the plain re-reads.
  */
@@ -370,25 +411,52 @@ export function tripleBounds(t: Triple): Region {
   };
 }
 
+/** Hypotheses whose unwrap gets its finder patterns redrawn when the plain read fails. */
+const MEND_TRIES = 1;
+/** Quiet zone added round an unwrapped window, px: a label may end at the code's edge. */
+const QUIET = 4 * OUT_MODULE;
+
 /** Unwraps and reads the symbol a finder triple belongs to; see readCurvedRegion. */
 export async function readCurvedTriple(
   grey: GreyImage,
   triple: Triple,
   confidence = 0.6,
   maxTries = HYPOTHESES.length,
+  /** Where the symbol's third finder should be when only two were seen (see readCurvedPair). */
+  missing?: FinderPattern,
 ): Promise<QrCode[]> {
   const hyps = cylinderHypotheses(triple).slice(0, maxTries);
-  for (const { model, win } of hyps) {
+  for (const [k, { model, win }] of hyps.entries()) {
     const ow = Math.max(1, Math.round((win.u1 - win.u0) * win.scale));
     const oh = Math.max(1, Math.round((win.v1 - win.v0) * win.scale));
     if (ow * oh > 800 * 800 || ow < 21 || oh < 21) continue;
-    const pgm = pgmOf(ow, oh);
-    unwrap(grey, model, win, pgm.pixels);
-    const res = await readBarcodes(pgm.file, READ);
-    const hit = res.find((r) => r.isValid && r.text);
+    const pw = ow + 2 * QUIET;
+    const ph = oh + 2 * QUIET;
+    const pgm = pgmOf(pw, ph);
+    const inner = unwrap(grey, model, win);
+    const light = percentile(inner.data, 0.95);
+    pgm.pixels.fill(light);
+    for (let y = 0; y < oh; y++)
+      pgm.pixels.set(inner.data.subarray(y * ow, (y + 1) * ow), (y + QUIET) * pw + QUIET);
+    const img = { data: pgm.pixels, width: pw, height: ph };
+    const expected = [triple.corner, triple.along, triple.across].map((f): Vec2 => {
+      const [u, v] = imageToCylinder(model, f.x, f.y);
+      return [(u - win.u0) * win.scale + QUIET, (v - win.v0) * win.scale + QUIET];
+    });
+    let hit: ReadResult | undefined;
+    // A plain read first (none when a finder is known to be missing); then the finder patterns are
+    // redrawn clean (a glare stripe, a neighbour or the bottle's edge may have eaten into one) and
+    // the window is read again.
+    if (!missing) hit = (await readBarcodes(pgm.file, READ)).find((r) => r.isValid && r.text);
+    if (!hit && k < MEND_TRIES && mendFinders(img, light, expected))
+      hit = (await readBarcodes(pgm.file, READ)).find((r) => r.isValid && r.text);
     if (!hit) continue;
     const back = (q: { x: number; y: number }): Point => {
-      const [x, y] = cylinderToImage(model, win.u0 + q.x / win.scale, win.v0 + q.y / win.scale);
+      const [x, y] = cylinderToImage(
+        model,
+        win.u0 + (q.x - QUIET) / win.scale,
+        win.v0 + (q.y - QUIET) / win.scale,
+      );
       return [Math.round(x * 10) / 10, Math.round(y * 10) / 10];
     };
     const p = hit.position;
@@ -401,4 +469,210 @@ export async function readCurvedTriple(
     ];
   }
   return [];
+}
+
+function percentile(data: Uint8Array, q: number): number {
+  const hist = new Uint32Array(256);
+  for (let i = 0; i < data.length; i += 3) hist[data[i]!]!++;
+  let n = 0;
+  const want = (data.length / 3) * q;
+  for (let v = 0; v < 256; v++) {
+    n += hist[v]!;
+    if (n >= want) return v;
+  }
+  return 255;
+}
+
+/**
+ * Reads a symbol of which only two finder patterns were seen: a neighbour standing in front, the
+ * bottle's silhouette or a glare stripe took the third. The third is placed where the symbol's L
+ * puts it (across the axis from a pair along it, or down and up the axis from a pair across it),
+ * the label is unwrapped on that guess, and a clean finder pattern is painted over the hidden one
+ * so zxing can locate the symbol; its error correction then restores the hidden modules. As with
+ * every curved read, only a decode with a valid checksum counts.
+ */
+export async function readCurvedPair(
+  grey: GreyImage,
+  a: FinderPattern,
+  b: FinderPattern,
+  confidence = 0.5,
+  maxTries = 1,
+): Promise<QrCode[]> {
+  const dx = b.x - a.x;
+  const dy = b.y - a.y;
+  const d = Math.hypot(dx, dy);
+  const mod = (a.width + a.height + b.width + b.height) / 28;
+  // Neighbouring finders of versions 1-4 sit 14-26 modules apart; a diagonal pair is not used.
+  if (d < 12 * mod || d > 28 * mod) return [];
+  const guesses: Triple[] = [];
+  const virtual = (x: number, y: number, like: FinderPattern): FinderPattern => ({ ...like, x, y, hits: 0 });
+  if (Math.abs(dy) > Math.abs(dx)) {
+    // A pair along the axis (a symbol's left or right column): the third finder is across it.
+    const [top, bottom] = dy > 0 ? [a, b] : [b, a];
+    const ux = (bottom.x - top.x) / d;
+    const uy = (bottom.y - top.y) / d;
+    for (const side of [-1, 1]) {
+      const across = virtual(top.x - side * uy * d, top.y + side * ux * d, top);
+      guesses.push({ corner: top, along: bottom, across });
+    }
+  } else {
+    // A pair across the axis (a symbol's top or bottom row): the third finder is along it.
+    const [left, right] = dx > 0 ? [a, b] : [b, a];
+    const ux = (right.x - left.x) / d;
+    const uy = (right.y - left.y) / d;
+    for (const side of [1, -1]) {
+      const along = virtual(left.x - side * uy * d, left.y + side * ux * d, left);
+      guesses.push({ corner: left, along, across: right });
+    }
+  }
+  for (const t of guesses) {
+    const missing = t.along.hits === 0 ? t.along : t.across;
+    const hits = await readCurvedTriple(grey, t, confidence, maxTries, missing);
+    if (hits.length) return hits;
+  }
+  return [];
+}
+
+/**
+ * Redraws a symbol's finder patterns clean in an unwrapped window, where the label is flat. The
+ * three are expected where the image-space finders map to (`expected`, in window pixels); each is
+ * drawn where it is found again near there, and one that is not found (washed out by glare, cut
+ * by the bottle's edge or a neighbour) completes the L of the other two, or failing that sits at
+ * its mapped place. Returns false when fewer than two are found again.
+ */
+function mendFinders(img: GreyImage, light: number, expected: readonly Vec2[]): boolean {
+  // Search only round the expected places: the unwrapped window is several times their area.
+  const reach = 10 * OUT_MODULE;
+  const rad = Math.max(6, Math.round(Math.min(img.width, img.height) / 8));
+  const found = expected.flatMap((e) =>
+    findFinderPatterns(img, { x0: e[0] - reach, y0: e[1] - reach, x1: e[0] + reach, y1: e[1] + reach }, rad),
+  );
+  const near = expected.map((e) => {
+    let best: FinderPattern | null = null;
+    for (const f of found) {
+      const d = Math.hypot(f.x - e[0], f.y - e[1]);
+      if (d < (f.width + f.height) / 4 && (!best || d < Math.hypot(best.x - e[0], best.y - e[1]))) best = f;
+    }
+    return best;
+  });
+  const seen = near.filter((f): f is FinderPattern => f !== null);
+  if (seen.length < 2) return false;
+  const size = seen.reduce((a, f) => a + f.width + f.height, 0) / (2 * seen.length);
+  const centres: Vec2[] = near.map((f, k) => (f ? [f.x, f.y] : expected[k]!));
+  const lost = near.indexOf(null);
+  if (lost >= 0) {
+    // Complete the L of the two seen, on whichever side lies nearer where the lost one should be.
+    const [c, a, b] = near;
+    const rot = (o: Vec2, v: Vec2, s: number): Vec2 => [o[0] - s * v[1], o[1] + s * v[0]];
+    let options: Vec2[];
+    if (lost === 0) {
+      // The corner: off the midpoint of the two leg ends, by half their rotated difference.
+      const mid: Vec2 = [(a!.x + b!.x) / 2, (a!.y + b!.y) / 2];
+      const half: Vec2 = [(b!.x - a!.x) / 2, (b!.y - a!.y) / 2];
+      options = [rot(mid, half, 1), rot(mid, half, -1)];
+    } else {
+      // A leg's end: the other leg turned a right angle about the corner.
+      const o = lost === 1 ? b! : a!;
+      const leg: Vec2 = [o.x - c!.x, o.y - c!.y];
+      options = [rot([c!.x, c!.y], leg, 1), rot([c!.x, c!.y], leg, -1)];
+    }
+    const e = expected[lost]!;
+    const dist = (p: Vec2) => Math.hypot(p[0] - e[0], p[1] - e[1]);
+    centres[lost] = dist(options[0]!) <= dist(options[1]!) ? options[0]! : options[1]!;
+  }
+  const m = size / 7;
+  const { data, width, height } = img;
+  let dark = 255;
+  for (const f of seen) dark = Math.min(dark, data[Math.round(f.y) * width + Math.round(f.x)]!);
+  if (light - dark < 30) return false;
+  for (const [cx, cy] of centres) {
+    for (
+      let y = Math.max(0, Math.floor(cy - 4.5 * m));
+      y <= Math.min(height - 1, Math.ceil(cy + 4.5 * m));
+      y++
+    ) {
+      for (
+        let x = Math.max(0, Math.floor(cx - 4.5 * m));
+        x <= Math.min(width - 1, Math.ceil(cx + 4.5 * m));
+        x++
+      ) {
+        // Rings in modules from the centre: 3x3 dark core, light ring, dark ring, light separator.
+        const r = Math.max(Math.abs(x + 0.5 - cx), Math.abs(y + 0.5 - cy)) / m;
+        if (r > 4.5) continue;
+        data[y * width + x] = r < 1.5 ? dark : r < 2.5 ? light : r < 3.5 ? dark : light;
+      }
+    }
+  }
+  return true;
+}
+
+/**
+ * A copy of a region with each column's paper and ink levels stretched to the full range. A glare
+ * stripe runs down a glossy bottle, so it lifts whole columns of a label: the ink under it turns
+ * grey and the paper saturates, which defeats a threshold set for the rest of the label.
+ */
+export function flattenColumns(grey: GreyImage, region: Region): { img: GreyImage; x0: number; y0: number } {
+  const x0 = Math.max(0, Math.floor(region.x0));
+  const y0 = Math.max(0, Math.floor(region.y0));
+  const w = Math.max(0, Math.min(grey.width, Math.ceil(region.x1)) - x0);
+  const h = Math.max(0, Math.min(grey.height, Math.ceil(region.y1)) - y0);
+  const lo = new Float32Array(w);
+  const hi = new Float32Array(w);
+  const hist = new Uint32Array(256);
+  for (let x = 0; x < w; x++) {
+    hist.fill(0);
+    for (let y = 0; y < h; y++) hist[grey.data[(y0 + y) * grey.width + x0 + x]!]!++;
+    // 8th and 92nd percentiles: ink and paper, clear of noise and of a stray dark neighbour.
+    let n = 0;
+    let v = 0;
+    for (; v < 255 && n + hist[v]! < h * 0.08; v++) n += hist[v]!;
+    lo[x] = v;
+    for (; v < 255 && n + hist[v]! < h * 0.92; v++) n += hist[v]!;
+    hi[x] = v;
+  }
+  // Glare varies smoothly across columns; a few-pixel mean keeps single columns from jumping.
+  const smooth = (a: Float32Array) => {
+    const out = new Float32Array(a.length);
+    for (let x = 0; x < a.length; x++) {
+      let s = 0;
+      let k = 0;
+      for (let d = -3; d <= 3; d++) {
+        if (x + d < 0 || x + d >= a.length) continue;
+        s += a[x + d]!;
+        k++;
+      }
+      out[x] = s / k;
+    }
+    return out;
+  };
+  const L = smooth(lo);
+  const H = smooth(hi);
+  const data = new Uint8Array(w * h);
+  for (let x = 0; x < w; x++) {
+    const range = Math.max(40, H[x]! - L[x]!);
+    const gain = 255 / range;
+    for (let y = 0; y < h; y++) {
+      const v = (grey.data[(y0 + y) * grey.width + x0 + x]! - L[x]!) * gain;
+      data[y * w + x] = v < 0 ? 0 : Math.min(v, 255);
+    }
+  }
+  return { img: { data, width: w, height: h }, x0, y0 };
+}
+
+/**
+ * Last try for a label region nothing else read: flatten glare column by column, find the finder
+ * patterns again and read a triple, or failing that a pair. Corners come back in frame pixels.
+ */
+export async function readFlattened(grey: GreyImage, region: Region, confidence = 0.5): Promise<QrCode[]> {
+  const { img, x0, y0 } = flattenColumns(grey, region);
+  const finders = findFinderPatterns(img, { x0: 0, y0: 0, x1: img.width, y1: img.height });
+  if (finders.length < 2) return [];
+  const triple = pickTriple(finders);
+  let hits = triple ? await readCurvedTriple(img, triple, confidence, 1) : [];
+  if (!hits.length)
+    for (const [a, b] of pickPairs(finders, 1)) hits = await readCurvedPair(img, a, b, confidence);
+  return hits.map((c) => ({
+    ...c,
+    corners: c.corners.map(([x, y]) => [x + x0, y + y0]) as QrCode["corners"],
+  }));
 }

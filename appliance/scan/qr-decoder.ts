@@ -12,9 +12,11 @@ import {
   type FinderPattern,
   findFinderPatterns,
   looksFlat,
+  pickPairs,
   pickTriples,
-  readCurvedRegion,
+  readCurvedPair,
   readCurvedTriple,
+  readFlattened,
   tripleBounds,
 } from "./curved-read.js";
 import { ensureZxing } from "./zxing-module.js";
@@ -297,46 +299,63 @@ async function secondPass(grey: GreyImage, codes: QrCode[]): Promise<UnreadLabel
   const boxes = candidateRegions(grey, codes, rejected);
   const unread: UnreadLabel[] = [];
   for (const box of boxes) {
-    let hits: QrCode[] = [];
-    // One threshold pass per box serves the curved read and the unread-label check.
-    let finders: FinderPattern[] | undefined;
+    // One threshold pass per box serves the curved reads, the choice of re-reads and the
+    // unread-label check.
     const pad = CELL * 2;
     const padded = { x0: box.x0 - pad, y0: box.y0 - pad, x1: box.x1 + pad, y1: box.y1 + pad };
-    for (const [i, attempt] of CROP_ATTEMPTS.entries()) {
-      hits = await readCrop(grey, box, attempt);
+    const finders = findFinderPatterns(grey, padded);
+    const triple = pickTriples(finders, 1)[0];
+    let hits: QrCode[] = [];
+    // A label wrapped round a bottle: its bent rows defeat every plain re-read, so unwrap it first.
+    if (triple && !looksFlat(triple)) hits = await readCurvedTriple(grey, triple, 0.6);
+    // The symbol's own finder patterns tell its module size: upscaling past ~4 px per module only
+    // costs time.
+    const sized = triple ? [triple.corner, triple.along, triple.across] : finders;
+    const modulePx = sized.length ? Math.min(...sized.map((f) => Math.min(f.width, f.height))) / 7 : 0;
+    let crop: Crop | undefined;
+    for (const attempt of CROP_ATTEMPTS) {
       if (hits.length) break;
-      // A label wrapped round a bottle: its bent rows defeat every plain re-read, so unwrap it
-      // before spending the rest of them.
-      if (i === 0) {
-        finders = findFinderPatterns(grey, padded);
-        const triple = pickTriples(finders, 1)[0];
-        if (!triple || !looksFlat(triple)) {
-          hits = await readCurvedRegion(grey, padded, 0.6, undefined, finders);
-          if (hits.length) break;
-        }
-      }
+      if (attempt.scale > 1.5 && modulePx * attempt.scale > 8) continue;
+      crop ??= new Crop(grey, box);
+      hits = await readCrop(crop, attempt);
+    }
+    if (!hits.length && finders.length >= 2) {
+      // Two finders and no read: the third may be hidden behind a neighbour or cut by the
+      // bottle's edge; failing that, a glare stripe may have washed the symbol out.
+      for (const [a, b] of pickPairs(finders, 1)) hits = await readCurvedPair(grey, a, b);
+      if (!hits.length) hits = await readFlattened(grey, padded);
     }
     for (const h of hits) if (!codes.some((c) => c.text === h.text)) codes.push(h);
     // Two finder patterns and no code: a label is there but could not be read (turned away, bent,
     // glared). Text and other clutter rarely show two 1:1:3:1:1 patterns.
     const inBox = (f: FinderPattern) => f.x >= box.x0 && f.x < box.x1 && f.y >= box.y0 && f.y < box.y1;
-    if (hits.length === 0 && (finders ?? findFinderPatterns(grey, box)).filter(inBox).length >= 2) {
+    if (hits.length === 0 && finders.filter(inBox).length >= 2) {
       unread.push({ x: box.x0, y: box.y0, w: box.x1 - box.x0, h: box.y1 - box.y0 });
     }
   }
   // Labels side by side, or touching a bottle's edge, chain into one blob too large or elongated
-  // to be a candidate: search those blobs for finder triples and read each triple's symbol.
+  // to be a candidate: search those blobs for finder triples and read each triple's symbol, then
+  // for pairs of finders whose third is hidden.
   let budget = MAX_FINDER_SEARCH_PX;
   for (const blob of rejected) {
     const area = (blob.x1 - blob.x0) * (blob.y1 - blob.y0);
     if (area > budget) continue;
     budget -= area;
-    const finders = findFinderPatterns(grey, blob).filter((f) => !insideCode(codes, f.x, f.y));
-    if (finders.length < 3) continue;
+    const pad = CELL * 2;
+    const padded = { x0: blob.x0 - pad, y0: blob.y0 - pad, x1: blob.x1 + pad, y1: blob.y1 + pad };
+    const finders = findFinderPatterns(grey, padded).filter((f) => !insideCode(codes, f.x, f.y));
+    if (finders.length < 2) continue;
     for (const t of pickTriples(finders)) {
       const b = tripleBounds(t);
       if (insideCode(codes, (b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2)) continue;
       const hits = await readCurvedTriple(grey, t, 0.6);
+      for (const h of hits) if (!codes.some((c) => c.text === h.text)) codes.push(h);
+    }
+    for (const [a, b] of pickPairs(
+      finders.filter((f) => !insideCode(codes, f.x, f.y)),
+      2,
+    )) {
+      const hits = await readCurvedPair(grey, a, b);
       for (const h of hits) if (!codes.some((c) => c.text === h.text)) codes.push(h);
     }
   }
@@ -475,45 +494,74 @@ function candidateRegions(grey: GreyImage, codes: readonly QrCode[], rejected?: 
   return boxes.slice(0, MAX_CANDIDATES);
 }
 
-async function readCrop(grey: GreyImage, box: Box, attempt: CropAttempt): Promise<QrCode[]> {
-  const pad = CELL * 2;
-  const x0 = Math.max(0, box.x0 - pad);
-  const y0 = Math.max(0, box.y0 - pad);
-  const x1 = Math.min(grey.width, box.x1 + pad);
-  const y1 = Math.min(grey.height, box.y1 + pad);
-  const sw = x1 - x0;
-  const sh = y1 - y0;
-  const crop = new Uint8Array(sw * sh);
-  for (let y = 0; y < sh; y++) {
-    const from = (y0 + y) * grey.width + x0;
-    crop.set(grey.data.subarray(from, from + sw), y * sw);
+/** A candidate region cut out once for all its re-reads, plain and (lazily) sharpened. */
+class Crop {
+  readonly x0: number;
+  readonly y0: number;
+  readonly w: number;
+  readonly h: number;
+  readonly plain: Uint8Array;
+  private sharp?: Uint8Array;
+
+  constructor(grey: GreyImage, box: Box) {
+    const pad = CELL * 2;
+    this.x0 = Math.max(0, box.x0 - pad);
+    this.y0 = Math.max(0, box.y0 - pad);
+    this.w = Math.min(grey.width, box.x1 + pad) - this.x0;
+    this.h = Math.min(grey.height, box.y1 + pad) - this.y0;
+    this.plain = new Uint8Array(this.w * this.h);
+    for (let y = 0; y < this.h; y++) {
+      const from = (this.y0 + y) * grey.width + this.x0;
+      this.plain.set(grey.data.subarray(from, from + this.w), y * this.w);
+    }
   }
-  const src = attempt.sharpen ? unsharp(crop, sw, sh) : crop;
+
+  pixels(sharpen: boolean): Uint8Array {
+    if (!sharpen) return this.plain;
+    this.sharp ??= unsharp(this.plain, this.w, this.h);
+    return this.sharp;
+  }
+}
+
+async function readCrop(crop: Crop, attempt: CropAttempt): Promise<QrCode[]> {
+  const { w: sw, h: sh } = crop;
+  const src = crop.pixels(attempt.sharpen);
   const ow = Math.round(sw * attempt.scale);
   const oh = Math.round(sh * attempt.scale);
   const pgm = allocPgm(ow, oh);
   const out = pgm.grey.data;
-  // Bilinear upscale in JS: a sharp resize per attempt cost as much as the re-read itself, and
-  // over the bench it recovered no more symbols than cubic did.
-  for (let y = 0; y < oh; y++) {
-    const fy = Math.min(sh - 1.001, Math.max(0, (y + 0.5) / attempt.scale - 0.5));
-    const iy = fy | 0;
-    const ay = fy - iy;
-    const r0 = iy * sw;
-    const r1 = r0 + sw;
+  if (ow === sw && oh === sh) out.set(src);
+  else {
+    // Bilinear upscale in JS: a sharp resize per attempt cost as much as the re-read itself, and
+    // over the bench it recovered no more symbols than cubic did. Column taps are the same for
+    // every row, so they are worked out once.
+    const ix = new Int32Array(ow);
+    const ax = new Float32Array(ow);
     for (let x = 0; x < ow; x++) {
       const fx = Math.min(sw - 1.001, Math.max(0, (x + 0.5) / attempt.scale - 0.5));
-      const ix = fx | 0;
-      const ax = fx - ix;
-      const top = src[r0 + ix]! * (1 - ax) + src[r0 + ix + 1]! * ax;
-      const bot = src[r1 + ix]! * (1 - ax) + src[r1 + ix + 1]! * ax;
-      out[y * ow + x] = top * (1 - ay) + bot * ay + 0.5;
+      ix[x] = fx | 0;
+      ax[x] = fx - ix[x]!;
+    }
+    for (let y = 0; y < oh; y++) {
+      const fy = Math.min(sh - 1.001, Math.max(0, (y + 0.5) / attempt.scale - 0.5));
+      const iy = fy | 0;
+      const ay = fy - iy;
+      const r0 = iy * sw;
+      const r1 = r0 + sw;
+      const o = y * ow;
+      for (let x = 0; x < ow; x++) {
+        const i = ix[x]!;
+        const a = ax[x]!;
+        const top = src[r0 + i]! + (src[r0 + i + 1]! - src[r0 + i]!) * a;
+        const bot = src[r1 + i]! + (src[r1 + i + 1]! - src[r1 + i]!) * a;
+        out[o + x] = top + (bot - top) * ay + 0.5;
+      }
     }
   }
   const res = await readBarcodes(pgm.file, CROP);
   return res
     .filter((r) => r.isValid && r.text)
-    .map((r) => toCode(r, x0, y0, ow / sw, oh / sh, attempt.confidence));
+    .map((r) => toCode(r, crop.x0, crop.y0, ow / sw, oh / sh, attempt.confidence));
 }
 
 /**
