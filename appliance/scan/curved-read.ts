@@ -70,34 +70,8 @@ export function findFinderPatterns(grey: GreyImage, region: Region, radius?: num
   const w = x1 - x0;
   const h = y1 - y0;
   if (w < 16 || h < 16) return [];
-  // Integral image for the local-mean threshold (fits 32 bits for any region under 8 Mpx).
-  const iw = w + 1;
-  const integ = new Int32Array(iw * (h + 1));
-  for (let y = 0; y < h; y++) {
-    let row = 0;
-    const src = (y0 + y) * grey.width + x0;
-    const dst = (y + 1) * iw + 1;
-    for (let x = 0; x < w; x++) {
-      row += grey.data[src + x]!;
-      integ[dst + x] = integ[dst + x - iw]! + row;
-    }
-  }
   const rad = radius ?? Math.max(6, Math.round(Math.min(w, h) / 8));
-  const dark = new Uint8Array(w * h);
-  for (let y = 0; y < h; y++) {
-    const ya = Math.max(0, y - rad) * iw;
-    const yb = Math.min(h, y + rad + 1) * iw;
-    const rows = (yb - ya) / iw;
-    const src = (y0 + y) * grey.width + x0;
-    for (let x = 0; x < w; x++) {
-      const xa = x > rad ? x - rad : 0;
-      const xb = Math.min(x + rad + 1, w);
-      const sum = integ[yb + xb]! - integ[ya + xb]! - integ[yb + xa]! + integ[ya + xa]!;
-      // v < mean - 4, without the division.
-      const area = rows * (xb - xa);
-      dark[y * w + x] = (grey.data[src + x]! + 4) * area < sum ? 1 : 0;
-    }
-  }
+  const dark = localMeanThreshold(grey, x0, y0, w, h, rad);
   const cands: FinderPattern[] = [];
   const runs = new Int32Array(w + 1);
   const starts = new Int32Array(w + 1);
@@ -140,6 +114,50 @@ export function findFinderPatterns(grey: GreyImage, region: Region, radius?: num
     } else out.push({ ...c });
   }
   return out.filter((p) => p.hits >= 2).sort((a, b) => b.hits - a.hits);
+}
+
+/**
+ * Marks the pixels of a region darker than the mean of the (2 rad + 1)-square round them less 4,
+ * with a sliding window: column sums over the window's rows, then a running sum across them.
+ */
+function localMeanThreshold(
+  grey: GreyImage,
+  x0: number,
+  y0: number,
+  w: number,
+  h: number,
+  rad: number,
+): Uint8Array {
+  const src = grey.data;
+  const stride = grey.width;
+  const col = new Int32Array(w);
+  const dark = new Uint8Array(w * h);
+  let top = 0;
+  let bottom = 0;
+  for (let y = 0; y < h; y++) {
+    for (const end = Math.min(h, y + rad + 1); bottom < end; bottom++) {
+      const s = (y0 + bottom) * stride + x0;
+      for (let x = 0; x < w; x++) col[x]! += src[s + x]!;
+    }
+    for (const start = Math.max(0, y - rad); top < start; top++) {
+      const s = (y0 + top) * stride + x0;
+      for (let x = 0; x < w; x++) col[x]! -= src[s + x]!;
+    }
+    const rows = bottom - top;
+    let sum = 0;
+    let left = 0;
+    let right = 0;
+    for (const end = Math.min(w, rad + 1); right < end; right++) sum += col[right]!;
+    const s = (y0 + y) * stride + x0;
+    const o = y * w;
+    for (let x = 0; x < w; x++) {
+      if (right < w && right <= x + rad) sum += col[right++]!;
+      if (x - left > rad) sum -= col[left++]!;
+      // v < mean - 4, without the division.
+      dark[o + x] = (src[s + x]! + 4) * rows * (right - left) < sum ? 1 : 0;
+    }
+  }
+  return dark;
 }
 
 /**
@@ -433,12 +451,17 @@ export async function readCurvedTriple(
     const pw = ow + 2 * QUIET;
     const ph = oh + 2 * QUIET;
     const pgm = pgmOf(pw, ph);
-    const inner = unwrap(grey, model, win);
-    const light = percentile(inner.data, 0.95);
-    pgm.pixels.fill(light);
-    for (let y = 0; y < oh; y++)
-      pgm.pixels.set(inner.data.subarray(y * ow, (y + 1) * ow), (y + QUIET) * pw + QUIET);
+    unwrap(grey, model, win, { data: pgm.pixels, stride: pw, offset: QUIET * pw + QUIET });
     const img = { data: pgm.pixels, width: pw, height: ph };
+    // The quiet zone gets the label's paper level.
+    const light = percentile(img, QUIET, 0.95);
+    for (let y = 0; y < ph; y++) {
+      if (y < QUIET || y >= QUIET + oh) pgm.pixels.fill(light, y * pw, (y + 1) * pw);
+      else {
+        pgm.pixels.fill(light, y * pw, y * pw + QUIET);
+        pgm.pixels.fill(light, y * pw + QUIET + ow, (y + 1) * pw);
+      }
+    }
     const expected = [triple.corner, triple.along, triple.across].map((f): Vec2 => {
       const [u, v] = imageToCylinder(model, f.x, f.y);
       return [(u - win.u0) * win.scale + QUIET, (v - win.v0) * win.scale + QUIET];
@@ -471,14 +494,20 @@ export async function readCurvedTriple(
   return [];
 }
 
-function percentile(data: Uint8Array, q: number): number {
+/** The q-quantile of a window's pixels inside a `border` px margin (every third pixel sampled). */
+function percentile(img: GreyImage, border: number, q: number): number {
   const hist = new Uint32Array(256);
-  for (let i = 0; i < data.length; i += 3) hist[data[i]!]!++;
   let n = 0;
-  const want = (data.length / 3) * q;
+  for (let y = border; y < img.height - border; y++) {
+    for (let x = border + (y % 3); x < img.width - border; x += 3) {
+      hist[img.data[y * img.width + x]!]!++;
+      n++;
+    }
+  }
+  let seen = 0;
   for (let v = 0; v < 256; v++) {
-    n += hist[v]!;
-    if (n >= want) return v;
+    seen += hist[v]!;
+    if (seen >= n * q) return v;
   }
   return 255;
 }

@@ -69,30 +69,57 @@ export interface UnwrapWindow {
   scale: number;
 }
 
+/** Where `unwrap` writes: a larger buffer (e.g. a PGM's pixels) with the window at an offset. */
+export interface UnwrapTarget {
+  data: Uint8Array;
+  /** Row length of `data`, px. */
+  stride: number;
+  /** Index in `data` of the window's top-left pixel. */
+  offset: number;
+}
+
 /**
- * Resamples the label window flat (inverse cylindrical mapping, bilinear), writing into `out` when
- * given (e.g. the pixel view of a PGM file). Points off the image read as its nearest edge pixel.
+ * Resamples the label window flat (inverse cylindrical mapping, bilinear), into `target` when
+ * given. Points off the image read as its nearest edge pixel.
  */
-export function unwrap(grey: GreyImage, m: CylinderModel, win: UnwrapWindow, out?: Uint8Array): GreyImage {
+export function unwrap(
+  grey: GreyImage,
+  m: CylinderModel,
+  win: UnwrapWindow,
+  target?: UnwrapTarget,
+): GreyImage {
   const ow = Math.max(1, Math.round((win.u1 - win.u0) * win.scale));
   const oh = Math.max(1, Math.round((win.v1 - win.v0) * win.scale));
-  const data = out ?? new Uint8Array(ow * oh);
+  const data = target?.data ?? new Uint8Array(ow * oh);
+  const stride = target?.stride ?? ow;
+  const offset = target?.offset ?? 0;
   const { width, height } = grey;
   const src = grey.data;
   const [px, py] = m.across ?? perpOf(m.axis);
   const [ax, ay] = m.axis;
   // Per output column the across/sag terms are fixed; per row only the along term changes.
+  const bx = new Float64Array(ow);
+  const by = new Float64Array(ow);
   for (let x = 0; x < ow; x++) {
     const u = win.u0 + (x + 0.5) / win.scale;
     const phi = Math.max(-Math.PI / 2, Math.min(Math.PI / 2, u / m.radius));
     const across = m.radius * Math.sin(phi);
     const lift = m.sag * (1 - Math.cos(phi));
-    const bx = m.origin[0] + px * across - ax * lift - 0.5;
-    const by = m.origin[1] + py * across - ay * lift - 0.5;
-    for (let y = 0; y < oh; y++) {
-      const v = win.v0 + (y + 0.5) / win.scale;
-      const fx = Math.min(width - 1.001, Math.max(0, bx + ax * v));
-      const fy = Math.min(height - 1.001, Math.max(0, by + ay * v));
+    bx[x] = m.origin[0] + px * across - ax * lift - 0.5;
+    by[x] = m.origin[1] + py * across - ay * lift - 0.5;
+  }
+  const maxX = width - 1.001;
+  const maxY = height - 1.001;
+  for (let y = 0; y < oh; y++) {
+    const v = win.v0 + (y + 0.5) / win.scale;
+    const dx = ax * v;
+    const dy = ay * v;
+    const o = offset + y * stride;
+    for (let x = 0; x < ow; x++) {
+      let fx = bx[x]! + dx;
+      let fy = by[x]! + dy;
+      fx = fx < 0 ? 0 : fx > maxX ? maxX : fx;
+      fy = fy < 0 ? 0 : fy > maxY ? maxY : fy;
       const ix = fx | 0;
       const iy = fy | 0;
       const tx = fx - ix;
@@ -100,7 +127,7 @@ export function unwrap(grey: GreyImage, m: CylinderModel, win: UnwrapWindow, out
       const i = iy * width + ix;
       const top = src[i]! + (src[i + 1]! - src[i]!) * tx;
       const bot = src[i + width]! + (src[i + width + 1]! - src[i + width]!) * tx;
-      data[y * ow + x] = top + (bot - top) * ty + 0.5;
+      data[o + x] = top + (bot - top) * ty + 0.5;
     }
   }
   return { data, width: ow, height: oh };
