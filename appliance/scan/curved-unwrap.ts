@@ -118,8 +118,8 @@ export function unwrap(
     for (let x = 0; x < ow; x++) {
       let fx = bx[x]! + dx;
       let fy = by[x]! + dy;
-      fx = fx < 0 ? 0 : fx > maxX ? maxX : fx;
-      fy = fy < 0 ? 0 : fy > maxY ? maxY : fy;
+      fx = fx < 0 ? 0 : Math.min(fx, maxX);
+      fy = fy < 0 ? 0 : Math.min(fy, maxY);
       const ix = fx | 0;
       const iy = fy | 0;
       const tx = fx - ix;
