@@ -20,6 +20,8 @@ export interface CurvedCode {
   bendModules: number;
   /** Module edge in pixels at the code's centre (the smaller of its horizontal and vertical size). */
   modulePx: number;
+  /** Width in pixels of the code's narrowest module column (the one nearest the silhouette). */
+  minColumnPx: number;
   /** True when a specular stripe of noticeable strength crosses the code. */
   glare: boolean;
   /** Fraction of module centres hidden by a neighbour, by the bottle's own silhouette or the frame. */
@@ -484,6 +486,14 @@ export async function renderCurvedShelf(opts: CurvedSceneOptions): Promise<Curve
       Math.hypot(right[0] - centre[0], right[1] - centre[1]),
       Math.hypot(down[0] - centre[0], down[1] - centre[1]),
     );
+    // The narrowest module column along the code's middle row: towards the silhouette the surface
+    // turns away and columns squeeze well below the centre's size.
+    let minColumnPx = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < L.n; i++) {
+      const a = cam.project(surf(-half + i * L.moduleMm, 0));
+      const b = cam.project(surf(-half + (i + 1) * L.moduleMm, 0));
+      if (a && b) minColumnPx = Math.min(minColumnPx, Math.hypot(b[0] - a[0], b[1] - a[1]));
+    }
     // Sag of the top row's centre line against the chord between its end modules.
     const top = -half + L.moduleMm / 2;
     const pts: [number, number][] = [];
@@ -534,6 +544,7 @@ export async function renderCurvedShelf(opts: CurvedSceneOptions): Promise<Curve
       version: L.version,
       bendModules: modulePx > 0 ? sag / modulePx : 0,
       modulePx,
+      minColumnPx,
       glare,
       occlusion,
       readable: modulePx >= 2 && occlusion <= 0.1,

@@ -50,6 +50,10 @@ const BUCKETS: { name: string; of: (c: CurvedCode) => string }[] = [
     name: "module px",
     of: (c) => (c.modulePx < 3 ? "2-3" : c.modulePx < 4 ? "3-4" : c.modulePx < 6 ? "4-6" : ">= 6"),
   },
+  {
+    name: "narrowest column px",
+    of: (c) => (c.minColumnPx < 1.5 ? "< 1.5" : c.minColumnPx < 2 ? "1.5-2" : ">= 2"),
+  },
   { name: "glare", of: (c) => (c.glare ? "yes" : "no") },
   {
     name: "occlusion",
