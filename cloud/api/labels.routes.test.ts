@@ -2,6 +2,7 @@
 // bytes, the audit event with the acting user, and who may not print what.
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { userSessions } from "../../shared/schema/partitioned.js";
 import { chemicalInventory, unifiedEventLog } from "../../shared/schema/tenant.js";
 import { startCloud, type TestCloud } from "../../test/support/cloud.js";
 import { backends } from "../../test/support/databases.js";
@@ -86,6 +87,15 @@ describe.each(backends)("label printing API on $name", (backend) => {
       event_details: { action: "label_printed", format: "pdf", size: "bottle", symbology: "datamatrix" },
       api_endpoint: `POST /api/v1/orgs/${org.org_id}/containers/LILO%3AC%3A000001/label`,
     });
+    // The test talks to the cloud over loopback: that is the peer the audit row names, and the one
+    // the manager's sign-in session records.
+    const loopback = ["127.0.0.1", "::1", "::ffff:127.0.0.1"];
+    expect(loopback).toContain(printed!.ip_address);
+    const sessions = await t.cloud.db.asService((tx) =>
+      tx.select().from(userSessions).where(eq(userSessions.user_id, manager.user_id)),
+    );
+    expect(sessions.length).toBeGreaterThan(0);
+    for (const session of sessions) expect(loopback).toContain(session.ip_address);
     expect(reprinted).toMatchObject({ ...actor, event_details: { action: "label_reprinted" } });
   });
 

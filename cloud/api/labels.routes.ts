@@ -5,6 +5,7 @@ import { AppError } from "../../shared/errors.js";
 import { type AccountService, canAdminister } from "../accounts/account.service.js";
 import { type LabelService, parseLabelOptions } from "../labels/label.service.js";
 import { type CloudEnv, userAuth } from "./auth.middleware.js";
+import { clientAddress } from "./client-address.js";
 import { readJsonBody } from "./request-body.js";
 
 const MAX_OPTIONS_BYTES = 16 * 1024;
@@ -41,6 +42,7 @@ export function labelRoutes(deps: { accounts: AccountService; labels: LabelServi
             user_role: principal.memberships.find((m) => m.org_id === org)?.org_role,
             api_endpoint: `POST ${c.req.path}`.slice(0, 255),
             user_agent: c.req.header("user-agent"),
+            ip_address: clientAddress(c),
           },
         },
       );

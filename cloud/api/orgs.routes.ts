@@ -9,6 +9,7 @@ import type { ProvisioningService } from "../devices/provisioning.service.js";
 import type { FleetService } from "../fleet/fleet.service.js";
 import { type CabinetService, CreateCabinetInput } from "../orgs/cabinet.service.js";
 import { type CloudEnv, userAuth } from "./auth.middleware.js";
+import { clientAddress } from "./client-address.js";
 
 const Login = z.object({ email: z.email(), password: z.string().min(1).max(200) });
 
@@ -75,7 +76,12 @@ export function orgRoutes(deps: {
   return new Hono<CloudEnv>()
     .post("/auth/login", async (c) => {
       const { email, password } = await parseBody(c, Login);
-      return c.json(await accounts.login(email, password, { user_agent: c.req.header("user-agent") }));
+      return c.json(
+        await accounts.login(email, password, {
+          ip: clientAddress(c),
+          user_agent: c.req.header("user-agent"),
+        }),
+      );
     })
     .route("/orgs", admin);
 }

@@ -65,7 +65,7 @@ function parse<T>(schema: z.ZodType<T>, input: unknown): T {
 /** Who asked for the print and through what, recorded on the event; the CLI prints as the operator. */
 export type LabelActor = Pick<
   NewEvent,
-  "user_id" | "user_name" | "user_role" | "api_endpoint" | "user_agent"
+  "user_id" | "user_name" | "user_role" | "api_endpoint" | "user_agent" | "ip_address"
 >;
 
 export interface PrintedLabel {
