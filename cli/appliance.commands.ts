@@ -76,15 +76,14 @@ export function registerApplianceCommands(program: Command): void {
       "1",
     )
     .action(async (files: string[], opts: { frames: string }, cmd: Command) => {
-      const frames = Number(opts.frames);
-      if (!Number.isInteger(frames) || frames < 1)
-        cmd.error(`lilo: --frames must be a positive integer (got ${opts.frames})`, { exitCode: 2 });
-      if (files.length % frames !== 0)
-        cmd.error(`lilo: --frames ${frames} needs a multiple of ${frames} files (got ${files.length})`, {
-          exitCode: 2,
-        });
-      const ok = await decodeFiles(files, (line) => process.stdout.write(`${line}\n`), { frames });
-      if (!ok) process.exitCode = 1;
+      try {
+        const write = (line: string) => process.stdout.write(`${line}\n`);
+        if (!(await decodeFiles(files, write, { frames: Number(opts.frames) }))) process.exitCode = 1;
+      } catch (err) {
+        // Bad --frames (checked before any file is read): a usage error.
+        if (err instanceof RangeError) cmd.error(`lilo: ${err.message}`, { exitCode: 2 });
+        throw err;
+      }
     });
 
   appliance

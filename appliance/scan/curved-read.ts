@@ -340,10 +340,8 @@ export async function readCurvedRegion(
   region: Region,
   confidence = 0.6,
   maxTries = HYPOTHESES.length,
-  /** The region's finder patterns when the caller already has them. */
-  found?: FinderPattern[],
 ): Promise<QrCode[]> {
-  const finders = found ?? findFinderPatterns(grey, region);
+  const finders = findFinderPatterns(grey, region);
   if (finders.length < 3) return [];
   const triple = pickTriple(finders);
   if (!triple) return [];
@@ -440,8 +438,8 @@ export async function readCurvedTriple(
   triple: Triple,
   confidence = 0.6,
   maxTries = HYPOTHESES.length,
-  /** Where the symbol's third finder should be when only two were seen (see readCurvedPair). */
-  missing?: FinderPattern,
+  /** One of the triple's finders is a guess (see readCurvedPair): skip the plain read. */
+  guessed = false,
 ): Promise<QrCode[]> {
   const hyps = cylinderHypotheses(triple).slice(0, maxTries);
   for (const [k, { model, win }] of hyps.entries()) {
@@ -470,7 +468,7 @@ export async function readCurvedTriple(
     // A plain read first (none when a finder is known to be missing); then the finder patterns are
     // redrawn clean (a glare stripe, a neighbour or the bottle's edge may have eaten into one) and
     // the window is read again.
-    if (!missing) hit = (await readBarcodes(pgm.file, READ)).find((r) => r.isValid && r.text);
+    if (!guessed) hit = (await readBarcodes(pgm.file, READ)).find((r) => r.isValid && r.text);
     if (!hit && k < MEND_TRIES && mendFinders(img, light, expected))
       hit = (await readBarcodes(pgm.file, READ)).find((r) => r.isValid && r.text);
     if (!hit) continue;
@@ -533,30 +531,16 @@ export async function readCurvedPair(
   const mod = (a.width + a.height + b.width + b.height) / 28;
   // Neighbouring finders of versions 1-4 sit 14-26 modules apart; a diagonal pair is not used.
   if (d < 12 * mod || d > 28 * mod) return [];
-  const guesses: Triple[] = [];
-  const virtual = (x: number, y: number, like: FinderPattern): FinderPattern => ({ ...like, x, y, hits: 0 });
-  if (Math.abs(dy) > Math.abs(dx)) {
-    // A pair along the axis (a symbol's left or right column): the third finder is across it.
-    const [top, bottom] = dy > 0 ? [a, b] : [b, a];
-    const ux = (bottom.x - top.x) / d;
-    const uy = (bottom.y - top.y) / d;
-    for (const side of [-1, 1]) {
-      const across = virtual(top.x - side * uy * d, top.y + side * ux * d, top);
-      guesses.push({ corner: top, along: bottom, across });
-    }
-  } else {
-    // A pair across the axis (a symbol's top or bottom row): the third finder is along it.
-    const [left, right] = dx > 0 ? [a, b] : [b, a];
-    const ux = (right.x - left.x) / d;
-    const uy = (right.y - left.y) / d;
-    for (const side of [1, -1]) {
-      const along = virtual(left.x - side * uy * d, left.y + side * ux * d, left);
-      guesses.push({ corner: left, along, across: right });
-    }
-  }
-  for (const t of guesses) {
-    const missing = t.along.hits === 0 ? t.along : t.across;
-    const hits = await readCurvedTriple(grey, t, confidence, maxTries, missing);
+  // A pair along the axis (a symbol's left or right column) has the third finder across it, to
+  // the right first; a pair across it (top or bottom row) has it along the axis, below first.
+  const alongAxis = Math.abs(dy) > Math.abs(dx);
+  const [p, q] = (alongAxis ? dy : dx) > 0 ? [a, b] : [b, a];
+  for (const side of alongAxis ? [-1, 1] : [1, -1]) {
+    const third: FinderPattern = { ...p, x: p.x - side * (q.y - p.y), y: p.y + side * (q.x - p.x), hits: 0 };
+    const t: Triple = alongAxis
+      ? { corner: p, along: q, across: third }
+      : { corner: p, along: third, across: q };
+    const hits = await readCurvedTriple(grey, t, confidence, maxTries, true);
     if (hits.length) return hits;
   }
   return [];

@@ -25,7 +25,7 @@ export async function decodeFiles(
   options: DecodeFilesOptions = {},
 ): Promise<boolean> {
   const n = options.frames ?? 1;
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`frames must be a positive integer (got ${n})`);
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`--frames must be a positive integer (got ${n})`);
   if (paths.length % n !== 0)
     throw new RangeError(`--frames ${n} needs a multiple of ${n} files (got ${paths.length})`);
   let ok = true;

@@ -199,20 +199,11 @@ export class ScanService {
   /** Codes of the containers the cabinet believes are on each shelf. */
   private expectedByShelf(): Map<number, string[]> {
     const out = new Map<number, string[]>();
-    const rows = this.deps.local.db
-      .select({ qr_code: chemicalInventory.qr_code, shelf_level: chemicalInventory.shelf_level })
-      .from(chemicalInventory)
-      .where(
-        and(
-          eq(chemicalInventory.cabinet_id, this.deps.scope.cabinet_id),
-          eq(chemicalInventory.status, "in_cabinet"),
-        ),
-      )
-      .all();
-    for (const { qr_code, shelf_level } of rows) {
-      const list = out.get(shelf_level) ?? [];
-      list.push(qr_code);
-      out.set(shelf_level, list);
+    for (const c of cabinetContainers(this.deps.local.db, this.deps.scope.cabinet_id)) {
+      if (c.status !== "in_cabinet") continue;
+      const list = out.get(c.shelf_level) ?? [];
+      list.push(c.qr_code);
+      out.set(c.shelf_level, list);
     }
     return out;
   }
@@ -276,16 +267,7 @@ export class ScanService {
       scanIds.push(row.scan_id);
     }
 
-    const expected = db
-      .select({
-        container_id: chemicalInventory.container_id,
-        qr_code: chemicalInventory.qr_code,
-        shelf_level: chemicalInventory.shelf_level,
-        status: chemicalInventory.status,
-      })
-      .from(chemicalInventory)
-      .where(eq(chemicalInventory.cabinet_id, scope.cabinet_id))
-      .all() as ExpectedContainer[];
+    const expected = cabinetContainers(db, scope.cabinet_id);
     const scanned = new Set(shelves.filter((s) => s.ok).map((s) => s.shelf));
     const unread = new Map(shelves.map((s) => [s.shelf, s.unread?.length ?? 0]));
     const r = reconcile(expected, observed, scanned, unread);
@@ -537,4 +519,18 @@ export class ScanService {
         for (const q of this.latestScan(db, shelf)?.qr_codes_found ?? []) out.set(q, shelf);
     return out;
   }
+}
+
+/** Every container the cabinet's inventory places in it, whatever its status. */
+function cabinetContainers(db: LocalDb, cabinetId: string): ExpectedContainer[] {
+  return db
+    .select({
+      container_id: chemicalInventory.container_id,
+      qr_code: chemicalInventory.qr_code,
+      shelf_level: chemicalInventory.shelf_level,
+      status: chemicalInventory.status,
+    })
+    .from(chemicalInventory)
+    .where(eq(chemicalInventory.cabinet_id, cabinetId))
+    .all() as ExpectedContainer[];
 }
