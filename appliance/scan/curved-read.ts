@@ -14,6 +14,7 @@ import {
   unwrap,
   type Vec2,
 } from "./curved-unwrap.js";
+import { allocPgm } from "./pgm.js";
 import type { GreyImage, Point, QrCode } from "./qr-decoder.js";
 
 export interface FinderPattern {
@@ -324,13 +325,6 @@ export function cylinderHypotheses(t: Triple): { model: CylinderModel; win: Unwr
   return out;
 }
 
-function pgmOf(width: number, height: number): { file: Uint8Array; pixels: Uint8Array } {
-  const header = `P5\n${width} ${height}\n255\n`;
-  const file = Buffer.allocUnsafe(header.length + width * height);
-  file.write(header, 0, "latin1");
-  return { file, pixels: file.subarray(header.length) };
-}
-
 /**
  * Reads a curved QR label in a candidate region: finder patterns, cylinder fit, unwrap, zxing.
  * Returns at most one code (corners mapped back to the frame), or none.
@@ -448,16 +442,16 @@ export async function readCurvedTriple(
     if (ow * oh > 800 * 800 || ow < 21 || oh < 21) continue;
     const pw = ow + 2 * QUIET;
     const ph = oh + 2 * QUIET;
-    const pgm = pgmOf(pw, ph);
-    unwrap(grey, model, win, { data: pgm.pixels, stride: pw, offset: QUIET * pw + QUIET });
-    const img = { data: pgm.pixels, width: pw, height: ph };
+    const pgm = allocPgm(pw, ph);
+    const img = pgm.grey;
+    unwrap(grey, model, win, { data: img.data, stride: pw, offset: QUIET * pw + QUIET });
     // The quiet zone gets the label's paper level.
     const light = percentile(img, QUIET, 0.95);
     for (let y = 0; y < ph; y++) {
-      if (y < QUIET || y >= QUIET + oh) pgm.pixels.fill(light, y * pw, (y + 1) * pw);
+      if (y < QUIET || y >= QUIET + oh) img.data.fill(light, y * pw, (y + 1) * pw);
       else {
-        pgm.pixels.fill(light, y * pw, y * pw + QUIET);
-        pgm.pixels.fill(light, y * pw + QUIET + ow, (y + 1) * pw);
+        img.data.fill(light, y * pw, y * pw + QUIET);
+        img.data.fill(light, y * pw + QUIET + ow, (y + 1) * pw);
       }
     }
     const expected = [triple.corner, triple.along, triple.across].map((f): Vec2 => {

@@ -19,6 +19,7 @@ import {
   readFlattened,
   tripleBounds,
 } from "./curved-read.js";
+import { allocPgm } from "./pgm.js";
 import { ensureZxing } from "./zxing-module.js";
 
 export type Point = [number, number];
@@ -223,21 +224,6 @@ function toGrey(data: Uint8Array, width: number, height: number, channels: numbe
     }
   }
   return { data: out, width, height };
-}
-
-interface Pgm {
-  /** Binary PGM (P5) file: zxing's loader takes it as raw luminance, with no RGBA round trip. */
-  file: Uint8Array;
-  /** View of the pixel bytes inside `file`. */
-  grey: GreyImage;
-}
-
-function allocPgm(width: number, height: number): Pgm {
-  const header = `P5\n${width} ${height}\n255\n`;
-  // Every pixel byte is written by the caller, so skip zero-filling.
-  const file = Buffer.allocUnsafe(header.length + width * height);
-  file.write(header, 0, "latin1");
-  return { file, grey: { data: file.subarray(header.length), width, height } };
 }
 
 function toPgm(grey: GreyImage): Uint8Array {
