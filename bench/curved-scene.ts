@@ -7,6 +7,7 @@
 // geometry: bend (sag of the top row in modules), module size, glare, and the hidden fraction.
 import sharp from "sharp";
 import { writeBarcode } from "zxing-wasm";
+import { codewordLayout } from "../appliance/scan/qr-grid.js";
 import { ensureZxing } from "../appliance/scan/zxing-module.js";
 import { createRng } from "../appliance/sim/shelf-renderer.js";
 
@@ -28,6 +29,12 @@ export interface CurvedCode {
   occlusion: number;
   /** Modules of at least 2 px and at most 10% hidden: a decoder can be expected to read it. */
   readable: boolean;
+  /** Gaussian blur of the whole frame (sigma, px): focus and motion, applied before JPEG. */
+  blurPx: number;
+  /** Codewords with at least one hidden module. */
+  hiddenCodewords: number;
+  /** Codewords the symbol's error correction can repair when it does not know which (half its check codewords). */
+  correctable: number;
   /** Projected centre of the code, in output pixels. */
   center: [number, number];
   radiusMm: number;
@@ -80,6 +87,8 @@ interface Cylinder {
 interface Label {
   text: string;
   version: number;
+  /** Error-correction level. */
+  ec: string;
   matrix: Uint8Array;
   n: number;
   /** Code centre: angle relative to the camera direction, and height (world Y, mm). */
@@ -112,6 +121,9 @@ const BODY: Vec3[] = [
   [230, 230, 225],
   [40, 40, 44],
 ];
+
+/** Check codewords of the versions and levels the scene prints (each a single block). */
+const EC_CODEWORDS: Record<string, number> = { "1M": 10, "1Q": 13, "2M": 16, "2H": 28 };
 
 async function qrMatrix(
   text: string,
@@ -330,6 +342,7 @@ export async function renderCurvedShelf(opts: CurvedSceneOptions): Promise<Curve
       label: {
         text,
         version,
+        ec,
         matrix: m,
         n: nn,
         phi: yaw,
@@ -511,6 +524,7 @@ export async function renderCurvedShelf(opts: CurvedSceneOptions): Promise<Curve
       }
     }
     let hidden = 0;
+    const hiddenAt = new Uint8Array(L.n * L.n);
     for (let j = 0; j < L.n; j++) {
       for (let i = 0; i < L.n; i++) {
         const p = surf(-half + (i + 0.5) * L.moduleMm, -half + (j + 0.5) * L.moduleMm);
@@ -530,10 +544,14 @@ export async function renderCurvedShelf(opts: CurvedSceneOptions): Promise<Curve
             }
           }
         }
-        if (blocked) hidden++;
+        if (blocked) {
+          hidden++;
+          hiddenAt[j * L.n + i] = 1;
+        }
       }
     }
     const occlusion = hidden / (L.n * L.n);
+    const hiddenCodewords = codewordLayout(L.version).filter((cw) => cw.some((k) => hiddenAt[k])).length;
     let glare = false;
     if (c.glare && c.glare.amp > 0.2) {
       const halfAngle = half / c.r;
@@ -548,6 +566,9 @@ export async function renderCurvedShelf(opts: CurvedSceneOptions): Promise<Curve
       glare,
       occlusion,
       readable: modulePx >= 2 && occlusion <= 0.1,
+      blurPx: sigma,
+      hiddenCodewords,
+      correctable: EC_CODEWORDS[`${L.version}${L.ec}`]! >> 1,
       center: centre,
       radiusMm: c.r,
       pitchDeg,

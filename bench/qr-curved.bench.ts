@@ -54,6 +54,26 @@ const BUCKETS: { name: string; of: (c: CurvedCode) => string }[] = [
     name: "narrowest column px",
     of: (c) => (c.minColumnPx < 1.5 ? "< 1.5" : c.minColumnPx < 2 ? "1.5-2" : ">= 2"),
   },
+  {
+    // Module size over blur sigma: how far apart ink and paper stay after the blur, which the
+    // issue's readability rule (module size and hiding only) leaves out.
+    name: "module/blur sigma",
+    of: (c) => {
+      const r = c.modulePx / Math.max(c.blurPx, 0.3);
+      return r < 2.5 ? "< 2.5" : r < 4 ? "2.5-4" : ">= 4";
+    },
+  },
+  {
+    // Codewords touched by hidden modules against what the error correction repairs blind: a
+    // strip hidden at the edge touches more codewords than its share of modules suggests.
+    name: "hidden codewords",
+    of: (c) =>
+      c.hiddenCodewords === 0
+        ? "none"
+        : c.hiddenCodewords <= c.correctable
+          ? "<= correctable"
+          : "> correctable",
+  },
   { name: "glare", of: (c) => (c.glare ? "yes" : "no") },
   {
     name: "occlusion",
@@ -114,7 +134,7 @@ async function main(): Promise<void> {
       }
       if (VERBOSE && !found.pipeline.has(c.text)) {
         console.log(
-          `  miss seed ${SEED + shots.indexOf(shot)} ${c.text} v${c.version} bend ${c.bendModules.toFixed(2)} mod ${c.modulePx.toFixed(2)} glare ${c.glare} occ ${c.occlusion.toFixed(3)} at ${c.center.map((v) => v.toFixed(0)).join(",")} R ${c.radiusMm.toFixed(0)} zxing ${found["zxing single"].has(c.text)}`,
+          `  miss seed ${SEED + shots.indexOf(shot)} ${c.text} v${c.version} bend ${c.bendModules.toFixed(2)} mod ${c.modulePx.toFixed(2)} blur ${c.blurPx.toFixed(2)} glare ${c.glare} occ ${c.occlusion.toFixed(3)} cw ${c.hiddenCodewords}/${c.correctable} at ${c.center.map((v) => v.toFixed(0)).join(",")} R ${c.radiusMm.toFixed(0)} zxing ${found["zxing single"].has(c.text)}`,
         );
       }
     }

@@ -2,8 +2,10 @@
 // grid, which a cylinder's bent, squeezed rows leave by a module or more. Here the three finder
 // patterns of a candidate region are found on the grey image, a cylinder is fitted to them (axis
 // from the finder column, yaw from the finder row's tilt, curvature swept over a few hypotheses)
-// and the region is unwrapped flat before zxing reads it again. Only zxing's own decodes with a
-// valid checksum are returned, so a wrong hypothesis costs time, never a false read.
+// and the region is unwrapped flat before zxing reads it again. When zxing finds the symbol in the
+// unwrapped window but its error correction gives up, the window's module grid is read directly
+// with soft decisions and erasures (qr-grid.ts). Only decodes whose Reed-Solomon check holds are
+// returned, so a wrong hypothesis costs time, never a false read.
 import { type ReaderOptions, type ReadResult, readBarcodes } from "zxing-wasm";
 import {
   type CylinderModel,
@@ -16,6 +18,7 @@ import {
 } from "./curved-unwrap.js";
 import { allocPgm } from "./pgm.js";
 import type { GreyImage, Point, QrCode } from "./qr-decoder.js";
+import { type GridFinders, readQrGrid } from "./qr-grid.js";
 
 export interface FinderPattern {
   x: number;
@@ -40,8 +43,21 @@ const READ: ReaderOptions = {
   tryRotate: false,
   tryInvert: false,
   tryDownscale: false,
-  maxNumberOfSymbols: 1,
+  maxNumberOfSymbols: 2,
+  // Failed decodes come back too (with isValid false): a checksum failure says the grid is close.
+  returnErrors: true,
 };
+
+/** A decoded symbol in window pixels, corners clockwise from its top-left. */
+interface Hit {
+  text: string;
+  corners: [
+    { x: number; y: number },
+    { x: number; y: number },
+    { x: number; y: number },
+    { x: number; y: number },
+  ];
+}
 
 /**
  * (Half-angle between the finder columns as seen from the axis, sine of the viewing angle below
@@ -99,6 +115,28 @@ export function findFinderPatterns(grey: GreyImage, region: Region, radius?: num
       if (!v) continue;
       if (v.height < total * 0.45 || v.height > total * 2.2) continue;
       cands.push({ x: cx + x0, y: v.centre + y0, width: total, height: v.height, hits: 1 });
+    }
+    // Finders cut at one side (a neighbour standing in front, the label's edge): the core runs into
+    // the surround, so only the rings on the other side show across; down through the core the
+    // pattern is whole, and that check has to pass.
+    for (let i = 0; i + 2 < n; i += 2) {
+      for (const side of [-1, 1]) {
+        // side -1: cut on the left, runs [core..., light, dark] from i; side 1: cut on the right,
+        // runs [dark, light, ...core] from i.
+        const [ring, gap, core] =
+          side < 0 ? [runs[i + 2]!, runs[i + 1]!, runs[i]!] : [runs[i]!, runs[i + 1]!, runs[i + 2]!];
+        const mod = (ring + gap) / 2;
+        if (mod < 1 || Math.abs(ring - mod) > mod * 0.5 || Math.abs(gap - mod) > mod * 0.5) continue;
+        if (core < 2.5 * mod) continue;
+        // The separator beyond the outer ring must be light paper.
+        const beyond = side < 0 ? runs[i + 3] : i > 0 ? runs[i - 1] : undefined;
+        if (beyond === undefined || beyond < mod * 0.5) continue;
+        const cx = side < 0 ? starts[i]! + core - 1.5 * mod : starts[i + 2]! + 1.5 * mod;
+        const total = 7 * mod;
+        const v = crossCheck(dark, w, h, Math.floor(cx), y, total);
+        if (!v || v.height < total * 0.7 || v.height > total * 1.4) continue;
+        cands.push({ x: cx + x0, y: v.centre + y0, width: total, height: v.height, hits: 1 });
+      }
     }
   }
   // Merge candidates from neighbouring rows into patterns.
@@ -458,13 +496,27 @@ export async function readCurvedTriple(
       const [u, v] = imageToCylinder(model, f.x, f.y);
       return [(u - win.u0) * win.scale + QUIET, (v - win.v0) * win.scale + QUIET];
     });
-    let hit: ReadResult | undefined;
     // A plain read first (none when a finder is known to be missing); then the finder patterns are
     // redrawn clean (a glare stripe, a neighbour or the bottle's edge may have eaten into one) and
     // the window is read again.
-    if (!guessed) hit = (await readBarcodes(pgm.file, READ)).find((r) => r.isValid && r.text);
-    if (!hit && k < MEND_TRIES && mendFinders(img, light, expected))
-      hit = (await readBarcodes(pgm.file, READ)).find((r) => r.isValid && r.text);
+    let close = 0;
+    const read = async (): Promise<Hit | undefined> => {
+      const results = await readBarcodes(pgm.file, READ);
+      close ||= nearMiss(results);
+      return zxingHit(results);
+    };
+    let hit = guessed ? undefined : await read();
+    const at = hit || k >= MEND_TRIES ? null : relocateFinders(img, expected);
+    if (at && drawFinders(img, light, at)) hit = await read();
+    // zxing found the symbol but could not correct it: read the module grid with soft decisions,
+    // distrusting the least certain codewords and a strip hidden at either edge.
+    if (!hit && at && close) {
+      const g = readQrGrid(img, gridFinders(at), close);
+      if (g) {
+        const [a, b, c, d] = g.corners.map(([x, y]) => ({ x, y }));
+        hit = { text: g.text, corners: [a!, b!, c!, d!] };
+      }
+    }
     if (!hit) continue;
     const back = (q: { x: number; y: number }): Point => {
       const [x, y] = cylinderToImage(
@@ -474,14 +526,8 @@ export async function readCurvedTriple(
       );
       return [Math.round(x * 10) / 10, Math.round(y * 10) / 10];
     };
-    const p = hit.position;
-    return [
-      {
-        text: hit.text,
-        corners: [back(p.topLeft), back(p.topRight), back(p.bottomRight), back(p.bottomLeft)],
-        confidence,
-      },
-    ];
+    const [tl, tr, br, bl] = hit.corners;
+    return [{ text: hit.text, corners: [back(tl), back(tr), back(br), back(bl)], confidence }];
   }
   return [];
 }
@@ -540,14 +586,23 @@ export async function readCurvedPair(
   return [];
 }
 
+interface Located {
+  /** Centres of the corner, along and across finders in the window, px. */
+  centres: [Vec2, Vec2, Vec2];
+  /** Width of a finder pattern (7 modules), px. */
+  size: number;
+  /** Ink level at the centres of the finders found again. */
+  dark: number;
+}
+
 /**
- * Redraws a symbol's finder patterns clean in an unwrapped window, where the label is flat. The
+ * Finds a symbol's finder patterns again in an unwrapped window, where the label is flat. The
  * three are expected where the image-space finders map to (`expected`, in window pixels); each is
- * drawn where it is found again near there, and one that is not found (washed out by glare, cut
+ * taken where it is found again near there, and one that is not found (washed out by glare, cut
  * by the bottle's edge or a neighbour) completes the L of the other two, or failing that sits at
- * its mapped place. Returns false when fewer than two are found again.
+ * its mapped place. Null when fewer than two are found again.
  */
-function mendFinders(img: GreyImage, light: number, expected: readonly Vec2[]): boolean {
+function relocateFinders(img: GreyImage, expected: readonly Vec2[]): Located | null {
   // Search only round the expected places: the unwrapped window is several times their area.
   const reach = 10 * OUT_MODULE;
   const rad = Math.max(6, Math.round(Math.min(img.width, img.height) / 8));
@@ -563,9 +618,9 @@ function mendFinders(img: GreyImage, light: number, expected: readonly Vec2[]): 
     return best;
   });
   const seen = near.filter((f): f is FinderPattern => f !== null);
-  if (seen.length < 2) return false;
+  if (seen.length < 2) return null;
   const size = seen.reduce((a, f) => a + f.width + f.height, 0) / (2 * seen.length);
-  const centres: Vec2[] = near.map((f, k) => (f ? [f.x, f.y] : expected[k]!));
+  const centres = near.map((f, k): Vec2 => (f ? [f.x, f.y] : expected[k]!)) as [Vec2, Vec2, Vec2];
   const lost = near.indexOf(null);
   if (lost >= 0) {
     // Complete the L of the two seen, on whichever side lies nearer where the lost one should be.
@@ -587,12 +642,21 @@ function mendFinders(img: GreyImage, light: number, expected: readonly Vec2[]): 
     const dist = (p: Vec2) => Math.hypot(p[0] - e[0], p[1] - e[1]);
     centres[lost] = dist(options[0]!) <= dist(options[1]!) ? options[0]! : options[1]!;
   }
+  let dark = 255;
+  for (const f of seen) dark = Math.min(dark, img.data[Math.round(f.y) * img.width + Math.round(f.x)]!);
+  return { centres, size, dark };
+}
+
+/**
+ * Paints clean finder patterns at the located places, so zxing can find the symbol whatever ate
+ * into them; false (and nothing painted) when ink and paper are too close to tell.
+ */
+function drawFinders(img: GreyImage, light: number, at: Located): boolean {
+  const { dark, size } = at;
+  if (light - dark < 30) return false;
   const m = size / 7;
   const { data, width, height } = img;
-  let dark = 255;
-  for (const f of seen) dark = Math.min(dark, data[Math.round(f.y) * width + Math.round(f.x)]!);
-  if (light - dark < 30) return false;
-  for (const [cx, cy] of centres) {
+  for (const [cx, cy] of at.centres) {
     for (
       let y = Math.max(0, Math.floor(cy - 4.5 * m));
       y <= Math.min(height - 1, Math.ceil(cy + 4.5 * m));
@@ -611,6 +675,37 @@ function mendFinders(img: GreyImage, light: number, expected: readonly Vec2[]): 
     }
   }
   return true;
+}
+
+/** The grid reader's view of located finders: which leg is the symbol's top, which its left. */
+function gridFinders(at: Located): GridFinders {
+  const [c, a, b] = at.centres;
+  // Seen from the front, the turn from the top edge to the left edge is clockwise on screen (y down).
+  const cross = (a[0] - c[0]) * (b[1] - c[1]) - (a[1] - c[1]) * (b[0] - c[0]);
+  return cross > 0
+    ? { tl: c, tr: a, bl: b, modulePx: at.size / 7 }
+    : { tl: c, tr: b, bl: a, modulePx: at.size / 7 };
+}
+
+/** zxing's first valid decode, with its corners clockwise from the symbol's top-left. */
+function zxingHit(results: readonly ReadResult[]): Hit | undefined {
+  const r = results.find((x) => x.isValid && x.text);
+  if (!r) return undefined;
+  const p = r.position;
+  return { text: r.text, corners: [p.topLeft, p.topRight, p.bottomRight, p.bottomLeft] };
+}
+
+/**
+ * The version of a QR symbol zxing located, and read the format of, but could not correct: its
+ * grid is close, and reading it with soft decisions and erasures may recover it. 0 when none.
+ */
+function nearMiss(results: readonly ReadResult[]): number {
+  for (const r of results)
+    if (r.format === "QRCode" && !r.isValid && r.error.startsWith("ChecksumError")) {
+      const v = Number(r.version);
+      if (Number.isInteger(v) && v > 0) return v;
+    }
+  return 0;
 }
 
 /**

@@ -1,0 +1,149 @@
+import zxing from "@zxing/library";
+import { beforeAll, describe, expect, it } from "vitest";
+import { readBarcodes } from "zxing-wasm";
+import type { GreyImage } from "./qr-decoder.js";
+import { decodeSoftGrid, readQrGrid } from "./qr-grid.js";
+import { ensureZxing } from "./zxing-module.js";
+
+const { QRCodeEncoder, QRCodeDecoderErrorCorrectionLevel } = zxing;
+
+interface Drawn {
+  img: GreyImage;
+  dim: number;
+  finders: { tl: [number, number]; tr: [number, number]; bl: [number, number]; modulePx: number };
+  /** Where the symbol's corners are drawn (top-left, top-right, bottom-right, bottom-left). */
+  corners: [number, number][];
+}
+
+/**
+ * Draws a QR symbol at `px` per module with a 4-module quiet zone, ink 40 on paper 215, with its
+ * rows bowed down by `bow` modules at mid-width (what a slightly wrong unwrap leaves) and the
+ * last `hide` columns covered by a flat grey neighbour.
+ */
+function draw(text: string, ec: string, px: number, opts: { bow?: number; hide?: number } = {}): Drawn {
+  const m = QRCodeEncoder.encode(
+    text,
+    QRCodeDecoderErrorCorrectionLevel.fromString(ec),
+    null as never,
+  ).getMatrix();
+  const dim = m.getWidth();
+  const q = 4;
+  const size = (dim + 2 * q) * px;
+  const data = new Uint8Array(size * size).fill(215);
+  const bow = opts.bow ?? 0;
+  for (let y = 0; y < size; y++)
+    for (let x = 0; x < size; x++) {
+      const u = x / px - q;
+      const down = bow * 4 * (u / dim) * (1 - u / dim);
+      const c = Math.floor(u);
+      const r = Math.floor(y / px - q - down);
+      if (c >= 0 && c < dim && r >= 0 && r < dim && m.get(c, r) === 1) data[y * size + x] = 40;
+      if (opts.hide && c >= dim - opts.hide) data[y * size + x] = 95;
+    }
+  const at = (c: number, r: number): [number, number] => [(c + q) * px, (r + q) * px];
+  return {
+    img: { data, width: size, height: size },
+    dim,
+    finders: { tl: at(3.5, 3.5), tr: at(dim - 3.5, 3.5), bl: at(3.5, dim - 3.5), modulePx: px },
+    corners: [at(0, 0), at(dim, 0), at(dim, dim), at(0, dim)],
+  };
+}
+
+function pgm(img: GreyImage): Uint8Array {
+  const header = Buffer.from(`P5\n${img.width} ${img.height}\n255\n`, "latin1");
+  return Buffer.concat([header, Buffer.from(img.data)]);
+}
+
+async function zxingReads(img: GreyImage): Promise<string[]> {
+  const r = await readBarcodes(pgm(img), { formats: ["QRCode"], tryHarder: true });
+  return r.filter((x) => x.isValid).map((x) => x.text);
+}
+
+describe("readQrGrid", () => {
+  beforeAll(async () => {
+    await ensureZxing();
+  });
+
+  it("reads a symbol whose right edge a neighbour hides, by erasing that strip, where zxing cannot", async () => {
+    const d = draw("LILO:C:004711", "Q", 6, { hide: 4 });
+    expect(await zxingReads(d.img)).toEqual([]);
+    const r = readQrGrid(d.img, d.finders);
+    expect(r?.text).toBe("LILO:C:004711");
+    expect(r!.erasures).toBeGreaterThan(0);
+    // Corners within a module and a half, the hidden side included.
+    r!.corners.forEach(([x, y], k) => {
+      expect(Math.hypot(x - d.corners[k]![0], y - d.corners[k]![1])).toBeLessThan(1.5 * 6);
+    });
+  });
+
+  it("follows rows bowed by what the unwrap left of a bottle's bend", async () => {
+    const d = draw("LILO:C:123456", "H", 6, { bow: 1.2 });
+    expect(await zxingReads(d.img)).toEqual([]);
+    expect(readQrGrid(d.img, d.finders)?.text).toBe("LILO:C:123456");
+  });
+
+  it("reads a clean symbol, and nothing when the finders point at blank paper", () => {
+    const d = draw("https://example.org/sds/7732-18-5", "M", 5);
+    expect(readQrGrid(d.img, d.finders)?.text).toBe("https://example.org/sds/7732-18-5");
+    const blank = { ...d.img, data: new Uint8Array(d.img.data.length).fill(215) };
+    expect(readQrGrid(blank, d.finders)).toBeNull();
+  });
+});
+
+describe("decodeSoftGrid", () => {
+  it("decodes nothing from symbols whose data modules are noise, erasure guesses and all", () => {
+    // Real symbols (finders, timing, format all valid) with every data module replaced by a random
+    // soft value: only the error correction stands between this and a false read.
+    let s = 7;
+    const rand = () => {
+      s = (s * 1103515245 + 12345) >>> 0;
+      return s / 2 ** 32;
+    };
+    let decoded = 0;
+    let tried = 0;
+    for (const [text, ec] of [
+      ["LILO:C:000001", "M"],
+      ["LILO:C:000002", "Q"],
+      ["LILO:C:000003", "H"],
+      ["https://example.org/sds/64-17-5", "L"],
+    ] as const) {
+      const qr = QRCodeEncoder.encode(text, QRCodeDecoderErrorCorrectionLevel.fromString(ec), null as never);
+      const m = qr.getMatrix();
+      const version = qr.getVersion();
+      const dim = m.getWidth();
+      const fixed = version.buildFunctionPattern();
+      for (let k = 0; k < 400; k++) {
+        const soft = new Float32Array(dim * dim);
+        for (let r = 0; r < dim; r++)
+          for (let c = 0; c < dim; c++)
+            soft[r * dim + c] = fixed.get(c, r) ? (m.get(c, r) === 1 ? 0.9 : -0.9) : rand() * 2 - 1;
+        tried++;
+        if (decodeSoftGrid(soft, version)) decoded++;
+      }
+    }
+    expect(tried).toBe(1600);
+    expect(decoded).toBe(0);
+  });
+
+  it("recovers a greyed-out patch by erasing it, beyond what blind correction could", () => {
+    const qr = QRCodeEncoder.encode(
+      "LILO:C:004711",
+      QRCodeDecoderErrorCorrectionLevel.fromString("H"),
+      null as never,
+    );
+    const m = qr.getMatrix();
+    const dim = m.getWidth();
+    const soft = new Float32Array(dim * dim);
+    for (let r = 0; r < dim; r++)
+      for (let c = 0; c < dim; c++) soft[r * dim + c] = m.get(c, r) === 1 ? 0.9 : -0.9;
+    expect(dim).toBe(25);
+    // Grey out (certainty 0.05, every module's sign flipped) the 12x16 modules right of column 8
+    // and below row 8: about twenty codewords, more than the fourteen this version 2-H block
+    // corrects blind and fewer than its 28 check codewords.
+    for (let r = 9; r < dim; r++)
+      for (let c = 9; c < 21; c++) soft[r * dim + c] = -0.05 * Math.sign(soft[r * dim + c]!);
+    const r = decodeSoftGrid(soft, qr.getVersion());
+    expect(r?.text).toBe("LILO:C:004711");
+    expect(r!.erasures).toBeGreaterThan(14);
+  });
+});

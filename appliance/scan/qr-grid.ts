@@ -1,0 +1,593 @@
+// Reads a QR symbol's module grid directly once its three finder patterns are known, with soft
+// decisions: each module's darkness is measured against a threshold local to it, a codeword is as
+// trustworthy as its least certain bit, and the error correction is told which codewords to
+// distrust (erasures), where zxing must spend two check symbols to find and fix each one blind.
+// That recovers symbols a neighbour half-hides or blur has greyed: both leave many modules
+// uncertain rather than confidently wrong. The tables (versions, block layout) and the bit-stream
+// parser come from @zxing/library; sampling, the soft decisions and the erasure decoding are ours.
+import zxing from "@zxing/library";
+import type { GreyImage } from "./qr-decoder.js";
+import { rsDecode } from "./reed-solomon.js";
+
+const { QRCodeVersion, QRCodeDecoderErrorCorrectionLevel, QRCodeDecodedBitStreamParser } = zxing;
+type Version = zxing.QRCodeVersion;
+type EcLevel = zxing.QRCodeDecoderErrorCorrectionLevel;
+
+type Vec2 = [number, number];
+
+export interface GridFinders {
+  /** Centres of the top-left, top-right and bottom-left finder patterns, image px. */
+  tl: Vec2;
+  tr: Vec2;
+  bl: Vec2;
+  /** Module size, px. */
+  modulePx: number;
+}
+
+export interface GridRead {
+  text: string;
+  /** The symbol's outer corners, image px: top-left, top-right, bottom-right, bottom-left. */
+  corners: [Vec2, Vec2, Vec2, Vec2];
+  errors: number;
+  erasures: number;
+}
+
+/** Check symbols every block keeps unused after its corrections: what guards a guess. */
+const MARGIN = 3;
+const MAX_VERSION = 10;
+
+/** The 32 format words (BCH(15,5) of error-correction level and mask, XOR 0x5412), by their data. */
+const FORMAT_WORDS = Array.from({ length: 32 }, (_, d) => {
+  let rem = d << 10;
+  for (let b = 14; b >= 10; b--) if (rem & (1 << b)) rem ^= 0x537 << (b - 10);
+  return ((d << 10) | rem) ^ 0x5412;
+});
+
+/** Is the module at (row, col) flipped by data mask `m`? */
+function masked(m: number, i: number, j: number): boolean {
+  switch (m) {
+    case 0:
+      return ((i + j) & 1) === 0;
+    case 1:
+      return (i & 1) === 0;
+    case 2:
+      return j % 3 === 0;
+    case 3:
+      return (i + j) % 3 === 0;
+    case 4:
+      return ((Math.floor(i / 2) + Math.floor(j / 3)) & 1) === 0;
+    case 5:
+      return (i * j) % 6 === 0;
+    case 6:
+      return (i * j) % 6 < 3;
+    default:
+      return ((i + j + ((i * j) % 3)) & 1) === 0;
+  }
+}
+
+/**
+ * Module indices (row * dimension + column) of each codeword's bits, most significant first, in
+ * the order ISO 18004 places codewords: two-column strips from the right, up and down in turn,
+ * around the finder, timing, alignment, format and version modules.
+ */
+const layoutCache = new Map<number, Int32Array[]>();
+export function codewordLayout(version: Version | number): Int32Array[] {
+  if (typeof version === "number") version = QRCodeVersion.getVersionForNumber(version);
+  const dim = version.getDimensionForVersion();
+  const cached = layoutCache.get(dim);
+  if (cached) return cached;
+  const fp = version.buildFunctionPattern();
+  const out: Int32Array[] = [];
+  let cur: number[] = [];
+  let up = true;
+  for (let j = dim - 1; j > 0; j -= 2) {
+    if (j === 6) j--;
+    for (let count = 0; count < dim; count++) {
+      const i = up ? dim - 1 - count : count;
+      for (let col = 0; col < 2; col++) {
+        if (fp.get(j - col, i)) continue;
+        cur.push(i * dim + (j - col));
+        if (cur.length === 8) {
+          out.push(Int32Array.from(cur));
+          cur = [];
+        }
+      }
+    }
+    up = !up;
+  }
+  const total = version.getTotalCodewords();
+  const layout = out.slice(0, total);
+  layoutCache.set(dim, layout);
+  return layout;
+}
+
+interface Block {
+  /** Indices into the interleaved codeword sequence, in block order. */
+  idx: number[];
+  data: number;
+}
+
+/** How the codeword sequence interleaves the blocks (ISO 18004 8.6). */
+function blockLayout(version: Version, ec: EcLevel): { blocks: Block[]; ecPerBlock: number } {
+  const ecBlocks = version.getECBlocksForLevel(ec);
+  const ecPerBlock = ecBlocks.getECCodewordsPerBlock();
+  const blocks: Block[] = [];
+  for (const b of ecBlocks.getECBlocks())
+    for (let k = 0; k < b.getCount(); k++) blocks.push({ idx: [], data: b.getDataCodewords() });
+  const maxData = Math.max(...blocks.map((b) => b.data));
+  let p = 0;
+  for (let i = 0; i < maxData; i++) for (const b of blocks) if (i < b.data) b.idx.push(p++);
+  for (let i = 0; i < ecPerBlock; i++) for (const b of blocks) b.idx.push(p++);
+  return { blocks, ecPerBlock };
+}
+
+/**
+ * Decodes a grid of soft module values (row-major, positive = dark, magnitude = certainty in
+ * 0..1). Tries the hard decisions first, then erasures: the least certain codewords, then strips
+ * at the symbol's left or right edge (where a neighbour standing in front hides it).
+ */
+export function decodeSoftGrid(soft: Float32Array, version: Version): Omit<GridRead, "corners"> | null {
+  const dim = version.getDimensionForVersion();
+  if (soft.length !== dim * dim) return null;
+  const at = (x: number, y: number) => soft[y * dim + x]!;
+  // Format: the 32 candidates scored against both copies; the best must agree with the image.
+  const copy: Vec2[] = [];
+  for (let x = 0; x <= 5; x++) copy.push([x, 8]);
+  copy.push([7, 8], [8, 8], [8, 7]);
+  for (let y = 5; y >= 0; y--) copy.push([8, y]);
+  const copy2: Vec2[] = [];
+  for (let y = dim - 1; y >= dim - 7; y--) copy2.push([8, y]);
+  for (let x = dim - 8; x < dim; x++) copy2.push([x, 8]);
+  let best = -1;
+  let bestScore = Number.NEGATIVE_INFINITY;
+  for (let d = 0; d < 32; d++) {
+    const w = FORMAT_WORDS[d]!;
+    let s = 0;
+    for (let k = 0; k < 15; k++) {
+      const sign = (w >> (14 - k)) & 1 ? 1 : -1;
+      s += sign * (at(...copy[k]!) + at(...copy2[k]!));
+    }
+    if (s > bestScore) {
+      bestScore = s;
+      best = d;
+    }
+  }
+  // Disagreeing bits (hard decisions over both copies): a BCH(15,5) word corrects three per copy.
+  const w = FORMAT_WORDS[best]!;
+  let wrong = 0;
+  for (let k = 0; k < 15; k++) {
+    const bit = (w >> (14 - k)) & 1;
+    if (at(...copy[k]!) > 0 !== (bit === 1)) wrong++;
+    if (at(...copy2[k]!) > 0 !== (bit === 1)) wrong++;
+  }
+  if (wrong > 6) return null;
+  const ec = QRCodeDecoderErrorCorrectionLevel.forBits((best >> 3) & 3);
+  const mask = best & 7;
+
+  const layout = codewordLayout(version);
+  const n = layout.length;
+  const value = new Uint8Array(n);
+  const conf = new Float32Array(n);
+  const column = new Int32Array(n * 8);
+  for (let c = 0; c < n; c++) {
+    let v = 0;
+    let cf = 1;
+    const pos = layout[c]!;
+    for (let b = 0; b < 8; b++) {
+      const p = pos[b]!;
+      const i = Math.floor(p / dim);
+      const j = p % dim;
+      const s = soft[p]!;
+      const bit = (s > 0 ? 1 : 0) ^ (masked(mask, i, j) ? 1 : 0);
+      v = (v << 1) | bit;
+      cf = Math.min(cf, Math.abs(s));
+      column[c * 8 + b] = j;
+    }
+    value[c] = v;
+    conf[c] = cf;
+  }
+
+  const { blocks, ecPerBlock } = blockLayout(version, ec);
+  const dataBytes: number[] = [];
+  let errors = 0;
+  let erasures = 0;
+  const budget = ecPerBlock - MARGIN;
+  for (const b of blocks) {
+    const guesses: number[][] = [[]];
+    // Least certain codewords first, in growing numbers.
+    const byConf = b.idx.map((_, k) => k).sort((x, y) => conf[b.idx[x]!]! - conf[b.idx[y]!]!);
+    for (const f of [0.25, 0.5, 0.75, 1]) {
+      const count = Math.round(f * budget);
+      if (count > 0) guesses.push(byConf.slice(0, count));
+    }
+    // Strips at either edge (a neighbour standing in front), topped up with the least certain
+    // codewords elsewhere.
+    for (const width of [2, 3, 4, 5, 6]) {
+      for (const side of [0, 1]) {
+        const inStrip = (col: number) => (side ? col >= dim - width : col < width);
+        const strip = byConf.filter((k) => column.slice(b.idx[k]! * 8, b.idx[k]! * 8 + 8).some(inStrip));
+        if (!strip.length || strip.length > budget) continue;
+        guesses.push(strip);
+        const rest = byConf.filter((k) => !strip.includes(k));
+        for (let extra = 1; strip.length + extra <= budget; extra++)
+          guesses.push([...strip, ...rest.slice(0, extra)]);
+      }
+    }
+    let done: Uint8Array | null = null;
+    for (const g of guesses) {
+      const blk = Uint8Array.from(b.idx, (c) => value[c]!);
+      const r = rsDecode(blk, ecPerBlock, g, MARGIN);
+      if (!r) continue;
+      done = blk;
+      errors += r.errors;
+      erasures += r.erasures;
+      break;
+    }
+    if (!done) return null;
+    for (let k = 0; k < b.data; k++) dataBytes.push(done[k]!);
+  }
+  // The data codewords, block after block, are the bit stream.
+  try {
+    const res = QRCodeDecodedBitStreamParser.decode(Uint8Array.from(dataBytes), version, ec, null as never);
+    const text = res.getText();
+    if (!text) return null;
+    return { text, errors, erasures };
+  } catch {
+    return null;
+  }
+}
+
+/** Bilinear sample of a grey image; outside reads as the nearest edge pixel. */
+function sample(img: GreyImage, x: number, y: number): number {
+  const { data, width, height } = img;
+  const fx = Math.min(width - 1.001, Math.max(0, x - 0.5));
+  const fy = Math.min(height - 1.001, Math.max(0, y - 0.5));
+  const x0 = Math.floor(fx);
+  const y0 = Math.floor(fy);
+  const ax = fx - x0;
+  const ay = fy - y0;
+  const o = y0 * width + x0;
+  const top = data[o]! * (1 - ax) + data[o + 1]! * ax;
+  const bottom = data[o + width]! * (1 - ax) + data[o + width + 1]! * ax;
+  return top * (1 - ay) + bottom * ay;
+}
+
+/**
+ * Module space to image: bilinear between the four finder-centre points (the fourth, bottom-right,
+ * is where a fourth finder would be), which sit 3.5 modules in from the symbol's corners. Bilinear
+ * rather than projective: what is left of a bottle's curve after the unwrap bends the grid more
+ * like a taper than a perspective.
+ */
+let mx = 0;
+let my = 0;
+
+class Grid {
+  constructor(
+    readonly dim: number,
+    readonly tl: Vec2,
+    readonly tr: Vec2,
+    readonly br: Vec2,
+    readonly bl: Vec2,
+    /** Rows bowed down (modules, at mid-width) by what the unwrap left of the bottle's bend. */
+    readonly bow = 0,
+    /** Columns pushed right (a quarter of this, at mid-width) by what it left of the squeeze. */
+    readonly squeeze = 0,
+  ) {}
+
+  at(c: number, r: number): Vec2 {
+    this.map(c, r);
+    return [mx, my];
+  }
+
+  /** Grey level at module coordinates. */
+  grey(img: GreyImage, c: number, r: number): number {
+    this.map(c, r);
+    return sample(img, mx, my);
+  }
+
+  /** Maps module coordinates into (mx, my): no allocation, it runs a few hundred thousand times. */
+  private map(c: number, r: number): void {
+    const span = this.dim - 7;
+    const u0 = (c - 3.5) / span;
+    const u = u0 + this.squeeze * u0 * (1 - u0);
+    const v = (r - 3.5) / span;
+    const { tl, tr, br, bl } = this;
+    const w00 = (1 - u) * (1 - v);
+    const w10 = u * (1 - v);
+    const w11 = u * v;
+    const w01 = (1 - u) * v;
+    const down = (4 * this.bow * u * (1 - u)) / span;
+    mx = w00 * tl[0] + w10 * tr[0] + w11 * br[0] + w01 * bl[0] + down * (bl[0] - tl[0]);
+    my = w00 * tl[1] + w10 * tr[1] + w11 * br[1] + w01 * bl[1] + down * (bl[1] - tl[1]);
+  }
+
+  with(bow: number, squeeze: number): Grid {
+    return new Grid(this.dim, this.tl, this.tr, this.br, this.bl, bow, squeeze);
+  }
+}
+
+/**
+ * A grid on three finder centres, the bottom-right point completing the parallelogram, optionally
+ * tapered: `taperRight` is the right edge's height over the left's, `taperBottom` the bottom
+ * edge's width over the top's.
+ */
+function parallelogram(dim: number, tl: Vec2, tr: Vec2, bl: Vec2, taperRight = 1, taperBottom = 1): Grid {
+  const br: Vec2 = [
+    tl[0] + (tr[0] - tl[0]) * taperBottom + (bl[0] - tl[0]) * taperRight,
+    tl[1] + (tr[1] - tl[1]) * taperBottom + (bl[1] - tl[1]) * taperRight,
+  ];
+  return new Grid(dim, tl, tr, br, bl);
+}
+
+/**
+ * Where the bottom-right alignment pattern (versions 2 and up) really is, searched round the place
+ * the grid predicts: dark centre, light ring one module out, dark ring two out. Returns the grid
+ * moved to fit it, or the grid as it was when no pattern stands out.
+ */
+function fitAlignment(img: GreyImage, g: Grid): Grid {
+  const at = g.dim - 6.5;
+  let best: Vec2 | null = null;
+  let bestScore = 0;
+  const ring = (cx: number, cy: number, r: number) => {
+    let s = 0;
+    let k = 0;
+    for (let dx = -r; dx <= r; dx++)
+      for (let dy = -r; dy <= r; dy++) {
+        if (Math.max(Math.abs(dx), Math.abs(dy)) !== r) continue;
+        s += g.grey(img, cx + dx, cy + dy);
+        k++;
+      }
+    return s / k;
+  };
+  const score = (cx: number, cy: number) => 2 * ring(cx, cy, 1) - g.grey(img, cx, cy) - ring(cx, cy, 2);
+  // Half-module steps over two modules each way, then quarter steps round the best.
+  for (const [step, reach, around] of [
+    [0.5, 2, [at, at]],
+    [0.25, 0.25, null],
+  ] as [number, number, Vec2 | null][]) {
+    const o: Vec2 = around ?? best ?? [at, at];
+    const ox = o[0];
+    const oy = o[1];
+    for (let dy = -reach; dy <= reach + 1e-9; dy += step)
+      for (let dx = -reach; dx <= reach + 1e-9; dx += step) {
+        const sc = score(ox + dx, oy + dy);
+        if (sc > bestScore) {
+          bestScore = sc;
+          best = [ox + dx, oy + dy];
+        }
+      }
+  }
+  if (!best || bestScore < 40) return g;
+  // Solve the bilinear map for the bottom-right point that puts the pattern where it was found.
+  const found = g.at(best[0], best[1]);
+  const t = (at - 3.5) / (g.dim - 7);
+  const { tl, tr, bl } = g;
+  const br: Vec2 = [0, 1].map(
+    (i) => (found[i]! - (1 - t) * (1 - t) * tl[i]! - t * (1 - t) * (tr[i]! + bl[i]!)) / (t * t),
+  ) as Vec2;
+  return new Grid(g.dim, tl, tr, br, bl, g.bow, g.squeeze);
+}
+
+const BOWS = [-1.5, -1.25, -1, -0.75, -0.5, -0.25, 0, 0.25, 0.5, 0.75, 1, 1.25, 1.5];
+const SQUEEZES = [-0.6, -0.4, -0.2, 0, 0.2, 0.4, 0.6];
+
+/**
+ * Bends the grid's rows and squeezes its columns to fit the timing pattern along row 6: the
+ * unwrap takes out most of a bottle's curve, but a hypothesis that is a little off leaves rows
+ * bowed by a module or so across the symbol and columns narrower towards one side.
+ */
+function fitBow(img: GreyImage, g: Grid): Grid {
+  let best = g;
+  let bestScore = Number.NEGATIVE_INFINITY;
+  for (const bow of BOWS)
+    for (const squeeze of SQUEEZES) {
+      const t = g.with(bow, squeeze);
+      let score = 0;
+      for (let c = 7; c <= g.dim - 8; c++) {
+        // Timing modules alternate from dark at column 8; the light separator modules at both
+        // ends (columns 7 and dim - 8) keep the fit from sliding along the row.
+        const v = t.grey(img, c + 0.5, 6.5);
+        score += c === 7 || c === g.dim - 8 || c & 1 ? v : -v;
+      }
+      // Penalise bends the timing row barely prefers.
+      score -= 2 * (Math.abs(bow) + Math.abs(squeeze));
+      if (score > bestScore) {
+        bestScore = score;
+        best = t;
+      }
+    }
+  return best;
+}
+
+/**
+ * Module values of the symbol on grid `g`, as soft decisions against a threshold local to each
+ * module (the mean of the 7x7 modules round it, so a glare stripe or shadow moves it along).
+ */
+function softModules(img: GreyImage, g: Grid): Float32Array {
+  const dim = g.dim;
+  const grey = new Float32Array(dim * dim);
+  for (let r = 0; r < dim; r++)
+    for (let c = 0; c < dim; c++) grey[r * dim + c] = g.grey(img, c + 0.5, r + 0.5);
+  // The symbol-wide ink-paper contrast: a floor for the local one, so a uniform patch (a hiding
+  // neighbour, a washed-out stripe) reads as uncertain rather than as confident noise.
+  const split = (vals: ArrayLike<number>): [number, number] => {
+    let m = 0;
+    for (let i = 0; i < vals.length; i++) m += vals[i]!;
+    m /= vals.length;
+    let lo = 0;
+    let nl = 0;
+    let hi = 0;
+    let nh = 0;
+    for (let i = 0; i < vals.length; i++) {
+      const v = vals[i]!;
+      if (v < m) {
+        lo += v;
+        nl++;
+      } else {
+        hi += v;
+        nh++;
+      }
+    }
+    return [nl ? lo / nl : m, nh ? hi / nh : m];
+  };
+  const [glo, ghi] = split(grey);
+  const floor = Math.max(20, (ghi - glo) * 0.5);
+  // Local mean and spread over the 7x7 modules round each one, from summed tables of the values
+  // and their squares: the threshold sits between ink and paper wherever the window has both.
+  const w = dim + 1;
+  const sum = new Float64Array(w * w);
+  const sq = new Float64Array(w * w);
+  for (let r = 0; r < dim; r++)
+    for (let c = 0; c < dim; c++) {
+      const v = grey[r * dim + c]!;
+      const o = (r + 1) * w + c + 1;
+      sum[o] = v + sum[o - 1]! + sum[o - w]! - sum[o - w - 1]!;
+      sq[o] = v * v + sq[o - 1]! + sq[o - w]! - sq[o - w - 1]!;
+    }
+  const soft = new Float32Array(dim * dim);
+  const R = 3;
+  for (let r = 0; r < dim; r++) {
+    const y0 = Math.max(0, r - R);
+    const y1 = Math.min(dim, r + R + 1);
+    for (let c = 0; c < dim; c++) {
+      const x0 = Math.max(0, c - R);
+      const x1 = Math.min(dim, c + R + 1);
+      const n = (y1 - y0) * (x1 - x0);
+      const box = (t: Float64Array) => t[y1 * w + x1]! - t[y0 * w + x1]! - t[y1 * w + x0]! + t[y0 * w + x0]!;
+      const mean = box(sum) / n;
+      const sd = Math.sqrt(Math.max(0, box(sq) / n - mean * mean));
+      // Half the ink-paper gap of an even mix is one standard deviation.
+      const half = Math.max(floor / 2, sd);
+      const s = (mean - grey[r * dim + c]!) / half;
+      soft[r * dim + c] = Math.max(-1, Math.min(1, s));
+    }
+  }
+  return soft;
+}
+
+/**
+ * The fixed modules that pin the grid's right edge: the top-right finder pattern with its
+ * separator and the timing pattern along row 6 leading to it, as (column, row, dark?). Transposed,
+ * the same modules pin the bottom edge.
+ */
+const legTemplate = new Map<number, [number, number, boolean][]>();
+function legModules(dim: number): [number, number, boolean][] {
+  const cached = legTemplate.get(dim);
+  if (cached) return cached;
+  const out: [number, number, boolean][] = [];
+  for (let r = 0; r <= 7; r++)
+    for (let c = dim - 8; c < dim; c++) {
+      const ring = Math.max(Math.abs(c - (dim - 4)), Math.abs(r - 3));
+      out.push([c + 0.5, r + 0.5, ring <= 1 || ring === 3]);
+    }
+  for (let c = 8; c <= dim - 9; c++) out.push([c + 0.5, 6.5, (c & 1) === 0]);
+  legTemplate.set(dim, out);
+  return out;
+}
+
+const SCALES = [0.88, 0.9, 0.92, 0.94, 0.96, 0.98, 1, 1.02, 1.04, 1.06, 1.08, 1.1, 1.12];
+const SHIFTS = [-0.75, -0.5, -0.25, 0, 0.25, 0.5, 0.75];
+const TAPERS = [0.88, 0.94, 1, 1.06, 1.12];
+
+/**
+ * Moves the top-right and bottom-left finder centres, and tapers the grid, to where the far
+ * finders, their separators and the timing patterns (the alternating modules along row and column
+ * 6) line up best. A finder that was hidden and placed by completing the symbol's L, or one the
+ * bottle's curve squeezed, leaves the grid a module or two off across the symbol; the fixed
+ * patterns that every QR symbol carries pin it back, from whatever part of them is visible.
+ */
+function fitLegs(img: GreyImage, dim: number, tl: Vec2, tr0: Vec2, bl0: Vec2): Grid {
+  const span = dim - 7;
+  const template = legModules(dim);
+  // One leg at a time: `end` is moved by a scale along the leg and a shift (modules) across it,
+  // and the opposite edge tapered; `transpose` swaps rows and columns for the bottom-left leg.
+  const fitLeg = (end: Vec2, other: Vec2, transpose: boolean): { end: Vec2; taper: number } => {
+    const leg: Vec2 = [(end[0] - tl[0]) / span, (end[1] - tl[1]) / span];
+    const side: Vec2 = [(other[0] - tl[0]) / span, (other[1] - tl[1]) / span];
+    const score = (scale: number, shift: number, taper: number): number => {
+      const e: Vec2 = [
+        tl[0] + span * (scale * leg[0] + (shift / span) * side[0]),
+        tl[1] + span * (scale * leg[1] + (shift / span) * side[1]),
+      ];
+      const g = transpose
+        ? parallelogram(dim, tl, other, e, 1, taper)
+        : parallelogram(dim, tl, e, other, taper);
+      // Normalised correlation with the template (+1 paper, -1 ink): a blank patch (a neighbour
+      // standing in front, the bottle beyond the label) scores nothing rather than half.
+      let sv = 0;
+      let svv = 0;
+      let stv = 0;
+      let st = 0;
+      for (const [c, r, dark] of template) {
+        const v = transpose ? g.grey(img, r, c) : g.grey(img, c, r);
+        const t = dark ? -1 : 1;
+        sv += v;
+        svv += v * v;
+        stv += t * v;
+        st += t;
+      }
+      const n = template.length;
+      const varV = svv - (sv * sv) / n;
+      const varT = n - (st * st) / n;
+      return varV > 1e-6 ? (stv - (st * sv) / n) / Math.sqrt(varV * varT) : 0;
+    };
+    // Coordinate descent: the three hardly interact, and a full sweep costs fifteen times more.
+    const p = [1, 0, 1];
+    const axes = [SCALES, SHIFTS, TAPERS];
+    for (const k of [0, 1, 2, 0]) {
+      let bestScore = Number.NEGATIVE_INFINITY;
+      let bestV = p[k]!;
+      for (const v of axes[k]!) {
+        const q = [...p];
+        q[k] = v;
+        const sc = score(q[0]!, q[1]!, q[2]!);
+        if (sc > bestScore) {
+          bestScore = sc;
+          bestV = v;
+        }
+      }
+      p[k] = bestV;
+    }
+    const [scale, shift, taper] = p as [number, number, number];
+    const best = {
+      end: [
+        tl[0] + span * (scale * leg[0] + (shift / span) * side[0]),
+        tl[1] + span * (scale * leg[1] + (shift / span) * side[1]),
+      ] as Vec2,
+      taper,
+    };
+    return best;
+  };
+  const right = fitLeg(tr0, bl0, false);
+  const bottom = fitLeg(bl0, right.end, true);
+  return parallelogram(dim, tl, right.end, bottom.end, right.taper, bottom.taper);
+}
+
+/**
+ * Reads the symbol whose finder centres are given: the version from their spacing (and its
+ * neighbour when the spacing is between two), the grid from the finders, the fixed patterns and,
+ * from version 2, the alignment pattern; then the soft decode. Null when nothing decodes.
+ */
+export function readQrGrid(img: GreyImage, f: GridFinders, versionHint?: number): GridRead | null {
+  const { tl, modulePx } = f;
+  if (!(modulePx > 0)) return null;
+  const span =
+    (Math.hypot(f.tr[0] - tl[0], f.tr[1] - tl[1]) + Math.hypot(f.bl[0] - tl[0], f.bl[1] - tl[1])) / 2;
+  const est = (span / modulePx + 7 - 17) / 4;
+  const v0 = Math.round(est);
+  const tries = versionHint ? [versionHint] : [v0, est >= v0 ? v0 + 1 : v0 - 1];
+  for (const v of tries) {
+    if (v < 1 || v > MAX_VERSION) continue;
+    const version = QRCodeVersion.getVersionForNumber(v);
+    const dim = version.getDimensionForVersion();
+    let g = fitLegs(img, dim, tl, f.tr, f.bl);
+    g = fitBow(img, g);
+    if (v >= 2) g = fitAlignment(img, g);
+    const res = decodeSoftGrid(softModules(img, g), version);
+    if (!res) continue;
+    // Corners: the finder centres' grid extended to the symbol's edge.
+    const corners: [Vec2, Vec2, Vec2, Vec2] = [g.at(0, 0), g.at(dim, 0), g.at(dim, dim), g.at(0, dim)];
+    return { ...res, corners };
+  }
+  return null;
+}

@@ -1,0 +1,89 @@
+import zxing from "@zxing/library";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { rsDecode } from "./reed-solomon.js";
+
+const encoder = new zxing.ReedSolomonEncoder(zxing.GenericGF.QR_CODE_FIELD_256);
+
+/** A QR block: `data` random bytes then `ec` check codewords (zxing's encoder, QR's field). */
+function block(data: number[], ec: number): Uint8Array {
+  const buf = new Int32Array(data.length + ec);
+  buf.set(data);
+  encoder.encode(buf, ec);
+  return Uint8Array.from(buf);
+}
+
+const blocks = fc
+  .record({
+    data: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 60 }),
+    ec: fc.integer({ min: 4, max: 30 }),
+    seed: fc.integer(),
+  })
+  .map(({ data, ec, seed }) => ({ original: block(data, ec), ec, seed }));
+
+/** Deterministic positions and error values from a seed. */
+function damage(n: number, count: number, seed: number): [number, number][] {
+  let s = seed >>> 0 || 1;
+  const next = () => {
+    s = (s * 1103515245 + 12345) >>> 0;
+    return s >>> 8;
+  };
+  const pos = [...Array(n).keys()];
+  for (let i = n - 1; i > 0; i--) {
+    const j = next() % (i + 1);
+    [pos[i], pos[j]] = [pos[j]!, pos[i]!];
+  }
+  return pos.slice(0, count).map((p) => [p, 1 + (next() % 255)]);
+}
+
+describe("rsDecode", () => {
+  it("restores a block with errors and erasures within 2e + f <= check codewords", () => {
+    fc.assert(
+      fc.property(blocks, fc.nat(), fc.nat(), ({ original, ec, seed }, a, b) => {
+        const f = a % (ec + 1);
+        const e = Math.min(b % (ec + 1), Math.floor((ec - f) / 2));
+        const hits = damage(original.length, Math.min(original.length, f + e), seed);
+        const received = Uint8Array.from(original);
+        // Erased positions may or may not hold a wrong value; unknown errors always do.
+        hits.forEach(([p, v], k) => {
+          if (k >= f || v % 3) received[p]! ^= v;
+        });
+        const erasures = hits.slice(0, f).map(([p]) => p);
+        const clean = received.every((v, i) => v === original[i]);
+        const r = rsDecode(received, ec, erasures);
+        expect(r).not.toBeNull();
+        expect([...received]).toEqual([...original]);
+        // A block that needs nothing reports nothing used.
+        expect(r!.erasures).toBe(clean ? 0 : erasures.length);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("leaves a clean block alone and reports no corrections", () => {
+    const original = block([76, 73, 76, 79, 58, 67], 10);
+    const copy = Uint8Array.from(original);
+    expect(rsDecode(copy, 10, [1, 2])).toEqual({ errors: 0, erasures: 0 });
+    expect([...copy]).toEqual([...original]);
+  });
+
+  it("refuses a correction that would leave fewer than `margin` check codewords unused, changing nothing", () => {
+    const original = block([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 10);
+    const received = Uint8Array.from(original);
+    // Four unknown errors: 2 x 4 = 8 of 10 check codewords.
+    for (const p of [0, 3, 7, 12]) received[p]! ^= 0x5a;
+    const before = Uint8Array.from(received);
+    expect(rsDecode(received, 10, [], 3)).toBeNull();
+    expect([...received]).toEqual([...before]);
+    expect(rsDecode(received, 10, [], 2)).toEqual({ errors: 4, erasures: 0 });
+    expect([...received]).toEqual([...original]);
+  });
+
+  it("rejects erasures outside the block and more erasures than check codewords", () => {
+    const original = block([9, 8, 7], 6);
+    const received = Uint8Array.from(original);
+    received[0]! ^= 1;
+    expect(rsDecode(Uint8Array.from(received), 6, [9])).toBeNull();
+    expect(rsDecode(Uint8Array.from(received), 6, [0, 1, 2, 3, 4, 5, 6])).toBeNull();
+  });
+});

@@ -1,0 +1,130 @@
+// Reed-Solomon decoding over QR's GF(256) (x^8 + x^4 + x^3 + x^2 + 1, generator roots a^0..a^(n-k-1))
+// that also takes erasures: codewords known to be unreliable (hidden by a neighbour, too grey to
+// call) cost one check symbol each instead of the two an unknown error costs. zxing's decoder
+// corrects errors only, so the grid reader (qr-grid.ts) brings its own.
+
+const EXP = new Uint8Array(512);
+const LOG = new Uint8Array(256);
+{
+  let x = 1;
+  for (let i = 0; i < 255; i++) {
+    EXP[i] = x;
+    LOG[x] = i;
+    x <<= 1;
+    if (x & 0x100) x ^= 0x11d;
+  }
+  for (let i = 255; i < 512; i++) EXP[i] = EXP[i - 255]!;
+}
+
+const mul = (a: number, b: number): number => (a && b ? EXP[LOG[a]! + LOG[b]!]! : 0);
+const inv = (a: number): number => EXP[255 - LOG[a]!]!;
+
+/** Evaluates a polynomial (coefficients lowest degree first) at x. */
+function evalPoly(p: readonly number[], x: number): number {
+  let y = 0;
+  for (let j = p.length - 1; j >= 0; j--) y = mul(y, x) ^ p[j]!;
+  return y;
+}
+
+export interface RsResult {
+  /** Unknown errors corrected. */
+  errors: number;
+  /** Erased positions used. */
+  erasures: number;
+}
+
+/**
+ * Corrects `block` (data then `ecCount` check codewords, as a QR block is laid out) in place.
+ * `erasures` are indices into the block. Succeeds only when 2 x errors + erasures stays at least
+ * `margin` below `ecCount`: the check symbols left over are what makes a decode that lands on the
+ * wrong codeword unlikely, and a caller trying many erasure guesses needs them. Returns null, with
+ * `block` untouched, when the block cannot be corrected within that.
+ */
+export function rsDecode(
+  block: Uint8Array,
+  ecCount: number,
+  erasures: readonly number[] = [],
+  margin = 0,
+): RsResult | null {
+  const n = block.length;
+  if (ecCount <= 0 || ecCount >= n || n > 255) return null;
+  const syn = new Array<number>(ecCount);
+  let clean = true;
+  for (let j = 0; j < ecCount; j++) {
+    // r(a^j), with block[0] the highest-degree coefficient.
+    let s = 0;
+    const x = EXP[j]!;
+    for (let i = 0; i < n; i++) s = mul(s, x) ^ block[i]!;
+    syn[j] = s;
+    if (s) clean = false;
+  }
+  if (clean) return { errors: 0, erasures: 0 };
+  const f = erasures.length;
+  if (f + margin > ecCount) return null;
+  // Erasure locator: product of (1 - X x), X = a^(position's power).
+  let lambda = [1];
+  for (const i of erasures) {
+    if (i < 0 || i >= n) return null;
+    const X = EXP[n - 1 - i]!;
+    const next = new Array<number>(lambda.length + 1).fill(0);
+    for (let j = 0; j < lambda.length; j++) {
+      next[j]! ^= lambda[j]!;
+      next[j + 1]! ^= mul(lambda[j]!, X);
+    }
+    lambda = next;
+  }
+  // Berlekamp-Massey, started from the erasure locator.
+  let b = [...lambda];
+  let L = f;
+  for (let k = f; k < ecCount; k++) {
+    let delta = 0;
+    for (let j = 0; j <= L && j < lambda.length; j++) if (k - j >= 0) delta ^= mul(lambda[j]!, syn[k - j]!);
+    const xb = [0, ...b];
+    if (delta === 0) {
+      b = xb;
+      continue;
+    }
+    const t = new Array<number>(Math.max(lambda.length, xb.length)).fill(0);
+    for (let j = 0; j < lambda.length; j++) t[j] = lambda[j]!;
+    for (let j = 0; j < xb.length; j++) t[j]! ^= mul(delta, xb[j]!);
+    if (2 * L <= k + f) {
+      const di = inv(delta);
+      b = lambda.map((c) => mul(c, di));
+      L = k + 1 + f - L;
+    } else b = xb;
+    lambda = t;
+  }
+  while (lambda.length > 1 && lambda[lambda.length - 1] === 0) lambda.pop();
+  const deg = lambda.length - 1;
+  const errors = deg - f;
+  if (deg !== L || errors < 0 || 2 * errors + f + margin > ecCount) return null;
+  // Chien search over the block's positions.
+  const where: number[] = [];
+  for (let i = 0; i < n; i++) if (evalPoly(lambda, EXP[255 - (n - 1 - i)]!) === 0) where.push(i);
+  if (where.length !== deg) return null;
+  // Forney: evaluator = S(x) lambda(x) mod x^ecCount; magnitude X omega(1/X) / lambda'(1/X).
+  const omega = new Array<number>(ecCount).fill(0);
+  for (let i = 0; i < ecCount; i++)
+    for (let j = 0; j <= i && j < lambda.length; j++) omega[i]! ^= mul(syn[i - j]!, lambda[j]!);
+  const deriv = lambda.map((c, j) => (j % 2 === 1 ? c : 0)).slice(1);
+  const fixes: [number, number][] = [];
+  for (const i of where) {
+    const X = EXP[n - 1 - i]!;
+    const xi = inv(X);
+    const den = evalPoly(deriv, xi);
+    if (!den) return null;
+    fixes.push([i, mul(mul(X, evalPoly(omega, xi)), inv(den))]);
+  }
+  for (const [i, e] of fixes) block[i]! ^= e;
+  // A correction that does not land on a codeword is no correction.
+  for (let j = 0; j < ecCount; j++) {
+    let s = 0;
+    const x = EXP[j]!;
+    for (let i = 0; i < n; i++) s = mul(s, x) ^ block[i]!;
+    if (s) {
+      for (const [i, e] of fixes) block[i]! ^= e;
+      return null;
+    }
+  }
+  return { errors, erasures: f };
+}
