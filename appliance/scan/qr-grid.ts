@@ -7,7 +7,7 @@
 // parser come from @zxing/library; sampling, the soft decisions and the erasure decoding are ours.
 import zxing from "@zxing/library";
 import type { GreyImage } from "./qr-decoder.js";
-import { rsDecode } from "./reed-solomon.js";
+import { rsDecode, rsSyndromes } from "./reed-solomon.js";
 
 const { QRCodeVersion, QRCodeDecoderErrorCorrectionLevel, QRCodeDecodedBitStreamParser } = zxing;
 type Version = zxing.QRCodeVersion;
@@ -42,6 +42,24 @@ const FORMAT_WORDS = Array.from({ length: 32 }, (_, d) => {
   for (let b = 14; b >= 10; b--) if (rem & (1 << b)) rem ^= 0x537 << (b - 10);
   return ((d << 10) | rem) ^ 0x5412;
 });
+
+/** Module indices of the two copies of the format bits, most significant first. */
+const formatCache = new Map<number, [Int32Array, Int32Array]>();
+function formatModules(dim: number): [Int32Array, Int32Array] {
+  let f = formatCache.get(dim);
+  if (!f) {
+    const one: number[] = [];
+    for (let x = 0; x <= 5; x++) one.push(8 * dim + x);
+    one.push(8 * dim + 7, 8 * dim + 8, 7 * dim + 8);
+    for (let y = 5; y >= 0; y--) one.push(y * dim + 8);
+    const two: number[] = [];
+    for (let y = dim - 1; y >= dim - 7; y--) two.push(y * dim + 8);
+    for (let x = dim - 8; x < dim; x++) two.push(8 * dim + x);
+    f = [Int32Array.from(one), Int32Array.from(two)];
+    formatCache.set(dim, f);
+  }
+  return f;
+}
 
 /** Is the module at (row, col) flipped by data mask `m`? */
 function masked(m: number, i: number, j: number): boolean {
@@ -129,23 +147,16 @@ function blockLayout(version: Version, ec: EcLevel): { blocks: Block[]; ecPerBlo
 export function decodeSoftGrid(soft: Float32Array, version: Version): Omit<GridRead, "corners"> | null {
   const dim = version.getDimensionForVersion();
   if (soft.length !== dim * dim) return null;
-  const at = (x: number, y: number) => soft[y * dim + x]!;
   // Format: the 32 candidates scored against both copies; the best must agree with the image.
-  const copy: Vec2[] = [];
-  for (let x = 0; x <= 5; x++) copy.push([x, 8]);
-  copy.push([7, 8], [8, 8], [8, 7]);
-  for (let y = 5; y >= 0; y--) copy.push([8, y]);
-  const copy2: Vec2[] = [];
-  for (let y = dim - 1; y >= dim - 7; y--) copy2.push([8, y]);
-  for (let x = dim - 8; x < dim; x++) copy2.push([x, 8]);
+  const [copy, copy2] = formatModules(dim);
   let best = -1;
   let bestScore = Number.NEGATIVE_INFINITY;
   for (let d = 0; d < 32; d++) {
     const w = FORMAT_WORDS[d]!;
     let s = 0;
     for (let k = 0; k < 15; k++) {
-      const sign = (w >> (14 - k)) & 1 ? 1 : -1;
-      s += sign * (at(...copy[k]!) + at(...copy2[k]!));
+      const v = soft[copy[k]!]! + soft[copy2[k]!]!;
+      s += (w >> (14 - k)) & 1 ? v : -v;
     }
     if (s > bestScore) {
       bestScore = s;
@@ -157,8 +168,8 @@ export function decodeSoftGrid(soft: Float32Array, version: Version): Omit<GridR
   let wrong = 0;
   for (let k = 0; k < 15; k++) {
     const bit = (w >> (14 - k)) & 1;
-    if (at(...copy[k]!) > 0 !== (bit === 1)) wrong++;
-    if (at(...copy2[k]!) > 0 !== (bit === 1)) wrong++;
+    if (soft[copy[k]!]! > 0 !== (bit === 1)) wrong++;
+    if (soft[copy2[k]!]! > 0 !== (bit === 1)) wrong++;
   }
   if (wrong > 6) return null;
   const ec = QRCodeDecoderErrorCorrectionLevel.forBits((best >> 3) & 3);
@@ -168,7 +179,9 @@ export function decodeSoftGrid(soft: Float32Array, version: Version): Omit<GridR
   const n = layout.length;
   const value = new Uint8Array(n);
   const conf = new Float32Array(n);
-  const column = new Int32Array(n * 8);
+  // Each codeword's leftmost and rightmost module column, for the edge-strip guesses.
+  const left = new Int32Array(n).fill(dim);
+  const right = new Int32Array(n);
   for (let c = 0; c < n; c++) {
     let v = 0;
     let cf = 1;
@@ -181,7 +194,8 @@ export function decodeSoftGrid(soft: Float32Array, version: Version): Omit<GridR
       const bit = (s > 0 ? 1 : 0) ^ (masked(mask, i, j) ? 1 : 0);
       v = (v << 1) | bit;
       cf = Math.min(cf, Math.abs(s));
-      column[c * 8 + b] = j;
+      if (j < left[c]!) left[c] = j;
+      if (j > right[c]!) right[c] = j;
     }
     value[c] = v;
     conf[c] = cf;
@@ -202,21 +216,27 @@ export function decodeSoftGrid(soft: Float32Array, version: Version): Omit<GridR
     }
     // Strips at either edge (a neighbour standing in front), topped up with the least certain
     // codewords elsewhere.
-    for (const width of [2, 3, 4, 5, 6]) {
-      for (const side of [0, 1]) {
-        const inStrip = (col: number) => (side ? col >= dim - width : col < width);
-        const strip = byConf.filter((k) => column.slice(b.idx[k]! * 8, b.idx[k]! * 8 + 8).some(inStrip));
-        if (!strip.length || strip.length > budget) continue;
+    for (const side of [0, 1]) {
+      let last = -1;
+      for (const width of [2, 3, 4, 5, 6]) {
+        const strip = byConf.filter((k) =>
+          side ? right[b.idx[k]!]! >= dim - width : left[b.idx[k]!]! < width,
+        );
+        // Codewords run in two-column strips: a wider strip often erases the same ones.
+        if (!strip.length || strip.length > budget || strip.length === last) continue;
+        last = strip.length;
         guesses.push(strip);
         const rest = byConf.filter((k) => !strip.includes(k));
-        for (let extra = 1; strip.length + extra <= budget; extra++)
+        for (let extra = 1; strip.length + extra <= budget; extra *= 2)
           guesses.push([...strip, ...rest.slice(0, extra)]);
       }
     }
     let done: Uint8Array | null = null;
+    const received = Uint8Array.from(b.idx, (c) => value[c]!);
+    const syn = rsSyndromes(received, ecPerBlock);
     for (const g of guesses) {
-      const blk = Uint8Array.from(b.idx, (c) => value[c]!);
-      const r = rsDecode(blk, ecPerBlock, g, MARGIN);
+      const blk = Uint8Array.from(received);
+      const r = rsDecode(blk, ecPerBlock, g, MARGIN, syn);
       if (!r) continue;
       done = blk;
       errors += r.errors;
@@ -453,9 +473,12 @@ function softModules(img: GreyImage, g: Grid): Float32Array {
       const x0 = Math.max(0, c - R);
       const x1 = Math.min(dim, c + R + 1);
       const n = (y1 - y0) * (x1 - x0);
-      const box = (t: Float64Array) => t[y1 * w + x1]! - t[y0 * w + x1]! - t[y1 * w + x0]! + t[y0 * w + x0]!;
-      const mean = box(sum) / n;
-      const sd = Math.sqrt(Math.max(0, box(sq) / n - mean * mean));
+      const a = y1 * w + x1;
+      const b = y0 * w + x1;
+      const c0 = y1 * w + x0;
+      const d = y0 * w + x0;
+      const mean = (sum[a]! - sum[b]! - sum[c0]! + sum[d]!) / n;
+      const sd = Math.sqrt(Math.max(0, (sq[a]! - sq[b]! - sq[c0]! + sq[d]!) / n - mean * mean));
       // Half the ink-paper gap of an even mix is one standard deviation.
       const half = Math.max(floor / 2, sd);
       const s = (mean - grey[r * dim + c]!) / half;
@@ -470,19 +493,34 @@ function softModules(img: GreyImage, g: Grid): Float32Array {
  * separator and the timing pattern along row 6 leading to it, as (column, row, dark?). Transposed,
  * the same modules pin the bottom edge.
  */
-const legTemplate = new Map<number, [number, number, boolean][]>();
-function legModules(dim: number): [number, number, boolean][] {
+interface LegTemplate {
+  /** Module centres (column, row) and the expected sign: +1 paper, -1 ink. */
+  col: Float32Array;
+  row: Float32Array;
+  sign: Float32Array;
+}
+const legTemplate = new Map<number, LegTemplate>();
+function legModules(dim: number): LegTemplate {
   const cached = legTemplate.get(dim);
   if (cached) return cached;
-  const out: [number, number, boolean][] = [];
+  const col: number[] = [];
+  const row: number[] = [];
+  const sign: number[] = [];
   for (let r = 0; r <= 7; r++)
     for (let c = dim - 8; c < dim; c++) {
       const ring = Math.max(Math.abs(c - (dim - 4)), Math.abs(r - 3));
-      out.push([c + 0.5, r + 0.5, ring <= 1 || ring === 3]);
+      col.push(c + 0.5);
+      row.push(r + 0.5);
+      sign.push(ring <= 1 || ring === 3 ? -1 : 1);
     }
-  for (let c = 8; c <= dim - 9; c++) out.push([c + 0.5, 6.5, (c & 1) === 0]);
-  legTemplate.set(dim, out);
-  return out;
+  for (let c = 8; c <= dim - 9; c++) {
+    col.push(c + 0.5);
+    row.push(6.5);
+    sign.push(c & 1 ? 1 : -1);
+  }
+  const t = { col: Float32Array.from(col), row: Float32Array.from(row), sign: Float32Array.from(sign) };
+  legTemplate.set(dim, t);
+  return t;
 }
 
 const SCALES = [0.88, 0.9, 0.92, 0.94, 0.96, 0.98, 1, 1.02, 1.04, 1.06, 1.08, 1.1, 1.12];
@@ -518,15 +556,16 @@ function fitLegs(img: GreyImage, dim: number, tl: Vec2, tr0: Vec2, bl0: Vec2): G
       let svv = 0;
       let stv = 0;
       let st = 0;
-      for (const [c, r, dark] of template) {
-        const v = transpose ? g.grey(img, r, c) : g.grey(img, c, r);
-        const t = dark ? -1 : 1;
+      const { col, row, sign } = template;
+      const n = col.length;
+      for (let k = 0; k < n; k++) {
+        const v = transpose ? g.grey(img, row[k]!, col[k]!) : g.grey(img, col[k]!, row[k]!);
+        const t = sign[k]!;
         sv += v;
         svv += v * v;
         stv += t * v;
         st += t;
       }
-      const n = template.length;
       const varV = svv - (sv * sv) / n;
       const varT = n - (st * st) / n;
       return varV > 1e-6 ? (stv - (st * sv) / n) / Math.sqrt(varV * varT) : 0;
@@ -534,7 +573,7 @@ function fitLegs(img: GreyImage, dim: number, tl: Vec2, tr0: Vec2, bl0: Vec2): G
     // Coordinate descent: the three hardly interact, and a full sweep costs fifteen times more.
     const p = [1, 0, 1];
     const axes = [SCALES, SHIFTS, TAPERS];
-    for (const k of [0, 1, 2, 0]) {
+    for (const k of [0, 1, 2]) {
       let bestScore = Number.NEGATIVE_INFINITY;
       let bestV = p[k]!;
       for (const v of axes[k]!) {

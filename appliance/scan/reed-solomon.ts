@@ -19,6 +19,19 @@ const LOG = new Uint8Array(256);
 const mul = (a: number, b: number): number => (a && b ? EXP[LOG[a]! + LOG[b]!]! : 0);
 const inv = (a: number): number => EXP[255 - LOG[a]!]!;
 
+/** The block's syndromes r(a^j), j < ecCount: all zero for a codeword. */
+export function rsSyndromes(block: Uint8Array, ecCount: number): number[] {
+  const syn = new Array<number>(ecCount);
+  for (let j = 0; j < ecCount; j++) {
+    // block[0] is the highest-degree coefficient.
+    let s = 0;
+    const x = EXP[j]!;
+    for (let i = 0; i < block.length; i++) s = mul(s, x) ^ block[i]!;
+    syn[j] = s;
+  }
+  return syn;
+}
+
 /** Evaluates a polynomial (coefficients lowest degree first) at x. */
 function evalPoly(p: readonly number[], x: number): number {
   let y = 0;
@@ -45,19 +58,13 @@ export function rsDecode(
   ecCount: number,
   erasures: readonly number[] = [],
   margin = 0,
+  /** The block's syndromes (rsSyndromes), when one block is tried with many erasure guesses. */
+  syndromes?: readonly number[],
 ): RsResult | null {
   const n = block.length;
   if (ecCount <= 0 || ecCount >= n || n > 255) return null;
-  const syn = new Array<number>(ecCount);
-  let clean = true;
-  for (let j = 0; j < ecCount; j++) {
-    // r(a^j), with block[0] the highest-degree coefficient.
-    let s = 0;
-    const x = EXP[j]!;
-    for (let i = 0; i < n; i++) s = mul(s, x) ^ block[i]!;
-    syn[j] = s;
-    if (s) clean = false;
-  }
+  const syn = syndromes ?? rsSyndromes(block, ecCount);
+  const clean = syn.every((v) => v === 0);
   if (clean) return { errors: 0, erasures: 0 };
   const f = erasures.length;
   if (f + margin > ecCount) return null;
@@ -117,14 +124,9 @@ export function rsDecode(
   }
   for (const [i, e] of fixes) block[i]! ^= e;
   // A correction that does not land on a codeword is no correction.
-  for (let j = 0; j < ecCount; j++) {
-    let s = 0;
-    const x = EXP[j]!;
-    for (let i = 0; i < n; i++) s = mul(s, x) ^ block[i]!;
-    if (s) {
-      for (const [i, e] of fixes) block[i]! ^= e;
-      return null;
-    }
+  if (rsSyndromes(block, ecCount).some((v) => v !== 0)) {
+    for (const [i, e] of fixes) block[i]! ^= e;
+    return null;
   }
   return { errors, erasures: f };
 }
