@@ -506,8 +506,8 @@ export async function readCurvedTriple(
       return zxingHit(results);
     };
     let hit = guessed ? undefined : await read();
-    const at = hit || k >= MEND_TRIES ? null : relocateFinders(img, expected);
-    if (at && drawFinders(img, light, at)) hit = await read();
+    const at = hit || (k >= MEND_TRIES && !close) ? null : relocateFinders(img, expected);
+    if (at && k < MEND_TRIES && drawFinders(img, light, at)) hit = await read();
     // zxing found the symbol but could not correct it: read the module grid with soft decisions,
     // distrusting the least certain codewords and a strip hidden at either edge.
     if (!hit && at && close) {
