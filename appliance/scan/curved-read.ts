@@ -48,15 +48,12 @@ const READ: ReaderOptions = {
   returnErrors: true,
 };
 
+type XY = { x: number; y: number };
+
 /** A decoded symbol in window pixels, corners clockwise from its top-left. */
 interface Hit {
   text: string;
-  corners: [
-    { x: number; y: number },
-    { x: number; y: number },
-    { x: number; y: number },
-    { x: number; y: number },
-  ];
+  corners: [XY, XY, XY, XY];
 }
 
 /**
@@ -496,9 +493,9 @@ export async function readCurvedTriple(
       const [u, v] = imageToCylinder(model, f.x, f.y);
       return [(u - win.u0) * win.scale + QUIET, (v - win.v0) * win.scale + QUIET];
     });
-    // A plain read first (none when a finder is known to be missing); then the finder patterns are
-    // redrawn clean (a glare stripe, a neighbour or the bottle's edge may have eaten into one) and
-    // the window is read again.
+    // A plain read first (none when a finder is known to be missing); then, on the first
+    // hypothesis, the finder patterns are found again and redrawn clean (a glare stripe, a
+    // neighbour or the bottle's edge may have eaten into one) and the window is read again.
     let close = 0;
     const read = async (): Promise<Hit | undefined> => {
       const results = await readBarcodes(pgm.file, READ);
@@ -513,7 +510,7 @@ export async function readCurvedTriple(
     if (!hit && at && close) {
       const g = readQrGrid(img, gridFinders(at), close);
       if (g) {
-        const [a, b, c, d] = g.corners.map(([x, y]) => ({ x, y }));
+        const [a, b, c, d] = g.corners.map(([x, y]): XY => ({ x, y }));
         hit = { text: g.text, corners: [a!, b!, c!, d!] };
       }
     }
