@@ -5,6 +5,7 @@
 // a code, and a specular stripe runs down each glossy bottle. LED colour casts, blur, sensor noise
 // and JPEG q70-90 are added on top. The ground truth of every code is computed from the same
 // geometry: bend (sag of the top row in modules), module size, glare, and the hidden fraction.
+import zxing from "@zxing/library";
 import sharp from "sharp";
 import { writeBarcode } from "zxing-wasm";
 import { codewordLayout } from "../appliance/scan/qr-grid.js";
@@ -121,9 +122,6 @@ const BODY: Vec3[] = [
   [230, 230, 225],
   [40, 40, 44],
 ];
-
-/** Check codewords of the versions and levels the scene prints (each a single block). */
-const EC_CODEWORDS: Record<string, number> = { "1M": 10, "1Q": 13, "2M": 16, "2H": 28 };
 
 async function qrMatrix(
   text: string,
@@ -568,7 +566,11 @@ export async function renderCurvedShelf(opts: CurvedSceneOptions): Promise<Curve
       readable: modulePx >= 2 && occlusion <= 0.1,
       blurPx: sigma,
       hiddenCodewords,
-      correctable: EC_CODEWORDS[`${L.version}${L.ec}`]! >> 1,
+      // The scene's versions and levels have one block each.
+      correctable:
+        zxing.QRCodeVersion.getVersionForNumber(L.version)
+          .getECBlocksForLevel(zxing.QRCodeDecoderErrorCorrectionLevel.fromString(L.ec))
+          .getECCodewordsPerBlock() >> 1,
       center: centre,
       radiusMm: c.r,
       pitchDeg,

@@ -14,6 +14,7 @@ import {
   looksFlat,
   pickPairs,
   pickTriples,
+  type Region,
   readCurvedPair,
   readCurvedTriple,
   readFlattened,
@@ -287,8 +288,7 @@ async function secondPass(grey: GreyImage, codes: QrCode[]): Promise<UnreadLabel
   for (const box of boxes) {
     // One threshold pass per box serves the curved reads, the choice of re-reads and the
     // unread-label check.
-    const pad = CELL * 2;
-    const padded = { x0: box.x0 - pad, y0: box.y0 - pad, x1: box.x1 + pad, y1: box.y1 + pad };
+    const padded = padBox(box);
     const finders = findFinderPatterns(grey, padded);
     const triple = pickTriples(finders, 1)[0];
     let hits: QrCode[] = [];
@@ -311,7 +311,7 @@ async function secondPass(grey: GreyImage, codes: QrCode[]): Promise<UnreadLabel
       for (const [a, b] of pickPairs(finders, 1)) hits = await readCurvedPair(grey, a, b);
       if (!hits.length) hits = await readFlattened(grey, padded);
     }
-    for (const h of hits) if (!codes.some((c) => c.text === h.text)) codes.push(h);
+    addNew(codes, hits);
     // Two finder patterns and no code: a label is there but could not be read (turned away, bent,
     // glared). Text and other clutter rarely show two 1:1:3:1:1 patterns.
     const inBox = (f: FinderPattern) => f.x >= box.x0 && f.x < box.x1 && f.y >= box.y0 && f.y < box.y1;
@@ -327,25 +327,31 @@ async function secondPass(grey: GreyImage, codes: QrCode[]): Promise<UnreadLabel
     const area = (blob.x1 - blob.x0) * (blob.y1 - blob.y0);
     if (area > budget) continue;
     budget -= area;
-    const pad = CELL * 2;
-    const padded = { x0: blob.x0 - pad, y0: blob.y0 - pad, x1: blob.x1 + pad, y1: blob.y1 + pad };
-    const finders = findFinderPatterns(grey, padded).filter((f) => !insideCode(codes, f.x, f.y));
+    const finders = findFinderPatterns(grey, padBox(blob)).filter((f) => !insideCode(codes, f.x, f.y));
     if (finders.length < 2) continue;
     for (const t of pickTriples(finders)) {
       const b = tripleBounds(t);
       if (insideCode(codes, (b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2)) continue;
-      const hits = await readCurvedTriple(grey, t, 0.6);
-      for (const h of hits) if (!codes.some((c) => c.text === h.text)) codes.push(h);
+      addNew(codes, await readCurvedTriple(grey, t, 0.6));
     }
     for (const [a, b] of pickPairs(
       finders.filter((f) => !insideCode(codes, f.x, f.y)),
       2,
-    )) {
-      const hits = await readCurvedPair(grey, a, b);
-      for (const h of hits) if (!codes.some((c) => c.text === h.text)) codes.push(h);
-    }
+    ))
+      addNew(codes, await readCurvedPair(grey, a, b));
   }
   return unread;
+}
+
+/** A candidate box grown by two cells each way: room for a label's quiet zone and finders. */
+function padBox(box: Region): Region {
+  const pad = CELL * 2;
+  return { x0: box.x0 - pad, y0: box.y0 - pad, x1: box.x1 + pad, y1: box.y1 + pad };
+}
+
+/** Adds the codes whose text is not already among `codes`. */
+function addNew(codes: QrCode[], hits: readonly QrCode[]): void {
+  for (const h of hits) if (!codes.some((c) => c.text === h.text)) codes.push(h);
 }
 
 /** True when (x, y) lies in the bounding box of a decoded code. */
@@ -490,11 +496,11 @@ class Crop {
   private sharp?: Uint8Array;
 
   constructor(grey: GreyImage, box: Box) {
-    const pad = CELL * 2;
-    this.x0 = Math.max(0, box.x0 - pad);
-    this.y0 = Math.max(0, box.y0 - pad);
-    this.w = Math.min(grey.width, box.x1 + pad) - this.x0;
-    this.h = Math.min(grey.height, box.y1 + pad) - this.y0;
+    const p = padBox(box);
+    this.x0 = Math.max(0, p.x0);
+    this.y0 = Math.max(0, p.y0);
+    this.w = Math.min(grey.width, p.x1) - this.x0;
+    this.h = Math.min(grey.height, p.y1) - this.y0;
     this.plain = new Uint8Array(this.w * this.h);
     for (let y = 0; y < this.h; y++) {
       const from = (this.y0 + y) * grey.width + this.x0;

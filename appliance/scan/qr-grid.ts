@@ -6,14 +6,13 @@
 // uncertain rather than confidently wrong. The tables (versions, block layout) and the bit-stream
 // parser come from @zxing/library; sampling, the soft decisions and the erasure decoding are ours.
 import zxing from "@zxing/library";
+import type { Vec2 } from "./curved-unwrap.js";
 import type { GreyImage } from "./qr-decoder.js";
 import { rsDecode, rsSyndromes } from "./reed-solomon.js";
 
 const { QRCodeVersion, QRCodeDecoderErrorCorrectionLevel, QRCodeDecodedBitStreamParser } = zxing;
 type Version = zxing.QRCodeVersion;
 type EcLevel = zxing.QRCodeDecoderErrorCorrectionLevel;
-
-type Vec2 = [number, number];
 
 export interface GridFinders {
   /** Centres of the top-left, top-right and bottom-left finder patterns, image px. */
@@ -272,15 +271,16 @@ function sample(img: GreyImage, x: number, y: number): number {
   return top * (1 - ay) + bottom * ay;
 }
 
+/** Grid.map's output, kept outside the object so the hot path allocates nothing. */
+let mx = 0;
+let my = 0;
+
 /**
  * Module space to image: bilinear between the four finder-centre points (the fourth, bottom-right,
  * is where a fourth finder would be), which sit 3.5 modules in from the symbol's corners. Bilinear
  * rather than projective: what is left of a bottle's curve after the unwrap bends the grid more
  * like a taper than a perspective.
  */
-let mx = 0;
-let my = 0;
-
 class Grid {
   constructor(
     readonly dim: number,
@@ -490,8 +490,8 @@ function softModules(img: GreyImage, g: Grid): Float32Array {
 
 /**
  * The fixed modules that pin the grid's right edge: the top-right finder pattern with its
- * separator and the timing pattern along row 6 leading to it, as (column, row, dark?). Transposed,
- * the same modules pin the bottom edge.
+ * separator and the timing pattern along row 6 leading to it. Transposed, the same modules pin the
+ * bottom edge.
  */
 interface LegTemplate {
   /** Module centres (column, row) and the expected sign: +1 paper, -1 ink. */
@@ -542,11 +542,13 @@ function fitLegs(img: GreyImage, dim: number, tl: Vec2, tr0: Vec2, bl0: Vec2): G
   const fitLeg = (end: Vec2, other: Vec2, transpose: boolean): { end: Vec2; taper: number } => {
     const leg: Vec2 = [(end[0] - tl[0]) / span, (end[1] - tl[1]) / span];
     const side: Vec2 = [(other[0] - tl[0]) / span, (other[1] - tl[1]) / span];
+    // The leg's end moved by `scale` along the leg and `shift` modules across it.
+    const endAt = (scale: number, shift: number): Vec2 => [
+      tl[0] + span * (scale * leg[0] + (shift / span) * side[0]),
+      tl[1] + span * (scale * leg[1] + (shift / span) * side[1]),
+    ];
     const score = (scale: number, shift: number, taper: number): number => {
-      const e: Vec2 = [
-        tl[0] + span * (scale * leg[0] + (shift / span) * side[0]),
-        tl[1] + span * (scale * leg[1] + (shift / span) * side[1]),
-      ];
+      const e = endAt(scale, shift);
       const g = transpose
         ? parallelogram(dim, tl, other, e, 1, taper)
         : parallelogram(dim, tl, e, other, taper);
@@ -588,14 +590,7 @@ function fitLegs(img: GreyImage, dim: number, tl: Vec2, tr0: Vec2, bl0: Vec2): G
       p[k] = bestV;
     }
     const [scale, shift, taper] = p as [number, number, number];
-    const best = {
-      end: [
-        tl[0] + span * (scale * leg[0] + (shift / span) * side[0]),
-        tl[1] + span * (scale * leg[1] + (shift / span) * side[1]),
-      ] as Vec2,
-      taper,
-    };
-    return best;
+    return { end: endAt(scale, shift), taper };
   };
   const right = fitLeg(tr0, bl0, false);
   const bottom = fitLeg(bl0, right.end, true);
