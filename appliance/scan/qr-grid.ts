@@ -139,14 +139,11 @@ function blockLayout(version: Version, ec: EcLevel): { blocks: Block[]; ecPerBlo
 }
 
 /**
- * Decodes a grid of soft module values (row-major, positive = dark, magnitude = certainty in
- * 0..1). Tries the hard decisions first, then erasures: the least certain codewords, then strips
- * at the symbol's left or right edge (where a neighbour standing in front hides it).
+ * The symbol's format (error-correction level and mask) from soft module values: the 32 candidates
+ * scored against both copies; null unless the best one agrees with the hard decisions in all but
+ * six bits (a BCH(15,5) word corrects three per copy).
  */
-export function decodeSoftGrid(soft: Float32Array, version: Version): Omit<GridRead, "corners"> | null {
-  const dim = version.getDimensionForVersion();
-  if (soft.length !== dim * dim) return null;
-  // Format: the 32 candidates scored against both copies; the best must agree with the image.
+function readFormat(soft: Float32Array, dim: number): { ec: EcLevel; mask: number } | null {
   const [copy, copy2] = formatModules(dim);
   let best = -1;
   let bestScore = Number.NEGATIVE_INFINITY;
@@ -162,7 +159,6 @@ export function decodeSoftGrid(soft: Float32Array, version: Version): Omit<GridR
       best = d;
     }
   }
-  // Disagreeing bits (hard decisions over both copies): a BCH(15,5) word corrects three per copy.
   const w = FORMAT_WORDS[best]!;
   let wrong = 0;
   for (let k = 0; k < 15; k++) {
@@ -171,8 +167,20 @@ export function decodeSoftGrid(soft: Float32Array, version: Version): Omit<GridR
     if (soft[copy2[k]!]! > 0 !== (bit === 1)) wrong++;
   }
   if (wrong > 6) return null;
-  const ec = QRCodeDecoderErrorCorrectionLevel.forBits((best >> 3) & 3);
-  const mask = best & 7;
+  return { ec: QRCodeDecoderErrorCorrectionLevel.forBits((best >> 3) & 3), mask: best & 7 };
+}
+
+/**
+ * Decodes a grid of soft module values (row-major, positive = dark, magnitude = certainty in
+ * 0..1). Tries the hard decisions first, then erasures: the least certain codewords, then strips
+ * at the symbol's left or right edge (where a neighbour standing in front hides it).
+ */
+export function decodeSoftGrid(soft: Float32Array, version: Version): Omit<GridRead, "corners"> | null {
+  const dim = version.getDimensionForVersion();
+  if (soft.length !== dim * dim) return null;
+  const format = readFormat(soft, dim);
+  if (!format) return null;
+  const { ec, mask } = format;
 
   const layout = codewordLayout(version);
   const n = layout.length;
@@ -523,6 +531,266 @@ function legModules(dim: number): LegTemplate {
   return t;
 }
 
+/**
+ * Every fixed module of a symbol: the three finder patterns with their separators, both timing
+ * patterns and, from version 2, the bottom-right alignment pattern (the only one up to version 6).
+ */
+const fixedTemplate = new Map<number, LegTemplate>();
+function fixedModules(dim: number): LegTemplate {
+  const cached = fixedTemplate.get(dim);
+  if (cached) return cached;
+  const col: number[] = [];
+  const row: number[] = [];
+  const sign: number[] = [];
+  const add = (c: number, r: number, dark: boolean) => {
+    col.push(c + 0.5);
+    row.push(r + 0.5);
+    sign.push(dark ? -1 : 1);
+  };
+  for (const [c0, r0] of [
+    [0, 0],
+    [dim - 7, 0],
+    [0, dim - 7],
+  ] as const)
+    for (let r = -1; r <= 7; r++)
+      for (let c = -1; c <= 7; c++) {
+        if (c0 + c < 0 || r0 + r < 0 || c0 + c >= dim || r0 + r >= dim) continue;
+        const ring = Math.max(Math.abs(c - 3), Math.abs(r - 3));
+        add(c0 + c, r0 + r, ring <= 1 || ring === 3);
+      }
+  for (let k = 8; k <= dim - 9; k++) {
+    add(k, 6, (k & 1) === 0);
+    add(6, k, (k & 1) === 0);
+  }
+  if (dim > 21 && dim <= 41) {
+    const a = dim - 7;
+    for (let r = -2; r <= 2; r++)
+      for (let c = -2; c <= 2; c++) add(a + c, a + r, Math.max(Math.abs(c), Math.abs(r)) !== 1);
+  }
+  const t = { col: Float32Array.from(col), row: Float32Array.from(row), sign: Float32Array.from(sign) };
+  fixedTemplate.set(dim, t);
+  return t;
+}
+
+/**
+ * Normalised correlation of the grey levels under a template's modules with its signs (+1 paper,
+ * -1 ink): a blank patch (a neighbour standing in front, the bottle beyond the label) scores
+ * nothing rather than half. `transpose` swaps the template's rows and columns.
+ */
+function templateScore(img: GreyImage, g: Grid, t: LegTemplate, transpose = false): number {
+  let sv = 0;
+  let svv = 0;
+  let stv = 0;
+  let st = 0;
+  const { col, row, sign } = t;
+  const n = col.length;
+  for (let k = 0; k < n; k++) {
+    const v = transpose ? g.grey(img, row[k]!, col[k]!) : g.grey(img, col[k]!, row[k]!);
+    const s = sign[k]!;
+    sv += v;
+    svv += v * v;
+    stv += s * v;
+    st += s;
+  }
+  const varV = svv - (sv * sv) / n;
+  const varT = n - (st * st) / n;
+  return varV > 1e-6 ? (stv - (st * sv) / n) / Math.sqrt(varV * varT) : 0;
+}
+
+/**
+ * Moves each of the grid's four corner points, its bow and its squeeze, one at a time in shrinking
+ * steps, while all the symbol's fixed modules together correlate better. The fits above each see
+ * one pattern; when blur merges a finder's rings its centre is found up to half a module off, and
+ * that skews all of them.
+ */
+function refineGrid(img: GreyImage, g: Grid): Grid {
+  const t = fixedModules(g.dim);
+  const mod = Math.hypot(g.tr[0] - g.tl[0], g.tr[1] - g.tl[1]) / (g.dim - 7);
+  const p = [...g.tl, ...g.tr, ...g.br, ...g.bl, g.bow, g.squeeze];
+  const make = (q: readonly number[]) =>
+    new Grid(g.dim, [q[0]!, q[1]!], [q[2]!, q[3]!], [q[4]!, q[5]!], [q[6]!, q[7]!], q[8]!, q[9]!);
+  let best = templateScore(img, g, t);
+  for (const step of [0.5, 0.25, 0.125]) {
+    for (let pass = 0; pass < 4; pass++) {
+      let moved = false;
+      for (let k = 0; k < p.length; k++)
+        for (const dir of [-1, 1]) {
+          const was = p[k]!;
+          // Corner coordinates move in modules, bow and squeeze in their own units.
+          p[k] = was + dir * step * (k < 8 ? mod : 0.5);
+          const sc = templateScore(img, make(p), t);
+          if (sc > best) {
+            best = sc;
+            moved = true;
+          } else p[k] = was;
+        }
+      if (!moved) break;
+    }
+  }
+  return make(p);
+}
+
+/**
+ * Share of a module's ink that blur of `sigma` modules leaves on its own centre, on each of its
+ * four edge neighbours' centres and on each diagonal one (a Gaussian over a square module).
+ */
+function spillWeights(sigma: number): [number, number, number] {
+  // erf by Abramowitz and Stegun 7.1.26 (error below 1.5e-7).
+  const x = 0.5 / (sigma * Math.SQRT2);
+  const t = 1 / (1 + 0.3275911 * x);
+  const poly =
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t;
+  const own = 1 - poly * Math.exp(-x * x);
+  const next = (1 - own) / 2;
+  return [own * own, own * next, next * next];
+}
+
+/** The spill weight (spillWeights) at offset (dr, dc) from a module, each within one. */
+function spillAt(dr: number, dc: number, w: readonly number[]): number {
+  return dr === 0 && dc === 0 ? w[0]! : dr === 0 || dc === 0 ? w[1]! : w[2]!;
+}
+
+/** Sum of a summed-area table (row length `w`) over rows y0..y1-1 and columns x0..x1-1. */
+function boxSum(tab: Float64Array, w: number, y0: number, x0: number, y1: number, x1: number): number {
+  return tab[y1 * w + x1]! - tab[y0 * w + x1]! - tab[y1 * w + x0]! + tab[y0 * w + x0]!;
+}
+
+/** Blur spreads tried, in modules (sigma of the Gaussian). */
+const SIGMAS = [0.25, 0.35, 0.45, 0.55, 0.65];
+
+/**
+ * Module decisions that take the blur out. Small modules blurred by a module's width or so leave
+ * a lone dark module lighter than the mean round it and a lone light one darker, which the plain
+ * decisions get wrong. Here each module's grey level is modelled as the local paper level plus
+ * the local ink contrast times the blurred darkness of it and its eight neighbours (a Gaussian of
+ * `sigma` modules, chosen to fit the fixed patterns); every data module is then set, four times
+ * over, to whichever value explains its 3x3 neighbourhood better. Soft output, as softModules:
+ * positive = dark, the certainty from how much better the choice explains it.
+ */
+function blurAwareModules(img: GreyImage, g: Grid, start: Float32Array): Float32Array {
+  const dim = g.dim;
+  const n = dim * dim;
+  const grey = new Float32Array(n);
+  for (let r = 0; r < dim; r++)
+    for (let c = 0; c < dim; c++) grey[r * dim + c] = g.grey(img, c + 0.5, r + 0.5);
+  const known = new Int8Array(n).fill(-1);
+  const t = fixedModules(dim);
+  for (let k = 0; k < t.col.length; k++)
+    known[Math.floor(t.row[k]!) * dim + Math.floor(t.col[k]!)] = t.sign[k]! < 0 ? 1 : 0;
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = known[i]! >= 0 ? known[i]! : start[i]! > 0 ? 1 : 0;
+  // p: blurred darkness; a + b p: the grey level it predicts (b < 0: ink is dark).
+  const p = new Float32Array(n);
+  const a = new Float32Array(n);
+  const b = new Float32Array(n);
+  const blur = (w: readonly number[]) => {
+    p.fill(0);
+    for (let r = 0; r < dim; r++)
+      for (let c = 0; c < dim; c++) {
+        const v = x[r * dim + c]!;
+        if (!v) continue;
+        for (let dr = -1; dr <= 1; dr++)
+          for (let dc = -1; dc <= 1; dc++) {
+            const rr = r + dr;
+            const cc = c + dc;
+            if (rr >= 0 && cc >= 0 && rr < dim && cc < dim) p[rr * dim + cc]! += spillAt(dr, dc, w) * v;
+          }
+      }
+  };
+  // Paper level and ink contrast by least squares over the 7x7 modules round each module, from
+  // summed tables; a window too uniform to tell takes the symbol's.
+  const w1 = dim + 1;
+  const sp = new Float64Array(w1 * w1);
+  const sg = new Float64Array(w1 * w1);
+  const spp = new Float64Array(w1 * w1);
+  const spg = new Float64Array(w1 * w1);
+  const fitLevels = (y0: number, x0: number, y1: number, x1: number, out: Float64Array): void => {
+    const m = (y1 - y0) * (x1 - x0);
+    const P = boxSum(sp, w1, y0, x0, y1, x1);
+    const G = boxSum(sg, w1, y0, x0, y1, x1);
+    const vp = boxSum(spp, w1, y0, x0, y1, x1) - (P * P) / m;
+    const slope = vp > 1e-9 ? (boxSum(spg, w1, y0, x0, y1, x1) - (P * G) / m) / vp : 0;
+    out[0] = (G - slope * P) / m;
+    out[1] = slope;
+    out[2] = vp / m;
+  };
+  const local = new Float64Array(3);
+  const levels = () => {
+    for (let r = 0; r < dim; r++)
+      for (let c = 0; c < dim; c++) {
+        const pv = p[r * dim + c]!;
+        const gv = grey[r * dim + c]!;
+        const o = (r + 1) * w1 + c + 1;
+        sp[o] = pv + sp[o - 1]! + sp[o - w1]! - sp[o - w1 - 1]!;
+        sg[o] = gv + sg[o - 1]! + sg[o - w1]! - sg[o - w1 - 1]!;
+        spp[o] = pv * pv + spp[o - 1]! + spp[o - w1]! - spp[o - w1 - 1]!;
+        spg[o] = pv * gv + spg[o - 1]! + spg[o - w1]! - spg[o - w1 - 1]!;
+      }
+    fitLevels(0, 0, dim, dim, local);
+    const ga = local[0]!;
+    const gb = Math.min(local[1]!, -15);
+    for (let r = 0; r < dim; r++)
+      for (let c = 0; c < dim; c++) {
+        fitLevels(Math.max(0, r - 3), Math.max(0, c - 3), Math.min(dim, r + 4), Math.min(dim, c + 4), local);
+        const i = r * dim + c;
+        // Some ink and some paper in the window, and ink darker than paper by at least 15 levels.
+        const ok = local[2]! > 0.02 && local[1]! < -15;
+        a[i] = ok ? local[0]! : ga;
+        b[i] = ok ? local[1]! : gb;
+      }
+  };
+  let w: readonly number[] = spillWeights(SIGMAS[0]!);
+  let bestErr = Number.POSITIVE_INFINITY;
+  for (const sigma of SIGMAS) {
+    const ws = spillWeights(sigma);
+    blur(ws);
+    levels();
+    let err = 0;
+    for (let i = 0; i < n; i++) if (known[i]! >= 0) err += (grey[i]! - a[i]! - b[i]! * p[i]!) ** 2;
+    if (err < bestErr) {
+      bestErr = err;
+      w = ws;
+    }
+  }
+  const norm = w[0]! * w[0]! + 4 * w[1]! * w[1]! + 4 * w[2]! * w[2]!;
+  const soft = new Float32Array(n);
+  for (let it = 0; it < 4; it++) {
+    blur(w);
+    levels();
+    for (let r = 0; r < dim; r++)
+      for (let c = 0; c < dim; c++) {
+        const i = r * dim + c;
+        const cur = x[i]!;
+        // Squared residuals over the neighbourhood with this module light, less with it dark.
+        let d = 0;
+        for (let dr = -1; dr <= 1; dr++)
+          for (let dc = -1; dc <= 1; dc++) {
+            const rr = r + dr;
+            const cc = c + dc;
+            if (rr < 0 || cc < 0 || rr >= dim || cc >= dim) continue;
+            const j = rr * dim + cc;
+            const h = spillAt(dr, dc, w);
+            const light = grey[j]! - a[j]! - b[j]! * (p[j]! - h * cur);
+            const dark = light - b[j]! * h;
+            d += light * light - dark * dark;
+          }
+        soft[i] = Math.max(-1, Math.min(1, d / (b[i]! * b[i]! * norm)));
+        const next = d > 0 ? 1 : 0;
+        if (known[i]! >= 0 || next === cur) continue;
+        x[i] = next;
+        // Keep the blurred darkness current for the neighbours still to come.
+        for (let dr = -1; dr <= 1; dr++)
+          for (let dc = -1; dc <= 1; dc++) {
+            const rr = r + dr;
+            const cc = c + dc;
+            if (rr >= 0 && cc >= 0 && rr < dim && cc < dim)
+              p[rr * dim + cc]! += spillAt(dr, dc, w) * (next - cur);
+          }
+      }
+  }
+  return soft;
+}
+
 const SCALES = [0.88, 0.9, 0.92, 0.94, 0.96, 0.98, 1, 1.02, 1.04, 1.06, 1.08, 1.1, 1.12];
 const SHIFTS = [-0.75, -0.5, -0.25, 0, 0.25, 0.5, 0.75];
 const TAPERS = [0.88, 0.94, 1, 1.06, 1.12];
@@ -552,25 +820,7 @@ function fitLegs(img: GreyImage, dim: number, tl: Vec2, tr0: Vec2, bl0: Vec2): G
       const g = transpose
         ? parallelogram(dim, tl, other, e, 1, taper)
         : parallelogram(dim, tl, e, other, taper);
-      // Normalised correlation with the template (+1 paper, -1 ink): a blank patch (a neighbour
-      // standing in front, the bottle beyond the label) scores nothing rather than half.
-      let sv = 0;
-      let svv = 0;
-      let stv = 0;
-      let st = 0;
-      const { col, row, sign } = template;
-      const n = col.length;
-      for (let k = 0; k < n; k++) {
-        const v = transpose ? g.grey(img, row[k]!, col[k]!) : g.grey(img, col[k]!, row[k]!);
-        const t = sign[k]!;
-        sv += v;
-        svv += v * v;
-        stv += t * v;
-        st += t;
-      }
-      const varV = svv - (sv * sv) / n;
-      const varT = n - (st * st) / n;
-      return varV > 1e-6 ? (stv - (st * sv) / n) / Math.sqrt(varV * varT) : 0;
+      return templateScore(img, g, template, transpose);
     };
     // Coordinate descent: the three hardly interact, and a full sweep costs fifteen times more.
     const p = [1, 0, 1];
@@ -617,7 +867,15 @@ export function readQrGrid(img: GreyImage, f: GridFinders, versionHint?: number)
     let g = fitLegs(img, dim, tl, f.tr, f.bl);
     g = fitBow(img, g);
     if (v >= 2) g = fitAlignment(img, g);
-    const res = decodeSoftGrid(softModules(img, g), version);
+    const soft = softModules(img, g);
+    let res = decodeSoftGrid(soft, version);
+    if (!res && readFormat(soft, dim)) {
+      // The format reads but the codewords do not: the grid is close. Fit it on all the fixed
+      // patterns at once and take the blur out of the module decisions.
+      const fine = refineGrid(img, g);
+      res = decodeSoftGrid(blurAwareModules(img, fine, softModules(img, fine)), version);
+      if (res) g = fine;
+    }
     if (!res) continue;
     // Corners: the finder centres' grid extended to the symbol's edge.
     const corners: [Vec2, Vec2, Vec2, Vec2] = [g.at(0, 0), g.at(dim, 0), g.at(dim, dim), g.at(0, dim)];
