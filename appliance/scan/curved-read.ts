@@ -44,7 +44,7 @@ const READ: ReaderOptions = {
   tryInvert: false,
   tryDownscale: false,
   maxNumberOfSymbols: 2,
-  // Failed decodes come back too (with isValid false): a checksum failure says the grid is close.
+  // Failed decodes come back too (with isValid false): a checksum failure tells the version.
   returnErrors: true,
 };
 
@@ -493,9 +493,10 @@ export async function readCurvedTriple(
       const [u, v] = imageToCylinder(model, f.x, f.y);
       return [(u - win.u0) * win.scale + QUIET, (v - win.v0) * win.scale + QUIET];
     });
-    // A plain read first (none when a finder is known to be missing); then, on the first
-    // hypothesis, the finder patterns are found again and redrawn clean (a glare stripe, a
-    // neighbour or the bottle's edge may have eaten into one) and the window is read again.
+    // A plain read first (none when a finder is known to be missing). If zxing cannot read the
+    // window, the finder patterns are found again in it, where the label is flat; on the first
+    // hypothesis they are redrawn clean (a glare stripe, a neighbour or the bottle's edge may have
+    // eaten into one) and the window is read again.
     let close = 0;
     const read = async (): Promise<Hit | undefined> => {
       const results = await readBarcodes(pgm.file, READ);
@@ -503,12 +504,13 @@ export async function readCurvedTriple(
       return zxingHit(results);
     };
     let hit = guessed ? undefined : await read();
-    const at = hit || (k >= MEND_TRIES && !close) ? null : relocateFinders(img, expected);
+    const at = hit ? null : relocateFinders(img, expected);
     if (at && k < MEND_TRIES && drawFinders(img, light, at)) hit = await read();
-    // zxing found the symbol but could not correct it: read the module grid with soft decisions,
-    // distrusting the least certain codewords and a strip hidden at either edge.
-    if (!hit && at && close) {
-      const g = readQrGrid(img, gridFinders(at), close);
+    // Still nothing: read the module grid directly, with soft decisions and the blur modelled,
+    // distrusting the least certain codewords and a strip hidden at either edge. The version is
+    // zxing's when it got as far as the format (a checksum failure), else the finders' spacing.
+    if (!hit && at) {
+      const g = readQrGrid(img, gridFinders(at), close || undefined);
       if (g) {
         const [a, b, c, d] = g.corners.map(([x, y]): XY => ({ x, y }));
         hit = { text: g.text, corners: [a!, b!, c!, d!] };
@@ -693,8 +695,8 @@ function zxingHit(results: readonly ReadResult[]): Hit | undefined {
 }
 
 /**
- * The version of a QR symbol zxing located, and read the format of, but could not correct: its
- * grid is close, and reading it with soft decisions and erasures may recover it. 0 when none.
+ * The version of a QR symbol zxing located, and read the format of, but could not correct; the
+ * grid read takes it over the finders' spacing. 0 when none.
  */
 function nearMiss(results: readonly ReadResult[]): number {
   for (const r of results)
