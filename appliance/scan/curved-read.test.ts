@@ -1,7 +1,7 @@
 import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readBarcodes } from "zxing-wasm";
-import { type CurvedShot, renderCurvedShelf } from "../../bench/curved-scene.js";
+import { type CurvedSceneOptions, type CurvedShot, renderCurvedShelf } from "../../bench/curved-scene.js";
 import {
   type FinderPattern,
   findFinderPatterns,
@@ -116,6 +116,11 @@ function centreOf(c: QrCode): [number, number] {
   return [c.corners.reduce((a, p) => a + p[0], 0) / 4, c.corners.reduce((a, p) => a + p[1], 0) / 4];
 }
 
+/** A 640x480 frame of one labelled bottle. */
+function oneBottle(seed: number, fixed: CurvedSceneOptions["fixed"]): Promise<CurvedShot> {
+  return renderCurvedShelf({ seed, bottles: 1, width: 640, height: 480, fixed });
+}
+
 /** A square region of half-size `half` round (x, y). */
 function around(x: number, y: number, half: number) {
   return { x0: x - half, y0: y - half, x1: x + half, y1: y + half };
@@ -134,13 +139,7 @@ function noiseImage(w: number, h: number, seed: number): GreyImage {
 
 /** The occluded scene of the pair and cut-finder tests, with the finders found round its code. */
 async function cutScene() {
-  const shot = await renderCurvedShelf({
-    seed: 101,
-    bottles: 1,
-    width: 640,
-    height: 480,
-    fixed: { occlusion: 0.08, glare: false, modulePx: 5 },
-  });
+  const shot = await oneBottle(101, { occlusion: 0.08, glare: false, modulePx: 5 });
   const code = shot.codes[0]!;
   expect(code.readable).toBe(true);
   expect(code.occlusion).toBeGreaterThan(0.05);
@@ -226,18 +225,50 @@ describe("glare", () => {
     await ensureZxing();
   });
 
+  it("reads a blurred small label whose finder rings merge at the default threshold window", async () => {
+    // Seed 9, 640x480: 2.2 px modules under a blur of sigma 1.2 px. Chosen from seeds 1-80 as one
+    // where the default finder search finds no symbol, the 4 px window does, and the code reads.
+    const shot = await oneBottle(9, { occlusion: -1, glare: false, modulePx: 2.4, blur: 1.2 });
+    const code = shot.codes[0]!;
+    expect(code.readable).toBe(true);
+    const plain = await readBarcodes(shot.jpeg, { formats: ["QRCode"] });
+    expect(plain.filter((r) => r.isValid).map((r) => r.text)).not.toContain(code.text);
+
+    const { grey, codes } = await decodeQrCodes(shot.jpeg);
+    const m = code.modulePx;
+    const [cx, cy] = code.center;
+    const region = around(cx, cy, 18 * m);
+    expect(pickTriples(findFinderPatterns(grey, region), 1)).toEqual([]);
+    const fine = pickTriples(findFinderPatterns(grey, region, 4), 1)[0];
+    // The three found lie on the symbol: a finder centre sits 9-12 modules from its centre, diagonally.
+    for (const f of [fine!.corner, fine!.along, fine!.across])
+      expect(Math.hypot(f.x - cx, f.y - cy)).toBeLessThan(14 * m);
+    expect(codes.map((c) => c.text)).toContain(code.text);
+  });
+
+  it("unwraps on the finders found at the small window when those found at the default one mislead", async () => {
+    // Seed 39, 640x480, 2.5 px modules under a blur of sigma 1.2 px: the default search gives a
+    // triple whose unwrap reads nothing (blur shifts or merges finders); the 4 px window's triple
+    // reads the code, and the second pass tries it when the first fails.
+    const shot = await oneBottle(39, { occlusion: -1, modulePx: 2.5, blur: 1.2 });
+    const code = shot.codes[0]!;
+    expect(code.readable).toBe(true);
+    const { grey, codes } = await decodeQrCodes(shot.jpeg);
+    const m = code.modulePx;
+    const region = around(code.center[0], code.center[1], 18 * m);
+    const first = pickTriples(findFinderPatterns(grey, region), 1)[0]!;
+    const fine = pickTriples(findFinderPatterns(grey, region, 4), 1)[0]!;
+    expect(await readCurvedTriple(grey, first, 0.6)).toEqual([]);
+    expect((await readCurvedTriple(grey, fine, 0.6)).map((c) => c.text)).toEqual([code.text]);
+    expect(codes.map((c) => c.text)).toContain(code.text);
+  });
+
   it("reads a label a glare stripe washes out once its columns are flattened", async () => {
     // Seed 14, 640x480, glare on, no neighbour, 4.5 px modules: a 15 mm bottle whose specular stripe
     // runs down the code's right-hand finder column. Chosen from seeds 1-60 as one where plain zxing,
     // the curved read of the raw region and a pair read of its raw finders all miss the code, so
     // the flattening is what reads it.
-    const shot = await renderCurvedShelf({
-      seed: 14,
-      bottles: 1,
-      width: 640,
-      height: 480,
-      fixed: { occlusion: -1, glare: true, modulePx: 4.5 },
-    });
+    const shot = await oneBottle(14, { occlusion: -1, glare: true, modulePx: 4.5 });
     const code = shot.codes[0]!;
     expect(code.glare).toBe(true);
     expect(code.readable).toBe(true);

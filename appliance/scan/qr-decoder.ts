@@ -18,6 +18,7 @@ import {
   readCurvedPair,
   readCurvedTriple,
   readFlattened,
+  type Triple,
   tripleBounds,
 } from "./curved-read.js";
 import { allocPgm } from "./pgm.js";
@@ -136,6 +137,8 @@ const CROP_ATTEMPTS: CropAttempt[] = [
   { scale: 1, sharpen: false, confidence: 0.7 },
 ];
 
+/** Threshold window (px each way) for the second finder search, the one for blurred small symbols. */
+const FINE_RADIUS = 4;
 /** Cell edge in pixels for the candidate-region search. */
 const CELL = 16;
 const MAX_CANDIDATES = 16;
@@ -289,11 +292,28 @@ async function secondPass(grey: GreyImage, codes: QrCode[]): Promise<UnreadLabel
     // One threshold pass per box serves the curved reads, the choice of re-reads and the
     // unread-label check.
     const padded = padBox(box);
-    const finders = findFinderPatterns(grey, padded);
-    const triple = pickTriples(finders, 1)[0];
+    let finders = findFinderPatterns(grey, padded);
+    let triple = pickTriples(finders, 1)[0];
+    // Blur merges a small finder's one-module rings with its core and separator against the
+    // default threshold window (an eighth of the region); a window of a few pixels keeps them
+    // apart. Searched only when the default search gives no symbol, or one that will not read.
+    let fine: FinderPattern[] | undefined;
+    const fineTriple = () => {
+      fine ??= findFinderPatterns(grey, padded, FINE_RADIUS);
+      return pickTriples(fine, 1)[0];
+    };
+    if (!triple) {
+      triple = fineTriple();
+      if (triple) finders = fine!;
+    }
     let hits: QrCode[] = [];
     // A label wrapped round a bottle: its bent rows defeat every plain re-read, so unwrap it first.
     if (triple && !looksFlat(triple)) hits = await readCurvedTriple(grey, triple, 0.6);
+    if (!hits.length && triple) {
+      const other = fineTriple();
+      if (other && !looksFlat(other) && !sameTriple(other, triple))
+        hits = await readCurvedTriple(grey, other, 0.6);
+    }
     // The symbol's own finder patterns tell its module size: upscaling past ~4 px per module only
     // costs time.
     const sized = triple ? [triple.corner, triple.along, triple.across] : finders;
@@ -341,6 +361,12 @@ async function secondPass(grey: GreyImage, codes: QrCode[]): Promise<UnreadLabel
       addNew(codes, await readCurvedPair(grey, a, b));
   }
   return unread;
+}
+
+/** True when two triples are the same three finders (within 3 px each). */
+function sameTriple(a: Triple, b: Triple): boolean {
+  const near = (p: FinderPattern, q: FinderPattern) => Math.hypot(p.x - q.x, p.y - q.y) < 3;
+  return near(a.corner, b.corner) && near(a.along, b.along) && near(a.across, b.across);
 }
 
 /** A candidate box grown by two cells each way: room for a label's quiet zone and finders. */
