@@ -7,9 +7,11 @@
 //   npm run bench:qr-curved -- --images 12   # quicker
 import sharp from "sharp";
 import { readBarcodes } from "zxing-wasm";
-import { decodeQrCodes } from "../appliance/scan/qr-decoder.js";
 import { ensureZxing } from "../appliance/scan/zxing-module.js";
 import { type CurvedCode, type CurvedShot, renderCurvedShelf } from "./curved-scene.js";
+import { loadDecoder } from "./shipped-decoder.js";
+
+const { decodeQrCodes, origin } = await loadDecoder();
 
 function argInt(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -142,7 +144,7 @@ async function main(): Promise<void> {
 
   const all = row("all");
   console.log(
-    `\nCurved-label QR bench: ${IMAGES} images 1920x1080, seed ${SEED}; ${all.n} readable codes, ${unreadableN} marked unreadable (modules < 2 px or > 10% hidden)\n`,
+    `\nCurved-label QR bench: ${IMAGES} images 1920x1080, seed ${SEED}; ${all.n} readable codes, ${unreadableN} marked unreadable (modules < 2 px or > 10% hidden); decoder: ${origin}\n`,
   );
   const head = `${"bucket".padEnd(26)}${"codes".padStart(6)}${"pipeline".padStart(11)}${"zxing single".padStart(14)}`;
   console.log(head);

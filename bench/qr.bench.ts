@@ -7,7 +7,7 @@
 import jsQRModule from "jsqr";
 import sharp from "sharp";
 import { readBarcodes } from "zxing-wasm";
-import { type DecodeTimings, decodeQrCodes } from "../appliance/scan/qr-decoder.js";
+import type { DecodeTimings } from "../appliance/scan/qr-decoder.js";
 import { ensureZxing } from "../appliance/scan/zxing-module.js";
 import {
   type Difficulty,
@@ -15,6 +15,9 @@ import {
   renderShelfDetailed,
   type ShelfHazard,
 } from "../appliance/sim/shelf-renderer.js";
+import { loadDecoder } from "./shipped-decoder.js";
+
+const { decodeQrCodes, origin } = await loadDecoder();
 
 // jsqr is CommonJS with `exports.default`: Node hands the whole module to a default import, while
 // loaders that honour `__esModule` hand over the function itself.
@@ -166,7 +169,7 @@ async function main(): Promise<void> {
     ).join("") +
     ` | ${pad("pipe/single", 11)}`;
   console.log(
-    `\nQR bench: ${IMAGES} images per (difficulty x {1,8,24} labels), 1920x1080 JPEG, seed ${SEED}\n`,
+    `\nQR bench: ${IMAGES} images per (difficulty x {1,8,24} labels), 1920x1080 JPEG, seed ${SEED}; decoder: ${origin}\n`,
   );
   console.log(header);
   console.log("-".repeat(header.length));

@@ -308,7 +308,8 @@ async function secondPass(grey: GreyImage, codes: QrCode[]): Promise<UnreadLabel
     }
     let hits: QrCode[] = [];
     // A label wrapped round a bottle: its bent rows defeat every plain re-read, so unwrap it first.
-    if (triple && !looksFlat(triple)) hits = await readCurvedTriple(grey, triple, 0.6);
+    const bent = !!triple && !looksFlat(triple);
+    if (bent) hits = await readCurvedTriple(grey, triple!, 0.6);
     if (!hits.length && triple) {
       const other = fineTriple();
       if (other && !looksFlat(other) && !sameTriple(other, triple))
@@ -321,6 +322,9 @@ async function secondPass(grey: GreyImage, codes: QrCode[]): Promise<UnreadLabel
     let crop: Crop | undefined;
     for (const attempt of CROP_ATTEMPTS) {
       if (hits.length) break;
+      // A bent label read neither unwrapped nor as a grid gets only the sharpened re-reads: over
+      // both benches the plain ones never read one.
+      if (bent && !attempt.sharpen) continue;
       if (attempt.scale > 1.5 && modulePx * attempt.scale > 8) continue;
       crop ??= new Crop(grey, box);
       hits = await readCrop(crop, attempt);
