@@ -2,10 +2,10 @@
 // grid, which a cylinder's bent, squeezed rows leave by a module or more. Here the three finder
 // patterns of a candidate region are found on the grey image, a cylinder is fitted to them (axis
 // from the finder column, yaw from the finder row's tilt, curvature swept over a few hypotheses)
-// and the region is unwrapped flat before zxing reads it again. When zxing finds the symbol in the
-// unwrapped window but its error correction gives up, the window's module grid is read directly
-// with soft decisions and erasures (qr-grid.ts). Only decodes whose Reed-Solomon check holds are
-// returned, so a wrong hypothesis costs time, never a false read.
+// and the region is unwrapped flat before zxing reads it again. When zxing cannot read the window
+// but the finders are found again in it, the window's module grid is read directly with soft
+// decisions and erasures (qr-grid.ts). Only decodes whose Reed-Solomon check holds are returned,
+// so a wrong hypothesis costs time, never a false read.
 import { type ReaderOptions, type ReadResult, readBarcodes } from "zxing-wasm";
 import {
   type CylinderModel,

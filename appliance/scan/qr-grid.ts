@@ -427,15 +427,20 @@ function fitBow(img: GreyImage, g: Grid): Grid {
   return best;
 }
 
-/**
- * Module values of the symbol on grid `g`, as soft decisions against a threshold local to each
- * module (the mean of the 7x7 modules round it, so a glare stripe or shadow moves it along).
- */
-function softModules(img: GreyImage, g: Grid): Float32Array {
+/** Grey level at each module centre of grid `g`, row-major. */
+function sampleModules(img: GreyImage, g: Grid): Float32Array {
   const dim = g.dim;
   const grey = new Float32Array(dim * dim);
   for (let r = 0; r < dim; r++)
     for (let c = 0; c < dim; c++) grey[r * dim + c] = g.grey(img, c + 0.5, r + 0.5);
+  return grey;
+}
+
+/**
+ * Soft decisions on module grey levels (sampleModules) against a threshold local to each module
+ * (the mean of the 7x7 modules round it, so a glare stripe or shadow moves it along).
+ */
+function softModules(grey: Float32Array, dim: number): Float32Array {
   // The symbol-wide ink-paper contrast: a floor for the local one, so a uniform patch (a hiding
   // neighbour, a washed-out stripe) reads as uncertain rather than as confident noise.
   const split = (vals: ArrayLike<number>): [number, number] => {
@@ -496,80 +501,81 @@ function softModules(img: GreyImage, g: Grid): Float32Array {
   return soft;
 }
 
+/** Module centres (column, row) of a pattern, each with the level expected there: +1 paper, -1 ink. */
+interface ModuleTemplate {
+  col: Float32Array;
+  row: Float32Array;
+  sign: Float32Array;
+}
+
+/** Builds (once per symbol size) the template that `fill` lists module by module. */
+function moduleTemplate(
+  cache: Map<number, ModuleTemplate>,
+  dim: number,
+  fill: (add: (c: number, r: number, dark: boolean) => void) => void,
+): ModuleTemplate {
+  const cached = cache.get(dim);
+  if (cached) return cached;
+  const col: number[] = [];
+  const row: number[] = [];
+  const sign: number[] = [];
+  fill((c, r, dark) => {
+    col.push(c + 0.5);
+    row.push(r + 0.5);
+    sign.push(dark ? -1 : 1);
+  });
+  const t = { col: Float32Array.from(col), row: Float32Array.from(row), sign: Float32Array.from(sign) };
+  cache.set(dim, t);
+  return t;
+}
+
+/** Ink in a finder pattern, by ring (Chebyshev distance from its centre module): core and outer ring. */
+function finderInk(ring: number): boolean {
+  return ring <= 1 || ring === 3;
+}
+
 /**
  * The fixed modules that pin the grid's right edge: the top-right finder pattern with its
  * separator and the timing pattern along row 6 leading to it. Transposed, the same modules pin the
  * bottom edge.
  */
-interface LegTemplate {
-  /** Module centres (column, row) and the expected sign: +1 paper, -1 ink. */
-  col: Float32Array;
-  row: Float32Array;
-  sign: Float32Array;
-}
-const legTemplate = new Map<number, LegTemplate>();
-function legModules(dim: number): LegTemplate {
-  const cached = legTemplate.get(dim);
-  if (cached) return cached;
-  const col: number[] = [];
-  const row: number[] = [];
-  const sign: number[] = [];
-  for (let r = 0; r <= 7; r++)
-    for (let c = dim - 8; c < dim; c++) {
-      const ring = Math.max(Math.abs(c - (dim - 4)), Math.abs(r - 3));
-      col.push(c + 0.5);
-      row.push(r + 0.5);
-      sign.push(ring <= 1 || ring === 3 ? -1 : 1);
-    }
-  for (let c = 8; c <= dim - 9; c++) {
-    col.push(c + 0.5);
-    row.push(6.5);
-    sign.push(c & 1 ? 1 : -1);
-  }
-  const t = { col: Float32Array.from(col), row: Float32Array.from(row), sign: Float32Array.from(sign) };
-  legTemplate.set(dim, t);
-  return t;
+const legTemplate = new Map<number, ModuleTemplate>();
+function legModules(dim: number): ModuleTemplate {
+  return moduleTemplate(legTemplate, dim, (add) => {
+    for (let r = 0; r <= 7; r++)
+      for (let c = dim - 8; c < dim; c++)
+        add(c, r, finderInk(Math.max(Math.abs(c - (dim - 4)), Math.abs(r - 3))));
+    for (let c = 8; c <= dim - 9; c++) add(c, 6, !(c & 1));
+  });
 }
 
 /**
  * Every fixed module of a symbol: the three finder patterns with their separators, both timing
  * patterns and, from version 2, the bottom-right alignment pattern (the only one up to version 6).
  */
-const fixedTemplate = new Map<number, LegTemplate>();
-function fixedModules(dim: number): LegTemplate {
-  const cached = fixedTemplate.get(dim);
-  if (cached) return cached;
-  const col: number[] = [];
-  const row: number[] = [];
-  const sign: number[] = [];
-  const add = (c: number, r: number, dark: boolean) => {
-    col.push(c + 0.5);
-    row.push(r + 0.5);
-    sign.push(dark ? -1 : 1);
-  };
-  for (const [c0, r0] of [
-    [0, 0],
-    [dim - 7, 0],
-    [0, dim - 7],
-  ] as const)
-    for (let r = -1; r <= 7; r++)
-      for (let c = -1; c <= 7; c++) {
-        if (c0 + c < 0 || r0 + r < 0 || c0 + c >= dim || r0 + r >= dim) continue;
-        const ring = Math.max(Math.abs(c - 3), Math.abs(r - 3));
-        add(c0 + c, r0 + r, ring <= 1 || ring === 3);
-      }
-  for (let k = 8; k <= dim - 9; k++) {
-    add(k, 6, (k & 1) === 0);
-    add(6, k, (k & 1) === 0);
-  }
-  if (dim > 21 && dim <= 41) {
-    const a = dim - 7;
-    for (let r = -2; r <= 2; r++)
-      for (let c = -2; c <= 2; c++) add(a + c, a + r, Math.max(Math.abs(c), Math.abs(r)) !== 1);
-  }
-  const t = { col: Float32Array.from(col), row: Float32Array.from(row), sign: Float32Array.from(sign) };
-  fixedTemplate.set(dim, t);
-  return t;
+const fixedTemplate = new Map<number, ModuleTemplate>();
+function fixedModules(dim: number): ModuleTemplate {
+  return moduleTemplate(fixedTemplate, dim, (add) => {
+    for (const [c0, r0] of [
+      [0, 0],
+      [dim - 7, 0],
+      [0, dim - 7],
+    ] as const)
+      for (let r = -1; r <= 7; r++)
+        for (let c = -1; c <= 7; c++) {
+          if (c0 + c < 0 || r0 + r < 0 || c0 + c >= dim || r0 + r >= dim) continue;
+          add(c0 + c, r0 + r, finderInk(Math.max(Math.abs(c - 3), Math.abs(r - 3))));
+        }
+    for (let k = 8; k <= dim - 9; k++) {
+      add(k, 6, (k & 1) === 0);
+      add(6, k, (k & 1) === 0);
+    }
+    if (dim > 21 && dim <= 41) {
+      const a = dim - 7;
+      for (let r = -2; r <= 2; r++)
+        for (let c = -2; c <= 2; c++) add(a + c, a + r, Math.max(Math.abs(c), Math.abs(r)) !== 1);
+    }
+  });
 }
 
 /**
@@ -577,7 +583,7 @@ function fixedModules(dim: number): LegTemplate {
  * -1 ink): a blank patch (a neighbour standing in front, the bottle beyond the label) scores
  * nothing rather than half. `transpose` swaps the template's rows and columns.
  */
-function templateScore(img: GreyImage, g: Grid, t: LegTemplate, transpose = false): number {
+function templateScore(img: GreyImage, g: Grid, t: ModuleTemplate, transpose = false): number {
   let sv = 0;
   let svv = 0;
   let stv = 0;
@@ -650,6 +656,23 @@ function spillAt(dr: number, dc: number, w: readonly number[]): number {
   return dr === 0 && dc === 0 ? w[0]! : dr === 0 || dc === 0 ? w[1]! : w[2]!;
 }
 
+/** Adds `amount` of darkness at module (r, c), spread by the spill weights, to `p` (dim x dim). */
+function spread(
+  p: Float32Array,
+  dim: number,
+  r: number,
+  c: number,
+  w: readonly number[],
+  amount: number,
+): void {
+  for (let dr = -1; dr <= 1; dr++)
+    for (let dc = -1; dc <= 1; dc++) {
+      const rr = r + dr;
+      const cc = c + dc;
+      if (rr >= 0 && cc >= 0 && rr < dim && cc < dim) p[rr * dim + cc]! += spillAt(dr, dc, w) * amount;
+    }
+}
+
 /** Sum of a summed-area table (row length `w`) over rows y0..y1-1 and columns x0..x1-1. */
 function boxSum(tab: Float64Array, w: number, y0: number, x0: number, y1: number, x1: number): number {
   return tab[y1 * w + x1]! - tab[y0 * w + x1]! - tab[y1 * w + x0]! + tab[y0 * w + x0]!;
@@ -664,15 +687,12 @@ const SIGMAS = [0.25, 0.35, 0.45, 0.55, 0.65];
  * decisions get wrong. Here each module's grey level is modelled as the local paper level plus
  * the local ink contrast times the blurred darkness of it and its eight neighbours (a Gaussian of
  * `sigma` modules, chosen to fit the fixed patterns); every data module is then set, four times
- * over, to whichever value explains its 3x3 neighbourhood better. Soft output, as softModules:
- * positive = dark, the certainty from how much better the choice explains it.
+ * over, to whichever value explains its 3x3 neighbourhood better, starting from `start` (soft
+ * decisions). Soft output, as softModules: positive = dark, the certainty from how much better the
+ * choice explains it.
  */
-function blurAwareModules(img: GreyImage, g: Grid, start: Float32Array): Float32Array {
-  const dim = g.dim;
+function blurAwareModules(grey: Float32Array, dim: number, start: Float32Array): Float32Array {
   const n = dim * dim;
-  const grey = new Float32Array(n);
-  for (let r = 0; r < dim; r++)
-    for (let c = 0; c < dim; c++) grey[r * dim + c] = g.grey(img, c + 0.5, r + 0.5);
   const known = new Int8Array(n).fill(-1);
   const t = fixedModules(dim);
   for (let k = 0; k < t.col.length; k++)
@@ -686,16 +706,7 @@ function blurAwareModules(img: GreyImage, g: Grid, start: Float32Array): Float32
   const blur = (w: readonly number[]) => {
     p.fill(0);
     for (let r = 0; r < dim; r++)
-      for (let c = 0; c < dim; c++) {
-        const v = x[r * dim + c]!;
-        if (!v) continue;
-        for (let dr = -1; dr <= 1; dr++)
-          for (let dc = -1; dc <= 1; dc++) {
-            const rr = r + dr;
-            const cc = c + dc;
-            if (rr >= 0 && cc >= 0 && rr < dim && cc < dim) p[rr * dim + cc]! += spillAt(dr, dc, w) * v;
-          }
-      }
+      for (let c = 0; c < dim; c++) if (x[r * dim + c]) spread(p, dim, r, c, w, x[r * dim + c]!);
   };
   // Paper level and ink contrast by least squares over the 7x7 modules round each module, from
   // summed tables; a window too uniform to tell takes the symbol's.
@@ -779,13 +790,7 @@ function blurAwareModules(img: GreyImage, g: Grid, start: Float32Array): Float32
         if (known[i]! >= 0 || next === cur) continue;
         x[i] = next;
         // Keep the blurred darkness current for the neighbours still to come.
-        for (let dr = -1; dr <= 1; dr++)
-          for (let dc = -1; dc <= 1; dc++) {
-            const rr = r + dr;
-            const cc = c + dc;
-            if (rr >= 0 && cc >= 0 && rr < dim && cc < dim)
-              p[rr * dim + cc]! += spillAt(dr, dc, w) * (next - cur);
-          }
+        spread(p, dim, r, c, w, next - cur);
       }
   }
   return soft;
@@ -850,7 +855,9 @@ function fitLegs(img: GreyImage, dim: number, tl: Vec2, tr0: Vec2, bl0: Vec2): G
 /**
  * Reads the symbol whose finder centres are given: the version from their spacing (and its
  * neighbour when the spacing is between two), the grid from the finders, the fixed patterns and,
- * from version 2, the alignment pattern; then the soft decode. Null when nothing decodes.
+ * from version 2, the alignment pattern; then the soft decode, and where the format reads but the
+ * codewords do not, a second one on the refitted grid with the blur modelled. Null when nothing
+ * decodes.
  */
 export function readQrGrid(img: GreyImage, f: GridFinders, versionHint?: number): GridRead | null {
   const { tl, modulePx } = f;
@@ -867,13 +874,14 @@ export function readQrGrid(img: GreyImage, f: GridFinders, versionHint?: number)
     let g = fitLegs(img, dim, tl, f.tr, f.bl);
     g = fitBow(img, g);
     if (v >= 2) g = fitAlignment(img, g);
-    const soft = softModules(img, g);
+    const soft = softModules(sampleModules(img, g), dim);
     let res = decodeSoftGrid(soft, version);
     if (!res && readFormat(soft, dim)) {
       // The format reads but the codewords do not: the grid is close. Fit it on all the fixed
       // patterns at once and take the blur out of the module decisions.
       const fine = refineGrid(img, g);
-      res = decodeSoftGrid(blurAwareModules(img, fine, softModules(img, fine)), version);
+      const grey = sampleModules(img, fine);
+      res = decodeSoftGrid(blurAwareModules(grey, dim, softModules(grey, dim)), version);
       if (res) g = fine;
     }
     if (!res) continue;
