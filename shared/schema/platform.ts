@@ -157,6 +157,10 @@ export const iotDevices = platform.table(
     last_maintenance_at: ts("last_maintenance_at"),
     created_at: ts("created_at").defaultNow(),
     updated_at: ts("updated_at").defaultNow(),
+    /** Until then a claim with this serial may take the device over without its credential (admin approval). */
+    reclaim_approved_until: ts("reclaim_approved_until"),
+    reclaim_approved_by: uuid("reclaim_approved_by"),
+    decommissioned_at: ts("decommissioned_at"),
   },
   (t) => [
     check("valid_device_status", inList(t.status, E.DEVICE_STATUSES)),
@@ -221,6 +225,9 @@ export const claimTokens = platform.table(
     expires_at: ts("expires_at").notNull(),
     used_at: ts("used_at"),
     used_by_device_id: uuid("used_by_device_id"),
+    /** An admin withdrew the token before it was used (lost, sent to the wrong person). */
+    revoked_at: ts("revoked_at"),
+    revoked_by: uuid("revoked_by"),
   },
   (t) => [index("idx_claim_tokens_org").on(t.org_id)],
 );
