@@ -7,6 +7,7 @@ export type ErrorCode =
   | "unauthorized"
   | "forbidden"
   | "payload_too_large"
+  | "rate_limited"
   | "internal";
 
 const STATUS: Record<ErrorCode, number> = {
@@ -16,11 +17,14 @@ const STATUS: Record<ErrorCode, number> = {
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,
+  rate_limited: 429,
   internal: 500,
 };
 
 export class AppError extends Error {
   readonly status: number;
+  /** For `rate_limited`: when the caller may try again (the HTTP edge sends it as Retry-After). */
+  retryAfterSeconds?: number;
   constructor(
     readonly code: ErrorCode,
     message: string,
@@ -36,6 +40,13 @@ export class AppError extends Error {
       error: { code: this.code, message: this.message, ...(this.fields ? { fields: this.fields } : {}) },
     };
   }
+}
+
+/** Too many attempts: refused before any work is done; the caller may retry after `seconds`. */
+export function rateLimited(message: string, seconds: number): AppError {
+  const err = new AppError("rate_limited", message);
+  err.retryAfterSeconds = Math.max(1, Math.ceil(seconds));
+  return err;
 }
 
 /** Turns a failed zod parse into one validation error naming every bad field. */

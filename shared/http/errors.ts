@@ -9,7 +9,10 @@ import type { Logger } from "../logger.js";
 
 export function errorHandler(logger: Logger) {
   return (err: Error, c: Context) => {
-    if (err instanceof AppError) return c.json(err.toJSON(), err.status as ContentfulStatusCode);
+    if (err instanceof AppError) {
+      if (err.retryAfterSeconds !== undefined) c.header("retry-after", String(err.retryAfterSeconds));
+      return c.json(err.toJSON(), err.status as ContentfulStatusCode);
+    }
     if (err instanceof HTTPException) {
       const code =
         err.status === 404 ? "not_found" : err.status === 413 ? "payload_too_large" : "validation_failed";
