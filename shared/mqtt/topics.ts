@@ -124,10 +124,21 @@ export const CommandEnvelope = z.object({
   params: z.record(z.string(), z.unknown()).optional(),
   issued_at: isoTime,
   issued_by: z.string().max(256).optional(),
+  /** The cabinet the command is for: a command signed for one cabinet is refused by every other. */
+  thing: z.string().max(128).optional(),
+  /** Who approved a remote unlock (two different people on a dual-approval cabinet). */
+  approved_by: z.array(z.string().max(256)).max(8).optional(),
+  /** Ed25519 signature by the organization's command key (shared/commands/command-signature.ts). */
+  sig: z.string().max(256).optional(),
 });
 export type CommandEnvelope = z.infer<typeof CommandEnvelope>;
 
-export const CommandMessage = CommandEnvelope.extend({ command: z.enum(COMMAND_NAMES) });
+/** What the cloud sends: always addressed and signed; a cabinet refuses anything less. */
+export const CommandMessage = CommandEnvelope.extend({
+  command: z.enum(COMMAND_NAMES),
+  thing: z.string().max(128),
+  sig: z.string().max(256),
+});
 export type CommandMessage = z.infer<typeof CommandMessage>;
 
 export const ACK_STATUSES = ["accepted", "done", "rejected", "failed"] as const;
