@@ -1,19 +1,19 @@
 // Reads a JSON request body that may be gzip-compressed, with limits before and after decompression so
-// that neither a large upload nor a small zip bomb can exhaust memory.
+// that neither a large upload nor a small zip bomb can exhaust memory, and the nesting check after it.
 
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import type { Context } from "hono";
 import { AppError } from "../../shared/errors.js";
+import { limitRequestBody, MIB } from "../../shared/http/body-limit.js";
+import { parseJsonText } from "../../shared/http/json-body.js";
 
 const gunzipAsync = promisify(gunzip);
-export const MAX_BODY_BYTES = 8 * 1024 * 1024;
+export const MAX_BODY_BYTES = 8 * MIB;
 
 export async function readJsonBody(c: Context, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
-  const declared = Number(c.req.header("content-length") ?? 0);
-  if (declared > maxBytes) throw new AppError("payload_too_large", `request body over ${maxBytes} bytes`);
+  limitRequestBody(c, maxBytes);
   let raw = Buffer.from(await c.req.arrayBuffer());
-  if (raw.length > maxBytes) throw new AppError("payload_too_large", `request body over ${maxBytes} bytes`);
   const encoding = c.req.header("content-encoding");
   if (encoding === "gzip") {
     try {
@@ -29,9 +29,5 @@ export async function readJsonBody(c: Context, maxBytes = MAX_BODY_BYTES): Promi
   } else if (encoding && encoding !== "identity") {
     throw new AppError("validation_failed", `unsupported content-encoding ${encoding}`);
   }
-  try {
-    return JSON.parse(raw.toString("utf8"));
-  } catch {
-    throw new AppError("validation_failed", "request body must be JSON");
-  }
+  return parseJsonText(raw.toString("utf8"));
 }

@@ -6,6 +6,8 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 import { AppError, validationError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { KIB, limitRequestBody } from "./body-limit.js";
+import { parseJsonText } from "./json-body.js";
 
 export function errorHandler(logger: Logger) {
   return (err: Error, c: Context) => {
@@ -23,15 +25,27 @@ export function errorHandler(logger: Logger) {
   };
 }
 
-/** Parses a JSON body with a zod schema, turning every failure into one validation error. */
-export async function parseBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
-  let body: unknown;
+/** The largest body `parseBody` reads unless told otherwise: every form-sized JSON body fits. */
+export const MAX_FORM_BODY_BYTES = 64 * KIB;
+
+/**
+ * Parses a JSON body with a zod schema, turning every failure into one validation error. At most
+ * `maxBytes` are read (413 past that, also for chunked bodies) and nesting is checked before JSON.parse.
+ */
+export async function parseBody<S extends z.ZodType>(
+  c: Context,
+  schema: S,
+  maxBytes = MAX_FORM_BODY_BYTES,
+): Promise<z.infer<S>> {
+  limitRequestBody(c, maxBytes);
+  let text: string;
   try {
-    body = await c.req.json();
-  } catch {
-    throw new AppError("validation_failed", "request body must be JSON");
+    text = await c.req.text();
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    throw new AppError("validation_failed", "request body could not be read");
   }
-  const parsed = schema.safeParse(body);
+  const parsed = schema.safeParse(parseJsonText(text));
   if (!parsed.success) throw validationError(parsed.error.issues);
   return parsed.data;
 }
