@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import { eq } from "drizzle-orm";
 import { Hono } from "hono";
+import { bodyLimit, MAX_FORM_BODY_BYTES } from "../shared/http/body-limit.js";
 import { errorHandler } from "../shared/http/errors.js";
 import type { Logger } from "../shared/logger.js";
 import { apiRoutes } from "./api.routes.js";
@@ -246,6 +247,8 @@ export class Appliance {
     const { config, opts } = this;
     const app = new Hono();
     app.onError(errorHandler(opts.logger.child({ component: "http" })));
+    // Every body the kiosk and simulator APIs take is form-sized; nothing larger is read.
+    app.use("*", bodyLimit(MAX_FORM_BODY_BYTES));
     app.route(
       "/api",
       apiRoutes({ access: (c) => this.access(c), scans: this.scans!, status: () => this.status() }),

@@ -2,12 +2,14 @@
 // retention job; owns start and stop order. Stateless: any number of instances can share one database.
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
+import { bodyLimit } from "../shared/http/body-limit.js";
 import { errorHandler } from "../shared/http/errors.js";
 import type { Logger } from "../shared/logger.js";
 import { AccountService } from "./accounts/account.service.js";
 import { deviceRoutes } from "./api/devices.routes.js";
 import { labelRoutes } from "./api/labels.routes.js";
 import { orgRoutes } from "./api/orgs.routes.js";
+import { MAX_BODY_BYTES } from "./api/request-body.js";
 import type { CloudConfig } from "./config.js";
 import { connectDatabase, type Database } from "./db/database.js";
 import { migrateAll } from "./db/migrator.js";
@@ -53,6 +55,8 @@ export class Cloud {
 
     const app = new Hono();
     app.onError(errorHandler(logger.child({ component: "http" })));
+    // A backstop for every route: no handler reads more than the largest upload; routes set smaller limits.
+    app.use("*", bodyLimit(MAX_BODY_BYTES));
     app.get("/health", (c) => c.json({ ok: true, database: this.database?.kind }));
     const accounts = new AccountService(this.database);
     this.fleet = new FleetService(this.database, logger.child({ component: "fleet" }));

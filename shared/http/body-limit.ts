@@ -5,6 +5,8 @@ import { AppError } from "../errors.js";
 
 export const KIB = 1024;
 export const MIB = 1024 * KIB;
+/** The largest body `parseBody` reads unless told otherwise: every form-sized JSON body fits. */
+export const MAX_FORM_BODY_BYTES = 64 * KIB;
 
 const tooLarge = (maxBytes: number) =>
   new AppError("payload_too_large", `request body over ${maxBytes} bytes`);

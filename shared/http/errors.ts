@@ -6,7 +6,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 import { AppError, validationError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import { KIB, limitRequestBody } from "./body-limit.js";
+import { limitRequestBody, MAX_FORM_BODY_BYTES } from "./body-limit.js";
 import { parseJsonText } from "./json-body.js";
 
 export function errorHandler(logger: Logger) {
@@ -24,9 +24,6 @@ export function errorHandler(logger: Logger) {
     return c.json({ error: { code: "internal", message: "internal error" } }, 500);
   };
 }
-
-/** The largest body `parseBody` reads unless told otherwise: every form-sized JSON body fits. */
-export const MAX_FORM_BODY_BYTES = 64 * KIB;
 
 /**
  * Parses a JSON body with a zod schema, turning every failure into one validation error. At most
