@@ -24,8 +24,9 @@ export const roles = mirrorTable(tenant.roles);
 export const userRoleAssignments = mirrorTable(tenant.userRoleAssignments, { indexes: [["user_id"]] });
 
 /**
- * People allowed at this cabinet, as the cloud sends them down. Badge and PIN are stored only as keyed
- * hashes (never plaintext), so a stolen SD card does not reveal them.
+ * People allowed at this cabinet, as the cloud sends them down. Badge and PIN are stored only as hashes
+ * keyed with this cabinet's own key (the PIN's under a slow salted scrypt; `shared/credential-hash.ts`),
+ * never plaintext; `user_number` is what a person types before the PIN so one hash is checked per try.
  */
 export const localUsers = sqliteTable(
   "local_users",
@@ -35,6 +36,7 @@ export const localUsers = sqliteTable(
     email: text("email"),
     badge_hash: text("badge_hash").unique(),
     pin_hash: text("pin_hash"),
+    user_number: integer("user_number").unique(),
     status: text("status").notNull().default("active"),
     updated_at: text("updated_at").notNull(),
   },

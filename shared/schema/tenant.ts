@@ -622,8 +622,9 @@ export const userRoleAssignments = pgTable(
 // ----------------------------------------------------------------------------------------------------
 
 /**
- * Badge and PIN of the people who use cabinets, as keyed hashes (HMAC-SHA256 with the tenant's
- * credential key); plaintext never reaches the database or a cabinet.
+ * Badge and PIN of the people who use cabinets: a SHA-256 digest of the badge and a salted scrypt of the
+ * PIN (`shared/credential-hash.ts`); each cabinet gets them keyed with its own key. Plaintext never
+ * reaches the database or a cabinet. `user_number` is typed before the PIN at the cabinet.
  */
 export const accessCredentials = pgTable("access_credentials", {
   user_id: uuid("user_id").primaryKey(),
@@ -631,6 +632,7 @@ export const accessCredentials = pgTable("access_credentials", {
   email: varchar("email", { length: 255 }),
   badge_hash: varchar("badge_hash", { length: 128 }).unique(),
   pin_hash: varchar("pin_hash", { length: 128 }),
+  user_number: integer("user_number").unique(),
   status: varchar("status", { length: 20 }).notNull().default("active"),
   updated_at: ts("updated_at").notNull().defaultNow(),
 });
