@@ -387,6 +387,8 @@ export class ScanService {
           qr_code: c.qr_code,
           ...who(user),
           actual_return_timestamp: now,
+          // The cloud files every transaction under the cabinet that recorded it.
+          source_cabinet_id: scope.cabinet_id,
           return_cabinet_id: scope.cabinet_id,
           return_shelf_level: to,
           parent_transaction_id: open?.transaction_id,

@@ -1,14 +1,16 @@
 // Applies a cabinet's change-log batch to its tenant schema exactly once: in one tenant transaction
 // that also moves the device's high-water mark, so a resent, duplicated or reordered batch can never
 // apply a change twice. Changes are checked first; one bad change rejects the whole batch unchanged.
-import { eq, getTableColumns, type SQL, sql } from "drizzle-orm";
+// A device writes only rows of its own cabinet: every row must be filed under it, and an existing row
+// filed under another cabinet is never changed (the upsert's conflict WHERE), which refuses the batch.
+import { and, eq, getTableColumns, inArray, ne, type SQL, sql } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import { z } from "zod";
 import { AppError, validationError } from "../../shared/errors.js";
 import * as tenant from "../../shared/schema/tenant.js";
 import * as validation from "../../shared/schema/validation.js";
 import { Change, type SyncedEntity } from "../../shared/sync/change.js";
-import type { Database, Tx } from "../db/database.js";
+import { type Database, pgErrorCode, type Tx } from "../db/database.js";
 import type { DeviceIdentity } from "../devices/provisioning.service.js";
 
 export const MAX_BATCH_CHANGES = 1000;
@@ -28,19 +30,37 @@ export interface IngestResult {
 interface EntityRule {
   table: PgTable;
   schema: z.ZodType;
+  /** The column that files a row under its cabinet: required, and it must name this device's cabinet. */
+  cabinetColumn: string;
+  /** Other columns that, when set, must name this device's cabinet. */
+  otherCabinetColumns: readonly string[];
+  /** The cabinet an existing row is filed under, when not simply `cabinetColumn`. */
+  ownerOf?: SQL;
   /** Columns the cabinet owns after creation: an update from the cabinet may change only these. */
-  updatable: readonly string[] | "all" | "none";
-  /** Columns that must name this device's cabinet when present. */
-  cabinetColumns: readonly string[];
+  updatable: readonly string[] | "none";
+  /** Updatable columns that change only under a condition: the SET value replacing `excluded.<col>`. */
+  guarded?: Record<string, SQL>;
+  /** The row may name a container (`container_id`): it must be one of this cabinet's. */
+  namesContainer: boolean;
 }
+
+const alerts = tenant.safetyAlerts;
+// A cabinet's only say over an alert after raising it is the technician's acknowledgement of an open
+// one; a stale acknowledgement of an alert the cloud has since moved on changes nothing.
+const ACKNOWLEDGING = sql`${alerts.status} = 'open' AND excluded."status" = 'acknowledged'`;
+const onAcknowledge = (name: string, current: PgColumn) =>
+  sql`CASE WHEN ${ACKNOWLEDGING} THEN excluded.${sql.identifier(name)} ELSE ${current} END`;
 
 /** In foreign-key order: containers before the transactions, scans and events that reference them. */
 const RULES: Record<SyncedEntity, EntityRule> = {
   chemical_inventory: {
     table: tenant.chemicalInventory,
     schema: validation.ContainerInsert,
+    cabinetColumn: "cabinet_id",
+    otherCabinetColumns: [],
     // Descriptive fields belong to the cloud (registrations and edits there win); where a container
-    // is and whether it is out belongs to the cabinet that sees it.
+    // is and whether it is out belongs to the cabinet that sees it. A container never changes cabinet
+    // through sync: another cabinet seeing it on its shelf reports an unknown code on its own log.
     updatable: [
       "status",
       "shelf_level",
@@ -49,25 +69,42 @@ const RULES: Record<SyncedEntity, EntityRule> = {
       "last_verified_at",
       "updated_at",
     ],
-    cabinetColumns: ["cabinet_id"],
+    namesContainer: false,
   },
   scan_results: {
     table: tenant.scanResults,
     schema: validation.ScanResultInsert,
+    cabinetColumn: "cabinet_id",
+    otherCabinetColumns: [],
     updatable: "none",
-    cabinetColumns: ["cabinet_id"],
+    namesContainer: false,
   },
   container_transactions: {
     table: tenant.containerTransactions,
     schema: validation.TransactionInsert,
-    updatable: "all",
-    cabinetColumns: ["source_cabinet_id", "return_cabinet_id"],
+    cabinetColumn: "source_cabinet_id",
+    otherCabinetColumns: ["return_cabinet_id"],
+    // Returns recorded before source_cabinet_id was required carry only the returning cabinet.
+    ownerOf: sql`coalesce(${tenant.containerTransactions.source_cabinet_id}, ${tenant.containerTransactions.return_cabinet_id})`,
+    // Who took what, and any approval, is fixed once recorded; the cabinet only closes the transaction.
+    updatable: [
+      "status",
+      "actual_return_timestamp",
+      "return_cabinet_id",
+      "return_shelf_level",
+      "quantity_returned",
+      "return_condition",
+      "return_notes",
+      "updated_at",
+    ],
+    namesContainer: true,
   },
   safety_alerts: {
-    table: tenant.safetyAlerts,
+    table: alerts,
     schema: validation.SafetyAlertInsert,
-    // Detection and the technician's acknowledgement come from the cabinet; assignment, escalation
-    // and resolution are the cloud's.
+    cabinetColumn: "cabinet_id",
+    otherCabinetColumns: [],
+    // Assignment, escalation and resolution are the cloud's.
     updatable: [
       "status",
       "acknowledged_by",
@@ -76,15 +113,25 @@ const RULES: Record<SyncedEntity, EntityRule> = {
       "confidence",
       "updated_at",
     ],
-    cabinetColumns: ["cabinet_id"],
+    guarded: {
+      status: onAcknowledge("status", alerts.status),
+      acknowledged_by: onAcknowledge("acknowledged_by", alerts.acknowledged_by),
+      acknowledged_at: onAcknowledge("acknowledged_at", alerts.acknowledged_at),
+      acknowledged_via: onAcknowledge("acknowledged_via", alerts.acknowledged_via),
+    },
+    namesContainer: true,
   },
   unified_event_log: {
     table: tenant.unifiedEventLog,
     schema: validation.EventInsert,
+    cabinetColumn: "cabinet_id",
+    otherCabinetColumns: [],
     updatable: "none",
-    cabinetColumns: ["cabinet_id"],
+    namesContainer: true,
   },
 };
+/** What a cabinet may raise an alert as; the later states are reached in the cloud. */
+const RAISED_ALERT_STATUSES = new Set(["open", "acknowledged"]);
 const ORDER = Object.keys(RULES) as SyncedEntity[];
 
 function primaryKeyOf(table: PgTable): PgColumn {
@@ -120,8 +167,14 @@ export class IngestService {
     }
     const rows = batch.changes.map((change) => this.check(device, change));
 
+    return this.applyBatch(device, batch.log_id, rows).catch((err: unknown) => {
+      throw databaseError(err);
+    });
+  }
+
+  private applyBatch(device: DeviceIdentity, logId: string, rows: CheckedChange[]): Promise<IngestResult> {
     return this.database.withTenant(device.org_id, async (tx) => {
-      const state = await this.lockState(tx, device.device_id, batch.log_id);
+      const state = await this.lockState(tx, device.device_id, logId);
       const fresh = rows.filter((r) => r.seq > state.last_seq);
       if (fresh.length === 0) return { accepted_through: state.last_seq, applied: 0, skipped: rows.length };
       if (fresh[0]!.seq !== state.last_seq + 1) {
@@ -133,14 +186,10 @@ export class IngestService {
           },
         );
       }
+      await this.checkContainers(tx, device, fresh);
       for (const entity of ORDER) {
         const ofEntity = fresh.filter((r) => r.entity === entity);
-        if (ofEntity.length)
-          await this.apply(
-            tx,
-            entity,
-            ofEntity.map((r) => r.row),
-          );
+        if (ofEntity.length) await this.apply(tx, device, entity, ofEntity);
       }
       const last = fresh.at(-1)!.seq;
       await tx
@@ -163,7 +212,7 @@ export class IngestService {
     return { log_id: row?.log_id ?? null, last_seq: row?.last_seq ?? 0 };
   }
 
-  private check(device: DeviceIdentity, change: Change) {
+  private check(device: DeviceIdentity, change: Change): CheckedChange {
     const rule = RULES[change.entity];
     const pk = primaryKeyOf(rule.table);
     if (change.payload[pk.name] !== change.entity_id) {
@@ -172,7 +221,14 @@ export class IngestService {
         `change ${change.seq}: payload ${pk.name} does not match entity_id`,
       );
     }
-    for (const col of rule.cabinetColumns) {
+    const filedUnder = change.payload[rule.cabinetColumn];
+    if (filedUnder == null) {
+      throw new AppError(
+        "forbidden",
+        `change ${change.seq}: ${change.entity}.${rule.cabinetColumn} must name this device's cabinet`,
+      );
+    }
+    for (const col of [rule.cabinetColumn, ...rule.otherCabinetColumns]) {
       const value = change.payload[col];
       if (value != null && value !== device.cabinet_id) {
         throw new AppError(
@@ -180,6 +236,15 @@ export class IngestService {
           `change ${change.seq}: ${change.entity}.${col} names cabinet ${String(value)}, which is not this device's cabinet`,
         );
       }
+    }
+    if (
+      change.entity === "safety_alerts" &&
+      !RAISED_ALERT_STATUSES.has(String(change.payload.status ?? "open"))
+    ) {
+      throw new AppError(
+        "forbidden",
+        `change ${change.seq}: a cabinet raises or acknowledges alerts; status ${String(change.payload.status)} is the cloud's to set`,
+      );
     }
     const row = decodePayload(rule.table, change.payload);
     const valid = rule.schema.safeParse(row);
@@ -192,6 +257,32 @@ export class IngestService {
       );
     }
     return { seq: change.seq, entity: change.entity, row: valid.data as Record<string, unknown> };
+  }
+
+  /** Transactions, alerts and events may name a container only of this cabinet. */
+  private async checkContainers(tx: Tx, device: DeviceIdentity, changes: CheckedChange[]): Promise<void> {
+    const inBatch = new Set(
+      changes.filter((c) => c.entity === "chemical_inventory").map((c) => c.row.container_id),
+    );
+    const named = new Map<string, number>();
+    for (const c of changes) {
+      const id = c.row.container_id;
+      if (RULES[c.entity].namesContainer && typeof id === "string" && !inBatch.has(id) && !named.has(id))
+        named.set(id, c.seq);
+    }
+    if (named.size === 0) return;
+    const ci = tenant.chemicalInventory;
+    const [foreign] = await tx
+      .select({ id: ci.container_id })
+      .from(ci)
+      .where(and(inArray(ci.container_id, [...named.keys()]), ne(ci.cabinet_id, device.cabinet_id)))
+      .limit(1);
+    if (foreign) {
+      throw new AppError(
+        "forbidden",
+        `change ${named.get(foreign.id)}: container ${foreign.id} is not in this device's cabinet`,
+      );
+    }
   }
 
   private async lockState(tx: Tx, deviceId: string, logId: string) {
@@ -226,30 +317,111 @@ export class IngestService {
     return state!;
   }
 
-  private async apply(tx: Tx, entity: SyncedEntity, rows: Record<string, unknown>[]): Promise<void> {
+  private async apply(
+    tx: Tx,
+    device: DeviceIdentity,
+    entity: SyncedEntity,
+    changes: CheckedChange[],
+  ): Promise<void> {
     const rule = RULES[entity];
     const pk = primaryKeyOf(rule.table);
     // One statement per entity; a row changed twice in the batch is sent once, in its last state.
-    const latest = [...new Map(rows.map((r) => [r[pk.name], r])).values()];
+    const last = new Map(changes.map((c) => [c.row[pk.name] as string, c]));
+    const latest = [...last.values()].map((c) => c.row);
+    // Fewer rows written than sent means a conflict with an existing row: a replay of this cabinet's
+    // own row is fine, a row of another cabinet is not (and the throw rolls the whole batch back).
+    const ensureOwn = async (rows: Record<string, unknown>[], written: number) => {
+      if (written < rows.length) await this.refuseForeign(tx, device, entity, last, rows);
+    };
     if (rule.updatable === "none" && jsonInsertable(rule.table)) {
       // The hot path (events): the batch travels as one jsonb parameter. Building a 30-column,
       // 1000-row INSERT through the query builder cost more than executing it (bench:ingest).
-      for (const group of byKeySet(latest)) await tx.execute(insertFromJson(rule.table, pk, group));
+      for (const group of byKeySet(latest))
+        await ensureOwn(group, rowCount(await tx.execute(insertFromJson(rule.table, pk, group))));
       return;
     }
     const insert = tx.insert(rule.table).values(latest as never);
     if (rule.updatable === "none") {
-      await insert.onConflictDoNothing({ target: pk });
+      await ensureOwn(latest, rowCount(await insert.onConflictDoNothing({ target: pk })));
       return;
     }
-    const columns =
-      rule.updatable === "all"
-        ? Object.values(getTableColumns(rule.table))
-            .filter((c) => !c.primary && !c.generated)
-            .map((c) => c.name)
-        : rule.updatable;
-    const set = Object.fromEntries(columns.map((name) => [name, sql.raw(`excluded."${name}"`)]));
-    await insert.onConflictDoUpdate({ target: pk, set });
+    const set = Object.fromEntries(
+      rule.updatable.map((name) => [name, rule.guarded?.[name] ?? sql.raw(`excluded."${name}"`)]),
+    );
+    // The existing row's cabinet decides: the update applies only to a row filed under this one.
+    const written = await insert.onConflictDoUpdate({
+      target: pk,
+      set,
+      setWhere: sql`${ownerOf(rule)} = ${device.cabinet_id}`,
+    });
+    await ensureOwn(latest, rowCount(written));
+  }
+
+  private async refuseForeign(
+    tx: Tx,
+    device: DeviceIdentity,
+    entity: SyncedEntity,
+    bySeq: Map<string, CheckedChange>,
+    rows: Record<string, unknown>[],
+  ): Promise<void> {
+    const rule = RULES[entity];
+    const pk = primaryKeyOf(rule.table);
+    const [foreign] = await tx
+      .select({ id: sql<string>`${pk}` })
+      .from(rule.table)
+      .where(
+        and(
+          inArray(
+            pk,
+            rows.map((r) => r[pk.name]),
+          ),
+          sql`${ownerOf(rule)} IS DISTINCT FROM ${device.cabinet_id}`,
+        ),
+      )
+      .limit(1);
+    if (foreign) {
+      throw new AppError(
+        "forbidden",
+        `change ${bySeq.get(foreign.id)?.seq}: ${entity} ${foreign.id} belongs to another cabinet`,
+      );
+    }
+  }
+}
+
+interface CheckedChange {
+  seq: number;
+  entity: SyncedEntity;
+  row: Record<string, unknown>;
+}
+
+function ownerOf(rule: EntityRule): SQL {
+  return rule.ownerOf ?? sql`${getTableColumns(rule.table)[rule.cabinetColumn]!}`;
+}
+
+/** Rows an INSERT wrote (inserted, or updated by its conflict clause): pg and PGlite both say. */
+function rowCount(result: unknown): number {
+  const r = result as { rowCount?: number | null; affectedRows?: number };
+  return r.rowCount ?? r.affectedRows ?? 0;
+}
+
+/** Constraint failures are the batch's fault: a clear error, never the database's message. */
+function databaseError(err: unknown): unknown {
+  switch (pgErrorCode(err)) {
+    case "23505":
+      return new AppError(
+        "conflict",
+        "a change conflicts with an existing row (a value that must be unique)",
+      );
+    case "23503":
+      return new AppError("validation_failed", "a change refers to a row that does not exist");
+    case "23502":
+    case "23514":
+    case "22001":
+    case "22003":
+    case "22P02":
+      return new AppError("validation_failed", "a change has a value the database does not accept");
+    default:
+      return err;
   }
 }
 
