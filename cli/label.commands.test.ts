@@ -120,7 +120,12 @@ describe("lilo label", () => {
     await rejects(
       printContainerLabel(db, { container: "LILO:C:000003", symbology: "aztec", copies: 0, out }),
       "validation_failed",
-      /symbology: one of qr, microqr, rmqr, datamatrix; copies: a whole number from 1 to 1000/,
+      /symbology: one of qr, microqr, rmqr, datamatrix; copies: a whole number from 1 to 100/,
+    );
+    await rejects(
+      printContainerLabel(db, { container: "LILO:C:000003", copies: 101, out }),
+      "validation_failed",
+      /copies: a whole number from 1 to 100/,
     );
     await rejects(
       printContainerLabel(db, { container: "LILO:C:000003", org: "nope", out }),

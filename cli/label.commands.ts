@@ -84,7 +84,7 @@ export function registerLabelCommands(program: Command): void {
         .choices(PAGE_KINDS)
         .default("a4"),
     )
-    .option("--copies <n>", "copies of the label", "1")
+    .option("--copies <n>", "copies of the label (1-100)", "1")
     .option("--out <file>", "write here instead of standard output")
     .action(
       (o: {

@@ -127,7 +127,7 @@ describe.each(backends)("label printing API on $name", (backend) => {
         fields: {
           size: "one of vial, small, bottle, large",
           format: "one of pdf, zpl, svg",
-          copies: "a whole number from 1 to 1000",
+          copies: "a whole number from 1 to 100",
           formt: "unknown option",
         },
       },
@@ -135,6 +135,19 @@ describe.each(backends)("label printing API on $name", (backend) => {
     expect((await print(org.org_id, "LILO:C:000003", manager.token, "not json")).status).toBe(400);
     expect((await print(org.org_id, "LILO:C:000003", manager.token, ["zpl"])).status).toBe(400);
     expect(await labelEvents(org.org_id, "LILO:C:000003")).toHaveLength(0);
+  });
+
+  it("caps copies at 100 per request: 100 prints, 101 is refused and recorded nowhere", async () => {
+    const hundred = await print(org.org_id, "LILO:C:000003", manager.token, { format: "zpl", copies: 100 });
+    expect(hundred.status).toBe(200);
+    expect(await hundred.text()).toContain("^PQ100");
+    const before = (await labelEvents(org.org_id, "LILO:C:000003")).length;
+    const tooMany = await print(org.org_id, "LILO:C:000003", manager.token, { format: "zpl", copies: 101 });
+    expect(tooMany.status).toBe(400);
+    expect(await tooMany.json()).toMatchObject({
+      error: { code: "validation_failed", fields: { copies: "a whole number from 1 to 100" } },
+    });
+    expect(await labelEvents(org.org_id, "LILO:C:000003")).toHaveLength(before);
   });
 
   it("answers 404 for an unknown container and 401 without a session", async () => {

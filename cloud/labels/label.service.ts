@@ -18,7 +18,9 @@ import type { Database } from "../db/database.js";
 import { type LabelAction, labelRepository, type NewEvent } from "./label.repository.js";
 
 const oneOf = (values: readonly string[]) => ({ error: `one of ${values.join(", ")}` });
-const COPIES = { error: "a whole number from 1 to 1000" };
+/** One request prints at most this many copies: more is a denial of service (render time, PDF size), not a job. */
+export const MAX_LABEL_COPIES = 100;
+const COPIES = { error: `a whole number from 1 to ${MAX_LABEL_COPIES}` };
 
 /** Strict: a misspelt option is refused rather than silently printing (and recording) the default. */
 const LabelOptions = z.strictObject({
@@ -27,7 +29,7 @@ const LabelOptions = z.strictObject({
   /** Default: the size's measured best (Data Matrix). */
   symbology: z.enum(SYMBOLOGIES, oneOf(SYMBOLOGIES)).optional(),
   page: z.enum(PAGE_KINDS, oneOf(PAGE_KINDS)).default("a4"),
-  copies: z.number(COPIES).int(COPIES).min(1, COPIES).max(1000, COPIES).default(1),
+  copies: z.number(COPIES).int(COPIES).min(1, COPIES).max(MAX_LABEL_COPIES, COPIES).default(1),
 });
 
 const LabelRequest = LabelOptions.extend({
