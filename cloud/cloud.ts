@@ -6,6 +6,8 @@ import { bodyLimit } from "../shared/http/body-limit.js";
 import { errorHandler } from "../shared/http/errors.js";
 import type { Logger } from "../shared/logger.js";
 import { AccountService } from "./accounts/account.service.js";
+import { PasswordHasher } from "./accounts/password.js";
+import { authRoutes } from "./api/auth.routes.js";
 import { deviceRoutes } from "./api/devices.routes.js";
 import { labelRoutes } from "./api/labels.routes.js";
 import { orgRoutes } from "./api/orgs.routes.js";
@@ -18,6 +20,8 @@ import { ProvisioningService } from "./devices/provisioning.service.js";
 import { FleetService } from "./fleet/fleet.service.js";
 import { LiveChannel } from "./fleet/live-channel.js";
 import { LabelService } from "./labels/label.service.js";
+import { RateLimitRepository } from "./security/rate-limit.repository.js";
+import { RateLimitService, rateRules } from "./security/rate-limit.service.js";
 import { CabinetService } from "./orgs/cabinet.service.js";
 import { DownlinkService } from "./sync/downlink.service.js";
 import { IngestService } from "./sync/ingest.service.js";
@@ -29,6 +33,7 @@ export class Cloud {
   private server?: ReturnType<typeof serve>;
   private retentionTimer?: NodeJS.Timeout;
   private provisioning?: ProvisioningService;
+  private limits?: RateLimitService;
   private live?: LiveChannel;
   fleet?: FleetService;
   url = "";
@@ -58,7 +63,14 @@ export class Cloud {
     // A backstop for every route: no handler reads more than the largest upload; routes set smaller limits.
     app.use("*", bodyLimit(MAX_BODY_BYTES));
     app.get("/health", (c) => c.json({ ok: true, database: this.database?.kind }));
-    const accounts = new AccountService(this.database);
+    const limits = new RateLimitService(new RateLimitRepository(this.database));
+    this.limits = limits;
+    const rules = rateRules(config.rateLimits);
+    const accounts = new AccountService(this.database, {
+      hasher: new PasswordHasher(config.passwordHashing),
+      limits,
+      lockout: rules.loginFailures,
+    });
     this.fleet = new FleetService(this.database, logger.child({ component: "fleet" }));
     this.live = new LiveChannel(config.mqtt, {
       provisioning: () => this.provisioning!,
@@ -75,11 +87,14 @@ export class Cloud {
       .route(
         "/",
         deviceRoutes({
+          limits,
+          rules,
           provisioning: this.provisioning,
           ingest: new IngestService(this.database),
           downlink: new DownlinkService(this.database),
         }),
       )
+      .route("/", authRoutes({ accounts, limits, rules }))
       // Before orgRoutes: its /orgs/* middleware would otherwise authenticate label requests a second time.
       .route("/", labelRoutes({ accounts, labels: new LabelService(this.database) }))
       .route(
@@ -108,6 +123,7 @@ export class Cloud {
         created: await ensurePartitions(tx),
         dropped: await expirePartitions(tx, this.config.retentionDays),
       }));
+      await this.limits?.prune();
       if (result.created.length || result.dropped.length) this.logger.info(result, "retention");
     } catch (err) {
       this.logger.error({ err }, "retention failed");

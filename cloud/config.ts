@@ -1,8 +1,10 @@
 // The cloud's configuration, parsed once from the environment; the process exits naming bad keys.
 import { z } from "zod";
 import { DEFAULT_RETENTION_DAYS } from "./db/partitions.js";
+import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from "./security/rate-limit.service.js";
 
 const days = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const count = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 const CloudEnv = z.object({
   DATABASE_URL: z.string().url().optional(),
@@ -12,6 +14,17 @@ const CloudEnv = z.object({
   LILO_RETENTION_TELEMETRY_DAYS: days(DEFAULT_RETENTION_DAYS.deviceTelemetry),
   LILO_RETENTION_SESSIONS_DAYS: days(DEFAULT_RETENTION_DAYS.userSessions),
   LILO_RETENTION_SYSTEM_EVENTS_DAYS: days(DEFAULT_RETENTION_DAYS.systemEvents),
+  /** Sign-in attempts per client address (IPv4, or IPv6 /64) per minute, over all instances. */
+  LILO_LOGIN_LIMIT_PER_IP: count(DEFAULT_RATE_LIMITS.loginPerIpPerMinute),
+  /** Failed sign-ins per email in 15 minutes before it is locked for the rest of them. */
+  LILO_LOGIN_MAX_FAILURES: count(DEFAULT_RATE_LIMITS.loginFailuresPerAccount),
+  /** Device claim attempts per client address per minute. */
+  LILO_CLAIM_LIMIT_PER_IP: count(DEFAULT_RATE_LIMITS.claimPerIpPerMinute),
+  /** Device claim attempts per claim token, and per serial number, in 15 minutes. */
+  LILO_CLAIM_LIMIT_PER_TOKEN: count(DEFAULT_RATE_LIMITS.claimPerToken),
+  /** Password hashes (scrypt, 128 MiB each) computed at once per instance, and how many may wait. */
+  LILO_PASSWORD_HASH_CONCURRENCY: count(2),
+  LILO_PASSWORD_HASH_QUEUE: count(16),
   MQTT_URL: z.string().url().optional(),
   MQTT_USERNAME: z.string().min(1).optional(),
   MQTT_PASSWORD: z.string().min(1).optional(),
@@ -29,6 +42,8 @@ export interface CloudConfig {
   dataDir: string;
   port: number;
   retentionDays: typeof DEFAULT_RETENTION_DAYS;
+  rateLimits: RateLimitSettings;
+  passwordHashing: { maxConcurrent: number; maxQueued: number };
   mqtt: {
     url?: string;
     username?: string;
@@ -67,6 +82,16 @@ export function loadCloudConfig(env: NodeJS.ProcessEnv = process.env): Readonly<
       deviceTelemetry: e.LILO_RETENTION_TELEMETRY_DAYS,
       userSessions: e.LILO_RETENTION_SESSIONS_DAYS,
       systemEvents: e.LILO_RETENTION_SYSTEM_EVENTS_DAYS,
+    },
+    rateLimits: {
+      loginPerIpPerMinute: e.LILO_LOGIN_LIMIT_PER_IP,
+      loginFailuresPerAccount: e.LILO_LOGIN_MAX_FAILURES,
+      claimPerIpPerMinute: e.LILO_CLAIM_LIMIT_PER_IP,
+      claimPerToken: e.LILO_CLAIM_LIMIT_PER_TOKEN,
+    },
+    passwordHashing: {
+      maxConcurrent: e.LILO_PASSWORD_HASH_CONCURRENCY,
+      maxQueued: e.LILO_PASSWORD_HASH_QUEUE,
     },
     mqtt: {
       url: e.MQTT_URL,

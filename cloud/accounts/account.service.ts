@@ -1,7 +1,8 @@
 // Cloud accounts: people with a password who sign in to the dashboard and the API. Sessions live in
-// the partitioned user_sessions table (24 h), so any cloud instance can check any session.
+// the partitioned user_sessions table (24 h), so any cloud instance can check any session, and a
+// revoked (deleted) session is refused by every instance at its next request.
 import { randomUUID } from "node:crypto";
-import { and, eq, gt } from "drizzle-orm";
+import { and, eq, gt, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { ORG_ROLES } from "../../shared/enums.js";
 import { AppError, validationError } from "../../shared/errors.js";
@@ -9,7 +10,9 @@ import { userSessions } from "../../shared/schema/partitioned.js";
 import { userOrgMemberships, userPasswords, users } from "../../shared/schema/platform.js";
 import { newToken, sha256 } from "../../shared/tokens.js";
 import type { Database } from "../db/database.js";
-import { hashPassword, verifyPassword } from "./password.js";
+import { RateLimitRepository } from "../security/rate-limit.repository.js";
+import { RateLimitService, type RateRule, rateRules, secretKey } from "../security/rate-limit.service.js";
+import { PasswordHasher } from "./password.js";
 
 export const SESSION_TTL_MS = 24 * 3600_000;
 
@@ -34,14 +37,32 @@ export interface Principal {
   memberships: { org_id: string; org_role: (typeof ORG_ROLES)[number] }[];
 }
 
+export interface AccountDeps {
+  hasher?: PasswordHasher;
+  limits?: RateLimitService;
+  /** Failed sign-ins per email before it is locked for the rest of the window. */
+  lockout?: RateRule;
+}
+
 export class AccountService {
-  constructor(private readonly database: Database) {}
+  private readonly hasher: PasswordHasher;
+  private readonly limits: RateLimitService;
+  private readonly lockout: RateRule;
+
+  constructor(
+    private readonly database: Database,
+    deps: AccountDeps = {},
+  ) {
+    this.hasher = deps.hasher ?? new PasswordHasher();
+    this.limits = deps.limits ?? new RateLimitService(new RateLimitRepository(database));
+    this.lockout = deps.lockout ?? rateRules().loginFailures;
+  }
 
   async create(input: z.input<typeof CreateAccountInput>): Promise<{ user_id: string }> {
     const parsed = CreateAccountInput.safeParse(input);
     if (!parsed.success) throw validationError(parsed.error.issues);
     const a = parsed.data;
-    const password_hash = await hashPassword(a.password);
+    const password_hash = await this.hasher.hash(a.password);
     return this.database.asService(async (tx) => {
       const [existing] = await tx.select().from(users).where(eq(users.email, a.email));
       if (existing)
@@ -64,12 +85,18 @@ export class AccountService {
     });
   }
 
-  /** Returns a bearer session token; wrong email and wrong password are indistinguishable. */
+  /**
+   * Returns a bearer session token; wrong email and wrong password are indistinguishable, in answer
+   * and in cost (an unknown email is checked against a dummy hash). After `lockout.limit` failures for
+   * one email (known or not) it is locked for the rest of the window: 429 without checking the password.
+   */
   async login(
     email: string,
     password: string,
     meta: { ip?: string; user_agent?: string } = {},
   ): Promise<{ token: string; expires_at: Date }> {
+    const account = secretKey(email);
+    await this.limits.check(this.lockout, account);
     const [row] = await this.database.asService((tx) =>
       tx
         .select({ user_id: users.user_id, status: users.status, hash: userPasswords.password_hash })
@@ -77,9 +104,16 @@ export class AccountService {
         .innerJoin(userPasswords, eq(userPasswords.user_id, users.user_id))
         .where(eq(users.email, email)),
     );
-    if (row?.status !== "active" || !(await verifyPassword(password, row.hash))) {
+    const matches = row
+      ? await this.hasher.verify(password, row.hash)
+      : await this.hasher.verifyDummy(password);
+    if (!row || !matches || row.status !== "active") {
+      await this.limits.fail(this.lockout, account);
       throw new AppError("unauthorized", "wrong email or password");
     }
+    await this.limits.reset(this.lockout, account);
+    // Hashes from before the current parameters are upgraded now, while the password is at hand.
+    const rehashed = this.hasher.needsRehash(row.hash) ? await this.hasher.hash(password) : undefined;
     const token = newToken("lilo_sess");
     const expires_at = new Date(Date.now() + SESSION_TTL_MS);
     await this.database.asService(async (tx) => {
@@ -91,8 +125,57 @@ export class AccountService {
         user_agent: meta.user_agent,
       });
       await tx.update(users).set({ last_login_at: new Date() }).where(eq(users.user_id, row.user_id));
+      if (rehashed) {
+        await tx
+          .update(userPasswords)
+          .set({ password_hash: rehashed, updated_at: new Date() })
+          .where(eq(userPasswords.user_id, row.user_id));
+      }
     });
     return { token, expires_at };
+  }
+
+  /** Ends the session of this token (sign-out); unknown or expired tokens are ignored. */
+  async logout(token: string): Promise<void> {
+    await this.database.asService((tx) =>
+      tx.delete(userSessions).where(eq(userSessions.session_id, sessionIdFor(token))),
+    );
+  }
+
+  /** Ends every session of these people ("sign out everywhere", or an administrator's revocation). */
+  async revokeSessions(userIds: string[]): Promise<{ revoked: number }> {
+    if (userIds.length === 0) return { revoked: 0 };
+    const rows = await this.database.asService((tx) =>
+      tx
+        .delete(userSessions)
+        .where(inArray(userSessions.user_id, userIds))
+        .returning({ session_id: userSessions.session_id }),
+    );
+    return { revoked: rows.length };
+  }
+
+  /** An organization's owner or admin signs one of its members out everywhere (a lost laptop, a leaver). */
+  async revokeMemberSessions(
+    principal: Principal,
+    orgId: string,
+    userId: string,
+  ): Promise<{ revoked: number }> {
+    if (!canManageMembers(principal, orgId)) {
+      throw new AppError(
+        "forbidden",
+        "only an owner or admin of this organization can revoke its members' sessions",
+      );
+    }
+    const member = z.uuid().safeParse(userId).success
+      ? await this.database.asService((tx) =>
+          tx
+            .select({ user_id: userOrgMemberships.user_id })
+            .from(userOrgMemberships)
+            .where(and(eq(userOrgMemberships.user_id, userId), eq(userOrgMemberships.org_id, orgId))),
+        )
+      : [];
+    if (member.length === 0) throw new AppError("not_found", `no member ${userId} in organization ${orgId}`);
+    return this.revokeSessions([userId]);
   }
 
   async authenticate(token: string): Promise<Principal | undefined> {
@@ -120,4 +203,9 @@ export function canAdminister(principal: Principal, orgId: string): boolean {
   return principal.memberships.some(
     (m) => m.org_id === orgId && ["owner", "admin", "manager"].includes(m.org_role),
   );
+}
+
+/** Who may act on other members' accounts (revoke their sessions): owner and admin, not manager. */
+export function canManageMembers(principal: Principal, orgId: string): boolean {
+  return principal.memberships.some((m) => m.org_id === orgId && ["owner", "admin"].includes(m.org_role));
 }

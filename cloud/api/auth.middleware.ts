@@ -6,7 +6,7 @@ import type { DeviceIdentity, ProvisioningService } from "../devices/provisionin
 
 export type CloudEnv = { Variables: { device: DeviceIdentity; principal: Principal } };
 
-function bearer(c: Context): string {
+export function bearerToken(c: Context): string {
   const m = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "");
   if (!m) throw new AppError("unauthorized", "missing bearer token");
   return m[1]!;
@@ -14,7 +14,7 @@ function bearer(c: Context): string {
 
 export function deviceAuth(provisioning: ProvisioningService): MiddlewareHandler<CloudEnv> {
   return async (c, next) => {
-    const device = await provisioning.authenticate(bearer(c));
+    const device = await provisioning.authenticate(bearerToken(c));
     if (!device) throw new AppError("unauthorized", "unknown or revoked device credential");
     c.set("device", device);
     await next();
@@ -23,7 +23,7 @@ export function deviceAuth(provisioning: ProvisioningService): MiddlewareHandler
 
 export function userAuth(accounts: AccountService): MiddlewareHandler<CloudEnv> {
   return async (c, next) => {
-    const principal = await accounts.authenticate(bearer(c));
+    const principal = await accounts.authenticate(bearerToken(c));
     if (!principal) throw new AppError("unauthorized", "not signed in or session expired");
     c.set("principal", principal);
     await next();

@@ -1,17 +1,25 @@
 // The cabinet-facing API: claim, sync upload, sync state, downlink, credential rotation.
 import { Hono } from "hono";
+import { KIB } from "../../shared/http/body-limit.js";
 import type { ProvisioningService } from "../devices/provisioning.service.js";
+import type { RateLimitService, RateRules } from "../security/rate-limit.service.js";
 import type { DownlinkService } from "../sync/downlink.service.js";
 import type { IngestService } from "../sync/ingest.service.js";
 import { type CloudEnv, deviceAuth } from "./auth.middleware.js";
+import { limitByAddress, limitClaim } from "./rate-limit.middleware.js";
 import { readJsonBody } from "./request-body.js";
 
+/** A claim token, a serial number and two version strings. */
+const CLAIM_BODY_BYTES = 16 * KIB;
+
 export function deviceRoutes(deps: {
+  limits: RateLimitService;
+  rules: RateRules;
   provisioning: ProvisioningService;
   ingest: IngestService;
   downlink: DownlinkService;
 }) {
-  const { provisioning, ingest, downlink } = deps;
+  const { limits, rules, provisioning, ingest, downlink } = deps;
   const device = new Hono<CloudEnv>()
     .use(deviceAuth(provisioning))
     .get("/sync/state", async (c) => c.json(await ingest.state(c.get("device"))))
@@ -26,8 +34,10 @@ export function deviceRoutes(deps: {
     );
 
   return new Hono<CloudEnv>()
-    .post("/devices/claim", async (c) =>
-      c.json(await provisioning.claim(await readJsonBody(c, 64 * 1024)), 201),
-    )
+    .post("/devices/claim", limitByAddress(limits, rules.claimPerIp), async (c) => {
+      const body = await readJsonBody(c, CLAIM_BODY_BYTES);
+      await limitClaim(limits, rules, body);
+      return c.json(await provisioning.claim(body), 201);
+    })
     .route("/device", device);
 }

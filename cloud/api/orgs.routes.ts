@@ -9,9 +9,6 @@ import type { ProvisioningService } from "../devices/provisioning.service.js";
 import type { FleetService } from "../fleet/fleet.service.js";
 import { type CabinetService, CreateCabinetInput } from "../orgs/cabinet.service.js";
 import { type CloudEnv, userAuth } from "./auth.middleware.js";
-import { clientAddress } from "./client-address.js";
-
-const Login = z.object({ email: z.email(), password: z.string().min(1).max(200) });
 
 const Command = z.object({
   command: z.enum(COMMAND_NAMES),
@@ -33,6 +30,12 @@ export function orgRoutes(deps: {
       }
       await next();
     })
+    // Signs a member out everywhere at once: every session of theirs is refused from the next request.
+    .post("/:org/users/:user/sessions/revoke", async (c) =>
+      c.json(
+        await accounts.revokeMemberSessions(c.get("principal"), c.req.param("org"), c.req.param("user")),
+      ),
+    )
     .post("/:org/cabinets", async (c) =>
       c.json(await cabinets.create(c.req.param("org"), await parseBody(c, CreateCabinetInput)), 201),
     )
@@ -73,15 +76,5 @@ export function orgRoutes(deps: {
       return c.body(null, 204);
     });
 
-  return new Hono<CloudEnv>()
-    .post("/auth/login", async (c) => {
-      const { email, password } = await parseBody(c, Login);
-      return c.json(
-        await accounts.login(email, password, {
-          ip: clientAddress(c),
-          user_agent: c.req.header("user-agent"),
-        }),
-      );
-    })
-    .route("/orgs", admin);
+  return new Hono<CloudEnv>().route("/orgs", admin);
 }
