@@ -1,5 +1,6 @@
 // The composition root of the cabinet controller: reads config, opens the database, builds drivers and
 // services, wires them, and owns start and stop order. Nothing else constructs a driver.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import { eq } from "drizzle-orm";
@@ -16,6 +17,9 @@ import { EventBus } from "./event-bus.js";
 import { createHardware, type Hardware } from "./hardware/hardware-factory.js";
 import { installLockSafetyHandlers } from "./hardware/lock-safety.js";
 import { SimCabinet } from "./hardware/sim-cabinet.js";
+import { CloudClock } from "./mqtt/cloud-clock.js";
+import { CommandGuard } from "./mqtt/command-guard.js";
+import { CommandNonceRepository } from "./mqtt/command-nonce.repository.js";
 import { DeviceLink } from "./mqtt/device-link.service.js";
 import { ScanService } from "./scan/scan.service.js";
 import { type AccessOutcome, SessionService } from "./session/session.service.js";
@@ -24,7 +28,8 @@ import { simRoutes } from "./sim/sim.routes.js";
 import { CloudClient } from "./sync/cloud-client.js";
 import type { DeviceIdentityFile } from "./sync/device-identity.js";
 import { boardSerial, ensureProvisioned } from "./sync/provisioning.js";
-import { SyncService, storedSecret } from "./sync/sync.service.js";
+import { SyncService, storedCommandKey, storedSecret } from "./sync/sync.service.js";
+import { assertSecureUrl } from "./sync/url-policy.js";
 
 export const FIRMWARE_VERSION = "0.1.0";
 
@@ -49,6 +54,8 @@ export class Appliance {
   private stopped = false;
   private sync?: SyncService;
   private link?: DeviceLink;
+  /** The cloud's time, from the claim and every downlink: remote commands are checked against it. */
+  private readonly cloudClock = new CloudClock();
   private readonly abort = new AbortController();
   /** Set once started: this cabinet's place in its organization. */
   scope?: CabinetScope;
@@ -154,16 +161,37 @@ export class Appliance {
     await this.startLiveChannel();
   }
 
-  /** MQTT to the cloud: presence, telemetry, live events out; scan/sync/unlock commands in. */
+  /**
+   * MQTT to the cloud: presence, telemetry, live events out; scan/sync/unlock commands in. A command runs
+   * only when signed by the organization's key for this cabinet, issued within ±5 min of the cloud's
+   * time, and never seen before (the ids survive restarts).
+   */
   private async startLiveChannel(): Promise<void> {
     const device = this.device;
-    if (!device?.mqtt_url) return;
+    const cloud = this.config.cloud;
+    if (!device?.mqtt_url || !cloud) return;
+    const log = this.opts.logger.child({ component: "device-link" });
+    try {
+      // The MQTT password is this cabinet's cloud credential: never send it in the clear.
+      assertSecureUrl(device.mqtt_url, "the cloud's MQTT broker", cloud.allowInsecure);
+    } catch (err) {
+      log.error({ err: (err as Error).message }, "live channel not started");
+      return;
+    }
+    const local = this.local!;
     const link = new DeviceLink({
       url: device.mqtt_url,
       thingName: device.thing_name,
       token: device.credential,
       dataDir: this.config.dataDir,
       logger: this.opts.logger,
+      guard: new CommandGuard({
+        thing: device.thing_name,
+        publicKey: () => storedCommandKey(local.db) ?? device.command_key,
+        clock: this.cloudClock,
+        nonces: new CommandNonceRepository(local.sqlite),
+      }),
+      mqttOptions: cloud.mqttCaFile ? { ca: readFileSync(cloud.mqttCaFile) } : undefined,
     });
     this.link = link;
     const session = this.session!;
@@ -180,7 +208,7 @@ export class Appliance {
           return { status: "done" };
         case "unlock": {
           const userId = typeof cmd.params?.user_id === "string" ? cmd.params.user_id : "";
-          const r = await session.remoteUnlock(userId, cmd.issued_by, cmd.id);
+          const r = await session.remoteUnlock(userId, cmd.issued_by, cmd.id, cmd.approved_by ?? []);
           return r.granted
             ? { status: "done", detail: `unlocked for ${r.user.display_name}` }
             : { status: "rejected", detail: r.reason };
@@ -198,7 +226,10 @@ export class Appliance {
     const { config, opts } = this;
     const local = this.local!;
     if (!config.cloud) return { scope: config.cabinet!, secret: () => config.credentialSecret! };
+    // Before the first request: the claim token and the device credential travel on this URL.
+    assertSecureUrl(config.cloud.url, "cloud.url", config.cloud.allowInsecure);
     const client = new CloudClient(config.cloud.url);
+    const onCloudTime = (iso: string) => this.cloudClock.observe(iso);
     const identity = await ensureProvisioned(
       client,
       {
@@ -210,6 +241,7 @@ export class Appliance {
         identityPath: join(config.dataDir, "device.json"),
         maxBackoffMs: config.cloud.maxBackoffMs,
         signal: this.abort.signal,
+        onCloudTime,
       },
       opts.logger.child({ component: "provisioning" }),
     );
@@ -225,6 +257,7 @@ export class Appliance {
         maxBackoffMs: config.cloud.maxBackoffMs,
       },
       logger: opts.logger.child({ component: "sync" }),
+      onCloudTime,
     });
     // Offline at boot is normal: the cabinet works from what the last downlink left.
     await this.sync

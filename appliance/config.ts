@@ -50,6 +50,13 @@ export const applianceConfigSchema = z
         downlinkIntervalMs: z.number().int().positive().default(30_000),
         /** Upper bound of the exponential backoff after failures. */
         maxBackoffMs: z.number().int().positive().default(60_000),
+        /**
+         * Development only: talk http:// and mqtt:// to another machine. Without it a plaintext URL is
+         * refused unless it points at this machine (loopback), so credentials never cross a network clear.
+         */
+        allowInsecure: z.boolean().default(false),
+        /** PEM file of the CA (or self-signed certificate) the cloud's mqtts:// broker presents. */
+        mqttCaFile: z.string().min(1).optional(),
       })
       .optional(),
     session: z

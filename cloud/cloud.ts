@@ -17,6 +17,7 @@ import { connectDatabase, type Database } from "./db/database.js";
 import { migrateAll } from "./db/migrator.js";
 import { ensurePartitions, expirePartitions } from "./db/partitions.js";
 import { ProvisioningService } from "./devices/provisioning.service.js";
+import { CommandKeyService } from "./fleet/command-key.service.js";
 import { FleetService } from "./fleet/fleet.service.js";
 import { LiveChannel } from "./fleet/live-channel.js";
 import { LabelService } from "./labels/label.service.js";
@@ -71,7 +72,8 @@ export class Cloud {
       limits,
       lockout: rules.loginFailures,
     });
-    this.fleet = new FleetService(this.database, logger.child({ component: "fleet" }));
+    const commandKeys = new CommandKeyService(this.database, config.commandKeySecret);
+    this.fleet = new FleetService(this.database, logger.child({ component: "fleet" }), commandKeys);
     this.live = new LiveChannel(config.mqtt, {
       provisioning: () => this.provisioning!,
       fleet: this.fleet,
@@ -81,6 +83,7 @@ export class Cloud {
       this.database,
       this.live.credentialListener,
       () => this.live!.deviceUrl,
+      commandKeys,
     );
     await this.live.start();
     const api = new Hono()
@@ -91,7 +94,7 @@ export class Cloud {
           rules,
           provisioning: this.provisioning,
           ingest: new IngestService(this.database),
-          downlink: new DownlinkService(this.database),
+          downlink: new DownlinkService(this.database, commandKeys),
         }),
       )
       .route("/", authRoutes({ accounts, limits, rules }))

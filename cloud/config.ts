@@ -34,6 +34,11 @@ const CloudEnv = z.object({
   LILO_MQTT_PORT: z.coerce.number().int().min(0).max(65535).default(1884),
   /** The broker URL handed to cabinets when it differs from what the cloud itself uses. */
   LILO_MQTT_PUBLIC_URL: z.string().url().optional(),
+  /**
+   * Encrypts organizations' command-signing keys at rest (AES-256-GCM, key derived by HKDF). Without it
+   * they are stored unencrypted and anyone who can read lilo_platform can forge commands to cabinets.
+   */
+  LILO_COMMAND_KEY_SECRET: z.string().min(32).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -53,6 +58,7 @@ export interface CloudConfig {
     port: number;
     publicUrl?: string;
   };
+  commandKeySecret?: string;
   logLevel: string;
 }
 
@@ -102,6 +108,7 @@ export function loadCloudConfig(env: NodeJS.ProcessEnv = process.env): Readonly<
       port: e.LILO_MQTT_PORT,
       publicUrl: e.LILO_MQTT_PUBLIC_URL,
     },
+    commandKeySecret: e.LILO_COMMAND_KEY_SECRET,
     logLevel: e.LOG_LEVEL,
   });
 }

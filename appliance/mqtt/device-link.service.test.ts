@@ -3,7 +3,12 @@ import { tmpdir } from "node:os";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { AedesBroker } from "../../cloud/mqtt/broker.aedes.js";
-import { StaticAuthenticator, sleep } from "../../cloud/mqtt/mqtt-test-support.js";
+import {
+  StaticAuthenticator,
+  sleep,
+  testCommandKey,
+  testNonceDatabase,
+} from "../../cloud/mqtt/mqtt-test-support.js";
 import { silentLogger } from "../../shared/logger.js";
 import { type AckMessage, topics } from "../../shared/mqtt/topics.js";
 import { DeviceLink } from "./device-link.service.js";
@@ -11,6 +16,8 @@ import { DeviceLink } from "./device-link.service.js";
 const THING = "lilo-cab-d11111";
 const TOKEN = `tok-${randomUUID()}`;
 const SERVICE = { username: "svc", password: "svc-pw" };
+const key = testCommandKey();
+const nonces = testNonceDatabase();
 
 let broker: AedesBroker;
 let cloud: MqttClient;
@@ -27,10 +34,10 @@ const waitForAck = async (id: string, status: string) => {
   throw new Error(`no ${status} ack for ${id}: ${JSON.stringify(acks)}`);
 };
 
-const command = (cmd: string, issuedAt = new Date()) => {
-  const id = randomUUID();
-  return { id, payload: JSON.stringify({ id, command: cmd, issued_at: issuedAt.toISOString() }) };
-};
+const command = (cmd: string, issuedAt = new Date(), id: string = randomUUID()) => ({
+  id,
+  payload: JSON.stringify(key.signed({ id, command: cmd, issued_at: issuedAt.toISOString(), thing: THING })),
+});
 
 beforeAll(async () => {
   broker = new AedesBroker({
@@ -51,6 +58,7 @@ beforeAll(async () => {
     token: TOKEN,
     dataDir: tmpdir(),
     logger: silentLogger,
+    guard: key.guard(THING, nonces),
   });
   expect(link.publishEvent("door", {})).toBe(false);
   const up = new Promise<void>((r) => link.onConnectionChange((c) => c && r()));
@@ -95,8 +103,51 @@ it("rejects a stale command instead of running it late", async () => {
   const before = calls;
   const c = command("unlock", new Date(Date.now() - 60 * 60_000));
   await cloud.publishAsync(topics.cmd(THING), c.payload, { qos: 1 });
-  expect(await waitForAck(c.id, "rejected")).toMatchObject({ detail: "command expired" });
+  expect(await waitForAck(c.id, "rejected")).toMatchObject({ detail: "refused: expired" });
   expect(calls).toBe(before);
+});
+
+it("refuses a replay after a restart: the command ids it ran are in SQLite", async () => {
+  const before = calls;
+  const c = command("sync_now");
+  await cloud.publishAsync(topics.cmd(THING), c.payload, { qos: 1 });
+  await waitForAck(c.id, "done");
+  // A new link on the same database is what the cabinet is after a restart.
+  await link.stop();
+  link = new DeviceLink({
+    url: broker.url,
+    thingName: THING,
+    token: TOKEN,
+    dataDir: tmpdir(),
+    logger: silentLogger,
+    guard: key.guard(THING, nonces),
+  });
+  link.onCommand(async () => {
+    calls += 1;
+    return { status: "done" };
+  });
+  const up = new Promise<void>((r) => link.onConnectionChange((connected) => connected && r()));
+  await link.start();
+  await up;
+  await cloud.publishAsync(topics.cmd(THING), c.payload, { qos: 1 });
+  expect(await waitForAck(c.id, "rejected")).toMatchObject({ detail: "refused: replayed" });
+  expect(calls).toBe(before + 1);
+});
+
+it("does not let a forged command with a genuine command's id spoil the genuine one", async () => {
+  const before = calls;
+  const id = randomUUID();
+  const forged = JSON.stringify({
+    id,
+    command: "sync_now",
+    issued_at: new Date().toISOString(),
+    thing: THING,
+  });
+  await cloud.publishAsync(topics.cmd(THING), forged, { qos: 1 });
+  expect(await waitForAck(id, "rejected")).toMatchObject({ detail: "refused: unsigned" });
+  await cloud.publishAsync(topics.cmd(THING), command("sync_now", new Date(), id).payload, { qos: 1 });
+  await waitForAck(id, "done");
+  expect(calls).toBe(before + 1);
 });
 
 it("keeps retrying with backoff while its credentials are refused", async () => {
@@ -108,6 +159,7 @@ it("keeps retrying with backoff while its credentials are refused", async () => 
     logger: silentLogger,
     reconnectMinMs: 50,
     reconnectMaxMs: 200,
+    guard: key.guard(THING),
   });
   await bad.start();
   await sleep(500);

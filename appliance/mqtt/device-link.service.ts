@@ -18,6 +18,7 @@ import {
   TelemetryMessage,
   topics,
 } from "../../shared/mqtt/topics.js";
+import type { CommandAdmission } from "./command-guard.js";
 import { SystemMetrics, type SystemSample } from "./system-metrics.js";
 
 export interface CommandResult {
@@ -47,8 +48,11 @@ export interface DeviceLinkOptions {
   /** Reconnect backoff bounds. Defaults 1 s and 60 s. */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
-  /** Commands issued longer ago than this are rejected (a late unlock is worse than none). Default 5 min. */
-  commandMaxAgeMs?: number;
+  /**
+   * Decides whether a command may run (signature, addressee, issue time by the cloud's clock, replay):
+   * a command it refuses is answered `rejected` and never reaches the handler.
+   */
+  guard: CommandAdmission;
   /** Default: the real machine (SystemMetrics on dataDir). */
   metrics?: MetricsSource;
   /** Extra mqtt.js options (TLS material, etc.). */
@@ -256,13 +260,23 @@ export class DeviceLink {
       if (final) await this.sendAck(final);
       return;
     }
-    this.remember(cmd.id, null);
     const log = this.logger.child({ command: cmd.command, id: cmd.id });
+    const verdict = this.opts.guard.admit(cmd);
+    if (!verdict.ok) {
+      // Not remembered: a forged command must not poison the answer to a genuine one with its id.
+      log.warn({ reason: verdict.reason, issued_by: cmd.issued_by }, "remote command refused");
+      await this.sendAck({
+        id: cmd.id,
+        status: "rejected",
+        detail: `refused: ${verdict.reason}`,
+        at: new Date().toISOString(),
+      });
+      return;
+    }
+    this.remember(cmd.id, null);
 
     const reject = (detail: string) => this.finish(cmd.id, { status: "rejected", detail }, log);
     if (!isCommandName(cmd.command)) return reject(`unknown command: ${cmd.command}`);
-    const age = Date.now() - Date.parse(cmd.issued_at);
-    if (age > (this.opts.commandMaxAgeMs ?? 5 * 60_000)) return reject("command expired");
     const handler = this.handler;
     if (!handler) return reject("no command handler");
 
@@ -270,7 +284,7 @@ export class DeviceLink {
     log.info({ issued_by: cmd.issued_by }, "remote command accepted");
     let result: CommandResult;
     try {
-      result = await handler({ ...cmd, command: cmd.command });
+      result = await handler({ ...cmd, command: cmd.command, thing: cmd.thing!, sig: cmd.sig! });
     } catch (err) {
       result = { status: "failed", detail: (err as Error).message ?? String(err) };
     }

@@ -311,13 +311,27 @@ export class SessionService {
 
   /**
    * Unlock from the cloud for a named person who is allowed at this cabinet (they phoned the manager,
-   * say). The issuer is on record with the unlock.
+   * say). The issuer is on record with the unlock. A dual-approval cabinet needs two different people
+   * among the (signed) approvers, as it needs two badges at the door.
    */
   async remoteUnlock(
     userId: string,
     issuedBy: string | undefined,
     commandId: string,
+    approvedBy: string[] = [],
   ): Promise<AccessOutcome> {
+    const approvers = [...new Set(approvedBy)];
+    if (this.deps.config.requiresDualApproval && approvers.length < 2) {
+      this.record({
+        type: "access",
+        category: "user_action",
+        action: "remote_unlock_denied",
+        severity: "warning",
+        summary: "Remote unlock refused: this cabinet needs two different people to approve it",
+        details: { user_id: userId, issued_by: issuedBy, approved_by: approvers, command_id: commandId },
+      });
+      return { granted: false, reason: "second_approval_required" };
+    }
     const user = this.deps.auth.userById(userId);
     if (!user) {
       this.record({
@@ -339,7 +353,7 @@ export class SessionService {
       severity: "warning",
       user,
       summary: `Unlocked remotely for ${user.display_name}`,
-      details: { issued_by: issuedBy, command_id: commandId },
+      details: { issued_by: issuedBy, approved_by: approvers, command_id: commandId },
       requires_review: true,
     });
     return this.unlockFor([user], "remote");

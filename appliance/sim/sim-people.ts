@@ -7,7 +7,8 @@ export const SIM_PEOPLE: SeedPerson[] = [
     display_name: "Tina Technician",
     email: "tina.technician@demo.lilo.example",
     badge: "BADGE-TECH-0001",
-    pin: "4711",
+    user_number: 1001,
+    pin: "471147",
     role: "technician",
   },
   {
@@ -15,7 +16,8 @@ export const SIM_PEOPLE: SeedPerson[] = [
     display_name: "Max Manager",
     email: "max.manager@demo.lilo.example",
     badge: "BADGE-MGR-0002",
-    pin: "2468",
+    user_number: 1002,
+    pin: "246810",
     role: "lab_manager",
   },
 ];

@@ -3,7 +3,7 @@
 // same tables are filled by the cloud's downlink instead.
 import { randomUUID } from "node:crypto";
 import { DEMO_CHEMICALS, stockPlacement } from "../../shared/chemicals.js";
-import { hashCredential } from "../../shared/credential-hash.js";
+import { cabinetPinHash, hashPinSync, swipedBadgeHash } from "../../shared/credential-hash.js";
 import { MANAGER_PERMISSIONS, TECHNICIAN_PERMISSIONS } from "../../shared/permissions.js";
 import type { CabinetScope } from "../auth/auth.service.js";
 import type { LocalDatabase } from "../db/local-database.js";
@@ -15,12 +15,15 @@ export interface SeedPerson {
   display_name: string;
   email: string;
   badge: string;
+  /** Typed before the PIN; a person without one has no usable PIN (the PIN is not stored). */
+  user_number?: number;
   pin: string;
   role: "technician" | "lab_manager";
 }
 
 export interface SeedOptions {
   scope: CabinetScope;
+  /** This cabinet's own key (`credentialSecret`). */
   secret: string;
   shelves: number[];
   people: SeedPerson[];
@@ -77,8 +80,9 @@ export function seedLocalCabinet(local: LocalDatabase, sim: SimCabinet, opts: Se
           user_id: p.user_id,
           display_name: p.display_name,
           email: p.email,
-          badge_hash: hashCredential(secret, "badge", p.badge),
-          pin_hash: hashCredential(secret, "pin", p.pin),
+          badge_hash: swipedBadgeHash(secret, p.badge),
+          pin_hash: p.user_number === undefined ? null : (cabinetPinHash(secret, hashPinSync(p.pin)) ?? null),
+          user_number: p.user_number,
           status: "active",
           updated_at: now.toISOString(),
         })

@@ -1,5 +1,6 @@
 // HTTP to the cloud, with errors that say whether trying again can help.
 import { gzipSync } from "node:zlib";
+import { CLOUD_TIME_HEADER } from "../../shared/sync/downlink.js";
 
 export class CloudError extends Error {
   constructor(
@@ -34,7 +35,7 @@ export class CloudClient {
     path: string,
     body?: unknown,
     opts: { gzip?: boolean; etag?: string } = {},
-  ): Promise<{ status: number; json: T | undefined; etag?: string }> {
+  ): Promise<{ status: number; json: T | undefined; etag?: string; cloudTime?: string }> {
     const headers: Record<string, string> = {};
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (opts.etag) headers["if-none-match"] = opts.etag;
@@ -64,7 +65,12 @@ export class CloudClient {
       const msg = (json as CloudError["body"])?.error?.message ?? res.statusText;
       throw new CloudError(`${method} ${path}: ${res.status} ${msg}`, res.status, json as CloudError["body"]);
     }
-    return { status: res.status, json, etag: res.headers.get("etag") ?? undefined };
+    return {
+      status: res.status,
+      json,
+      etag: res.headers.get("etag") ?? undefined,
+      cloudTime: res.headers.get(CLOUD_TIME_HEADER) ?? undefined,
+    };
   }
 }
 

@@ -14,6 +14,8 @@ export const DeviceIdentityFile = z.object({
   cloud_url: z.url(),
   /** The cloud's MQTT broker for the live channel; absent when the cloud runs none. */
   mqtt_url: z.string().optional(),
+  /** The organization's command public key at claim time; later downlinks may replace it. */
+  command_key: z.string().optional(),
 });
 export type DeviceIdentityFile = z.infer<typeof DeviceIdentityFile>;
 

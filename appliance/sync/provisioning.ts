@@ -15,6 +15,8 @@ export interface ClaimOptions {
   identityPath: string;
   maxBackoffMs: number;
   signal?: AbortSignal;
+  /** Told the cloud's time from the claim response (not stored: it is only true now). */
+  onCloudTime?: (iso: string) => void;
 }
 
 function claimToken(opts: ClaimOptions): string {
@@ -36,12 +38,18 @@ export async function ensureProvisioned(
   for (let attempt = 0; ; attempt++) {
     opts.signal?.throwIfAborted();
     try {
-      const { json } = await client.request<Omit<DeviceIdentityFile, "cloud_url">>("POST", "/devices/claim", {
-        claim_token: claimToken(opts),
-        serial_number: opts.serialNumber,
-        firmware_version: opts.firmwareVersion,
-      });
-      const identity = { ...json!, cloud_url: opts.cloudUrl };
+      const { json } = await client.request<Omit<DeviceIdentityFile, "cloud_url"> & { cloud_time?: string }>(
+        "POST",
+        "/devices/claim",
+        {
+          claim_token: claimToken(opts),
+          serial_number: opts.serialNumber,
+          firmware_version: opts.firmwareVersion,
+        },
+      );
+      const { cloud_time, ...claimed } = json!;
+      if (cloud_time) opts.onCloudTime?.(cloud_time);
+      const identity = { ...claimed, cloud_url: opts.cloudUrl };
       writeIdentity(opts.identityPath, identity);
       logger.info(
         { device_id: identity.device_id, thing_name: identity.thing_name, cabinet_id: identity.cabinet_id },

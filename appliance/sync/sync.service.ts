@@ -57,6 +57,8 @@ export class SyncService {
       client: CloudClient;
       options: SyncOptions;
       logger: Logger;
+      /** Told the cloud's time from every downlink response (the cabinet has no real-time clock). */
+      onCloudTime?: (iso: string) => void;
     },
   ) {}
 
@@ -182,6 +184,7 @@ export class SyncService {
     const res = await client.request<DownlinkSnapshot>("GET", "/device/downlink", undefined, {
       etag: version,
     });
+    if (res.cloudTime) this.deps.onCloudTime?.(res.cloudTime);
     if (res.status === 304 || !res.json) return false;
     local.transaction((db) => applySnapshot(db, res.json!));
     this.deps.logger.info(
@@ -210,6 +213,11 @@ const TIMESTAMPS = [
 /** Applies a downlink in the caller's transaction. Not recorded in the outbox: it came from the cloud. */
 export function storedSecret(db: LocalDb): string | undefined {
   return getState(db, "credential_secret");
+}
+
+/** The organization's command public key from the last downlink that carried one. */
+export function storedCommandKey(db: LocalDb): string | undefined {
+  return getState(db, "command_key");
 }
 
 export function applySnapshot(db: LocalDb, s: DownlinkSnapshot): void {
@@ -263,5 +271,6 @@ export function applySnapshot(db: LocalDb, s: DownlinkSnapshot): void {
     .run();
   setState(db, "downlink_version", s.version);
   setState(db, "credential_secret", s.credential_secret);
+  if (s.command_key) setState(db, "command_key", s.command_key);
   setState(db, "scope", JSON.stringify(s.scope));
 }

@@ -1,6 +1,7 @@
 // The cabinet-facing API: claim, sync upload, sync state, downlink, credential rotation.
 import { Hono } from "hono";
 import { KIB } from "../../shared/http/body-limit.js";
+import { CLOUD_TIME_HEADER } from "../../shared/sync/downlink.js";
 import type { ProvisioningService } from "../devices/provisioning.service.js";
 import type { RateLimitService, RateRules } from "../security/rate-limit.service.js";
 import type { DownlinkService } from "../sync/downlink.service.js";
@@ -26,8 +27,11 @@ export function deviceRoutes(deps: {
     .post("/sync/changes", async (c) => c.json(await ingest.ingest(c.get("device"), await readJsonBody(c))))
     .get("/downlink", async (c) => {
       const snapshot = await downlink.snapshot(c.get("device"));
-      if (c.req.header("if-none-match") === snapshot.version) return c.body(null, 304);
-      return c.json(snapshot, 200, { etag: snapshot.version });
+      // The cabinet has no real-time clock: every downlink, unchanged or not, tells it the cloud's time,
+      // which it checks command issue times against.
+      const cloudTime = { [CLOUD_TIME_HEADER]: new Date().toISOString() };
+      if (c.req.header("if-none-match") === snapshot.version) return c.body(null, 304, cloudTime);
+      return c.json(snapshot, 200, { etag: snapshot.version, ...cloudTime });
     })
     .post("/credential/rotate", async (c) =>
       c.json({ credential: await provisioning.rotate(c.get("device").device_id) }),

@@ -61,15 +61,15 @@ export function orgRoutes(deps: {
           { "params.user_id": "required" },
         );
       }
-      return c.json(
-        await fleet.command(
-          c.req.param("org"),
-          c.req.param("device"),
-          command,
-          params,
-          c.get("principal").user_id,
-        ),
+      const outcome = await fleet.command(
+        c.req.param("org"),
+        c.req.param("device"),
+        command,
+        params,
+        c.get("principal").user_id,
       );
+      // 202: a dual-approval cabinet's unlock waits for a second, different person; nothing was sent.
+      return c.json(outcome, outcome.status === "awaiting_second_approval" ? 202 : 200);
     })
     .post("/:org/devices/:device/revoke", async (c) => {
       await provisioning.revoke(c.req.param("device"), c.req.param("org"));

@@ -9,6 +9,7 @@ import { cabinets, laboratories, tenantSettings } from "../../shared/schema/tena
 import { newToken, sha256 } from "../../shared/tokens.js";
 import { type Database, quoteIdent } from "../db/database.js";
 import { tenantSchemaName } from "../db/names.js";
+import type { CommandKeyService } from "../fleet/command-key.service.js";
 
 export const CLAIM_TOKEN_TTL_MS = 7 * 24 * 3600_000;
 
@@ -29,6 +30,10 @@ export type ClaimRequest = z.infer<typeof ClaimRequest>;
 
 export interface ClaimResponse extends DeviceIdentity {
   credential: string;
+  /** The organization's command public key: the cabinet refuses commands it did not sign. */
+  command_key?: string;
+  /** The cloud's clock, which the cabinet (no real-time clock) checks command issue times against. */
+  cloud_time: string;
   mqtt_url: string;
   lab_id: string;
   dept_id: string;
@@ -47,6 +52,7 @@ export class ProvisioningService {
     private readonly listener?: CredentialListener,
     /** The broker URL cabinets should use, once the live channel knows it. */
     private readonly mqttUrl: () => string = () => "",
+    private readonly commandKeys?: CommandKeyService,
   ) {}
 
   async createClaimToken(
@@ -183,7 +189,8 @@ export class ProvisioningService {
       };
     });
     await this.listener?.added(result, token);
-    return result;
+    const command_key = await this.commandKeys?.publicKey(result.org_id);
+    return { ...result, ...(command_key ? { command_key } : {}), cloud_time: new Date().toISOString() };
   }
 
   /** Who a bearer token belongs to, or undefined for unknown, revoked or decommissioned. */

@@ -18,6 +18,7 @@ import {
   StaticAuthenticator,
   sleep,
   startMosquitto,
+  testCommandKey,
 } from "./mqtt-test-support.js";
 import type { DeviceIdentity } from "./provisioning.js";
 
@@ -29,6 +30,7 @@ const tokens = new Map([
   [B.thing_name, `tok-${randomUUID()}`],
 ]);
 const tokenOf = (d: DeviceIdentity) => tokens.get(d.thing_name)!;
+const key = testCommandKey();
 
 interface Harness {
   url: string;
@@ -134,6 +136,7 @@ describe.each(backends)("fleet link over $name", ({ make, enabled }) => {
       telemetryIntervalMs: 60_000,
       reconnectMinMs: 300,
       reconnectMaxMs: 1000,
+      guard: key.guard(A.thing_name),
     });
     deviceA.onCommand(async (cmd) => {
       handled.push(cmd);
@@ -178,7 +181,11 @@ describe.each(backends)("fleet link over $name", ({ make, enabled }) => {
   });
 
   it("round-trips a command with accepted and done acks", async () => {
-    const ack = await gateway.sendCommand(A.thing_name, "scan_now", { shelf: 2 }, "user-1");
+    const ack = await gateway.sendCommand(A.thing_name, "scan_now", {
+      params: { shelf: 2 },
+      issuedBy: "user-1",
+      sign: key.sign,
+    });
     expect(ack.status).toBe("done");
     expect(handled.at(-1)).toMatchObject({
       id: ack.id,
@@ -189,7 +196,7 @@ describe.each(backends)("fleet link over $name", ({ make, enabled }) => {
     // The sink sees both acks (it is fed asynchronously, so wait rather than inspect).
     await sink.waitFor((r) => r.kind === "ack" && r.ack.id === ack.id && r.ack.status === "accepted");
     await sink.waitFor((r) => r.kind === "ack" && r.ack.id === ack.id && r.ack.status === "done");
-    const failed = await gateway.sendCommand(A.thing_name, "unlock");
+    const failed = await gateway.sendCommand(A.thing_name, "unlock", { sign: key.sign });
     expect(failed).toMatchObject({ status: "failed", detail: "door jammed" });
   });
 
@@ -203,16 +210,25 @@ describe.each(backends)("fleet link over $name", ({ make, enabled }) => {
     const id = randomUUID();
     await cloud.publishAsync(
       topics.cmd(A.thing_name),
-      JSON.stringify({ id, command: "self_destruct", issued_at: new Date().toISOString() }),
+      JSON.stringify(
+        key.signed({
+          id,
+          command: "self_destruct",
+          issued_at: new Date().toISOString(),
+          thing: A.thing_name,
+        }),
+      ),
       { qos: 1 },
     );
     // Garbage on the same topic must be ignored, not crash the device.
     await cloud.publishAsync(topics.cmd(A.thing_name), "{not json", { qos: 1 });
     const rejected = await sink.waitFor((r) => r.kind === "ack" && r.ack.id === id);
-    expect(rejected).toMatchObject({ ack: { status: "rejected" } });
+    expect(rejected).toMatchObject({ ack: { status: "rejected", detail: "unknown command: self_destruct" } });
     await cloud.endAsync();
 
-    await expect(gateway.sendCommand(B.thing_name, "sync_now")).rejects.toBeInstanceOf(CommandTimeoutError);
+    await expect(gateway.sendCommand(B.thing_name, "sync_now", { sign: key.sign })).rejects.toBeInstanceOf(
+      CommandTimeoutError,
+    );
   });
 
   it("confines a device to its own topics and refuses bad credentials", async () => {
@@ -261,7 +277,7 @@ describe.each(backends)("fleet link over $name", ({ make, enabled }) => {
     await waitUntil(() => gateway.connected && deviceA.connected, 5000);
     expect(deviceA.publishEvent("alert", { level: "high" })).toBe(true);
     await sink.waitFor((r) => r.kind === "event" && r.event.type === "alert");
-    const ack = await gateway.sendCommand(A.thing_name, "sync_now");
+    const ack = await gateway.sendCommand(A.thing_name, "sync_now", { sign: key.sign });
     expect(ack.status).toBe("done");
   });
 

@@ -6,7 +6,7 @@ import { silentLogger } from "../../shared/logger.js";
 import { topics } from "../../shared/mqtt/topics.js";
 import { AedesBroker } from "./broker.aedes.js";
 import { MqttGateway, MqttNotConnectedError } from "./mqtt-gateway.service.js";
-import { RecordingSink, StaticAuthenticator } from "./mqtt-test-support.js";
+import { RecordingSink, StaticAuthenticator, testCommandKey } from "./mqtt-test-support.js";
 
 const THING = "lilo-cab-g11111";
 const TOKEN = "tok-g";
@@ -62,9 +62,12 @@ it("drops malformed device messages with a warning and keeps going", async () =>
 });
 
 it("fails fast and clearly when a command cannot be sent", async () => {
-  await expect(gateway.sendCommand("bad/thing", "scan_now")).rejects.toThrow(/invalid thing name/);
+  const { sign } = testCommandKey();
+  await expect(gateway.sendCommand("bad/thing", "scan_now", { sign })).rejects.toThrow(/invalid thing name/);
   const offline = new MqttGateway({ url: broker.url, ...SERVICE, sink, logger: silentLogger });
-  await expect(offline.sendCommand(THING, "scan_now")).rejects.toBeInstanceOf(MqttNotConnectedError);
+  await expect(offline.sendCommand(THING, "scan_now", { sign })).rejects.toBeInstanceOf(
+    MqttNotConnectedError,
+  );
 });
 
 it("fails start() when the service credentials are wrong", async () => {

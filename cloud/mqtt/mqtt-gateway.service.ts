@@ -1,7 +1,8 @@
 // The cloud's MQTT client: feeds presence, telemetry, live events and command acks of every cabinet
 // into the injected FleetSink and sends commands to cabinets.
 import { randomUUID } from "node:crypto";
-import mqtt, { type MqttClient } from "mqtt";
+import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import type { SignableCommand } from "../../shared/commands/command-signature.js";
 import type { Logger } from "../../shared/logger.js";
 import {
   AckMessage,
@@ -26,11 +27,14 @@ import {
  * cloud instances, presence/telemetry/events reach one instance each (shared subscription), but every
  * instance sees every ack, so `ack` must be idempotent on (thing, id, status); `presence` may also see
  * replays of the retained state, so it should ignore an `at` older than the one it stored.
+ *
+ * Times (`at`, `receivedAt`) are the cloud's: a cabinet has no real-time clock, and a device-reported
+ * time in the future would otherwise freeze its presence (older reports never win).
  */
 export interface FleetSink {
   presence(thing: string, status: PresenceStatus, at: string): void | Promise<void>;
-  telemetry(thing: string, metrics: TelemetryMessage): void | Promise<void>;
-  event(thing: string, event: EventMessage): void | Promise<void>;
+  telemetry(thing: string, metrics: TelemetryMessage, receivedAt: Date): void | Promise<void>;
+  event(thing: string, event: EventMessage, receivedAt: Date): void | Promise<void>;
   ack(thing: string, ack: AckMessage): void | Promise<void>;
 }
 
@@ -54,6 +58,17 @@ export interface MqttGatewayOptions {
   connectTimeoutMs?: number;
   /** Delay between reconnect attempts. Default 1 s. */
   reconnectPeriodMs?: number;
+  /** Extra mqtt.js options: the CA of an mqtts:// broker with a private certificate. */
+  mqttOptions?: Partial<IClientOptions>;
+}
+
+export interface SendCommandOptions {
+  params?: Record<string, unknown>;
+  issuedBy?: string;
+  /** The people who approved it (a remote unlock on a dual-approval cabinet needs two). */
+  approvedBy?: string[];
+  /** Signs the command with its organization's key; cabinets refuse unsigned commands. */
+  sign: (cmd: SignableCommand) => Promise<string>;
 }
 
 export class CommandTimeoutError extends Error {
@@ -105,6 +120,7 @@ export class MqttGateway {
   async start(): Promise<void> {
     if (this.client) throw new Error("gateway already started");
     const client = mqtt.connect(this.opts.url, {
+      ...this.opts.mqttOptions,
       clientId: this.opts.clientId ?? `lilo-cloud-${randomUUID().slice(0, 8)}`,
       username: this.opts.username,
       password: this.opts.password,
@@ -162,23 +178,22 @@ export class MqttGateway {
    * Sends a command and resolves with the device's final ack (done, rejected or failed). Rejects with
    * CommandTimeoutError when no final ack arrives in time, MqttNotConnectedError when offline.
    */
-  async sendCommand(
-    thing: string,
-    command: CommandName,
-    params?: Record<string, unknown>,
-    issuedBy?: string,
-  ): Promise<AckMessage> {
+  async sendCommand(thing: string, command: CommandName, opts: SendCommandOptions): Promise<AckMessage> {
     if (!isValidThingName(thing)) throw new Error(`invalid thing name: ${JSON.stringify(thing)}`);
     const client = this.client;
     if (!client?.connected) throw new MqttNotConnectedError(thing, command);
     const id = randomUUID();
-    const payload = encodeMessage(CommandMessage, {
+    const { params, issuedBy, approvedBy } = opts;
+    const unsigned = {
       id,
       command,
       ...(params ? { params } : {}),
       issued_at: new Date().toISOString(),
       ...(issuedBy ? { issued_by: issuedBy } : {}),
-    });
+      thing,
+      ...(approvedBy ? { approved_by: approvedBy } : {}),
+    };
+    const payload = encodeMessage(CommandMessage, { ...unsigned, sig: await opts.sign(unsigned) });
     const timeoutMs = this.opts.commandTimeoutMs ?? 15_000;
     const result = new Promise<AckMessage>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -233,24 +248,27 @@ export class MqttGateway {
     }
     const { thing, channel } = parsed;
     const log = this.logger;
+    const receivedAt = new Date();
     switch (channel) {
       case "presence": {
         const msg = decodeMessage(PresenceMessage, payload, log, topic);
         if (!msg) return;
-        // A last will carries the time the device connected, not the time it vanished; a live offline
-        // is happening now. A retained replay keeps its own time.
-        const at = msg.status === "offline" && !retained ? new Date().toISOString() : msg.at;
-        this.deliver(thing, "presence", () => this.opts.sink.presence(thing, msg.status, at));
+        // A live report happens now, by the cloud's clock (a last will carries the time the device
+        // connected, and the device's clock is not to be trusted anyway). A retained replay is older
+        // than anything live: it keeps its own time, but never one later than now, so that a device
+        // claiming a future time cannot make its stored presence win over every later report.
+        const at = retained ? new Date(Math.min(Date.parse(msg.at), receivedAt.getTime())) : receivedAt;
+        this.deliver(thing, "presence", () => this.opts.sink.presence(thing, msg.status, at.toISOString()));
         return;
       }
       case "telemetry": {
         const msg = decodeMessage(TelemetryMessage, payload, log, topic);
-        if (msg) this.deliver(thing, "telemetry", () => this.opts.sink.telemetry(thing, msg));
+        if (msg) this.deliver(thing, "telemetry", () => this.opts.sink.telemetry(thing, msg, receivedAt));
         return;
       }
       case "events": {
         const msg = decodeMessage(EventMessage, payload, log, topic);
-        if (msg) this.deliver(thing, "event", () => this.opts.sink.event(thing, msg));
+        if (msg) this.deliver(thing, "event", () => this.opts.sink.event(thing, msg, receivedAt));
         return;
       }
       case "cmd/ack": {

@@ -15,11 +15,17 @@ import {
 import type { DownlinkSnapshot } from "../../shared/sync/downlink.js";
 import type { Database } from "../db/database.js";
 import { credentialSecret, type DeviceIdentity } from "../devices/provisioning.service.js";
+import type { CommandKeyService } from "../fleet/command-key.service.js";
 
 export class DownlinkService {
-  constructor(private readonly database: Database) {}
+  constructor(
+    private readonly database: Database,
+    private readonly commandKeys?: CommandKeyService,
+  ) {}
 
-  snapshot(device: DeviceIdentity): Promise<DownlinkSnapshot> {
+  async snapshot(device: DeviceIdentity): Promise<DownlinkSnapshot> {
+    // Outside the tenant transaction: the key lives in the platform schema (and may be created now).
+    const commandKey = await this.commandKeys?.publicKey(device.org_id);
     return this.database.withTenant(device.org_id, async (tx) => {
       const [cabinet] = await tx.select().from(cabinets).where(eq(cabinets.cabinet_id, device.cabinet_id));
       if (!cabinet) throw new AppError("not_found", "this device's cabinet no longer exists");
@@ -60,6 +66,7 @@ export class DownlinkService {
       const body = {
         scope,
         credential_secret: await credentialSecret(tx),
+        ...(commandKey ? { command_key: commandKey } : {}),
         cabinet: { ...cabinet },
         roles: await tx.select().from(roles),
         assignments,

@@ -30,12 +30,7 @@ const signed = (c: SignableCommand, key = org.privateKey) => ({ ...c, sig: signC
 const ctx = { publicKey: org.publicKey, thing: "lilo-cab-a", cloudNow: NOW };
 
 describe("checkCommand", () => {
-  const cases: [
-    string,
-    Record<string, unknown> & SignableCommand,
-    Partial<typeof ctx>,
-    CommandRefusal | "ok",
-  ][] = [
+  const cases: [string, SignableCommand & { sig?: string }, Partial<typeof ctx>, CommandRefusal | "ok"][] = [
     ["a signed command for this cabinet, now", signed(command()), {}, "ok"],
     [
       "4 min old (cloud time)",

@@ -62,7 +62,14 @@ describe("topic scheme", () => {
 describe("messages", () => {
   it("round-trips valid payloads", () => {
     const { logger, lines } = capture();
-    const cmd = { id: randomUUID(), command: "unlock" as const, issued_at: now(), issued_by: "u1" };
+    const cmd = {
+      id: randomUUID(),
+      command: "unlock" as const,
+      issued_at: now(),
+      issued_by: "u1",
+      thing: "lilo-cab-a",
+      sig: "c2ln",
+    };
     expect(decodeMessage(CommandMessage, encodeMessage(CommandMessage, cmd), logger, "t")).toEqual(cmd);
     const telemetry = {
       cpu_usage_percent: 3.5,
