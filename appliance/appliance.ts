@@ -15,6 +15,7 @@ import { type LocalDatabase, openLocalDatabase } from "./db/local-database.js";
 import { cabinets } from "./db/schema.js";
 import { EventBus } from "./event-bus.js";
 import { createHardware, type Hardware } from "./hardware/hardware-factory.js";
+import { issueKioskKey, type KioskKey } from "./kiosk-guard.middleware.js";
 import { installLockSafetyHandlers } from "./hardware/lock-safety.js";
 import { SimCabinet } from "./hardware/sim-cabinet.js";
 import { CloudClock } from "./mqtt/cloud-clock.js";
@@ -54,6 +55,8 @@ export class Appliance {
   private stopped = false;
   private sync?: SyncService;
   private link?: DeviceLink;
+  /** This start's key for the kiosk API (`<dataDir>/kiosk-key`). */
+  private kioskKey?: KioskKey;
   /** The cloud's time, from the claim and every downlink: remote commands are checked against it. */
   private readonly cloudClock = new CloudClock();
   private readonly abort = new AbortController();
@@ -98,7 +101,7 @@ export class Appliance {
       renderShelf: (shelf) => renderShelf(shelf),
     });
     const { door, lock, badge, cameras } = this.hardware;
-    const auth = new AuthService(this.local.db, scope, secret);
+    const auth = new AuthService(this.local.db, scope, secret, config.access);
     this.session = new SessionService({
       local: this.local,
       auth,
@@ -282,9 +285,16 @@ export class Appliance {
     app.onError(errorHandler(opts.logger.child({ component: "http" })));
     // Every body the kiosk and simulator APIs take is form-sized; nothing larger is read.
     app.use("*", bodyLimit(MAX_FORM_BODY_BYTES));
+    const kioskKey = issueKioskKey(config.dataDir);
+    this.kioskKey = kioskKey;
     app.route(
       "/api",
-      apiRoutes({ access: (c) => this.access(c), scans: this.scans!, status: () => this.status() }),
+      apiRoutes({
+        access: (c) => this.access(c),
+        scans: this.scans!,
+        status: () => this.status(),
+        kiosk: { port: () => Number(new URL(this.url).port), key: () => kioskKey.value },
+      }),
     );
     if (this.sim) {
       const sim = this.sim;
@@ -351,6 +361,7 @@ export class Appliance {
     await this.link?.stop();
     await this.sync?.stop();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.kioskKey?.discard();
     this.bus.removeOwner(this);
     await this.session?.stop();
     await this.hardware?.stop();

@@ -62,6 +62,15 @@ export const applianceConfigSchema = z
     session: z
       .object({ dualApprovalWindowMs: z.number().int().positive().default(60_000) })
       .default({ dualApprovalWindowMs: 60_000 }),
+    /** Badge and PIN at the cabinet (README "PIN and badge at the cabinet"). */
+    access: z
+      .object({
+        /** The badge identifies, the PIN verifies: neither a badge nor a user number + PIN opens alone. */
+        requireBadgeAndPin: z.boolean().default(false),
+        /** How long a swiped badge waits for its PIN when both are required. */
+        badgePinWindowMs: z.number().int().positive().max(300_000).default(30_000),
+      })
+      .default({ requireBadgeAndPin: false, badgePinWindowMs: 30_000 }),
     scan: z
       .object({
         /** Minutes between scheduled scans; 0 turns them off. */

@@ -59,7 +59,12 @@ export function registerApplianceCommands(program: Command): void {
           {
             api: `${app.url}/api`,
             sim: `${app.url}/sim`,
-            people: SIM_PEOPLE.map(({ display_name, badge, pin }) => ({ display_name, badge, pin })),
+            people: SIM_PEOPLE.map(({ display_name, badge, user_number, pin }) => ({
+              display_name,
+              badge,
+              user_number,
+              pin,
+            })),
           },
           "simulated cabinet ready",
         );

@@ -21,7 +21,10 @@ export interface SessionConfig {
 
 export type AccessOutcome =
   | { granted: true; session_id: string; user: AuthorizedUser }
-  | { granted: false; awaiting_second?: true; reason: string };
+  | { granted: false; awaiting_second?: true; awaiting_pin?: true; reason: string };
+
+/** The one answer to every refused try: which part was wrong is for the event log, not the person. */
+export const ACCESS_DENIED = "denied";
 
 interface ActiveSession {
   id: string;
@@ -142,7 +145,9 @@ export class SessionService {
 
   /** A badge swipe or PIN entry at the cabinet. */
   async requestAccess(credential: Credential): Promise<AccessOutcome> {
-    const result = this.deps.auth.authorize(credential);
+    const result = await this.deps.auth.authorize(credential);
+    if (!result.ok && result.awaiting_pin)
+      return { granted: false, awaiting_pin: true, reason: "pin_required" };
     if (!result.ok) {
       this.record({
         type: "access",
@@ -152,7 +157,17 @@ export class SessionService {
         summary: `Access denied (${result.method}: ${result.reason.replaceAll("_", " ")})`,
         details: { method: result.method, reason: result.reason, user_id: result.user_id },
       });
-      return { granted: false, reason: result.reason };
+      if (result.lockout)
+        this.record({
+          type: "access",
+          category: "safety",
+          action: "access_lockout",
+          severity: "critical",
+          summary: `PIN pad locked for ${Math.round(result.lockout.lock_ms / 1000)} s after ${result.lockout.failures} refused PIN attempts`,
+          details: { ...result.lockout },
+          requires_review: true,
+        });
+      return { granted: false, reason: ACCESS_DENIED };
     }
     const { user } = result;
     if (this.state === "unlocked" || this.state === "open") {

@@ -5,12 +5,12 @@ import { randomUUID } from "node:crypto";
 import { and, asc, count, eq, lte, notInArray } from "drizzle-orm";
 import type { Logger } from "../../shared/logger.js";
 import { CABINET_OWNED_CONTAINER_FIELDS, type DownlinkSnapshot } from "../../shared/sync/downlink.js";
+import { getDeviceState, setDeviceState } from "../db/device-state.repository.js";
 import type { LocalDatabase, LocalDb } from "../db/local-database.js";
 import {
   cabinets,
   changeLog,
   chemicalInventory,
-  deviceState,
   localUsers,
   roles,
   userRoleAssignments,
@@ -32,14 +32,6 @@ export interface SyncStatus {
   downlink_version?: string;
 }
 
-const getState = (db: LocalDb, key: string) =>
-  db.select().from(deviceState).where(eq(deviceState.key, key)).get()?.value;
-const setState = (db: LocalDb, key: string, value: string) =>
-  db
-    .insert(deviceState)
-    .values({ key, value, updated_at: new Date().toISOString() })
-    .onConflictDoUpdate({ target: deviceState.key, set: { value, updated_at: new Date().toISOString() } })
-    .run();
 
 export class SyncService {
   private timer?: NodeJS.Timeout;
@@ -65,10 +57,10 @@ export class SyncService {
   /** The id of this change log; a new database gets a new one, so the cloud never confuses two logs. */
   logId(): string {
     const { db } = this.deps.local;
-    const existing = getState(db, "change_log_id");
+    const existing = getDeviceState(db, "change_log_id");
     if (existing) return existing;
     const id = randomUUID();
-    setState(db, "change_log_id", id);
+    setDeviceState(db, "change_log_id", id);
     return id;
   }
 
@@ -94,10 +86,10 @@ export class SyncService {
     const { db } = this.deps.local;
     return {
       pending: db.select({ n: count() }).from(changeLog).get()?.n ?? 0,
-      acked_through: Number(getState(db, "acked_through") ?? 0),
+      acked_through: Number(getDeviceState(db, "acked_through") ?? 0),
       last_upload_at: this.lastUploadAt?.toISOString(),
       last_error: this.lastError,
-      downlink_version: getState(db, "downlink_version"),
+      downlink_version: getDeviceState(db, "downlink_version"),
     };
   }
 
@@ -168,7 +160,7 @@ export class SyncService {
     }
     local.transaction((db) => {
       db.delete(changeLog).where(lte(changeLog.seq, ackedThrough)).run();
-      setState(db, "acked_through", String(ackedThrough));
+      setDeviceState(db, "acked_through", String(ackedThrough));
     });
     this.lastUploadAt = new Date();
     // Only a request that reached the cloud clears the error; an empty outbox proves nothing.
@@ -180,7 +172,7 @@ export class SyncService {
   /** Fetches the snapshot and applies it unless it is the one already applied. */
   async pullDownlink(): Promise<boolean> {
     const { local, client } = this.deps;
-    const version = getState(local.db, "downlink_version");
+    const version = getDeviceState(local.db, "downlink_version");
     const res = await client.request<DownlinkSnapshot>("GET", "/device/downlink", undefined, {
       etag: version,
     });
@@ -212,12 +204,12 @@ const TIMESTAMPS = [
 
 /** Applies a downlink in the caller's transaction. Not recorded in the outbox: it came from the cloud. */
 export function storedSecret(db: LocalDb): string | undefined {
-  return getState(db, "credential_secret");
+  return getDeviceState(db, "credential_secret");
 }
 
 /** The organization's command public key from the last downlink that carried one. */
 export function storedCommandKey(db: LocalDb): string | undefined {
-  return getState(db, "command_key");
+  return getDeviceState(db, "command_key");
 }
 
 export function applySnapshot(db: LocalDb, s: DownlinkSnapshot): void {
@@ -269,8 +261,8 @@ export function applySnapshot(db: LocalDb, s: DownlinkSnapshot): void {
       ),
     )
     .run();
-  setState(db, "downlink_version", s.version);
-  setState(db, "credential_secret", s.credential_secret);
-  if (s.command_key) setState(db, "command_key", s.command_key);
-  setState(db, "scope", JSON.stringify(s.scope));
+  setDeviceState(db, "downlink_version", s.version);
+  setDeviceState(db, "credential_secret", s.credential_secret);
+  if (s.command_key) setDeviceState(db, "command_key", s.command_key);
+  setDeviceState(db, "scope", JSON.stringify(s.scope));
 }

@@ -3,7 +3,7 @@
 // the same database finds it by its slug and reuses it.
 import { eq } from "drizzle-orm";
 import { DEMO_CHEMICALS, stockPlacement } from "../../shared/chemicals.js";
-import { hashCredential } from "../../shared/credential-hash.js";
+import { badgeDigest, hashPin } from "../../shared/credential-hash.js";
 import { labelFor } from "../../shared/labels.js";
 import { MANAGER_PERMISSIONS, TECHNICIAN_PERMISSIONS } from "../../shared/permissions.js";
 import { organizations } from "../../shared/schema/platform.js";
@@ -19,7 +19,6 @@ import {
 import { AccountService } from "../accounts/account.service.js";
 import type { Database } from "../db/database.js";
 import { tenantSchemaName } from "../db/names.js";
-import { credentialSecret } from "../devices/provisioning.service.js";
 import { OrganizationService } from "../orgs/organization.service.js";
 
 export const DEMO_SLUG = "lilo-demo";
@@ -30,6 +29,8 @@ export interface DemoPerson {
   email: string;
   password: string | null;
   badge: string;
+  /** Typed at the cabinet's PIN pad before the PIN. */
+  user_number: number;
   pin: string;
   role: string;
   user_id: string;
@@ -52,7 +53,8 @@ const PEOPLE = [
     email: "tina.technician@demo.lilo.example",
     password: null,
     badge: "BADGE-TECH-0001",
-    pin: "4711",
+    user_number: 1001,
+    pin: "471147",
     role: "technician",
     org_role: "member" as const,
   },
@@ -62,7 +64,8 @@ const PEOPLE = [
     email: "max.manager@demo.lilo.example",
     password: "lilo-demo-manager",
     badge: "BADGE-MGR-0002",
-    pin: "2468",
+    user_number: 1002,
+    pin: "246810",
     role: "lab_manager",
     org_role: "manager" as const,
   },
@@ -73,9 +76,17 @@ const demoPerson = (p: (typeof PEOPLE)[number], user_id: string): DemoPerson => 
   email: p.email,
   password: p.password,
   badge: p.badge,
+  user_number: p.user_number,
   pin: p.pin,
   role: p.role,
   user_id,
+});
+
+/** The cloud's form of a person's badge and PIN (`shared/credential-hash.ts`). */
+const credentialColumns = async (u: DemoPerson) => ({
+  badge_hash: badgeDigest(u.badge),
+  pin_hash: await hashPin(u.pin),
+  user_number: u.user_number,
 });
 
 const PLACEMENTS = DEMO_CHEMICALS.map((_, i) => ({
@@ -94,6 +105,15 @@ export async function ensureDemoOrg(database: Database): Promise<DemoOrg> {
       tx.select().from(cabinets).where(eq(cabinets.cabinet_code, "DEMO-CAB-1")),
     );
     const people = await database.withTenant(org_id, (tx) => tx.select().from(accessCredentials));
+    // A demo database from before per-cabinet keys holds 4-digit PINs under the tenant key: re-enrol.
+    for (const p of people.filter((x) => x.user_number === null)) {
+      const demo = PEOPLE.find((x) => x.email === p.email);
+      if (!demo) continue;
+      const columns = await credentialColumns(demoPerson(demo, p.user_id));
+      await database.withTenant(org_id, (tx) =>
+        tx.update(accessCredentials).set(columns).where(eq(accessCredentials.user_id, p.user_id)),
+      );
+    }
     return {
       org_id,
       tenant_schema: tenantSchemaName(org_id),
@@ -124,7 +144,6 @@ export async function ensureDemoOrg(database: Database): Promise<DemoOrg> {
     users.push(demoPerson(p, user_id));
   }
   const cabinet_id = await database.withTenant(org_id, async (tx) => {
-    const secret = await credentialSecret(tx);
     const [dept] = await tx
       .insert(departments)
       .values({ dept_name: "Department of Chemistry", dept_code: "CHEM", building: "Science Hall" })
@@ -175,8 +194,7 @@ export async function ensureDemoOrg(database: Database): Promise<DemoOrg> {
         user_id: u.user_id,
         display_name: u.name,
         email: u.email,
-        badge_hash: hashCredential(secret, "badge", u.badge),
-        pin_hash: hashCredential(secret, "pin", u.pin),
+        ...(await credentialColumns(u)),
       });
       await tx.insert(userRoleAssignments).values({
         user_id: u.user_id,

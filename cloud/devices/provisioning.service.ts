@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
+import { cabinetKey } from "../../shared/credential-hash.js";
 import { AppError, validationError } from "../../shared/errors.js";
 import { claimTokens, deviceCredentials, iotDevices } from "../../shared/schema/platform.js";
 import { cabinets, laboratories, tenantSettings } from "../../shared/schema/tenant.js";
@@ -175,7 +176,8 @@ export class ProvisioningService {
         .update(cabinets)
         .set({ device_id: deviceId, updated_at: new Date() })
         .where(eq(cabinets.cabinet_id, cab.cabinet_id));
-      const secret = await credentialSecret(tx);
+      // The cabinet's own key, never the tenant's master key (shared/credential-hash.ts).
+      const secret = cabinetKey(await credentialSecret(tx), cab.cabinet_id);
       return {
         device_id: deviceId,
         org_id: claim.org_id,
@@ -268,7 +270,10 @@ export class ProvisioningService {
   }
 }
 
-/** The tenant's key for badge/PIN hashes, created on first use. Runs with search_path on the tenant. */
+/**
+ * The tenant's master key for badge/PIN hashes, created on first use; it never leaves the cloud, each
+ * cabinet gets `cabinetKey(master, cabinet_id)`. Runs with search_path on the tenant.
+ */
 async function credentialSecret(tx: Parameters<Parameters<Database["asOwner"]>[0]>[0]): Promise<string> {
   const [row] = await tx.select().from(tenantSettings).where(eq(tenantSettings.key, "credential_secret"));
   if (row) return row.value;

@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import { and, eq, inArray, or } from "drizzle-orm";
 import { canonicalJson } from "../../shared/canonical-json.js";
+import { cabinetBadgeHash, cabinetKey, cabinetPinHash } from "../../shared/credential-hash.js";
 import { AppError } from "../../shared/errors.js";
 import {
   accessCredentials,
@@ -63,9 +64,11 @@ export class DownlinkService {
       const people = userIds.length
         ? await tx.select().from(accessCredentials).where(inArray(accessCredentials.user_id, userIds))
         : [];
+      // The cabinet gets its own key and only values keyed with it; the tenant's master key stays here.
+      const key = cabinetKey(await credentialSecret(tx), cabinet.cabinet_id);
       const body = {
         scope,
-        credential_secret: await credentialSecret(tx),
+        credential_secret: key,
         ...(commandKey ? { command_key: commandKey } : {}),
         cabinet: { ...cabinet },
         roles: await tx.select().from(roles),
@@ -74,8 +77,9 @@ export class DownlinkService {
           user_id: p.user_id,
           display_name: p.display_name,
           email: p.email,
-          badge_hash: p.badge_hash,
-          pin_hash: p.pin_hash,
+          badge_hash: p.badge_hash && cabinetBadgeHash(key, p.badge_hash),
+          pin_hash: (p.pin_hash && cabinetPinHash(key, p.pin_hash)) ?? null,
+          user_number: p.user_number,
           status: p.status,
         })),
         containers: (

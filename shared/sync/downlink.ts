@@ -10,6 +10,8 @@ export interface DownlinkPerson {
   email: string | null;
   badge_hash: string | null;
   pin_hash: string | null;
+  /** Typed before the PIN at the cabinet; absent from clouds older than it. */
+  user_number?: number | null;
   status: string;
 }
 

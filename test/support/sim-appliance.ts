@@ -17,7 +17,8 @@ export const TECH: SeedPerson = {
   display_name: "Tina Technician",
   email: "tina@example.org",
   badge: "BADGE-0001",
-  pin: "4711",
+  user_number: 1001,
+  pin: "471147",
   role: "technician",
 };
 export const MANAGER: SeedPerson = {
@@ -25,7 +26,8 @@ export const MANAGER: SeedPerson = {
   display_name: "Max Manager",
   email: "max@example.org",
   badge: "BADGE-0002",
-  pin: "2468",
+  user_number: 1002,
+  pin: "246810",
   role: "lab_manager",
 };
 
