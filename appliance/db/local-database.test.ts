@@ -5,6 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { loadMigrations } from "../../shared/migrations.js";
+import { fromRoot } from "../../shared/paths.js";
 import { insertRecorded, updateRecorded } from "./change-recorder.js";
 import { type LocalDatabase, migrateLocal, openLocalDatabase } from "./local-database.js";
 import { cabinets, changeLog, chemicalInventory, containerTransactions, unifiedEventLog } from "./schema.js";
@@ -44,7 +46,7 @@ describe("appliance SQLite", () => {
     local.close();
     local = openLocalDatabase(join(dir, "appliance.db"));
     const versions = local.sqlite.prepare("SELECT version FROM schema_migrations ORDER BY 1").pluck().all();
-    expect(versions).toEqual(["0000_init", "0001_append_only", "0002_scan_evidence"]);
+    expect(versions).toEqual(loadMigrations(fromRoot("appliance/db/migrations")).map((m) => m.version));
   });
 
   it("returns the shapes the cloud's driver returns", () => {
