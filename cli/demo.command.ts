@@ -10,6 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
 import type { ApplianceConfigInput } from "../appliance/config.js";
 import { SimCabinet } from "../appliance/hardware/sim-cabinet.js";
+import { KIOSK_KEY_FILE, KIOSK_KEY_HEADER } from "../appliance/kiosk-guard.middleware.js";
 import { simConfigInput } from "../appliance/sim/sim-config.js";
 import { Cloud } from "../cloud/cloud.js";
 import { loadCloudConfig } from "../cloud/config.js";
@@ -66,6 +67,26 @@ async function prepareAppliance(
   return configPath;
 }
 
+/**
+ * How to call the cabinet's kiosk API as the kiosk does: the key is new at every start of the cabinet
+ * process, so it is read from its file at each call, not copied here.
+ */
+function kioskHowTo(applianceUrl: string, applianceDir: string, tech: DemoOrg["users"][number]) {
+  const keyFile = join(applianceDir, KIOSK_KEY_FILE);
+  return {
+    access_url: `${applianceUrl}/api/access`,
+    key_file: keyFile,
+    key_header: KIOSK_KEY_HEADER,
+    content_type: "application/json",
+    bodies: [
+      '{"user": <user_number>, "pin": "<pin>"}',
+      '{"badge": "<badge>"}',
+      '{"badge": "<badge>", "pin": "<pin>"}',
+    ],
+    example: `curl -XPOST ${applianceUrl}/api/access -H 'content-type: application/json' -H "${KIOSK_KEY_HEADER}: $(cat ${keyFile})" -d '{"user": ${tech.user_number}, "pin": "${tech.pin}"}'`,
+  };
+}
+
 export function registerDemoCommand(program: Command): void {
   program
     .command("demo")
@@ -90,6 +111,7 @@ export function registerDemoCommand(program: Command): void {
       const applianceDir = join(dataDir, "appliance");
       const configPath = await prepareAppliance(cloud, org, applianceDir, Number(opts.appliancePort), logger);
       const applianceUrl = `http://127.0.0.1:${opts.appliancePort}`;
+      const kiosk = kioskHowTo(applianceUrl, applianceDir, org.users.find((u) => u.role === "technician")!);
 
       let child: ChildProcess | undefined;
       let stopping = false;
@@ -106,6 +128,7 @@ export function registerDemoCommand(program: Command): void {
               cabinet_id: org.cabinet_id,
               appliance_pid: child?.pid,
               users: org.users,
+              kiosk,
             },
             null,
             2,
@@ -148,14 +171,16 @@ export function registerDemoCommand(program: Command): void {
           simulator: `${applianceUrl}/sim`,
           org: org.org_id,
           tenant_schema: org.tenant_schema,
-          people: org.users.map(({ name, email, password, badge, pin, role }) => ({
+          people: org.users.map(({ name, email, password, badge, user_number, pin, role }) => ({
             name,
             email,
             password,
             badge,
+            user_number,
             pin,
             role,
           })),
+          kiosk: kiosk.example,
           file: join(dataDir, "demo.json"),
         },
         `L.I.L.O. demo ${org.created ? "created" : "resumed"}; Ctrl-C stops it`,
