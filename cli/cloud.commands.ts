@@ -5,10 +5,12 @@ import { loadCloudConfig } from "../cloud/config.js";
 import { connectDatabase, type Database } from "../cloud/db/database.js";
 import { migrateAll } from "../cloud/db/migrator.js";
 import { ensurePartitions, expirePartitions } from "../cloud/db/partitions.js";
-import { ProvisioningService } from "../cloud/devices/provisioning.service.js";
+import { type CredentialListener, ProvisioningService } from "../cloud/devices/provisioning.service.js";
+import { MosquittoProvisioner } from "../cloud/mqtt/mosquitto.js";
 import { CabinetService } from "../cloud/orgs/cabinet.service.js";
 import { OrganizationService } from "../cloud/orgs/organization.service.js";
-import { createLogger } from "../shared/logger.js";
+import { AppError } from "../shared/errors.js";
+import { createLogger, silentLogger } from "../shared/logger.js";
 
 /** Opens the cloud database named by the environment for one command, and closes it. */
 export async function withDatabase<T>(fn: (db: Database) => Promise<T>): Promise<T> {
@@ -19,6 +21,38 @@ export async function withDatabase<T>(fn: (db: Database) => Promise<T>): Promise
   } finally {
     await db.close();
   }
+}
+
+/**
+ * A provisioning service for one credential command. With an external Mosquitto (MQTT_URL and
+ * LILO_MQTT_PROVISIONER=mosquitto-dynsec) the change reaches the broker from here, which closes the
+ * device's live session; the embedded broker's cloud notices within seconds (its revocation sweep).
+ */
+async function withProvisioning<T>(fn: (provisioning: ProvisioningService) => Promise<T>): Promise<T> {
+  const { mqtt } = loadCloudConfig();
+  let broker: MosquittoProvisioner | undefined;
+  if (mqtt.url && mqtt.provisioner === "mosquitto-dynsec") {
+    broker = new MosquittoProvisioner({
+      url: mqtt.url,
+      username: mqtt.username!,
+      password: mqtt.password!,
+      logger: silentLogger,
+    });
+    await broker.start();
+  }
+  const listener: CredentialListener | undefined = broker && {
+    added: (identity, token) => broker.addDevice(identity, token),
+    revoked: (identity) => broker.revokeDevice(identity.thing_name),
+  };
+  try {
+    return await withDatabase((db) => fn(new ProvisioningService(db, listener)));
+  } finally {
+    await broker?.stop();
+  }
+}
+
+function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
 }
 
 export function registerCloudCommands(program: Command): void {
@@ -122,18 +156,63 @@ export function registerCloudCommands(program: Command): void {
       }),
     );
   device
+    .command("revoke-claim-token")
+    .description("make unused claim tokens unusable: one (--token or --token-id) or all of a cabinet's")
+    .requiredOption("--org <org_id>", "organization id")
+    .option("--token <claim_token>", "the token itself")
+    .option("--token-id <token_id>", "its id (printed by claim-token)")
+    .option("--cabinet <cabinet_id>", "every unused token of this cabinet")
+    .action((o: { org: string; token?: string; tokenId?: string; cabinet?: string }) =>
+      withDatabase(async (db) =>
+        printJson(
+          await new ProvisioningService(db).revokeClaimToken(o.org, {
+            claim_token: o.token,
+            token_id: o.tokenId,
+            cabinet_id: o.cabinet,
+          }),
+        ),
+      ),
+    );
+  device
     .command("revoke")
-    .description("revoke a device's credential: it can no longer sync or connect")
+    .description("revoke a device's credential: it can no longer sync or connect, its MQTT session is closed")
     .requiredOption("--device <device_id>", "device id")
-    .action((o: { device: string }) => withDatabase((db) => new ProvisioningService(db).revoke(o.device)));
+    .action((o: { device: string }) => withProvisioning((p) => p.revoke(o.device)));
   device
     .command("rotate")
     .description("issue a new credential for a device (the old one stops working); prints it once")
     .requiredOption("--device <device_id>", "device id")
     .action((o: { device: string }) =>
+      withProvisioning(async (p) => printJson({ credential: await p.rotate(o.device) })),
+    );
+  device
+    .command("decommission")
+    .description("retire a device for good: refused on every route and topic, its MQTT session is closed")
+    .requiredOption("--device <device_id>", "device id")
+    .action((o: { device: string }) => withProvisioning((p) => p.decommission(o.device)));
+  device
+    .command("approve-reclaim")
+    .description(
+      "let a claim with this device's serial number take it over without its credential; prints JSON",
+    )
+    .option("--device <device_id>", "device id")
+    .option("--serial <serial_number>", "or the board's serial number")
+    .option("--minutes <n>", "how long the approval lasts", "60")
+    .action((o: { device?: string; serial?: string; minutes: string }) =>
       withDatabase(async (db) => {
-        const credential = await new ProvisioningService(db).rotate(o.device);
-        process.stdout.write(`${JSON.stringify({ credential })}\n`);
+        const minutes = Number(o.minutes);
+        if (!(o.device || o.serial) || (o.device && o.serial))
+          throw new AppError("validation_failed", "name the device: --device or --serial");
+        if (!Number.isInteger(minutes) || minutes < 1 || minutes > 7 * 24 * 60)
+          throw new AppError("validation_failed", "--minutes must be a whole number from 1 to 10080");
+        printJson(
+          await new ProvisioningService(db).approveReclaim(
+            { device_id: o.device, serial_number: o.serial },
+            undefined,
+            undefined,
+            minutes * 60_000,
+          ),
+        );
       }),
     );
 

@@ -28,11 +28,14 @@ import { DownlinkService } from "./sync/downlink.service.js";
 import { IngestService } from "./sync/ingest.service.js";
 
 const RETENTION_EVERY_MS = 60 * 60_000;
+/** How soon a credential revoked by the CLI or another instance loses its live session on this one. */
+const REVOCATION_SWEEP_MS = 2_000;
 
 export class Cloud {
   private database?: Database;
   private server?: ReturnType<typeof serve>;
   private retentionTimer?: NodeJS.Timeout;
+  private sweepTimer?: NodeJS.Timeout;
   private provisioning?: ProvisioningService;
   private limits?: RateLimitService;
   private live?: LiveChannel;
@@ -86,6 +89,8 @@ export class Cloud {
       commandKeys,
     );
     await this.live.start();
+    this.sweepTimer = setInterval(() => void this.sweepRevocations(), REVOCATION_SWEEP_MS);
+    this.sweepTimer.unref();
     const api = new Hono()
       .route(
         "/",
@@ -133,8 +138,18 @@ export class Cloud {
     }
   }
 
+  private async sweepRevocations(): Promise<void> {
+    try {
+      const closed = await this.provisioning?.sweepRevocations();
+      if (closed) this.logger.info({ devices: closed }, "closed live sessions of revoked credentials");
+    } catch (err) {
+      this.logger.error({ err }, "revocation sweep failed");
+    }
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.retentionTimer);
+    clearInterval(this.sweepTimer);
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     await this.live?.stop();
     await this.database?.close();

@@ -1,6 +1,6 @@
 // First start on a new cabinet: claim it in the cloud with the installer's one-time token and keep
 // the identity and credential that come back. Later starts read the stored identity.
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../../shared/logger.js";
 import { backoffMs, type CloudClient, CloudError } from "./cloud-client.js";
@@ -55,6 +55,7 @@ export async function ensureProvisioned(
         { device_id: identity.device_id, thing_name: identity.thing_name, cabinet_id: identity.cabinet_id },
         "cabinet claimed",
       );
+      if (opts.claimTokenFile && !opts.claimToken) removeClaimTokenFile(opts.claimTokenFile, logger);
       return identity;
     } catch (err) {
       // A used or expired token will not heal by itself, but the installer may replace it: keep trying, slowly.
@@ -65,6 +66,25 @@ export async function ensureProvisioned(
       logger.error({ err: (err as Error).message, retry_in_ms: wait }, "claim failed");
       await sleep(wait, undefined, { signal: opts.signal });
     }
+  }
+}
+
+/**
+ * A used claim token is worthless to the cloud, but it should not lie on a boot partition that anyone
+ * can read from the SD card. A failed claim keeps the file, so the installer can retry.
+ */
+function removeClaimTokenFile(file: string, logger: Logger): void {
+  try {
+    rmSync(file, { force: true });
+    logger.info({ file }, "claim token file removed");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    logger.warn(
+      { file, code },
+      code === "EROFS"
+        ? "claim token file not removed: the boot partition is mounted read-only; delete it by hand"
+        : "claim token file not removed; delete it by hand",
+    );
   }
 }
 

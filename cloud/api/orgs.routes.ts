@@ -5,7 +5,7 @@ import { AppError } from "../../shared/errors.js";
 import { parseBody } from "../../shared/http/errors.js";
 import { COMMAND_NAMES } from "../../shared/mqtt/topics.js";
 import { type AccountService, canAdminister } from "../accounts/account.service.js";
-import type { ProvisioningService } from "../devices/provisioning.service.js";
+import { ClaimTokenRef, type ProvisioningService } from "../devices/provisioning.service.js";
 import type { FleetService } from "../fleet/fleet.service.js";
 import { type CabinetService, CreateCabinetInput } from "../orgs/cabinet.service.js";
 import { type CloudEnv, userAuth } from "./auth.middleware.js";
@@ -50,7 +50,13 @@ export function orgRoutes(deps: {
       ),
     )
     .post("/:org/devices/:device/rotate", async (c) =>
-      c.json({ credential: await provisioning.rotate(c.req.param("device"), c.req.param("org")) }),
+      c.json({
+        credential: await provisioning.rotate(
+          c.req.param("device"),
+          c.req.param("org"),
+          c.get("principal").user_id,
+        ),
+      }),
     )
     .post("/:org/devices/:device/commands", async (c) => {
       const { command, params } = await parseBody(c, Command);
@@ -72,9 +78,31 @@ export function orgRoutes(deps: {
       return c.json(outcome, outcome.status === "awaiting_second_approval" ? 202 : 200);
     })
     .post("/:org/devices/:device/revoke", async (c) => {
-      await provisioning.revoke(c.req.param("device"), c.req.param("org"));
+      await provisioning.revoke(c.req.param("device"), c.req.param("org"), c.get("principal").user_id);
       return c.body(null, 204);
-    });
+    })
+    .post("/:org/devices/:device/decommission", async (c) => {
+      await provisioning.decommission(c.req.param("device"), c.req.param("org"), c.get("principal").user_id);
+      return c.body(null, 204);
+    })
+    .post("/:org/devices/:device/approve-reclaim", async (c) =>
+      c.json(
+        await provisioning.approveReclaim(
+          { device_id: c.req.param("device") },
+          c.req.param("org"),
+          c.get("principal").user_id,
+        ),
+      ),
+    )
+    .post("/:org/claim-tokens/revoke", async (c) =>
+      c.json(
+        await provisioning.revokeClaimToken(
+          c.req.param("org"),
+          await parseBody(c, ClaimTokenRef),
+          c.get("principal").user_id,
+        ),
+      ),
+    );
 
   return new Hono<CloudEnv>().route("/orgs", admin);
 }

@@ -34,6 +34,10 @@ export class LiveChannel {
     revoked: async (identity) => {
       await this.provisioner?.revokeDevice(identity.thing_name);
     },
+    // Mosquitto closes the session itself when another process changes the device's dynsec client.
+    disconnect: async (identity) => {
+      this.broker?.disconnectDevice(identity.thing_name);
+    },
   };
 
   async start(): Promise<void> {

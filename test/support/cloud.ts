@@ -12,10 +12,16 @@ export interface TestCloud {
   dispose(): Promise<void>;
 }
 
-export async function startCloud(backend: Backend): Promise<TestCloud> {
+/** @param extraEnv more configuration, e.g. an external broker (MQTT_URL, LILO_MQTT_PROVISIONER) */
+export async function startCloud(backend: Backend, extraEnv: NodeJS.ProcessEnv = {}): Promise<TestCloud> {
   const dir = mkdtempSync(join(tmpdir(), "lilo-cloud-"));
   let dropDatabase = async () => {};
-  const env: NodeJS.ProcessEnv = { LILO_CLOUD_PORT: "0", LILO_MQTT_PORT: "0", LILO_MQTT_HOST: "127.0.0.1" };
+  const env: NodeJS.ProcessEnv = {
+    LILO_CLOUD_PORT: "0",
+    LILO_MQTT_PORT: "0",
+    LILO_MQTT_HOST: "127.0.0.1",
+    ...extraEnv,
+  };
   if (backend.name === "postgres") {
     const scratch = await backend.create();
     // The cloud opens its own pool; this handle only drops the database afterwards.
