@@ -77,7 +77,9 @@ describe.each(backends)("sync with the cloud on $name", (backend) => {
       });
       const log_id = randomUUID();
       await ingest.ingest(first, { log_id, changes: [1, 2, 3].map((n) => eventChange(n, first)) });
-      // Re-flashed, identity file lost: the same serial claims again and keeps its device id.
+      // Re-flashed, identity file lost: with an admin's approval the same serial claims again and keeps
+      // its device id.
+      await provisioning.approveReclaim({ device_id: first.device_id });
       const again = await provisioning.claim({
         claim_token: (await provisioning.createClaimToken(org.org_id, org.cabinet_id)).claim_token,
         serial_number: "SN-REFLASH",
