@@ -6,7 +6,7 @@ import { gunzip } from "node:zlib";
 import type { Context } from "hono";
 import { AppError } from "../../shared/errors.js";
 import { limitRequestBody, MIB } from "../../shared/http/body-limit.js";
-import { parseJsonText } from "../../shared/http/json-body.js";
+import { parseJsonBytes } from "../../shared/http/json-body.js";
 
 const gunzipAsync = promisify(gunzip);
 export const MAX_BODY_BYTES = 8 * MIB;
@@ -29,5 +29,5 @@ export async function readJsonBody(c: Context, maxBytes = MAX_BODY_BYTES): Promi
   } else if (encoding && encoding !== "identity") {
     throw new AppError("validation_failed", `unsupported content-encoding ${encoding}`);
   }
-  return parseJsonText(raw.toString("utf8"));
+  return parseJsonBytes(raw);
 }

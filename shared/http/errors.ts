@@ -7,7 +7,7 @@ import type { z } from "zod";
 import { AppError, validationError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { limitRequestBody, MAX_FORM_BODY_BYTES } from "./body-limit.js";
-import { parseJsonText } from "./json-body.js";
+import { parseJsonBytes } from "./json-body.js";
 
 export function errorHandler(logger: Logger) {
   return (err: Error, c: Context) => {
@@ -35,14 +35,14 @@ export async function parseBody<S extends z.ZodType>(
   maxBytes = MAX_FORM_BODY_BYTES,
 ): Promise<z.infer<S>> {
   limitRequestBody(c, maxBytes);
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await c.req.text();
+    bytes = new Uint8Array(await c.req.arrayBuffer());
   } catch (err) {
     if (err instanceof AppError) throw err;
     throw new AppError("validation_failed", "request body could not be read");
   }
-  const parsed = schema.safeParse(parseJsonText(text));
+  const parsed = schema.safeParse(parseJsonBytes(bytes));
   if (!parsed.success) throw validationError(parsed.error.issues);
   return parsed.data;
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { AppError } from "../errors.js";
-import { MAX_JSON_DEPTH, nestsDeeperThan, parseJsonText } from "./json-body.js";
+import { MAX_JSON_DEPTH, nestsDeeperThan, parseJsonBytes } from "./json-body.js";
+
+const bytes = (text: string) => Buffer.from(text, "utf8");
 
 const nested = (depth: number, open = "[", close = "]") => open.repeat(depth) + close.repeat(depth);
 
@@ -16,13 +18,18 @@ describe("nestsDeeperThan", () => {
     ["an escaped backslash does end it", `["\\\\", ${nested(3)}]`, 3, true],
     ["an unclosed hostile prefix", "[".repeat(8_000_000), MAX_JSON_DEPTH, true],
   ])("%s", (_, text, max, expected) => {
-    expect(nestsDeeperThan(text, max)).toBe(expected);
+    expect(nestsDeeperThan(bytes(text), max)).toBe(expected);
   });
 });
 
-describe("parseJsonText", () => {
+describe("parseJsonBytes", () => {
   it("parses bodies within the limit", () => {
-    expect(parseJsonText(nested(MAX_JSON_DEPTH))).toBeInstanceOf(Array);
+    expect(parseJsonBytes(bytes(nested(MAX_JSON_DEPTH)))).toBeInstanceOf(Array);
+    // A byte order mark is dropped; a bracket escaped as \u005b is text, not nesting.
+    expect(parseJsonBytes(bytes('\uFEFF{"name":"Äther [1]","n":"\\u005b"}'))).toEqual({
+      name: "Äther [1]",
+      n: "[",
+    });
   });
 
   it.each([
@@ -32,7 +39,7 @@ describe("parseJsonText", () => {
   ])("refuses a body that is %s with a 400", (_, text, message) => {
     let caught: unknown;
     try {
-      parseJsonText(text);
+      parseJsonBytes(bytes(text));
     } catch (err) {
       caught = err;
     }
@@ -42,9 +49,9 @@ describe("parseJsonText", () => {
   });
 
   it("refuses 8 MB of brackets without parsing them (well under the 1.7 s JSON.parse takes)", () => {
-    const hostile = "[".repeat(8 * 1024 * 1024);
+    const hostile = Buffer.alloc(8 * 1024 * 1024, "[");
     const started = performance.now();
-    expect(() => parseJsonText(hostile)).toThrow(/nests deeper/);
+    expect(() => parseJsonBytes(hostile)).toThrow(/nests deeper/);
     expect(performance.now() - started).toBeLessThan(50);
   });
 });
