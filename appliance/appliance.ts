@@ -87,6 +87,18 @@ export class Appliance {
     const log = (component: string) => opts.logger.child({ component });
 
     this.local = openLocalDatabase(join(config.dataDir, "appliance.db"));
+    // Hardware before any network I/O: claiming and the first downlink can take minutes offline, and
+    // until the lock has started a fail-safe cabinet's unpowered relay leaves the door open.
+    this.hardware = createHardware(config.hardware, {
+      logger: opts.logger,
+      cabinet: this.sim,
+      renderShelf: (shelf) => renderShelf(shelf),
+    });
+    const { door, lock, badge, cameras } = this.hardware;
+    await this.hardware.start();
+    if (opts.installCrashHandlers)
+      this.uninstallCrashHandlers = installLockSafetyHandlers(lock, { logger: log("lock") });
+
     const { scope, secret } = await this.identity();
     this.scope = scope;
     const cabinetRow = this.local.db
@@ -94,13 +106,6 @@ export class Appliance {
       .from(cabinets)
       .where(eq(cabinets.cabinet_id, scope.cabinet_id))
       .get();
-
-    this.hardware = createHardware(config.hardware, {
-      logger: opts.logger,
-      cabinet: this.sim,
-      renderShelf: (shelf) => renderShelf(shelf),
-    });
-    const { door, lock, badge, cameras } = this.hardware;
     const auth = new AuthService(this.local.db, scope, secret, config.access);
     this.session = new SessionService({
       local: this.local,
@@ -124,10 +129,7 @@ export class Appliance {
       frames: { framesPerScan: config.scan.framesPerScan, exposureEv: config.scan.exposureEv },
     });
 
-    // Hardware first (the lock goes to its safe state as it starts), then the behaviours on top.
-    await this.hardware.start();
-    if (opts.installCrashHandlers)
-      this.uninstallCrashHandlers = installLockSafetyHandlers(lock, { logger: log("lock") });
+    // The behaviours on top of the started hardware.
     const session = this.session;
     const scans = this.scans;
     badge.onBadge((b) => {

@@ -36,3 +36,22 @@ describe("scan settings", () => {
     }
   });
 });
+
+describe("http.host", () => {
+  it.each(["127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost"])("accepts loopback %s", (host) => {
+    expect(parseApplianceConfig({ ...standalone, http: { host } }).http.host).toBe(host);
+  });
+
+  it.each(["0.0.0.0", "::", "192.168.1.20", "cabinet.local", "128.0.0.1"])(
+    "refuses %s unless http.allowRemote is true",
+    (host) => {
+      expect(() => parseApplianceConfig({ ...standalone, http: { host } })).toThrow(
+        "http.host: must be a loopback address",
+      );
+      expect(parseApplianceConfig({ ...standalone, http: { host, allowRemote: true } }).http).toMatchObject({
+        host,
+        allowRemote: true,
+      });
+    },
+  );
+});

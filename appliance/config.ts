@@ -1,6 +1,7 @@
 // The appliance's configuration: one JSON file (on a real device /boot/firmware/lilo/appliance.json or
 // /etc/lilo/appliance.json), checked once at start; LILO_* environment variables override single keys.
 import { readFileSync } from "node:fs";
+import { isIPv4 } from "node:net";
 import { z } from "zod";
 import { hardwareConfigSchema } from "./hardware/hardware-config.js";
 
@@ -12,6 +13,13 @@ const DEFAULT_EXPOSURE_EV = [0, -1] as const;
 
 const uuid = z.uuid();
 
+/** 127.0.0.0/8, ::1 and localhost: only processes on the cabinet itself can reach the API. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  if (h === "localhost" || h === "::1") return true;
+  return isIPv4(h) && h.startsWith("127.");
+}
+
 export const applianceConfigSchema = z
   .object({
     version: z
@@ -22,8 +30,14 @@ export const applianceConfigSchema = z
       .object({
         host: z.string().default("127.0.0.1"),
         port: z.number().int().min(0).max(65535).default(8081),
+        /** Opt-in to listening on a non-loopback address (the kiosk and its API normally share the Pi). */
+        allowRemote: z.boolean().default(false),
       })
-      .default({ host: "127.0.0.1", port: 8081 }),
+      .default({ host: "127.0.0.1", port: 8081, allowRemote: false })
+      .refine((h) => h.allowRemote || isLoopback(h.host), {
+        path: ["host"],
+        message: "must be a loopback address (127.0.0.1, ::1, localhost) unless http.allowRemote is true",
+      }),
     /** Where this cabinet sits. With `cloud`, provisioning supplies it; without, it must be given. */
     cabinet: z
       .object({

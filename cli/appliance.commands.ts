@@ -36,13 +36,17 @@ export function registerApplianceCommands(program: Command): void {
     .option("--sim", "simulated hardware; without --config, a seeded demo cabinet under --data-dir")
     .option("--data-dir <dir>", "data directory for --sim without --config", "./data/appliance")
     .option("--port <port>", "HTTP port for --sim without --config", "8081")
-    .action(async (opts: { config?: string; sim?: boolean; dataDir: string; port: string }) => {
+    .action(async (opts: { config?: string; sim?: boolean; dataDir: string; port: string }, cmd: Command) => {
       if (!opts.config && !opts.sim) throw new Error("give --config FILE, or --sim for a simulated cabinet");
       const standalone = !opts.config;
       const path = opts.config ?? ensureSimConfigFile(opts.dataDir, Number(opts.port));
-      let config: ApplianceConfig = loadApplianceConfig(path);
-      if (opts.sim && config.hardware.mode !== "sim") {
-        config = { ...config, hardware: { ...config.hardware, mode: "sim" } };
+      const config: ApplianceConfig = loadApplianceConfig(path);
+      // --sim on a real cabinet's config would leave the relay undriven and open the /sim API
+      // (swipe any badge, open the door) on the cabinet's own port.
+      if (opts.sim && config.hardware.mode === "real") {
+        cmd.error(`lilo: --sim refused: ${path} has hardware.mode "real"; run it without --sim`, {
+          exitCode: 2,
+        });
       }
       const logger = createLogger();
       const app = new Appliance(config, { logger, installCrashHandlers: true });
