@@ -232,7 +232,7 @@ describe.each(suites)("device credential lifecycle on $name", ({ db, broker }) =
   });
 
   it.runIf(db.name === "postgres")(
-    "`lilo cloud device revoke` and `decommission`, run as processes, close live sessions",
+    "the `lilo cloud device` commands, run as processes: revoke and decommission close live sessions, revoke-claim-token and approve-reclaim work",
     async () => {
       const env = {
         DATABASE_URL: t.cloud.config.databaseUrl,
@@ -250,7 +250,39 @@ describe.each(suites)("device credential lifecycle on $name", ({ db, broker }) =
         await expect(connect(d)).rejects.toThrow();
         expect((await syncState(d.credential)).status).toBe(401);
       }
+
+      const cabinet = await newCabinet();
+      const issued = await lilo(
+        ["cloud", "device", "claim-token", "--org", org.org_id, "--cabinet", cabinet],
+        env,
+      );
+      const { claim_token, token_id } = JSON.parse(issued.stdout) as {
+        claim_token: string;
+        token_id: string;
+      };
+      const revoked = await lilo(
+        ["cloud", "device", "revoke-claim-token", "--org", org.org_id, "--token-id", token_id],
+        env,
+      );
+      expect(JSON.parse(revoked.stdout)).toEqual({ revoked: 1 });
+      expect((await api("POST", "/devices/claim", { claim_token, serial_number: "SEC-CLI" })).status).toBe(
+        401,
+      );
+
+      const lost = await claimDevice();
+      const approved = await lilo(["cloud", "device", "approve-reclaim", "--serial", lost.serial], env);
+      expect(JSON.parse(approved.stdout)).toMatchObject({ device_id: lost.device_id });
+      const again = await api<Claimed>("POST", "/devices/claim", {
+        claim_token: await claimToken(),
+        serial_number: lost.serial,
+      });
+      expect(again.json.device_id).toBe(lost.device_id);
+      const vague = await lilo(["cloud", "device", "approve-reclaim"], env);
+      expect(vague.code).toBe(2);
+      expect(vague.stderr).toContain("--device or --serial");
     },
+    // Eight `lilo` processes on a busy 2-core machine.
+    180_000,
   );
 
   it("a claim token plus another board's serial number does not take that device over", async () => {
