@@ -5,6 +5,7 @@ import { loadCloudConfig } from "../cloud/config.js";
 import { connectDatabase, type Database } from "../cloud/db/database.js";
 import { migrateAll } from "../cloud/db/migrator.js";
 import { ensurePartitions, expirePartitions } from "../cloud/db/partitions.js";
+import { initRoles } from "../cloud/db/roles.js";
 import { type CredentialListener, ProvisioningService } from "../cloud/devices/provisioning.service.js";
 import { MosquittoProvisioner } from "../cloud/mqtt/mosquitto.js";
 import { CabinetService } from "../cloud/orgs/cabinet.service.js";
@@ -15,7 +16,11 @@ import { createLogger, silentLogger } from "../shared/logger.js";
 /** Opens the cloud database named by the environment for one command, and closes it. */
 export async function withDatabase<T>(fn: (db: Database) => Promise<T>): Promise<T> {
   const config = loadCloudConfig();
-  const db = await connectDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const db = await connectDatabase({
+    databaseUrl: config.databaseUrl,
+    ownerUrl: config.databaseOwnerUrl,
+    dataDir: config.dataDir,
+  });
   try {
     return await fn(db);
   } finally {
@@ -88,6 +93,21 @@ export function registerCloudCommands(program: Command): void {
         }
       }),
     );
+
+  cloud
+    .command("db")
+    .description("database logins of a PostgreSQL server")
+    .command("init-roles")
+    .description(
+      "as DATABASE_OWNER_URL's login: create or update DATABASE_URL's login (its password too) as a " +
+        "service login without superuser, BYPASSRLS or CREATEROLE, and grant it lilo_service and every tenant role",
+    )
+    .action(async () => {
+      const config = loadCloudConfig();
+      if (!config.databaseUrl || !config.databaseOwnerUrl)
+        throw new AppError("validation_failed", "init-roles needs DATABASE_URL and DATABASE_OWNER_URL");
+      printJson(await initRoles({ serviceUrl: config.databaseUrl, ownerUrl: config.databaseOwnerUrl }));
+    });
 
   const org = cloud.command("org").description("organizations (tenants)");
   org

@@ -13,7 +13,7 @@ import { labelRoutes } from "./api/labels.routes.js";
 import { orgRoutes } from "./api/orgs.routes.js";
 import { MAX_BODY_BYTES } from "./api/request-body.js";
 import type { CloudConfig } from "./config.js";
-import { connectDatabase, type Database } from "./db/database.js";
+import { connectDatabase, type Database, serviceLoginWarning } from "./db/database.js";
 import { migrateAll } from "./db/migrator.js";
 import { ensurePartitions, expirePartitions } from "./db/partitions.js";
 import { ProvisioningService } from "./devices/provisioning.service.js";
@@ -21,9 +21,9 @@ import { CommandKeyService } from "./fleet/command-key.service.js";
 import { FleetService } from "./fleet/fleet.service.js";
 import { LiveChannel } from "./fleet/live-channel.js";
 import { LabelService } from "./labels/label.service.js";
+import { CabinetService } from "./orgs/cabinet.service.js";
 import { RateLimitRepository } from "./security/rate-limit.repository.js";
 import { RateLimitService, rateRules } from "./security/rate-limit.service.js";
-import { CabinetService } from "./orgs/cabinet.service.js";
 import { DownlinkService } from "./sync/downlink.service.js";
 import { IngestService } from "./sync/ingest.service.js";
 
@@ -54,7 +54,13 @@ export class Cloud {
 
   async start(): Promise<void> {
     const { config, logger } = this;
-    this.database = await connectDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    this.database = await connectDatabase({
+      databaseUrl: config.databaseUrl,
+      ownerUrl: config.databaseOwnerUrl,
+      dataDir: config.dataDir,
+    });
+    const unsafe = serviceLoginWarning(this.database);
+    if (unsafe) logger.warn({ login: this.database.serviceLogin.name }, unsafe);
     for (const r of await migrateAll(this.database)) {
       if (r.applied.length) logger.info({ schema: r.schema, applied: r.applied }, "migrated");
     }

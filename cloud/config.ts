@@ -8,6 +8,8 @@ const count = (fallback: number) => z.coerce.number().int().positive().default(f
 
 const CloudEnv = z.object({
   DATABASE_URL: z.string().url().optional(),
+  /** The owner login for migrations and org creation; without it DATABASE_URL is both (development). */
+  DATABASE_OWNER_URL: z.string().url().optional(),
   LILO_CLOUD_DATA_DIR: z.string().min(1).default("./data/cloud"),
   LILO_CLOUD_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   LILO_RETENTION_EVENT_STREAM_DAYS: days(DEFAULT_RETENTION_DAYS.eventStream),
@@ -44,6 +46,7 @@ const CloudEnv = z.object({
 
 export interface CloudConfig {
   databaseUrl?: string;
+  databaseOwnerUrl?: string;
   dataDir: string;
   port: number;
   retentionDays: typeof DEFAULT_RETENTION_DAYS;
@@ -74,6 +77,9 @@ export function loadCloudConfig(env: NodeJS.ProcessEnv = process.env): Readonly<
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
   }
   const e = parsed.data;
+  if (e.DATABASE_OWNER_URL && !e.DATABASE_URL) {
+    throw new ConfigError(["DATABASE_URL: required with DATABASE_OWNER_URL (the service's own login)"]);
+  }
   if (e.MQTT_URL && !(e.MQTT_USERNAME && e.MQTT_PASSWORD)) {
     throw new ConfigError([
       "MQTT_USERNAME and MQTT_PASSWORD: required with MQTT_URL (the cloud's broker account)",
@@ -81,6 +87,7 @@ export function loadCloudConfig(env: NodeJS.ProcessEnv = process.env): Readonly<
   }
   return Object.freeze({
     databaseUrl: e.DATABASE_URL,
+    databaseOwnerUrl: e.DATABASE_OWNER_URL,
     dataDir: e.LILO_CLOUD_DATA_DIR,
     port: e.LILO_CLOUD_PORT,
     retentionDays: {

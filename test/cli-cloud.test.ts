@@ -17,9 +17,13 @@ describe.each(backends)("lilo cloud on $name", (backend) => {
       const created = await backend.create();
       // The CLI opens its own connections; the test's handle only drops the database afterwards.
       dispose = created.dispose;
-      env = { DATABASE_URL: created.url };
+      env = { DATABASE_URL: created.url, DATABASE_OWNER_URL: created.ownerUrl };
     } else {
-      env = { DATABASE_URL: undefined, LILO_CLOUD_DATA_DIR: join(dataDir, "cloud") };
+      env = {
+        DATABASE_URL: undefined,
+        DATABASE_OWNER_URL: undefined,
+        LILO_CLOUD_DATA_DIR: join(dataDir, "cloud"),
+      };
       dispose = async () => {};
     }
   });

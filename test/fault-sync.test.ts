@@ -46,7 +46,11 @@ describe(`sync to the cloud under faults (cloud on ${backendName})`, () => {
       const created = await backends.find((b) => b.name === "postgres")!.create();
       dispose = created.dispose;
       seeded = await seedCloud(created.database);
-      cloud = await CloudProcess.create({ url: created.url, handle: created.database });
+      cloud = await CloudProcess.create({
+        url: created.url,
+        ownerUrl: created.ownerUrl,
+        handle: created.database,
+      });
     } else {
       const dataDir = join(tmp, "cloud");
       const database = await connectDatabase({ dataDir });

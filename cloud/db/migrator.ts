@@ -5,8 +5,9 @@ import { loadMigrations, type Migration } from "../../shared/migrations.js";
 import { fromRoot } from "../../shared/paths.js";
 import { PLATFORM_SCHEMA } from "../../shared/schema/platform.js";
 import { type Database, queryRows, quoteIdent, type Tx } from "./database.js";
-import { orgIdFromSchemaName, tenantRoleName, tenantSchemaName } from "./names.js";
+import { tenantRoleName, tenantSchemaName } from "./names.js";
 import { ensurePartitions } from "./partitions.js";
+import { grantIfMissing, grantPlatformRoles, listTenantOrgIds } from "./roles.js";
 
 const MIGRATION_LOCK = 0x4c494c4f; // "LILO"
 
@@ -45,8 +46,11 @@ export async function migratePlatform(tx: Tx): Promise<MigrateReport> {
   return { schema: PLATFORM_SCHEMA, applied: await applyPending(tx, PLATFORM_SCHEMA, platformMigrations()) };
 }
 
-/** Migrates one tenant schema and (re)grants its role; runs inside the caller's transaction. */
-export async function migrateTenant(tx: Tx, orgId: string): Promise<MigrateReport> {
+/**
+ * Migrates one tenant schema and (re)grants its role, to the service login too (so that it can SET ROLE
+ * to it); runs inside the caller's owner transaction.
+ */
+export async function migrateTenant(tx: Tx, orgId: string, serviceLogin: string): Promise<MigrateReport> {
   const schema = tenantSchemaName(orgId);
   const role = quoteIdent(tenantRoleName(orgId));
   const s = quoteIdent(schema);
@@ -59,8 +63,7 @@ export async function migrateTenant(tx: Tx, orgId: string): Promise<MigrateRepor
     END $$`),
   );
   await tx.execute(sql.raw(`GRANT lilo_tenant TO ${role}`));
-  // Lets a non-superuser service account SET ROLE to the tenant; harmless for a superuser.
-  await tx.execute(sql.raw(`GRANT ${role} TO CURRENT_USER`));
+  await grantIfMissing(tx, tenantRoleName(orgId), serviceLogin);
   await tx.execute(sql.raw(`SET LOCAL search_path TO ${s}`));
   const applied = await applyPending(tx, schema, tenantMigrations());
   await tx.execute(sql.raw(`RESET search_path`));
@@ -72,24 +75,18 @@ export async function migrateTenant(tx: Tx, orgId: string): Promise<MigrateRepor
   return { schema, applied };
 }
 
-export async function listTenantOrgIds(tx: Tx): Promise<string[]> {
-  const rows = await queryRows<{ nspname: string }>(
-    tx,
-    sql`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenant\\_%' ORDER BY nspname`,
-  );
-  return rows.map((r) => orgIdFromSchemaName(r.nspname)).filter((id): id is string => Boolean(id));
-}
-
 /** `lilo cloud migrate`: the platform first, then each tenant in its own transaction. */
 export async function migrateAll(database: Database): Promise<MigrateReport[]> {
+  const login = database.serviceLogin.name;
   const reports = [
     await database.asOwner(async (tx) => {
       const report = await migratePlatform(tx);
       await ensurePartitions(tx);
+      await grantPlatformRoles(tx, login);
       return report;
     }),
   ];
   const orgIds = await database.asOwner(listTenantOrgIds);
-  for (const orgId of orgIds) reports.push(await database.asOwner((tx) => migrateTenant(tx, orgId)));
+  for (const orgId of orgIds) reports.push(await database.asOwner((tx) => migrateTenant(tx, orgId, login)));
   return reports;
 }

@@ -49,9 +49,11 @@ describe.each(backends)("time partitions on $name", (backend) => {
       "event_stream_p20310306",
       "event_stream_p20310307",
     ]);
-    const left = await queryRows<{ ts: Date }>(
-      database.db,
-      sql`SELECT event_timestamp AS ts FROM lilo_platform.event_stream ORDER BY 1`,
+    const left = await database.asService((tx) =>
+      queryRows<{ ts: Date }>(
+        tx,
+        sql`SELECT event_timestamp AS ts FROM lilo_platform.event_stream ORDER BY 1`,
+      ),
     );
     expect(left.map((r) => Math.round((now.getTime() - new Date(r.ts).getTime()) / DAY))).toEqual([6, 1, 0]);
     const remaining = await database.asOwner((tx) => listPartitions(tx, streamTable));

@@ -87,9 +87,11 @@ describe.each(backends)("data model on $name", (backend) => {
 
   it("creates both tenant schemas with every table of the template", async () => {
     for (const org of [a, b]) {
-      const rows = await queryRows<{ table_name: string }>(
-        database.db,
-        sql`SELECT table_name FROM information_schema.tables WHERE table_schema = ${org.schema} AND table_name <> 'schema_migrations' ORDER BY 1`,
+      const rows = await database.asOwner((tx) =>
+        queryRows<{ table_name: string }>(
+          tx,
+          sql`SELECT table_name FROM information_schema.tables WHERE table_schema = ${org.schema} AND table_name <> 'schema_migrations' ORDER BY 1`,
+        ),
       );
       expect(rows.map((r) => r.table_name)).toEqual(tenantTableNames);
     }
@@ -207,9 +209,8 @@ describe.each(backends)("data model on $name", (backend) => {
       /type must be one of/,
     );
     expect(await database.asOwner(catalogue)).toEqual(before);
-    const count = await queryRows<{ n: number }>(
-      database.db,
-      sql`SELECT count(*)::int AS n FROM lilo_platform.organizations`,
+    const count = await database.asOwner((tx) =>
+      queryRows<{ n: number }>(tx, sql`SELECT count(*)::int AS n FROM lilo_platform.organizations`),
     );
     expect(count[0]!.n).toBe(2);
   });

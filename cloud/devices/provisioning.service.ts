@@ -9,8 +9,7 @@ import { systemEvents } from "../../shared/schema/partitioned.js";
 import { claimTokens, deviceCredentials, iotDevices } from "../../shared/schema/platform.js";
 import { cabinets, laboratories, tenantSettings } from "../../shared/schema/tenant.js";
 import { newToken, sha256 } from "../../shared/tokens.js";
-import { type Database, quoteIdent, type Tx } from "../db/database.js";
-import { tenantSchemaName } from "../db/names.js";
+import { type Database, type Tx, withinTenant } from "../db/database.js";
 import type { CommandKeyService } from "../fleet/command-key.service.js";
 
 export const CLAIM_TOKEN_TTL_MS = 7 * 24 * 3600_000;
@@ -122,8 +121,9 @@ export class ProvisioningService {
     if (!parsed.success) throw validationError(parsed.error.issues);
     const req = parsed.data;
     const token = newToken("lilo_dev");
-    // Platform rows and the tenant's cabinet binding change together or not at all.
-    const result = await this.database.asOwner(async (tx) => {
+    // Platform rows and the tenant's cabinet binding change together or not at all; an unauthenticated
+    // caller gets lilo_service (and the claimed tenant's role below), never the owner.
+    const result = await this.database.asService(async (tx) => {
       const [claim] = await tx
         .select()
         .from(claimTokens)
@@ -136,18 +136,18 @@ export class ProvisioningService {
         throw new AppError("unauthorized", "claim token revoked: ask your administrator for a new one");
       if (claim.expires_at.getTime() < Date.now())
         throw new AppError("unauthorized", "claim token expired: ask your administrator for a new one");
-      const schema = quoteIdent(tenantSchemaName(claim.org_id));
-      await tx.execute(sql.raw(`SET LOCAL search_path TO ${schema}, lilo_platform`));
-      const [cab] = await tx
-        .select({
-          cabinet_id: cabinets.cabinet_id,
-          lab_id: cabinets.lab_id,
-          dept_id: laboratories.dept_id,
-          device_id: cabinets.device_id,
-        })
-        .from(cabinets)
-        .innerJoin(laboratories, eq(laboratories.lab_id, cabinets.lab_id))
-        .where(eq(cabinets.cabinet_id, claim.cabinet_id));
+      const [cab] = await withinTenant(tx, claim.org_id, (t) =>
+        t
+          .select({
+            cabinet_id: cabinets.cabinet_id,
+            lab_id: cabinets.lab_id,
+            dept_id: laboratories.dept_id,
+            device_id: cabinets.device_id,
+          })
+          .from(cabinets)
+          .innerJoin(laboratories, eq(laboratories.lab_id, cabinets.lab_id))
+          .where(eq(cabinets.cabinet_id, claim.cabinet_id)),
+      );
       if (!cab) throw new AppError("not_found", "the cabinet of this claim token no longer exists");
       // A controller that was claimed before (re-flashed, lost its identity file) keeps its device id,
       // and with it its upload position. A serial number is only a claim, not a proof: taking a registered
@@ -237,12 +237,14 @@ export class ProvisioningService {
         revokedIds.push(...(await revokeCredentials(tx, cab.device_id)));
         if (old) retired = identityOf(old);
       }
-      await tx
-        .update(cabinets)
-        .set({ device_id: deviceId, updated_at: new Date() })
-        .where(eq(cabinets.cabinet_id, cab.cabinet_id));
-      // The cabinet's own key, never the tenant's master key (shared/credential-hash.ts).
-      const secret = cabinetKey(await credentialSecret(tx), cab.cabinet_id);
+      const secret = await withinTenant(tx, claim.org_id, async (t) => {
+        await t
+          .update(cabinets)
+          .set({ device_id: deviceId, updated_at: new Date() })
+          .where(eq(cabinets.cabinet_id, cab.cabinet_id));
+        // The cabinet's own key, never the tenant's master key (shared/credential-hash.ts).
+        return cabinetKey(await credentialSecret(t), cab.cabinet_id);
+      });
       const previous = known ? identityOf(known) : undefined;
       return {
         previous,

@@ -57,7 +57,7 @@ export class OrganizationService {
           if (pgErrorCode(err) === "23505") throw slugTaken(slug);
           throw err;
         });
-      await migrateTenant(tx, orgId);
+      await migrateTenant(tx, orgId, this.database.serviceLogin.name);
       await organizationRepository.recordEvent(tx, {
         org_id: orgId,
         event_type: "org_created",

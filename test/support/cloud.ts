@@ -26,6 +26,7 @@ export async function startCloud(backend: Backend, extraEnv: NodeJS.ProcessEnv =
     const scratch = await backend.create();
     // The cloud opens its own pool; this handle only drops the database afterwards.
     env.DATABASE_URL = scratch.url;
+    env.DATABASE_OWNER_URL = scratch.ownerUrl;
     dropDatabase = scratch.dispose;
   } else {
     env.LILO_CLOUD_DATA_DIR = join(dir, "pglite");

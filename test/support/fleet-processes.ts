@@ -177,13 +177,14 @@ export class CloudProcess {
   readonly url: string;
 
   private constructor(
-    private readonly backend: { url?: string; dataDir?: string; handle?: Database },
+    private readonly backend: { url?: string; ownerUrl?: string; dataDir?: string; handle?: Database },
     readonly port: number,
     readonly mqttPort: number,
   ) {
     this.url = `http://127.0.0.1:${port}`;
     this.proc = new LiloProcess("cloud", ["cloud", "serve"], {
       DATABASE_URL: backend.url,
+      DATABASE_OWNER_URL: backend.ownerUrl,
       LILO_CLOUD_DATA_DIR: backend.dataDir ?? "unused",
       LILO_CLOUD_PORT: String(port),
       LILO_MQTT_HOST: "127.0.0.1",
@@ -191,7 +192,12 @@ export class CloudProcess {
     });
   }
 
-  static async create(backend: { url?: string; dataDir?: string; handle?: Database }): Promise<CloudProcess> {
+  static async create(backend: {
+    url?: string;
+    ownerUrl?: string;
+    dataDir?: string;
+    handle?: Database;
+  }): Promise<CloudProcess> {
     return new CloudProcess(backend, await freePort(), await freePort());
   }
 
