@@ -32,7 +32,6 @@ export interface SyncStatus {
   downlink_version?: string;
 }
 
-
 export class SyncService {
   private timer?: NodeJS.Timeout;
   private stopped = true;
