@@ -79,10 +79,8 @@ export class AuthService {
     /** Read at every check: the key can arrive or change with the cloud's downlink. */
     private readonly secret: () => string,
     private readonly policy: AccessPolicy = { requireBadgeAndPin: false, badgePinWindowMs: 30_000 },
-    lockout?: PinLockout,
-    private readonly now: () => number = Date.now,
   ) {
-    this.lockout = lockout ?? new PinLockout(db);
+    this.lockout = new PinLockout(db);
   }
 
   authorize(credential: Credential): Promise<AuthResult> {
@@ -97,7 +95,7 @@ export class AuthService {
     const hash = swipedBadgeHash(this.secret(), badge);
     if (this.policy.requireBadgeAndPin) {
       // Known or not, every badge is asked for its PIN: the answer must not tell which badges exist.
-      this.pendingBadge = { hash, at: this.now() };
+      this.pendingBadge = { hash, at: Date.now() };
       return { ok: false, awaiting_pin: true, method: "badge" };
     }
     const user = this.db.select().from(localUsers).where(eq(localUsers.badge_hash, hash)).get();
@@ -106,7 +104,7 @@ export class AuthService {
   }
 
   private async withPin(credential: Credential, pin: string): Promise<AuthResult> {
-    const now = this.now();
+    const now = Date.now();
     let badgeHash: string | undefined;
     if (credential.badge !== undefined) badgeHash = swipedBadgeHash(this.secret(), credential.badge);
     else if (credential.user === undefined && this.pendingBadge) {
@@ -120,7 +118,7 @@ export class AuthService {
       method,
       reason,
       user_id,
-      lockout: this.lockout.failed(this.now()),
+      lockout: this.lockout.failed(Date.now()),
     });
 
     let user: LocalUser | undefined;
@@ -147,7 +145,7 @@ export class AuthService {
     | { ok: false; method: CredentialMethod; reason: DenialReason; user_id: string } {
     if (user.status !== "active")
       return { ok: false, method, reason: "user_inactive", user_id: user.user_id };
-    const role = this.permittedRole(user.user_id, new Date(this.now()));
+    const role = this.permittedRole(user.user_id, new Date());
     if (!role) return { ok: false, method, reason: "not_permitted", user_id: user.user_id };
     return {
       ok: true,
