@@ -1,8 +1,10 @@
 // `lilo appliance ...`: run the cabinet service, decode shelf photos, drive the lock to its safe state.
+import { join } from "node:path";
 import type { Command } from "commander";
 import { Appliance } from "../appliance/appliance.js";
 import { type ApplianceConfig, loadApplianceConfig } from "../appliance/config.js";
 import { driveLockToSafeState } from "../appliance/hardware/lock-safety.js";
+import { KIOSK_KEY_FILE, KIOSK_KEY_HEADER } from "../appliance/kiosk-guard.middleware.js";
 import { decodeFiles } from "../appliance/scan/decode-files.js";
 import { ensureSimConfigFile, SIM_SHELVES } from "../appliance/sim/sim-config.js";
 import { SIM_PEOPLE } from "../appliance/sim/sim-people.js";
@@ -63,6 +65,8 @@ export function registerApplianceCommands(program: Command): void {
           {
             api: `${app.url}/api`,
             sim: `${app.url}/sim`,
+            // POST /api/access with this header and the file's content (new at every start).
+            kiosk: { key_header: KIOSK_KEY_HEADER, key_file: join(config.dataDir, KIOSK_KEY_FILE) },
             people: SIM_PEOPLE.map(({ display_name, badge, user_number, pin }) => ({
               display_name,
               badge,
