@@ -1,4 +1,5 @@
 // `lilo cloud ...`: database migrations, organizations, retention.
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { Cloud } from "../cloud/cloud.js";
 import { loadCloudConfig } from "../cloud/config.js";
@@ -42,6 +43,7 @@ async function withProvisioning<T>(fn: (provisioning: ProvisioningService) => Pr
       username: mqtt.username!,
       password: mqtt.password!,
       logger: silentLogger,
+      mqttOptions: mqtt.caFile ? { ca: readFileSync(mqtt.caFile) } : undefined,
     });
     await broker.start();
   }

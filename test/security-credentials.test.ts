@@ -1,6 +1,7 @@
 // Hostile tests of the device credential lifecycle against a real cloud (HTTP + MQTT) on PGlite and
 // PostgreSQL, with the embedded aedes broker and with Mosquitto (dynamic security): what a revoked,
 // rotated or decommissioned cabinet, or someone holding a claim token, can still do.
+import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +13,7 @@ import { CloudClient } from "../appliance/sync/cloud-client.js";
 import { ensureProvisioned } from "../appliance/sync/provisioning.js";
 import { type DemoOrg, ensureDemoOrg } from "../cloud/demo/demo-seed.js";
 import { ProvisioningService } from "../cloud/devices/provisioning.service.js";
+import { MosquittoProvisioner } from "../cloud/mqtt/mosquitto.js";
 import {
   mosquittoAvailable,
   type PrivateMosquitto,
@@ -19,7 +21,7 @@ import {
 } from "../cloud/mqtt/mqtt-test-support.js";
 import { CabinetService } from "../cloud/orgs/cabinet.service.js";
 import { OrganizationService } from "../cloud/orgs/organization.service.js";
-import { createLogger } from "../shared/logger.js";
+import { createLogger, silentLogger } from "../shared/logger.js";
 import { EventMessage, encodeMessage, TelemetryMessage, topics } from "../shared/mqtt/topics.js";
 import { deviceTelemetry, eventStream, systemEvents } from "../shared/schema/partitioned.js";
 import { claimTokens, iotDevices } from "../shared/schema/platform.js";
@@ -50,11 +52,22 @@ const brokers: Broker[] = [
     enabled: mosquittoAvailable(),
     start: async () => {
       const m: PrivateMosquitto = await startMosquitto();
+      // As in production: the dynsec admin only creates the cloud's own, narrower account.
+      const service = { username: "lilo-cloud", password: `svc-${randomUUID()}` };
+      const setup = new MosquittoProvisioner({
+        url: m.url,
+        username: m.adminUser,
+        password: m.adminPassword,
+        logger: silentLogger,
+      });
+      await setup.start();
+      await setup.ensureServiceAccount(service);
+      await setup.stop();
       return {
         env: {
           MQTT_URL: m.url,
-          MQTT_USERNAME: m.adminUser,
-          MQTT_PASSWORD: m.adminPassword,
+          MQTT_USERNAME: service.username,
+          MQTT_PASSWORD: service.password,
           LILO_MQTT_PROVISIONER: "mosquitto-dynsec",
         },
         stop: () => m.stop(),
