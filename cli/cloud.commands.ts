@@ -239,6 +239,36 @@ export function registerCloudCommands(program: Command): void {
     );
 
   cloud
+    .command("mqtt-setup")
+    .description(
+      "with Mosquitto's dynsec admin (MQTT_ADMIN_USERNAME, MQTT_ADMIN_PASSWORD), create the cloud's own " +
+        "least-privilege account MQTT_USERNAME/MQTT_PASSWORD on MQTT_URL; the cloud then runs with that one",
+    )
+    .action(async () => {
+      const { mqtt } = loadCloudConfig();
+      const adminPassword = process.env.MQTT_ADMIN_PASSWORD;
+      if (!mqtt.url || !adminPassword)
+        throw new AppError(
+          "validation_failed",
+          "MQTT_URL, MQTT_USERNAME, MQTT_PASSWORD and MQTT_ADMIN_PASSWORD are required",
+        );
+      const admin = new MosquittoProvisioner({
+        url: mqtt.url,
+        username: process.env.MQTT_ADMIN_USERNAME ?? "admin",
+        password: adminPassword,
+        logger: silentLogger,
+        mqttOptions: mqtt.caFile ? { ca: readFileSync(mqtt.caFile) } : undefined,
+      });
+      await admin.start();
+      try {
+        await admin.ensureServiceAccount({ username: mqtt.username!, password: mqtt.password! });
+      } finally {
+        await admin.stop();
+      }
+      printJson({ account: mqtt.username, role: "lilo-cloud" });
+    });
+
+  cloud
     .command("retention")
     .description("create upcoming time partitions and drop those past their retention period")
     .action(() =>

@@ -16,6 +16,7 @@ import { Cloud } from "../cloud/cloud.js";
 import { loadCloudConfig } from "../cloud/config.js";
 import { DEMO_SHELVES, type DemoOrg, ensureDemoOrg } from "../cloud/demo/demo-seed.js";
 import { ProvisioningService } from "../cloud/devices/provisioning.service.js";
+import { ensureSelfSignedFiles } from "../cloud/mqtt/self-signed-cert.js";
 import { createLogger, type Logger } from "../shared/logger.js";
 import { fromRoot } from "../shared/paths.js";
 
@@ -32,10 +33,17 @@ async function prepareAppliance(
   dir: string,
   port: number,
   logger: Logger,
+  mqttCaFile: string | undefined,
 ): Promise<string> {
   const configPath = join(dir, "appliance.json");
   const marker = join(dir, "demo-org");
-  if (existsSync(configPath) && existsSync(marker) && readFileSync(marker, "utf8") === org.org_id)
+  if (
+    existsSync(configPath) &&
+    existsSync(marker) &&
+    readFileSync(marker, "utf8") === org.org_id &&
+    // A cabinet prepared before the broker had its certificate would not trust it: prepare it again.
+    (JSON.parse(readFileSync(configPath, "utf8")) as ApplianceConfigInput).cloud?.mqttCaFile === mqttCaFile
+  )
     return configPath;
   // A cabinet from another database (or none yet): start it afresh and claim it again.
   rmSync(dir, { recursive: true, force: true });
@@ -54,6 +62,7 @@ async function prepareAppliance(
       claimToken: claim_token,
       serialNumber: `SIM-${randomUUID().slice(0, 8)}`,
       uploadIntervalMs: 1000,
+      ...(mqttCaFile ? { mqttCaFile } : {}),
     },
   };
   writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
@@ -98,18 +107,38 @@ export function registerDemoCommand(program: Command): void {
       const logger = createLogger();
       const dataDir = resolve(opts.dataDir);
       mkdirSync(dataDir, { recursive: true });
+      // The embedded broker speaks TLS with a self-signed certificate made once here; the demo cabinet
+      // trusts exactly that certificate. A configured certificate or broker wins.
+      const selfSigned =
+        process.env.MQTT_URL || process.env.LILO_MQTT_TLS_CERT
+          ? undefined
+          : await ensureSelfSignedFiles(join(dataDir, "mqtt-tls"));
       const cloud = new Cloud(
         loadCloudConfig({
           ...process.env,
           LILO_CLOUD_DATA_DIR: process.env.LILO_CLOUD_DATA_DIR ?? join(dataDir, "cloud"),
           LILO_CLOUD_PORT: opts.cloudPort,
+          ...(selfSigned
+            ? {
+                LILO_MQTT_TLS_CERT: selfSigned.certFile,
+                LILO_MQTT_TLS_KEY: selfSigned.keyFile,
+                LILO_MQTT_HOST: process.env.LILO_MQTT_HOST ?? "127.0.0.1",
+              }
+            : {}),
         }),
         logger.child({ component: "cloud" }),
       );
       await cloud.start();
       const org = await ensureDemoOrg(cloud.db);
       const applianceDir = join(dataDir, "appliance");
-      const configPath = await prepareAppliance(cloud, org, applianceDir, Number(opts.appliancePort), logger);
+      const configPath = await prepareAppliance(
+        cloud,
+        org,
+        applianceDir,
+        Number(opts.appliancePort),
+        logger,
+        selfSigned?.certFile ?? process.env.MQTT_CA_FILE,
+      );
       const applianceUrl = `http://127.0.0.1:${opts.appliancePort}`;
       const kiosk = kioskHowTo(applianceUrl, applianceDir, org.users.find((u) => u.role === "technician")!);
 

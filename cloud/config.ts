@@ -1,5 +1,6 @@
 // The cloud's configuration, parsed once from the environment; the process exits naming bad keys.
 import { z } from "zod";
+import { isLoopback } from "../shared/loopback.js";
 import { DEFAULT_RETENTION_DAYS } from "./db/partitions.js";
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from "./security/rate-limit.service.js";
 
@@ -32,7 +33,15 @@ const CloudEnv = z.object({
   MQTT_PASSWORD: z.string().min(1).optional(),
   /** `mosquitto-dynsec`: the cloud adds each device to Mosquitto's dynamic security on claim. */
   LILO_MQTT_PROVISIONER: z.enum(["mosquitto-dynsec", "none"]).default("none"),
-  LILO_MQTT_HOST: z.string().default("0.0.0.0"),
+  /** Default 0.0.0.0 with a certificate, else 127.0.0.1 (plaintext stays on this machine). */
+  LILO_MQTT_HOST: z.string().min(1).optional(),
+  /** PEM certificate and key: the embedded broker then serves devices over TLS only. */
+  LILO_MQTT_TLS_CERT: z.string().min(1).optional(),
+  LILO_MQTT_TLS_KEY: z.string().min(1).optional(),
+  /** Development only: lets the embedded broker serve plaintext on a non-loopback LILO_MQTT_HOST. */
+  LILO_MQTT_ALLOW_PLAINTEXT: z.enum(["0", "1", "true", "false"]).default("0"),
+  /** PEM CA file for an external mqtts:// MQTT_URL with a private certificate. */
+  MQTT_CA_FILE: z.string().min(1).optional(),
   LILO_MQTT_PORT: z.coerce.number().int().min(0).max(65535).default(1884),
   /** The broker URL handed to cabinets when it differs from what the cloud itself uses. */
   LILO_MQTT_PUBLIC_URL: z.string().url().optional(),
@@ -60,6 +69,9 @@ export interface CloudConfig {
     host: string;
     port: number;
     publicUrl?: string;
+    tls?: { certFile: string; keyFile: string };
+    allowPlaintext: boolean;
+    caFile?: string;
   };
   commandKeySecret?: string;
   logLevel: string;
@@ -79,6 +91,19 @@ export function loadCloudConfig(env: NodeJS.ProcessEnv = process.env): Readonly<
   const e = parsed.data;
   if (e.DATABASE_OWNER_URL && !e.DATABASE_URL) {
     throw new ConfigError(["DATABASE_URL: required with DATABASE_OWNER_URL (the service's own login)"]);
+  }
+  if (Boolean(e.LILO_MQTT_TLS_CERT) !== Boolean(e.LILO_MQTT_TLS_KEY)) {
+    throw new ConfigError(["LILO_MQTT_TLS_CERT and LILO_MQTT_TLS_KEY: give both or neither"]);
+  }
+  const mqttTls = e.LILO_MQTT_TLS_CERT
+    ? { certFile: e.LILO_MQTT_TLS_CERT, keyFile: e.LILO_MQTT_TLS_KEY! }
+    : undefined;
+  const allowPlaintext = e.LILO_MQTT_ALLOW_PLAINTEXT === "1" || e.LILO_MQTT_ALLOW_PLAINTEXT === "true";
+  const mqttHost = e.LILO_MQTT_HOST ?? (mqttTls ? "0.0.0.0" : "127.0.0.1");
+  if (!e.MQTT_URL && !mqttTls && !allowPlaintext && !isLoopback(mqttHost)) {
+    throw new ConfigError([
+      `LILO_MQTT_HOST: ${mqttHost} would serve MQTT in plaintext beyond this machine; set LILO_MQTT_TLS_CERT and LILO_MQTT_TLS_KEY (or LILO_MQTT_ALLOW_PLAINTEXT=1 for development)`,
+    ]);
   }
   if (e.MQTT_URL && !(e.MQTT_USERNAME && e.MQTT_PASSWORD)) {
     throw new ConfigError([
@@ -111,9 +136,12 @@ export function loadCloudConfig(env: NodeJS.ProcessEnv = process.env): Readonly<
       username: e.MQTT_USERNAME,
       password: e.MQTT_PASSWORD,
       provisioner: e.LILO_MQTT_PROVISIONER,
-      host: e.LILO_MQTT_HOST,
+      host: mqttHost,
       port: e.LILO_MQTT_PORT,
       publicUrl: e.LILO_MQTT_PUBLIC_URL,
+      tls: mqttTls,
+      allowPlaintext,
+      caFile: e.MQTT_CA_FILE,
     },
     commandKeySecret: e.LILO_COMMAND_KEY_SECRET,
     logLevel: e.LOG_LEVEL,

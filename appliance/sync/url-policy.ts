@@ -1,13 +1,7 @@
 // Which cloud URLs a cabinet may talk to: TLS (https://, mqtts://) to anything, plaintext only to this
 // machine, unless the configuration allows it for development (cloud.allowInsecure).
-import { isIPv4 } from "node:net";
 import { AppError } from "../../shared/errors.js";
-
-// 127.0.0.0/8, ::1 and localhost: what only this machine can reach.
-function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
-  return h === "localhost" || h === "::1" || (isIPv4(h) && h.startsWith("127."));
-}
+import { isLoopback } from "../../shared/loopback.js";
 
 const ENCRYPTED = new Set(["https:", "mqtts:", "wss:"]);
 

@@ -1,6 +1,7 @@
 // Sets up the live channel: the embedded aedes broker (default) or an external one (MQTT_URL), the
 // gateway that listens to the cabinets, and how device credentials reach the broker.
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import type { Logger } from "../../shared/logger.js";
 import type { CloudConfig } from "../config.js";
 import type { CredentialListener, ProvisioningService } from "../devices/provisioning.service.js";
@@ -45,12 +46,21 @@ export class LiveChannel {
     let url: string;
     let username: string;
     let password: string;
+    // The external broker's private CA (mqtts://), for the gateway and the provisioner alike.
+    const mqttOptions = config.caFile ? { ca: readFileSync(config.caFile) } : undefined;
     if (config.url) {
       url = config.url;
+      // The gateway's own least-privilege account (`lilo cloud mqtt-setup`), never the dynsec admin.
       username = config.username!;
       password = config.password!;
       if (config.provisioner === "mosquitto-dynsec") {
-        this.mosquitto = new MosquittoProvisioner({ url, username, password, logger: deps.logger });
+        this.mosquitto = new MosquittoProvisioner({
+          url,
+          username,
+          password,
+          logger: deps.logger,
+          mqttOptions,
+        });
         await this.mosquitto.start();
         this.provisioner = this.mosquitto;
       }
@@ -71,12 +81,16 @@ export class LiveChannel {
         logger: deps.logger,
         host: config.host,
         port: config.port,
+        tls: config.tls && { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) },
+        allowPlaintext: config.allowPlaintext,
       });
       const { port } = await this.broker.start();
       this.provisioner = new AedesProvisioner(this.broker);
-      url = `mqtt://127.0.0.1:${port}`;
+      // The gateway stays on this machine: the broker's plaintext loopback listener.
+      url = this.broker.internalUrl;
+      this.deviceUrl = config.publicUrl ?? `${config.tls ? "mqtts" : "mqtt"}://127.0.0.1:${port}`;
     }
-    this.deviceUrl = config.publicUrl ?? url;
+    if (config.url) this.deviceUrl = config.publicUrl ?? url;
     this.gateway = new MqttGateway({
       url,
       username,
@@ -84,6 +98,7 @@ export class LiveChannel {
       sink: deps.fleet,
       logger: deps.logger,
       shareGroup: config.url ? "lilo-cloud" : undefined,
+      mqttOptions: config.url ? mqttOptions : undefined,
     });
     await this.gateway.start();
     deps.fleet.gateway = this.gateway;

@@ -1,12 +1,25 @@
 // The cloud's embedded MQTT broker (used unless MQTT_URL points at an external one). Devices are
 // authenticated by the injected DeviceAuthenticator and confined to their own topics; one cloud
-// service account may use every topic.
+// service account may use every topic. Devices connect over TLS; plaintext is for loopback only
+// (the cloud's own gateway) unless explicitly allowed.
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
+import { Duplex } from "node:stream";
+import { createServer as createTlsServer } from "node:tls";
 import { Aedes, type AuthenticateError, type Client } from "aedes";
 import type { Logger } from "../../shared/logger.js";
-import { deviceMayPublish, deviceMaySubscribe, isValidThingName } from "../../shared/mqtt/topics.js";
+import { isLoopback } from "../../shared/loopback.js";
+import {
+  deviceMayPublish,
+  deviceMaySubscribe,
+  isValidThingName,
+  MAX_PAYLOAD_BYTES,
+} from "../../shared/mqtt/topics.js";
+import { PacketSizeLimit } from "./packet-size-limit.js";
 import type { BrokerProvisioner, DeviceAuthenticator, DeviceIdentity } from "./provisioning.js";
+
+/** The largest MQTT packet accepted: a maximal payload plus room for topic and headers. */
+export const MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + 4096;
 
 export interface ServiceAccount {
   username: string;
@@ -22,6 +35,26 @@ export interface AedesBrokerOptions {
   host?: string;
   /** Default 1883; 0 picks a free port, read it back from `port` after start(). */
   port?: number;
+  /**
+   * Certificate and key (PEM) for the devices' listener on host:port, which then speaks TLS only; a
+   * second, plaintext listener on 127.0.0.1 (`internalUrl`) serves the cloud's own gateway.
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Lets the plaintext listener bind a non-loopback host (development on a trusted network). */
+  allowPlaintext?: boolean;
+  /** Default MAX_PACKET_BYTES: a client announcing a bigger packet is disconnected at its header. */
+  maxPacketBytes?: number;
+}
+
+export class PlaintextBindError extends Error {
+  constructor(host: string) {
+    super(
+      `refusing to serve MQTT in plaintext on ${host}: device tokens would cross the network in the clear. ` +
+        "Configure a certificate (LILO_MQTT_TLS_CERT, LILO_MQTT_TLS_KEY), bind 127.0.0.1, or set " +
+        "LILO_MQTT_ALLOW_PLAINTEXT=1 for development",
+    );
+    this.name = "PlaintextBindError";
+  }
 }
 
 type Principal = { kind: "service" } | { kind: "device"; identity: DeviceIdentity };
@@ -44,11 +77,12 @@ function sameSecret(a: string, b: string): boolean {
 
 export class AedesBroker {
   private broker: Aedes | undefined;
-  private server: Server | undefined;
+  private servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly principals = new WeakMap<Client, Principal>();
   private readonly devices = new Map<string, Client>();
   private boundPort = 0;
+  private internalPort = 0;
   private readonly logger: Logger;
 
   constructor(private readonly opts: AedesBrokerOptions) {
@@ -64,12 +98,21 @@ export class AedesBroker {
     return this.boundPort;
   }
 
+  /** Where devices connect: mqtts:// with a certificate, else mqtt://. */
   get url(): string {
-    return `mqtt://${this.host}:${this.boundPort}`;
+    return `${this.opts.tls ? "mqtts" : "mqtt"}://${this.host}:${this.boundPort}`;
+  }
+
+  /** Plaintext on loopback, for the cloud's own gateway (the devices' listener when there is no TLS). */
+  get internalUrl(): string {
+    return this.opts.tls ? `mqtt://127.0.0.1:${this.internalPort}` : this.url;
   }
 
   async start(): Promise<{ host: string; port: number }> {
     if (this.broker) throw new Error("broker already started");
+    if (!this.opts.tls && !this.opts.allowPlaintext && !isLoopback(this.host)) {
+      throw new PlaintextBindError(this.host);
+    }
     const broker = await Aedes.createBroker({
       authenticate: (client, username, password, done) => {
         this.authenticate(client, username, password?.toString("utf8")).then(
@@ -99,43 +142,79 @@ export class AedesBroker {
       this.logger.debug({ client_id: client.id, err: err.message }, "mqtt client error"),
     );
 
-    const server = createServer((socket) => {
+    const maxPacket = this.opts.maxPacketBytes ?? MAX_PACKET_BYTES;
+    const handle = (socket: Socket) => {
       this.sockets.add(socket);
       socket.on("close", () => this.sockets.delete(socket));
-      broker.handle(socket);
-    });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(this.opts.port ?? 1883, this.host, () => {
-          server.off("error", reject);
-          resolve();
-        });
+      socket.on("error", () => socket.destroy());
+      const limit = new PacketSizeLimit(maxPacket);
+      limit.on("error", (err) => {
+        this.logger.warn({ remote: socket.remoteAddress, err: err.message }, "mqtt connection dropped");
+        socket.destroy();
       });
+      socket.pipe(limit);
+      broker.handle(Duplex.from({ readable: limit, writable: socket }));
+    };
+    const { tls } = this.opts;
+    const listeners: { server: Server; host: string; port: number }[] = [
+      {
+        server: tls
+          ? createTlsServer({ cert: tls.cert, key: tls.key, minVersion: "TLSv1.2" }, handle)
+          : createServer(handle),
+        host: this.host,
+        port: this.opts.port ?? 1883,
+      },
+    ];
+    if (tls) listeners.push({ server: createServer(handle), host: "127.0.0.1", port: 0 });
+    try {
+      for (const l of listeners) {
+        await new Promise<void>((resolve, reject) => {
+          l.server.once("error", reject);
+          l.server.listen(l.port, l.host, () => {
+            l.server.off("error", reject);
+            resolve();
+          });
+        });
+        this.servers.push(l.server);
+      }
     } catch (err) {
+      await this.closeServers();
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       throw err;
     }
-    const address = server.address();
-    this.boundPort = typeof address === "object" && address ? address.port : 0;
+    const port = (s: Server | undefined) => {
+      const address = s?.address();
+      return typeof address === "object" && address ? address.port : 0;
+    };
+    this.boundPort = port(this.servers[0]);
+    this.internalPort = port(this.servers[1]);
     this.broker = broker;
-    this.server = server;
-    this.logger.info({ host: this.host, port: this.boundPort }, "mqtt broker listening");
+    this.logger.info(
+      { url: this.url, internal: tls ? this.internalUrl : undefined, max_packet_bytes: maxPacket },
+      "mqtt broker listening",
+    );
     return { host: this.host, port: this.boundPort };
   }
 
   async stop(): Promise<void> {
-    const { broker, server } = this;
+    const { broker } = this;
     this.broker = undefined;
-    this.server = undefined;
-    if (!broker || !server) return;
+    if (!broker) return;
     // close() waits for open connections, so the sockets go first; otherwise the port stays bound.
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const closed = this.closeServers();
     await new Promise<void>((resolve) => broker.close(() => resolve()));
     for (const socket of this.sockets) socket.destroy();
     await closed;
     this.devices.clear();
     this.logger.info("mqtt broker stopped");
+  }
+
+  private closeServers(): Promise<void> {
+    const servers = this.servers;
+    this.servers = [];
+    return Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))).then(
+      () => undefined,
+    );
   }
 
   /** Drops a device's live connection (revocation, rotation); its last will is published. */

@@ -62,14 +62,19 @@ async function aedesHarness(): Promise<Harness> {
 
 async function mosquittoHarness(): Promise<Harness> {
   const mosquitto: PrivateMosquitto = await startMosquitto();
-  const provisioner = new MosquittoProvisioner({
+  // The dynsec admin only creates the cloud's account (`lilo cloud mqtt-setup`); devices are then
+  // provisioned with that account, as the running cloud does.
+  const admin = new MosquittoProvisioner({
     url: mosquitto.url,
     username: mosquitto.adminUser,
     password: mosquitto.adminPassword,
     logger: silentLogger,
   });
+  await admin.start();
+  await admin.ensureServiceAccount({ ...SERVICE, shareGroup: "lilo-cloud" });
+  await admin.stop();
+  const provisioner = new MosquittoProvisioner({ url: mosquitto.url, ...SERVICE, logger: silentLogger });
   await provisioner.start();
-  await provisioner.ensureServiceAccount({ ...SERVICE, shareGroup: "lilo-cloud" });
   for (const d of [A, B]) await provisioner.addDevice(d, tokenOf(d));
   return {
     url: mosquitto.url,
@@ -315,6 +320,26 @@ describe.runIf(mosquittoAvailable())("mosquitto provisioning", () => {
   afterAll(async () => {
     await provisioner?.stop();
     await mosquitto?.stop();
+  });
+
+  it("gives the cloud's account its topics and device management, not the whole broker", async () => {
+    await provisioner.ensureServiceAccount({ ...SERVICE, shareGroup: "lilo-cloud" });
+    // Run twice: the role is rebuilt, not widened.
+    await provisioner.ensureServiceAccount({ ...SERVICE, shareGroup: "lilo-cloud" });
+    const svc = new MosquittoProvisioner({ url: mosquitto.url, ...SERVICE, logger: silentLogger });
+    await svc.start();
+    await svc.addDevice(C, "svc-made");
+    const device = await rawClient(mosquitto.url, C.thing_name, C.thing_name, "svc-made");
+    await device.endAsync();
+    await svc.revokeDevice(C.thing_name);
+    await svc.stop();
+
+    const cloud = await rawClient(mosquitto.url, "lilo-cloud-probe", SERVICE.username, SERVICE.password);
+    await expect(cloud.subscribeAsync("lilo/+/presence", { qos: 1 })).resolves.toBeDefined();
+    for (const filter of ["#", "$SYS/#", "other/topic"]) {
+      await expect(cloud.subscribeAsync(filter, { qos: 0 }), filter).rejects.toThrow(/Subscribe error/);
+    }
+    await cloud.endAsync();
   });
 
   it("adds idempotently, rotates and revokes a device", async () => {

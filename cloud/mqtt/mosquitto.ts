@@ -2,8 +2,10 @@
 // control API ($CONTROL/dynamic-security/v1). Each device gets a dynsec client (username = client id =
 // thing name, password = token) holding a role whose ACLs admit exactly that device's topics.
 //
-// The admin account used here carries every device token in its requests: point it at a TLS listener
-// (mqtts://) in production. See mosquitto.conf.example for the broker side.
+// The account used here carries every device token in its requests: point it at a TLS listener
+// (mqtts://) in production. The dynsec admin is only needed once, by `lilo cloud mqtt-setup`, to create
+// the cloud's own account (ensureServiceAccount); the running cloud uses that one. See
+// mosquitto.conf.example for the broker side.
 import { randomUUID } from "node:crypto";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { Logger } from "../../shared/logger.js";
@@ -76,6 +78,28 @@ export interface ServiceAccountOptions {
   shareGroup?: string;
   /** Default lilo-cloud. */
   rolename?: string;
+}
+
+/**
+ * What the cloud's account may do: receive every cabinet's reports, send commands, and (for device
+ * add/remove) use the dynsec control topic. Nothing else: no `#`, no `$SYS`, no publishing as a device.
+ * Mosquitto cannot narrow `$CONTROL/dynamic-security` to some commands, so whoever holds this account
+ * can still run any dynsec command (including granting itself more): it is an administrator of the
+ * broker's users in effect, and its password belongs with the cloud's other secrets.
+ */
+export function serviceRoleAcls(shareGroup: string): DynsecAcl[] {
+  return [
+    { acltype: "publishClientSend", topic: `${TOPIC_ROOT}/+/cmd`, allow: true },
+    { acltype: "subscribePattern", topic: `${TOPIC_ROOT}/+/presence`, allow: true },
+    { acltype: "subscribePattern", topic: `${TOPIC_ROOT}/+/telemetry`, allow: true },
+    { acltype: "subscribePattern", topic: `${TOPIC_ROOT}/+/events`, allow: true },
+    { acltype: "subscribePattern", topic: `${TOPIC_ROOT}/+/cmd/ack`, allow: true },
+    { acltype: "subscribePattern", topic: `$share/${shareGroup}/${TOPIC_ROOT}/#`, allow: true },
+    { acltype: "publishClientReceive", topic: `${TOPIC_ROOT}/#`, allow: true },
+    { acltype: "publishClientSend", topic: CONTROL_TOPIC, allow: true },
+    { acltype: "subscribeLiteral", topic: RESPONSE_TOPIC, allow: true },
+    { acltype: "publishClientReceive", topic: RESPONSE_TOPIC, allow: true },
+  ];
 }
 
 export function deviceRoleName(thing: string): string {
@@ -217,19 +241,26 @@ export class MosquittoProvisioner implements BrokerProvisioner {
     this.logger.info({ thing }, "device token rotated on mosquitto");
   }
 
-  /** Creates (or updates the password of) the cloud gateway's account: commands out, everything in. */
+  /**
+   * Creates (or updates the password of) the cloud gateway's account with exactly serviceRoleAcls.
+   * Run as the dynsec admin, once at setup; the role is rebuilt so that older, wider ACLs do not stay.
+   */
   async ensureServiceAccount(account: ServiceAccountOptions): Promise<void> {
     const rolename = account.rolename ?? "lilo-cloud";
     const group = account.shareGroup ?? "lilo-cloud";
-    const acls: DynsecAcl[] = [
-      { acltype: "publishClientSend", topic: `${TOPIC_ROOT}/+/cmd`, allow: true },
-      { acltype: "subscribePattern", topic: `${TOPIC_ROOT}/#`, allow: true },
-      { acltype: "subscribePattern", topic: `$share/${group}/${TOPIC_ROOT}/#`, allow: true },
-      { acltype: "publishClientReceive", topic: `${TOPIC_ROOT}/#`, allow: true },
-    ];
     await this.tolerate(isDuplicate, [
       { command: "createRole", rolename, textname: "L.I.L.O. cloud gateway" },
-      ...acls.map((acl) => ({ command: "addRoleACL", rolename, priority: 0, ...acl })),
+    ]);
+    const [role] = await this.strict([{ command: "getRole", rolename }]);
+    const existing = ((role?.data as { role?: { acls?: DynsecAcl[] } })?.role?.acls ?? []).map((a) => ({
+      command: "removeRoleACL",
+      rolename,
+      acltype: a.acltype,
+      topic: a.topic,
+    }));
+    await this.strict([
+      ...existing,
+      ...serviceRoleAcls(group).map((acl) => ({ command: "addRoleACL", rolename, priority: 0, ...acl })),
     ]);
     try {
       await this.strict([
@@ -242,10 +273,15 @@ export class MosquittoProvisioner implements BrokerProvisioner {
       ]);
     } catch (err) {
       if (!isDuplicate(err)) throw err;
+      // An existing account keeps exactly this one role: whatever else it was given goes.
       await this.strict([
-        { command: "setClientPassword", username: account.username, password: account.password },
+        {
+          command: "modifyClient",
+          username: account.username,
+          password: account.password,
+          roles: [{ rolename, priority: 0 }],
+        },
       ]);
-      await this.tolerate(isDuplicate, [{ command: "addClientRole", username: account.username, rolename }]);
     }
   }
 

@@ -19,6 +19,7 @@ import {
 import type { AckMessage, EventMessage, PresenceStatus, TelemetryMessage } from "../../shared/mqtt/topics.js";
 import type { FleetSink } from "./mqtt-gateway.service.js";
 import type { DeviceAuthenticator, DeviceIdentity } from "./provisioning.js";
+import type { CertificatePair } from "./self-signed-cert.js";
 
 const run = promisify(execFile);
 
@@ -77,6 +78,8 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export interface PrivateMosquitto {
   port: number;
   url: string;
+  /** mqtts://127.0.0.1:<port> when started with a certificate. */
+  tlsUrl?: string;
   adminUser: string;
   adminPassword: string;
   /** SIGKILL and start again on the same port (dynsec.json survives; sessions and retained do not). */
@@ -84,13 +87,26 @@ export interface PrivateMosquitto {
   stop(): Promise<void>;
 }
 
-export async function startMosquitto(): Promise<PrivateMosquitto> {
+/** A private Mosquitto with dynsec; with `tls`, also a TLS listener presenting that certificate. */
+export async function startMosquitto(opts: { tls?: CertificatePair } = {}): Promise<PrivateMosquitto> {
   const dir = await mkdtemp(join(tmpdir(), "lilo-mosquitto-"));
   const adminPassword = `admin-${Math.random().toString(36).slice(2)}`;
   await run("mosquitto_ctrl", ["dynsec", "init", join(dir, "dynsec.json"), "admin", adminPassword]);
   const port = await freePort();
+  const tlsPort = opts.tls ? await freePort() : undefined;
+  if (opts.tls) {
+    await writeFile(join(dir, "cert.pem"), opts.tls.cert);
+    await writeFile(join(dir, "key.pem"), opts.tls.key, { mode: 0o600 });
+  }
   const config = [
     `listener ${port} 127.0.0.1`,
+    ...(tlsPort
+      ? [
+          `listener ${tlsPort} 127.0.0.1`,
+          `certfile ${join(dir, "cert.pem")}`,
+          `keyfile ${join(dir, "key.pem")}`,
+        ]
+      : []),
     "allow_anonymous false",
     `plugin ${DYNSEC_PLUGIN}`,
     `plugin_opt_config_file ${join(dir, "dynsec.json")}`,
@@ -114,6 +130,7 @@ export async function startMosquitto(): Promise<PrivateMosquitto> {
     child = proc;
     try {
       await waitForPort(port, 5000);
+      if (tlsPort) await waitForPort(tlsPort, 5000);
     } catch (err) {
       proc.kill("SIGKILL");
       throw new Error(`mosquitto did not start: ${(err as Error).message}\n${stderr}`);
@@ -131,6 +148,7 @@ export async function startMosquitto(): Promise<PrivateMosquitto> {
   return {
     port,
     url: `mqtt://127.0.0.1:${port}`,
+    tlsUrl: tlsPort ? `mqtts://127.0.0.1:${tlsPort}` : undefined,
     adminUser: "admin",
     adminPassword,
     restart: async () => {
