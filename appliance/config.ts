@@ -1,8 +1,8 @@
 // The appliance's configuration: one JSON file (on a real device /boot/firmware/lilo/appliance.json or
 // /etc/lilo/appliance.json), checked once at start; LILO_* environment variables override single keys.
 import { readFileSync } from "node:fs";
-import { isIPv4 } from "node:net";
 import { z } from "zod";
+import { isLoopback } from "../shared/loopback.js";
 import { hardwareConfigSchema } from "./hardware/hardware-config.js";
 
 export const CONFIG_VERSION = 1;
@@ -12,13 +12,6 @@ const DEFAULT_FRAMES_PER_SCAN = 2;
 const DEFAULT_EXPOSURE_EV = [0, -1] as const;
 
 const uuid = z.uuid();
-
-/** 127.0.0.0/8, ::1 and localhost: only processes on the cabinet itself can reach the API. */
-export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
-  if (h === "localhost" || h === "::1") return true;
-  return isIPv4(h) && h.startsWith("127.");
-}
 
 export const applianceConfigSchema = z
   .object({
