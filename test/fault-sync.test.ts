@@ -177,23 +177,27 @@ describe(`sync to the cloud under faults (cloud on ${backendName})`, () => {
           "event_id",
           `cabinet_id = '${seeded.org.cabinet_id}'`,
         ),
-        transactions: await queryRows<{
-          transaction_id: string;
-          transaction_type: string;
-          status: string;
-          user_id: string;
-          workflow_id: string | null;
-        }>(
-          database.db,
-          sql.raw(
-            `SELECT transaction_id::text, transaction_type, status, user_id::text, workflow_id::text FROM "${schema}".container_transactions`,
+        transactions: await database.asOwner((tx) =>
+          queryRows<{
+            transaction_id: string;
+            transaction_type: string;
+            status: string;
+            user_id: string;
+            workflow_id: string | null;
+          }>(
+            tx,
+            sql.raw(
+              `SELECT transaction_id::text, transaction_type, status, user_id::text, workflow_id::text FROM "${schema}".container_transactions`,
+            ),
           ),
         ),
         sync: (
-          await queryRows<{ last_seq: number; changes_applied: number }>(
-            database.db,
-            sql.raw(
-              `SELECT last_seq, changes_applied FROM "${schema}".device_sync_state WHERE device_id = '${deviceId}'`,
+          await database.asOwner((tx) =>
+            queryRows<{ last_seq: number; changes_applied: number }>(
+              tx,
+              sql.raw(
+                `SELECT last_seq, changes_applied FROM "${schema}".device_sync_state WHERE device_id = '${deviceId}'`,
+              ),
             ),
           )
         ).map((r) => ({ last_seq: Number(r.last_seq), changes_applied: Number(r.changes_applied) })),
@@ -370,10 +374,12 @@ describe(`sync to the cloud under faults (cloud on ${backendName})`, () => {
       expect(sessionActions(session).filter((a) => a === "checkout")).toHaveLength(1);
       const { also: remote } = await expectExactlyOnceInCloud({
         also: (database) =>
-          queryRows<{ n: number; user_id: string }>(
-            database.db,
-            sql.raw(
-              `SELECT count(*)::int AS n, min(user_id::text) AS user_id FROM "${seeded.org.tenant_schema}".container_transactions WHERE workflow_id = '${session}'`,
+          database.asOwner((tx) =>
+            queryRows<{ n: number; user_id: string }>(
+              tx,
+              sql.raw(
+                `SELECT count(*)::int AS n, min(user_id::text) AS user_id FROM "${seeded.org.tenant_schema}".container_transactions WHERE workflow_id = '${session}'`,
+              ),
             ),
           ),
       });

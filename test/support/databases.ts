@@ -82,10 +82,7 @@ const postgres: Backend = {
     const name = `lilo_test_${randomBytes(6).toString("hex")}`;
     const admin = new pg.Client({ connectionString: serverUrl });
     await admin.connect();
-    const logins =
-      process.env.LILO_TEST_DATABASE_ROLES === "separate"
-        ? await ensureTestLogins(admin)
-        : { owner: serverUrl, service: serverUrl };
+    const logins = await ensureTestLogins(admin);
     const inDatabase = (base: string) => {
       const url = new URL(base);
       url.pathname = `/${name}`;

@@ -402,9 +402,11 @@ export async function cloudIds(
   pk: string,
   where?: string,
 ): Promise<string[]> {
-  const rows = await queryRows<{ id: string }>(
-    database.db,
-    sql.raw(`SELECT ${pk}::text AS id FROM "${schema}".${table}${where ? ` WHERE ${where}` : ""}`),
+  const rows = await database.asOwner((tx) =>
+    queryRows<{ id: string }>(
+      tx,
+      sql.raw(`SELECT ${pk}::text AS id FROM "${schema}".${table}${where ? ` WHERE ${where}` : ""}`),
+    ),
   );
   return rows.map((r) => r.id);
 }
