@@ -355,22 +355,28 @@ describe.each(combos)("live channel on $broker.name, $backend.name", ({ broker, 
     }
   });
 
-  it("disconnects a client that announces an oversized MQTT packet", async () => {
-    const a = broker.name.startsWith("aedes");
-    if (!a) return; // Mosquitto has its own limit (message_size_limit); this guards aedes.
-    const url = new URL(JSON.parse(readFileSync(join(dir, "cabinet", "device.json"), "utf8")).mqtt_url);
-    const socket = tlsConnect({
-      host: url.hostname,
-      port: Number(url.port),
-      ca: readFileSync(join(dir, "cert.pem")),
-    });
-    await new Promise<void>((resolve, reject) => socket.once("secureConnect", resolve).once("error", reject));
-    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
-    // A CONNECT announcing 100 MiB, before any authentication: only the header is sent.
-    socket.write(Buffer.from([0x10, 0x80, 0x80, 0x80, 0x32]));
-    await closed;
-    expect(socket.destroyed).toBe(true);
-  });
+  // Mosquitto has its own limit (max_packet_size); this guards the embedded aedes.
+  it.skipIf(!broker.name.startsWith("aedes"))(
+    "disconnects a client that announces an oversized MQTT packet",
+    async () => {
+      const url = new URL(JSON.parse(readFileSync(join(dir, "cabinet", "device.json"), "utf8")).mqtt_url);
+      const socket = tlsConnect({
+        host: url.hostname,
+        port: Number(url.port),
+        ca: readFileSync(join(dir, "cert.pem")),
+      });
+      await new Promise<void>((resolve, reject) =>
+        socket.once("secureConnect", resolve).once("error", reject),
+      );
+      const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+      // A CONNECT announcing 100 MiB, before any authentication: only the header is sent.
+      const sentAt = Date.now();
+      socket.write(Buffer.from([0x10, 0x80, 0x80, 0x80, 0x32]));
+      await closed;
+      // At the header, not when aedes's 30 s connect timeout would have ended the wait for the body.
+      expect(Date.now() - sentAt).toBeLessThan(5000);
+    },
+  );
 });
 
 describe("bind and URL checks", () => {
