@@ -61,6 +61,51 @@ it("drops malformed device messages with a warning and keeps going", async () =>
   await device.endAsync();
 });
 
+it("stamps reports with the cloud's receive time, not the device's clock", async () => {
+  sink.clear();
+  const device = await mqtt.connectAsync(broker.url, {
+    clientId: THING,
+    username: THING,
+    password: TOKEN,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+  });
+  const future = "2100-01-01T00:00:00.000Z";
+  const before = Date.now();
+  await device.publishAsync(topics.presence(THING), JSON.stringify({ status: "online", at: future }), {
+    qos: 1,
+    retain: true,
+  });
+  const telemetry = {
+    cpu_usage_percent: 1,
+    memory_usage_percent: 2,
+    disk_usage_percent: 3,
+    temperature_celsius: null,
+    uptime_seconds: 4,
+    at: future,
+  };
+  await device.publishAsync(topics.telemetry(THING), JSON.stringify(telemetry), { qos: 1 });
+  const presence = await sink.waitFor((r) => r.kind === "presence");
+  expect(Date.parse((presence as { at: string }).at)).toBeGreaterThanOrEqual(before);
+  expect(Date.parse((presence as { at: string }).at)).toBeLessThanOrEqual(Date.now());
+  await sink.waitFor((r) => r.kind === "telemetry");
+  expect(sink.receivedAt.at(-1)!.getTime()).toBeLessThanOrEqual(Date.now());
+  // The retained copy, replayed to a gateway that subscribes later, is clamped to now as well.
+  const late = new RecordingSink();
+  const second = new MqttGateway({
+    url: broker.url,
+    ...SERVICE,
+    sink: late,
+    logger: silentLogger,
+    clientId: "g2",
+  });
+  await second.start();
+  const replay = await late.waitFor((r) => r.kind === "presence");
+  expect(Date.parse((replay as { at: string }).at)).toBeLessThanOrEqual(Date.now());
+  await second.stop();
+  await device.endAsync();
+});
+
 it("fails fast and clearly when a command cannot be sent", async () => {
   const { sign } = testCommandKey();
   await expect(gateway.sendCommand("bad/thing", "scan_now", { sign })).rejects.toThrow(/invalid thing name/);

@@ -212,7 +212,11 @@ export class RecordingSink implements FleetSink {
   presence(thing: string, status: PresenceStatus, at: string): void {
     this.push({ kind: "presence", thing, status, at });
   }
-  telemetry(thing: string, metrics: TelemetryMessage): void {
+  /** The cloud's receive time of each telemetry report, in order. */
+  readonly receivedAt: Date[] = [];
+
+  telemetry(thing: string, metrics: TelemetryMessage, receivedAt: Date): void {
+    this.receivedAt.push(receivedAt);
     this.push({ kind: "telemetry", thing, metrics });
   }
   event(thing: string, event: EventMessage): void {
