@@ -35,7 +35,10 @@ export function registerApplianceCommands(program: Command): void {
     .command("run")
     .description("start the cabinet service (hardware from the config; --sim for the simulator)")
     .option("--config <file>", "appliance configuration (JSON)")
-    .option("--sim", "simulated hardware; without --config, a seeded demo cabinet under --data-dir")
+    .option(
+      "--sim",
+      "simulated hardware (a config must say hardware.mode sim); without --config, a seeded demo cabinet under --data-dir",
+    )
     .option("--data-dir <dir>", "data directory for --sim without --config", "./data/appliance")
     .option("--port <port>", "HTTP port for --sim without --config", "8081")
     .action(async (opts: { config?: string; sim?: boolean; dataDir: string; port: string }, cmd: Command) => {
