@@ -2,7 +2,7 @@
 // them: shared by the ingest medium test and the process-level hostile suite.
 import { randomUUID } from "node:crypto";
 import { eq, inArray, or, sql } from "drizzle-orm";
-import type { Tx } from "../../cloud/db/database.js";
+import { queryRows, type Tx } from "../../cloud/db/database.js";
 import {
   chemicalInventory,
   containerTransactions,
@@ -300,4 +300,17 @@ export async function readRows(tx: Tx, ids: Record<keyof CabinetRows, string>): 
     event: await one(tx.select().from(unifiedEventLog).where(eq(unifiedEventLog.event_id, ids.event))),
     scan: await one(tx.select().from(scanResults).where(eq(scanResults.scan_id, ids.scan))),
   };
+}
+
+/** Which of these changes' rows exist in the cloud (ids, whatever their content). */
+export async function existingRows(tx: Tx, changes: Change[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const c of changes) {
+    const rows = await queryRows<{ id: string }>(
+      tx,
+      sql`SELECT ${sql.identifier(PK[c.entity])}::text AS id FROM ${sql.identifier(c.entity)} WHERE ${sql.identifier(PK[c.entity])} = ${c.entity_id}`,
+    );
+    found.push(...rows.map((r) => r.id));
+  }
+  return found;
 }
