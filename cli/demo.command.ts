@@ -214,5 +214,15 @@ export function registerDemoCommand(program: Command): void {
         },
         `L.I.L.O. demo ${org.created ? "created" : "resumed"}; Ctrl-C stops it`,
       );
+      // Logs redact PINs, badges and passwords wherever they sit; the demo people's are public demo
+      // data, so a person at a terminal sees them here (and every reader finds them in demo.json).
+      if (process.stdout.isTTY) {
+        const lines = org.users.map(
+          (u) =>
+            `  ${u.name} (${u.role}): badge ${u.badge}, user number ${u.user_number}, PIN ${u.pin}` +
+            (u.password ? `, password ${u.password} (${u.email})` : ""),
+        );
+        process.stdout.write(`\nDemo people:\n${lines.join("\n")}\n\n`);
+      }
     });
 }
