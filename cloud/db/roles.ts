@@ -31,13 +31,22 @@ export async function ensureServiceLogin(tx: Tx, login: { name: string; password
       `the service login "${login.name}" must not be the owner login: give DATABASE_URL its own user`,
     );
   }
-  const [existing] = await queryRows<{ rolsuper: boolean }>(
+  const [existing] = await queryRows<{ rolsuper: boolean; rolbypassrls: boolean; rolreplication: boolean }>(
     tx,
-    sql`SELECT rolsuper FROM pg_roles WHERE rolname = ${login.name}`,
+    sql`SELECT rolsuper, rolbypassrls, rolreplication FROM pg_roles WHERE rolname = ${login.name}`,
   );
   if (existing?.rolsuper) throw new Error(`"${login.name}" is a superuser: it cannot be the service login`);
+  if (existing?.rolbypassrls || existing?.rolreplication) {
+    throw new Error(
+      `"${login.name}" has BYPASSRLS or REPLICATION: a superuser must remove them before it can be the service login`,
+    );
+  }
   const password = login.password === undefined ? "" : ` PASSWORD ${quoteLiteral(login.password)}`;
-  const flags = "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB NOREPLICATION NOINHERIT";
+  // PostgreSQL lets only a superuser name SUPERUSER, BYPASSRLS or REPLICATION in an ALTER ROLE, even to
+  // turn them off; an existing login was checked above, a new one gets them spelt out.
+  const flags = existing
+    ? "LOGIN NOCREATEROLE NOCREATEDB NOINHERIT"
+    : "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB NOREPLICATION NOINHERIT";
   await tx.execute(
     sql.raw(`${existing ? "ALTER" : "CREATE"} ROLE ${quoteIdent(login.name)} ${flags}${password}`),
   );
