@@ -177,6 +177,12 @@ describe.skipIf(!postgres)("database logins on PostgreSQL", () => {
       expect(rows).toEqual([
         { rolsuper: false, rolbypassrls: false, rolcreaterole: false, rolinherit: false, rolcanlogin: true },
       ]);
+      // Run again, as a redeploy or a second CI run on the same server does: the login exists now.
+      const again = await lilo(["cloud", "db", "init-roles"], {
+        DATABASE_URL: login.toString(),
+        DATABASE_OWNER_URL: ownerUrl,
+      });
+      expect(again.code, again.stderr).toBe(0);
       const fresh = await connectDatabase({ databaseUrl: login.toString(), ownerUrl, poolSize: 1 });
       try {
         const orgs = await fresh.withTenant(b.org_id, (tx) =>
