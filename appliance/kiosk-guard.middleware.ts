@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { MiddlewareHandler } from "hono";
 import { AppError } from "../shared/errors.js";
+import { isLoopback } from "../shared/loopback.js";
 
 /** The header the kiosk sends its key in. */
 export const KIOSK_KEY_HEADER = "x-lilo-kiosk-key";
@@ -37,8 +38,6 @@ export function issueKioskKey(dataDir: string): KioskKey {
   return { value, path, discard: () => rmSync(path, { force: true }) };
 }
 
-const LOOPBACK_PEER = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
-
 function loopbackHosts(port: number): Set<string> {
   return new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
 }
@@ -58,8 +57,7 @@ export function kioskGuard(opts: { port: () => number; key?: () => string }): Mi
   const refuse = (why: string) =>
     new AppError("forbidden", `only the cabinet's kiosk may call this (${why})`);
   return async (c, next) => {
-    const peer = getConnInfo(c).remote.address ?? "";
-    if (!LOOPBACK_PEER.test(peer)) throw refuse("not from this device");
+    if (!isLoopback(getConnInfo(c).remote.address ?? "")) throw refuse("not from this device");
     const hosts = loopbackHosts(opts.port());
     if (!hosts.has((c.req.header("host") ?? "").toLowerCase())) throw refuse("host");
     const origin = c.req.header("origin");
