@@ -1,16 +1,11 @@
-// Storage for organizations' command keys and first unlock approvals (migration 0008, raw SQL: the
-// tables are not in the drizzle schema). Runs in the caller's lilo_service transaction.
+// Storage for organizations' command keys (migration 0008, raw SQL: the table is not in the drizzle
+// schema). Runs in the caller's lilo_service transaction.
 import { sql } from "drizzle-orm";
 import { queryRows, type Tx } from "../db/database.js";
 
 export interface StoredCommandKey {
   public_key: string;
   private_key: string;
-}
-
-export interface PendingApproval {
-  approved_by: string;
-  expires_at: Date;
 }
 
 export const commandKeyRepository = {
@@ -27,28 +22,6 @@ export const commandKeyRepository = {
     await tx.execute(
       sql`INSERT INTO lilo_platform.org_command_keys (org_id, public_key, private_key)
           VALUES (${orgId}, ${key.public_key}, ${key.private_key}) ON CONFLICT (org_id) DO NOTHING`,
-    );
-  },
-
-  /** Removes and returns the pending approval for (device, user), if any, under a row lock. */
-  async takeApproval(tx: Tx, deviceId: string, userId: string): Promise<PendingApproval | undefined> {
-    const [row] = await queryRows<{ approved_by: string; expires_at: string | Date }>(
-      tx,
-      sql`DELETE FROM lilo_platform.unlock_approvals WHERE device_id = ${deviceId} AND user_id = ${userId}
-          RETURNING approved_by, expires_at`,
-    );
-    return row && { approved_by: row.approved_by, expires_at: new Date(row.expires_at) };
-  },
-
-  async putApproval(
-    tx: Tx,
-    a: { org_id: string; device_id: string; user_id: string; approved_by: string; expires_at: Date },
-  ): Promise<void> {
-    await tx.execute(
-      sql`INSERT INTO lilo_platform.unlock_approvals (org_id, device_id, user_id, approved_by, expires_at)
-          VALUES (${a.org_id}, ${a.device_id}, ${a.user_id}, ${a.approved_by}, ${a.expires_at.toISOString()})
-          ON CONFLICT (device_id, user_id)
-          DO UPDATE SET approved_by = EXCLUDED.approved_by, expires_at = EXCLUDED.expires_at`,
     );
   },
 };

@@ -15,8 +15,8 @@ import { deviceCredentials, iotDevices } from "../../shared/schema/platform.js";
 import { cabinets } from "../../shared/schema/tenant.js";
 import type { Database } from "../db/database.js";
 import type { FleetSink, MqttGateway } from "../mqtt/mqtt-gateway.service.js";
-import { commandKeyRepository } from "./command-key.repository.js";
 import type { CommandKeyService } from "./command-key.service.js";
+import { unlockApprovalRepository } from "./unlock-approval.repository.js";
 
 /** How long the first approval of a remote unlock on a dual-approval cabinet waits for the second. */
 export const UNLOCK_APPROVAL_WINDOW_MS = 10 * 60_000;
@@ -243,7 +243,7 @@ export class FleetService implements FleetSink {
     issuedBy: string,
   ): Promise<AwaitingApproval | { status: "approved"; approved_by: string[] }> {
     const outcome = await this.database.asService(async (tx) => {
-      const pending = await commandKeyRepository.takeApproval(tx, deviceId, userId);
+      const pending = await unlockApprovalRepository.take(tx, deviceId, userId);
       const live = pending && pending.expires_at.getTime() > Date.now() ? pending : undefined;
       if (live && live.approved_by !== issuedBy) {
         return { status: "approved" as const, approved_by: [live.approved_by, issuedBy] };
@@ -253,7 +253,7 @@ export class FleetService implements FleetSink {
         approved_by: issuedBy,
         expires_at: new Date(Date.now() + UNLOCK_APPROVAL_WINDOW_MS),
       };
-      await commandKeyRepository.putApproval(tx, {
+      await unlockApprovalRepository.put(tx, {
         org_id: orgId,
         device_id: deviceId,
         user_id: userId,
