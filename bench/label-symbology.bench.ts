@@ -13,9 +13,9 @@
 //   npm run bench:labels -- --dump /tmp/sym   # also write the first shots of every cell as JPEG
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ensureZxing } from "@lilo/vision";
 import sharp from "sharp";
 import { type ReadInputBarcodeFormat, readBarcodes } from "zxing-wasm";
-import { ensureZxing } from "../appliance/scan/zxing-module.js";
 import { encodeSymbol, type SymbolMatrix, type Symbology } from "../shared/labels/symbology.js";
 import { drawShot, FRAME, type Placement, renderShot, SCENE_RANGES } from "./symbology-scene.js";
 

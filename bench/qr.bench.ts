@@ -4,20 +4,21 @@
 //
 //   npm run bench:qr                 # 12 images per (difficulty, label count)
 //   npm run bench:qr -- --images 4   # quicker
+import { fileURLToPath } from "node:url";
+import { type DecodeTimings, decodeLabels, ensureZxing } from "@lilo/vision";
 import jsQRModule from "jsqr";
 import sharp from "sharp";
 import { readBarcodes } from "zxing-wasm";
-import type { DecodeTimings } from "../appliance/scan/qr-decoder.js";
-import { ensureZxing } from "../appliance/scan/zxing-module.js";
 import {
   type Difficulty,
   layoutShelf,
   renderShelfDetailed,
   type ShelfHazard,
 } from "../appliance/sim/shelf-renderer.js";
-import { loadDecoder } from "./shipped-decoder.js";
 
-const { decodeQrCodes, origin } = await loadDecoder();
+// The package's compiled build, as the appliance runs it (`npm run bench:qr` builds first);
+// `node --conditions=source` times its sources instead.
+const origin = fileURLToPath(import.meta.resolve("@lilo/vision"));
 
 // jsqr is CommonJS with `exports.default`: Node hands the whole module to a default import, while
 // loaders that honour `__esModule` hand over the function itself.
@@ -54,7 +55,7 @@ async function decodeWith(
   jpeg: Buffer,
 ): Promise<{ texts: string[]; timings?: DecodeTimings }> {
   if (method === "pipeline") {
-    const r = await decodeQrCodes(jpeg);
+    const r = await decodeLabels(jpeg);
     return { texts: r.codes.map((c) => c.text), timings: r.timings };
   }
   if (method === "zxing single") {

@@ -1,8 +1,8 @@
 // Backs `lilo appliance decode FILE...`: one JSON line per image (or per group of frames of one scan)
 // so the output can be piped into jq or diffed between decoder versions.
 import { readFile } from "node:fs/promises";
+import { type DecodeResult, decodeLabels } from "@lilo/vision";
 import { mergeFrames } from "./merge-frames.js";
-import { type DecodeResult, decodeQrCodes } from "./qr-decoder.js";
 
 export interface DecodeFilesOptions {
   /**
@@ -35,7 +35,7 @@ export async function decodeFiles(
     let failure: string | undefined;
     for (const file of files) {
       try {
-        decoded.push(await decodeQrCodes(await readFile(file)));
+        decoded.push(await decodeLabels(await readFile(file)));
       } catch (err) {
         failure = `${n > 1 ? `${file}: ` : ""}${err instanceof Error ? err.message : String(err)}`;
         break;

@@ -1,10 +1,11 @@
 // The cabinet reads the labels L.I.L.O. prints by default (Data Matrix) and the others it may meet.
+
+import { decodeLabels } from "@lilo/vision";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { type LabelData, layoutLabel } from "../../shared/labels/layout.js";
 import { renderSvg } from "../../shared/labels/svg.js";
 import { SYMBOLOGIES } from "../../shared/labels/symbology.js";
-import { decodeQrCodes } from "./qr-decoder.js";
 
 const ACETONE: LabelData = {
   code: "LILO:C:000042",
@@ -31,7 +32,7 @@ describe("label symbologies on a shelf photo", () => {
   it.each(SYMBOLOGIES)("reads a %s label", async (symbology) => {
     const layout = layoutLabel(ACETONE, { size: "large", symbology });
     const photo = await shelfWithLabel(renderSvg(layout), 320);
-    const { codes } = await decodeQrCodes(photo);
+    const { codes } = await decodeLabels(photo);
     expect(codes.map((c) => c.text)).toEqual(["LILO:C:000042"]);
   });
 
@@ -40,7 +41,7 @@ describe("label symbologies on a shelf photo", () => {
       const layout = layoutLabel(ACETONE, { size });
       const photo = await shelfWithLabel(renderSvg(layout), size === "small" ? 200 : 260);
       expect(
-        (await decodeQrCodes(photo)).codes.map((c) => c.text),
+        (await decodeLabels(photo)).codes.map((c) => c.text),
         size,
       ).toEqual(["LILO:C:000042"]);
     }

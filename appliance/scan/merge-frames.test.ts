@@ -1,9 +1,9 @@
+import type { DecodedLabel, UnreadLabel } from "@lilo/vision";
 import { describe, expect, it } from "vitest";
 import { type FrameRead, mergeFrames, readsEverything } from "./merge-frames.js";
-import type { QrCode, UnreadLabel } from "./qr-decoder.js";
 
 /** A code whose symbol is the axis-aligned square at (x, y) with edge `size`. */
-function code(text: string, x: number, y: number, confidence = 1, size = 60): QrCode {
+function code(text: string, x: number, y: number, confidence = 1, size = 60): DecodedLabel {
   return {
     text,
     corners: [
@@ -16,7 +16,7 @@ function code(text: string, x: number, y: number, confidence = 1, size = 60): Qr
   };
 }
 
-const frame = (codes: QrCode[], unread: UnreadLabel[] = []): FrameRead => ({ ok: true, codes, unread });
+const frame = (codes: DecodedLabel[], unread: UnreadLabel[] = []): FrameRead => ({ ok: true, codes, unread });
 const failed = (error: string): FrameRead => ({ ok: false, error });
 
 describe("mergeFrames", () => {

@@ -1,14 +1,14 @@
 // Merges what several frames of one scan read on one shelf. The camera and the shelf stand still
 // between frames, so a code read in any frame is on the shelf, at the same place in every frame;
 // only noise and exposure differ, and a glare stripe or a noisy frame costs a code in one frame only.
-import type { QrCode, UnreadLabel } from "./qr-decoder.js";
+import type { DecodedLabel, UnreadLabel } from "@lilo/vision";
 
 /** One frame's decode of one shelf, or why there is none (capture or decode failed). */
 export type FrameRead =
-  | { ok: true; codes: readonly QrCode[]; unread: readonly UnreadLabel[] }
+  | { ok: true; codes: readonly DecodedLabel[]; unread: readonly UnreadLabel[] }
   | { ok: false; error: string };
 
-export interface MergedCode extends QrCode {
+export interface MergedCode extends DecodedLabel {
   /** How many frames read this code. */
   frames: number;
 }
@@ -84,7 +84,7 @@ export function readsEverything(merged: MergedRead, expected: Iterable<string>):
 }
 
 /** Axis-aligned bounding box of a code's corners. */
-function codeBox(c: QrCode): UnreadLabel {
+function codeBox(c: DecodedLabel): UnreadLabel {
   const xs = c.corners.map((q) => q[0]);
   const ys = c.corners.map((q) => q[1]);
   const x = Math.min(...xs);

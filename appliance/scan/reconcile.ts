@@ -1,6 +1,6 @@
 // What changed on the shelves, from the inventory the cabinet expects and the codes a scan read.
 // Pure: the scan service applies the outcome in one transaction.
-import { isLiloCode } from "./qr-decoder.js";
+import { isLiloCode } from "../../shared/labels/label-code.js";
 
 export interface ExpectedContainer {
   container_id: string;

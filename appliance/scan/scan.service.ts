@@ -4,6 +4,7 @@
 // in one SQLite transaction. Scans run one at a time.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { type DecodedLabel, decodeLabels, type GreyImage, imageQuality } from "@lilo/vision";
 import { and, desc, eq } from "drizzle-orm";
 import sharp from "sharp";
 import type { ScanTriggerType } from "../../shared/enums.js";
@@ -14,9 +15,7 @@ import type { LocalDatabase, LocalDb } from "../db/local-database.js";
 import { chemicalInventory, containerTransactions, scanResults } from "../db/schema.js";
 import type { Camera } from "../hardware/camera.js";
 import { recordEvent } from "../session/event-recorder.js";
-import { imageQuality } from "./image-quality.js";
 import { type FrameRead, mergeFrames, readsEverything } from "./merge-frames.js";
-import { decodeQrCodes, type GreyImage, type QrCode } from "./qr-decoder.js";
 import { type ExpectedContainer, type Reconciliation, reconcile } from "./reconcile.js";
 
 export interface ScanContext {
@@ -31,7 +30,7 @@ export interface ShelfObservation {
   shelf: number;
   ok: boolean;
   error?: string;
-  codes: QrCode[];
+  codes: DecodedLabel[];
   /** Label-like regions where no code could be read in any frame (shelf-image pixels). */
   unread?: { x: number; y: number; w: number; h: number }[];
   /** Frames merged into this observation. */
@@ -160,7 +159,7 @@ export class ScanService {
         };
         const whole = region.left === 0 && region.top === 0 && region.width === W && region.height === H;
         const image = whole ? frame : await sharp(frame).extract(region).jpeg({ quality: 92 }).toBuffer();
-        const decoded = await decodeQrCodes(image);
+        const decoded = await decodeLabels(image);
         out.push({
           shelf,
           read: { ok: true, codes: decoded.codes, unread: decoded.unread },

@@ -1,9 +1,10 @@
 // Synthetic shelf photographs for tests and benchmarks: the camera pipeline must be exercised on
 // images that fail the way real ones do (small tilted labels, blur, noise, uneven light, JPEG
 // artefacts), and the ground truth of every label must be known exactly.
+
+import { ensureZxing } from "@lilo/vision";
 import sharp from "sharp";
 import { writeBarcode } from "zxing-wasm";
-import { ensureZxing } from "../scan/zxing-module.js";
 
 export type Difficulty = "easy" | "medium" | "hard";
 export type ContainerShape = "bottle" | "jar" | "vial";

@@ -32,9 +32,9 @@ export interface SeedOptions {
   requiresDualApproval?: boolean;
 }
 
-export { labelFor } from "../../shared/labels.js";
+export { labelFor } from "../../shared/labels/label-code.js";
 
-import { labelFor } from "../../shared/labels.js";
+import { labelFor } from "../../shared/labels/label-code.js";
 
 export function seedLocalCabinet(local: LocalDatabase, sim: SimCabinet, opts: SeedOptions) {
   const { scope, secret } = opts;

@@ -4,7 +4,7 @@
 import { eq } from "drizzle-orm";
 import { DEMO_CHEMICALS, stockPlacement } from "../../shared/chemicals.js";
 import { badgeDigest, hashPin } from "../../shared/credential-hash.js";
-import { labelFor } from "../../shared/labels.js";
+import { labelFor } from "../../shared/labels/label-code.js";
 import { MANAGER_PERMISSIONS, TECHNICIAN_PERMISSIONS } from "../../shared/permissions.js";
 import { organizations } from "../../shared/schema/platform.js";
 import {

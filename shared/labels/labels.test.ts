@@ -1,8 +1,8 @@
 import { inflateSync } from "node:zlib";
+import { ensureZxing } from "@lilo/vision";
 import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type ReadInputBarcodeFormat, readBarcodes } from "zxing-wasm";
-import { ensureZxing } from "../../appliance/scan/zxing-module.js";
 import { AppError } from "../errors.js";
 import { GHS_CODES, pictogramShapes } from "./ghs.js";
 import {

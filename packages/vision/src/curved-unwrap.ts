@@ -7,7 +7,7 @@
 //   image(U, V) = origin + perp * r sin(U / r) + axis * (V - sag * (1 - cos(U / r)))
 //
 // U is arc length round the bottle (px at the front's scale), V the distance along the axis.
-import type { GreyImage } from "./qr-decoder.js";
+import type { GreyImage } from "./types.js";
 
 export type Vec2 = [number, number];
 

@@ -7,11 +7,11 @@
 //   npm run bench:qr-curved -- --images 12   # quicker
 import sharp from "sharp";
 import { readBarcodes } from "zxing-wasm";
-import { ensureZxing } from "../appliance/scan/zxing-module.js";
+import { ensureZxing } from "../src/zxing-module.js";
 import { type CurvedCode, type CurvedShot, renderCurvedShelf } from "./curved-scene.js";
 import { loadDecoder } from "./shipped-decoder.js";
 
-const { decodeQrCodes, origin } = await loadDecoder();
+const { decodeLabels, origin } = await loadDecoder();
 
 function argInt(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -26,7 +26,7 @@ const METHODS = ["pipeline", "zxing single"] as const;
 type Method = (typeof METHODS)[number];
 
 async function decodeWith(method: Method, jpeg: Buffer): Promise<string[]> {
-  if (method === "pipeline") return (await decodeQrCodes(jpeg)).codes.map((c) => c.text);
+  if (method === "pipeline") return (await decodeLabels(jpeg)).codes.map((c) => c.text);
   const r = await readBarcodes(jpeg, { formats: ["QRCode"] });
   return r.filter((x) => x.isValid).map((x) => x.text);
 }

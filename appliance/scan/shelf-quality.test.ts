@@ -1,8 +1,8 @@
+import type { GreyImage } from "@lilo/vision";
+import { imageQuality } from "@lilo/vision";
 import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
 import { layoutShelf, renderShelf } from "../sim/shelf-renderer.js";
-import { imageQuality } from "./image-quality.js";
-import type { GreyImage } from "./qr-decoder.js";
 
 async function grey(jpeg: Buffer): Promise<GreyImage> {
   const { data, info } = await sharp(jpeg).greyscale().raw().toBuffer({ resolveWithObject: true });

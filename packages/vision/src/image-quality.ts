@@ -1,6 +1,6 @@
 // Cheap per-photo quality scores from the luminance buffer the decoder already has, so a scan
 // can say "the picture was dark/blurred" instead of silently reporting missing containers.
-import type { GreyImage } from "./qr-decoder.js";
+import type { GreyImage } from "./types.js";
 
 export interface ImageQuality {
   /** Overall usefulness for reading labels, 0..1 (geometric mean of the two below). */

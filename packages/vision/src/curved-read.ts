@@ -17,8 +17,8 @@ import {
   type Vec2,
 } from "./curved-unwrap.js";
 import { allocPgm } from "./pgm.js";
-import type { GreyImage, Point, QrCode } from "./qr-decoder.js";
 import { type GridFinders, readQrGrid } from "./qr-grid.js";
+import type { DecodedLabel, GreyImage, Point } from "./types.js";
 
 export interface FinderPattern {
   x: number;
@@ -369,7 +369,7 @@ export async function readCurvedRegion(
   region: Region,
   confidence = 0.6,
   maxTries = HYPOTHESES.length,
-): Promise<QrCode[]> {
+): Promise<DecodedLabel[]> {
   const finders = findFinderPatterns(grey, region);
   if (finders.length < 3) return [];
   const triple = pickTriple(finders);
@@ -469,7 +469,7 @@ export async function readCurvedTriple(
   maxTries = HYPOTHESES.length,
   /** One of the triple's finders is a guess (see readCurvedPair): skip the plain read. */
   guessed = false,
-): Promise<QrCode[]> {
+): Promise<DecodedLabel[]> {
   const hyps = cylinderHypotheses(triple).slice(0, maxTries);
   for (const [k, { model, win }] of hyps.entries()) {
     const ow = Math.max(1, Math.round((win.u1 - win.u0) * win.scale));
@@ -563,7 +563,7 @@ export async function readCurvedPair(
   b: FinderPattern,
   confidence = 0.5,
   maxTries = 1,
-): Promise<QrCode[]> {
+): Promise<DecodedLabel[]> {
   const dx = b.x - a.x;
   const dy = b.y - a.y;
   const d = Math.hypot(dx, dy);
@@ -764,7 +764,11 @@ export function flattenColumns(grey: GreyImage, region: Region): { img: GreyImag
  * Last try for a label region nothing else read: flatten glare column by column, find the finder
  * patterns again and read a triple, or failing that a pair. Corners come back in frame pixels.
  */
-export async function readFlattened(grey: GreyImage, region: Region, confidence = 0.5): Promise<QrCode[]> {
+export async function readFlattened(
+  grey: GreyImage,
+  region: Region,
+  confidence = 0.5,
+): Promise<DecodedLabel[]> {
   const { img, x0, y0 } = flattenColumns(grey, region);
   const finders = findFinderPatterns(img, { x0: 0, y0: 0, x1: img.width, y1: img.height });
   if (finders.length < 2) return [];
@@ -774,6 +778,6 @@ export async function readFlattened(grey: GreyImage, region: Region, confidence 
     for (const [a, b] of pickPairs(finders, 1)) hits = await readCurvedPair(img, a, b, confidence);
   return hits.map((c) => ({
     ...c,
-    corners: c.corners.map(([x, y]) => [x + x0, y + y0]) as QrCode["corners"],
+    corners: c.corners.map(([x, y]) => [x + x0, y + y0]) as DecodedLabel["corners"],
   }));
 }

@@ -22,72 +22,16 @@ import {
   tripleBounds,
 } from "./curved-read.js";
 import { allocPgm } from "./pgm.js";
+import type {
+  DecodedLabel,
+  DecodeOptions,
+  DecodeResult,
+  DecodeTimings,
+  GreyImage,
+  Point,
+  UnreadLabel,
+} from "./types.js";
 import { ensureZxing } from "./zxing-module.js";
-
-export type Point = [number, number];
-
-export interface QrCode {
-  text: string;
-  /** Symbol corners in full-frame pixels: top-left, top-right, bottom-right, bottom-left. */
-  corners: [Point, Point, Point, Point];
-  /** 1 for a full-frame read; lower for reads that needed an upscaled crop. */
-  confidence: number;
-}
-
-/**
- * Wall-clock phases of one decode, in ms; they run back to back, so they add up to `ms` (less the
- * one-off reader start-up on the first call). sharp's decode runs concurrently with `detect`, so
- * only the part of it that outlasts detection shows up, as `decode_jpeg`.
- */
-export interface DecodeTimings {
-  /**
-   * sharp: compressed image to raw grey (green-channel) pixels, overlapped with `detect`; this is
-   * the time spent still waiting for it once detection has finished (often close to 0).
-   */
-  decode_jpeg: number;
-  /** Wrapping sharp's output as the grey image: free for one-channel output, a copy otherwise. */
-  greyscale: number;
-  /** The full-frame zxing pass, including zxing's own in-wasm decode of the compressed image. */
-  detect: number;
-  /** Candidate-region search plus upscaled re-reads (just the search when it finds nothing). */
-  second_pass: number;
-}
-
-export interface GreyImage {
-  data: Uint8Array;
-  width: number;
-  height: number;
-}
-
-/** A label-like region (pixels) with QR finder patterns that yielded no code. */
-export interface UnreadLabel {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
-
-export interface DecodeResult {
-  codes: QrCode[];
-  /** Labels seen but not read, so the technician can be asked to turn a bottle. */
-  unread: UnreadLabel[];
-  ms: number;
-  timings: DecodeTimings;
-  /** The luminance buffer the codes were read from, for quality scoring without a second decode. */
-  grey: GreyImage;
-}
-
-export interface DecodeOptions {
-  /** Defaults to true; false gives the single full-frame pass only. */
-  secondPass?: boolean;
-}
-
-const LILO_CODE = /^LILO:C:[0-9A-Z]{6,}$/;
-
-/** True for payloads L.I.L.O. printed itself; anything else may be recorded but not trusted. */
-export function isLiloCode(text: string): boolean {
-  return LILO_CODE.test(text);
-}
 
 /**
  * Printed labels default to Data Matrix (it read best on bottles, bench:labels); QR, Micro QR and rMQR
@@ -162,10 +106,7 @@ function serial<T>(task: () => Promise<T>): Promise<T> {
 }
 
 /** Decodes every QR code in a JPEG/PNG (anything sharp reads). Rejects on an unreadable image. */
-export function decodeQrCodes(
-  image: Buffer | Uint8Array,
-  options: DecodeOptions = {},
-): Promise<DecodeResult> {
+export function decodeLabels(image: Buffer | Uint8Array, options: DecodeOptions = {}): Promise<DecodeResult> {
   return serial(() => decodeNow(image, options));
 }
 
@@ -244,7 +185,7 @@ function toCode(
   scaleX: number,
   scaleY: number,
   confidence: number,
-): QrCode {
+): DecodedLabel {
   const p = r.position;
   const map = (q: { x: number; y: number }): Point => [
     round1(q.x / scaleX + offX),
@@ -261,8 +202,8 @@ function round1(v: number): number {
   return Math.round(v * 10) / 10;
 }
 
-function dedupe(codes: QrCode[]): QrCode[] {
-  const byText = new Map<string, QrCode>();
+function dedupe(codes: DecodedLabel[]): DecodedLabel[] {
+  const byText = new Map<string, DecodedLabel>();
   for (const c of codes) {
     const prev = byText.get(c.text);
     if (!prev || c.confidence > prev.confidence) byText.set(c.text, c);
@@ -284,7 +225,7 @@ interface Box {
  * per row, which wood grain, noise and container edges rarely do together.
  */
 /** Re-reads label-like regions; returns those that still hold finder patterns but no readable code. */
-async function secondPass(grey: GreyImage, codes: QrCode[]): Promise<UnreadLabel[]> {
+async function secondPass(grey: GreyImage, codes: DecodedLabel[]): Promise<UnreadLabel[]> {
   const rejected: Box[] = [];
   const boxes = candidateRegions(grey, codes, rejected);
   const unread: UnreadLabel[] = [];
@@ -306,7 +247,7 @@ async function secondPass(grey: GreyImage, codes: QrCode[]): Promise<UnreadLabel
       triple = fineTriple();
       if (triple) finders = fine!;
     }
-    let hits: QrCode[] = [];
+    let hits: DecodedLabel[] = [];
     // A label wrapped round a bottle: its bent rows defeat every plain re-read, so unwrap it first.
     const bent = !!triple && !looksFlat(triple);
     if (bent) hits = await readCurvedTriple(grey, triple!, 0.6);
@@ -380,12 +321,12 @@ function padBox(box: Region): Region {
 }
 
 /** Adds the codes whose text is not already among `codes`. */
-function addNew(codes: QrCode[], hits: readonly QrCode[]): void {
+function addNew(codes: DecodedLabel[], hits: readonly DecodedLabel[]): void {
   for (const h of hits) if (!codes.some((c) => c.text === h.text)) codes.push(h);
 }
 
 /** True when (x, y) lies in the bounding box of a decoded code. */
-function insideCode(codes: readonly QrCode[], x: number, y: number): boolean {
+function insideCode(codes: readonly DecodedLabel[], x: number, y: number): boolean {
   return codes.some((c) => {
     const xs = c.corners.map((q) => q[0]);
     const ys = c.corners.map((q) => q[1]);
@@ -397,7 +338,7 @@ function insideCode(codes: readonly QrCode[], x: number, y: number): boolean {
  * Label-like regions, best first. Blobs of hot cells too large or elongated to be one symbol are
  * appended to `rejected` when given.
  */
-function candidateRegions(grey: GreyImage, codes: readonly QrCode[], rejected?: Box[]): Box[] {
+function candidateRegions(grey: GreyImage, codes: readonly DecodedLabel[], rejected?: Box[]): Box[] {
   const { data, width, height } = grey;
   const cw = Math.floor(width / CELL);
   const ch = Math.floor(height / CELL);
@@ -545,7 +486,7 @@ class Crop {
   }
 }
 
-async function readCrop(crop: Crop, attempt: CropAttempt): Promise<QrCode[]> {
+async function readCrop(crop: Crop, attempt: CropAttempt): Promise<DecodedLabel[]> {
   const { w: sw, h: sh } = crop;
   const src = crop.pixels(attempt.sharpen);
   const ow = Math.round(sw * attempt.scale);

@@ -8,9 +8,9 @@
 import zxing from "@zxing/library";
 import sharp from "sharp";
 import { writeBarcode } from "zxing-wasm";
-import { codewordLayout } from "../appliance/scan/qr-grid.js";
-import { ensureZxing } from "../appliance/scan/zxing-module.js";
-import { createRng } from "../appliance/sim/shelf-renderer.js";
+import { codewordLayout } from "../src/qr-grid.js";
+import { ensureZxing } from "../src/zxing-module.js";
+import { createRng } from "./rng.js";
 
 type Vec3 = [number, number, number];
 

@@ -1,6 +1,6 @@
 // Images handed to zxing as binary PGM (P5) files: its loader takes them as raw luminance, with no
 // RGBA round trip, and the pixels can be written in place.
-import type { GreyImage } from "./qr-decoder.js";
+import type { GreyImage } from "./types.js";
 
 export interface Pgm {
   /** The whole file, header included, for readBarcodes. */

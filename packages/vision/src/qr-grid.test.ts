@@ -1,8 +1,8 @@
 import zxing from "@zxing/library";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readBarcodes } from "zxing-wasm";
-import type { GreyImage } from "./qr-decoder.js";
 import { decodeSoftGrid, readQrGrid } from "./qr-grid.js";
+import type { GreyImage } from "./types.js";
 import { ensureZxing } from "./zxing-module.js";
 
 const { QRCodeEncoder, QRCodeDecoderErrorCorrectionLevel } = zxing;

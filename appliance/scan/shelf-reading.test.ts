@@ -1,7 +1,8 @@
+import { decodeLabels } from "@lilo/vision";
 import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
+import { isLiloCode } from "../../shared/labels/label-code.js";
 import { layoutShelf, type RenderedShelf, renderShelfDetailed } from "../sim/shelf-renderer.js";
-import { decodeQrCodes, isLiloCode } from "./qr-decoder.js";
 
 describe("isLiloCode", () => {
   it("accepts L.I.L.O. container ids only", () => {
@@ -14,7 +15,7 @@ describe("isLiloCode", () => {
   });
 });
 
-describe("decodeQrCodes", () => {
+describe("decodeLabels", () => {
   let shelf: RenderedShelf;
 
   beforeAll(async () => {
@@ -26,7 +27,7 @@ describe("decodeQrCodes", () => {
   });
 
   it("reads all 8 labels of an easy shelf, with corners where the labels were placed", async () => {
-    const result = await decodeQrCodes(shelf.jpeg);
+    const result = await decodeLabels(shelf.jpeg);
     expect(result.codes.map((c) => c.text).sort()).toEqual(shelf.labels.map((l) => l.qr_code).sort());
     for (const code of result.codes) {
       const label = shelf.labels.find((l) => l.qr_code === code.text)!;
@@ -56,7 +57,7 @@ describe("decodeQrCodes", () => {
 
   it("reads a format zxing cannot load itself (WebP) from sharp's pixels", async () => {
     const webp = await sharp(shelf.jpeg).webp({ lossless: true }).toBuffer();
-    const result = await decodeQrCodes(webp);
+    const result = await decodeLabels(webp);
     expect(result.codes.map((c) => c.text).sort()).toEqual(shelf.labels.map((l) => l.qr_code).sort());
     expect(result.codes.every((c) => c.confidence === 1)).toBe(true);
     expect(result.grey.width).toBe(1920);
@@ -66,7 +67,7 @@ describe("decodeQrCodes", () => {
     const blank = await sharp({ create: { width: 1920, height: 1080, channels: 3, background: "#8a7a66" } })
       .jpeg()
       .toBuffer();
-    expect((await decodeQrCodes(blank)).codes).toEqual([]);
+    expect((await decodeLabels(blank)).codes).toEqual([]);
     const noise = Buffer.alloc(640 * 480);
     let s = 7;
     for (let i = 0; i < noise.length; i++) {
@@ -76,7 +77,7 @@ describe("decodeQrCodes", () => {
     const noisy = await sharp(noise, { raw: { width: 640, height: 480, channels: 1 } })
       .png()
       .toBuffer();
-    expect((await decodeQrCodes(noisy)).codes).toEqual([]);
+    expect((await decodeLabels(noisy)).codes).toEqual([]);
   });
 
   it("returns a foreign QR code but does not mark it as a L.I.L.O. code", async () => {
@@ -90,13 +91,13 @@ describe("decodeQrCodes", () => {
       width: 960,
       height: 540,
     });
-    const { codes } = await decodeQrCodes(jpeg.jpeg);
+    const { codes } = await decodeLabels(jpeg.jpeg);
     const texts = codes.map((c) => c.text).sort();
     expect(texts).toEqual(["ACME-42", "LILO:C:000777"]);
     expect(texts.map(isLiloCode)).toEqual([false, true]);
   });
 
   it("rejects bytes that are not an image", async () => {
-    await expect(decodeQrCodes(Buffer.from("not an image"))).rejects.toThrow();
+    await expect(decodeLabels(Buffer.from("not an image"))).rejects.toThrow();
   });
 });

@@ -7,8 +7,8 @@
 // parser come from @zxing/library; sampling, the soft decisions and the erasure decoding are ours.
 import zxing from "@zxing/library";
 import type { Vec2 } from "./curved-unwrap.js";
-import type { GreyImage } from "./qr-decoder.js";
 import { rsDecode, rsSyndromes } from "./reed-solomon.js";
+import type { GreyImage } from "./types.js";
 
 const { QRCodeVersion, QRCodeDecoderErrorCorrectionLevel, QRCodeDecodedBitStreamParser } = zxing;
 type Version = zxing.QRCodeVersion;
