@@ -5,7 +5,10 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import sharp from "sharp";
 import { afterEach, describe, expect, it } from "vitest";
+import { layoutLabel } from "../../shared/labels/layout.js";
+import { renderSvg } from "../../shared/labels/svg.js";
 import { silentLogger } from "../../shared/logger.js";
 import type { AuthorizedUser } from "../auth/auth.service.js";
 import { type LocalDatabase, openLocalDatabase } from "../db/local-database.js";
@@ -173,6 +176,70 @@ describe("ScanService with several frames per scan", () => {
     expect(outcome.shelves[0]).toMatchObject({ ok: true, frames: 1 });
     expect(outcome.reconciliation.unverified).toEqual([]);
     expect(outcome.reconciliation.labelNotRead.map((l) => l.container.qr_code)).toEqual([labelFor(1)]);
+    expect(c.status(1)).toBe("in_cabinet");
+  });
+});
+
+/**
+ * Container n's printed label (the default Data Matrix of a bottle label), at shelf-photo scale;
+ * `scratched` inverts the middle of the symbol, past what its error correction repairs, leaving
+ * the solid L and the timing edges whole.
+ */
+async function printedLabel(n: number, scratched: boolean): Promise<Buffer> {
+  const layout = layoutLabel({ code: labelFor(n), chemicalName: "Acetone" }, { size: "bottle" });
+  expect(layout.symbology).toBe("datamatrix");
+  if (scratched) {
+    for (const item of layout.items) {
+      if (item.kind !== "symbol") continue;
+      const { cols, rows } = item.matrix;
+      const modules = Uint8Array.from(item.matrix.modules);
+      for (let y = Math.floor(rows / 4); y < Math.ceil((3 * rows) / 4); y++)
+        for (let x = Math.floor(cols / 4); x < Math.ceil((3 * cols) / 4); x++) modules[y * cols + x]! ^= 1;
+      item.matrix = { ...item.matrix, modules };
+    }
+  }
+  return sharp(Buffer.from(renderSvg(layout)), { density: 300 })
+    .resize({ width: 300 })
+    .flatten({ background: "#fff" })
+    .png()
+    .toBuffer();
+}
+
+/** A shelf photo with container 1's and container 2's labels where the simulator seeds them. */
+async function shelfWithLabels(firstScratched: boolean): Promise<Buffer> {
+  return sharp({ create: { width: 1920, height: 1080, channels: 3, background: "#8a8f98" } })
+    .composite([
+      { input: await printedLabel(1, firstScratched), left: 150, top: 480 },
+      { input: await printedLabel(2, false), left: 900, top: 480 },
+    ])
+    .jpeg({ quality: 88 })
+    .toBuffer();
+}
+
+describe("ScanService with the Data Matrix labels L.I.L.O. prints", () => {
+  const photographing =
+    (jpeg: Buffer) =>
+    (camera: Camera): Camera =>
+      Object.assign(Object.create(camera) as Camera, { capture: () => Promise.resolve(jpeg) });
+
+  it("reads both labels when neither is damaged", async () => {
+    const c = cabinetWith([], ONE, photographing(await shelfWithLabels(false)));
+    const outcome = await c.scans.scan({ trigger: "motion", user: USER });
+    expect(outcome.reconciliation.present.map((p) => p.container.qr_code).sort()).toEqual([
+      labelFor(1),
+      labelFor(2),
+    ]);
+    expect(outcome.shelves[0]!.unread).toEqual([]);
+  });
+
+  it("an unreadable Data Matrix is 'turn the bottle', never a checkout", async () => {
+    const c = cabinetWith([], ONE, photographing(await shelfWithLabels(true)));
+    const outcome = await c.scans.scan({ trigger: "motion", user: USER });
+    expect(outcome.shelves[0]!.unread).toHaveLength(1);
+    expect(outcome.reconciliation.labelNotRead.map((l) => l.container.qr_code)).toEqual([labelFor(1)]);
+    expect(outcome.reconciliation.taken).toEqual([]);
+    expect(outcome.reconciliation.present.map((p) => p.container.qr_code)).toEqual([labelFor(2)]);
+    expect(c.actions()).toContain("label_not_read");
     expect(c.status(1)).toBe("in_cabinet");
   });
 });

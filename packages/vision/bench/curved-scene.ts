@@ -1,5 +1,5 @@
-// Realistic shelf photographs of QR labels wrapped round bottles, for the curved-label bench and
-// tests. Every pixel is ray-cast through a pinhole camera pitched down at the shelf (with barrel
+// Realistic shelf photographs of QR or Data Matrix labels wrapped round bottles, for the curved-label
+// benches and tests. Every pixel is ray-cast through a pinhole camera pitched down at the shelf (with barrel
 // distortion) onto upright cylinders: the labels' rows bend because the camera looks down on them,
 // modules foreshorten towards the cylinder's silhouette, neighbours standing in front hide part of
 // a code, and a specular stripe runs down each glossy bottle. LED colour casts, blur, sensor noise
@@ -14,10 +14,18 @@ import { createRng } from "./rng.js";
 
 type Vec3 = [number, number, number];
 
+export type SceneSymbology = "qr" | "datamatrix";
+
 export interface CurvedCode {
   text: string;
-  /** QR version (1 or 2): 21 or 25 modules a side. */
+  symbology: SceneSymbology;
+  /** QR version (1 or 2): 21 or 25 modules a side; 0 for Data Matrix. */
   version: number;
+  /**
+   * Modules across the bottle by modules along its axis, as printed: "21x21" for a QR version 1, a
+   * rectangular Data Matrix 12x26 turned along a small bottle's axis is "12x26".
+   */
+  size: string;
   /** Sag of the code's top row, in modules: the largest distance of the row from its chord. */
   bendModules: number;
   /** Module edge in pixels at the code's centre (the smaller of its horizontal and vertical size). */
@@ -32,9 +40,12 @@ export interface CurvedCode {
   readable: boolean;
   /** Gaussian blur of the whole frame (sigma, px): focus and motion, applied before JPEG. */
   blurPx: number;
-  /** Codewords with at least one hidden module. */
+  /** Codewords with at least one hidden module (QR only: 0 for Data Matrix). */
   hiddenCodewords: number;
-  /** Codewords the symbol's error correction can repair when it does not know which (half its check codewords). */
+  /**
+   * Codewords the symbol's error correction can repair when it does not know which (half its check
+   * codewords; QR only: 0 for Data Matrix).
+   */
   correctable: number;
   /** Projected centre of the code, in output pixels. */
   center: [number, number];
@@ -55,6 +66,12 @@ export interface CurvedSceneOptions {
   height?: number;
   /** Labelled bottles in the scene; default 5-8. */
   bottles?: number;
+  /**
+   * Default QR (version 1 or 2). Data Matrix as L.I.L.O. prints it: a square (16x16 or 18x18) on
+   * bottles of 30 mm radius or more, else a rectangle (12x26, 12x36 or 16x36) with its long side
+   * along the axis.
+   */
+  symbology?: SceneSymbology;
   /** Overrides for a single-code test scene. */
   fixed?: Partial<{
     pitchDeg: number;
@@ -88,10 +105,12 @@ interface Cylinder {
 interface Label {
   text: string;
   version: number;
-  /** Error-correction level. */
+  /** Error-correction level (QR). */
   ec: string;
+  /** Row-major, 1 = ink; `cols` across the bottle, `rows` along its axis. */
   matrix: Uint8Array;
-  n: number;
+  cols: number;
+  rows: number;
   /** Code centre: angle relative to the camera direction, and height (world Y, mm). */
   phi: number;
   yc: number;
@@ -127,7 +146,7 @@ async function qrMatrix(
   text: string,
   version: number,
   ecLevel: string,
-): Promise<{ m: Uint8Array; n: number }> {
+): Promise<{ m: Uint8Array; cols: number; rows: number }> {
   await ensureZxing();
   const res = await writeBarcode(text, {
     format: "QRCode",
@@ -139,7 +158,57 @@ async function qrMatrix(
   const { data, width } = res.symbol;
   const m = new Uint8Array(width * width);
   for (let i = 0; i < m.length; i++) m[i] = data[i] === 0 ? 1 : 0;
-  return { m, n: width };
+  return { m, cols: width, rows: width };
+}
+
+/**
+ * Data Matrix sizes as L.I.L.O. prints them (shared/labels: squares on bottles, rectangles along a
+ * vial's axis), columns x rows as the symbol is encoded.
+ */
+const DM_SQUARES: [number, number][] = [
+  [16, 16],
+  [18, 18],
+];
+const DM_RECTANGLES: [number, number][] = [
+  [26, 12],
+  [36, 12],
+  [36, 16],
+];
+
+/**
+ * A Data Matrix symbol, as printed on the bottle: `turn` 1 or -1 turns it a quarter clockwise or
+ * anticlockwise, so a rectangle's long side runs along the axis; 0 leaves it as encoded.
+ */
+export function dataMatrix(
+  text: string,
+  [width, height]: [number, number],
+  turn: number,
+): { m: Uint8Array; cols: number; rows: number } {
+  const hints = new Map<zxing.EncodeHintType, unknown>();
+  // The writer only calls getWidth/getHeight on its size hints.
+  const size = { getWidth: () => width, getHeight: () => height };
+  hints.set(zxing.EncodeHintType.MIN_SIZE, size);
+  hints.set(zxing.EncodeHintType.MAX_SIZE, size);
+  hints.set(
+    zxing.EncodeHintType.DATA_MATRIX_SHAPE,
+    width === height
+      ? zxing.DataMatrixSymbolShapeHint.FORCE_SQUARE
+      : zxing.DataMatrixSymbolShapeHint.FORCE_RECTANGLE,
+  );
+  const bits = new zxing.DataMatrixWriter().encode(text, zxing.BarcodeFormat.DATA_MATRIX, 0, 0, hints);
+  if (bits.getWidth() !== width || bits.getHeight() !== height)
+    throw new Error(`Data Matrix ${width}x${height} cannot hold ${text}`);
+  const cols = turn ? height : width;
+  const rows = turn ? width : height;
+  const m = new Uint8Array(cols * rows);
+  for (let j = 0; j < rows; j++) {
+    for (let i = 0; i < cols; i++) {
+      // Clockwise, label (i, j) shows symbol (j, height - 1 - i); anticlockwise (width - 1 - j, i).
+      const [x, y] = turn > 0 ? [j, height - 1 - i] : turn < 0 ? [width - 1 - j, i] : [i, j];
+      m[j * cols + i] = bits.get(x, y) ? 1 : 0;
+    }
+  }
+  return { m, cols, rows };
 }
 
 function wrapAngle(a: number): number {
@@ -247,14 +316,19 @@ function shadeHit(c: Cylinder, d: Vec3, t: number, cap: boolean, out: Vec3): voi
   if (L) {
     const s = c.r * (phi - L.phi);
     const tt = L.yc - y;
-    const half = (L.n * L.moduleMm) / 2;
-    if (Math.abs(s) < half + L.padX && tt > -half - L.padTop && tt < half + L.padBottom) {
+    const halfW = (L.cols * L.moduleMm) / 2;
+    const halfH = (L.rows * L.moduleMm) / 2;
+    if (Math.abs(s) < halfW + L.padX && tt > -halfH - L.padTop && tt < halfH + L.padBottom) {
       base = L.paper;
-      if (Math.abs(s) < half && Math.abs(tt) < half) {
-        const i = Math.floor((s + half) / L.moduleMm);
-        const j = Math.floor((tt + half) / L.moduleMm);
-        if (L.matrix[j * L.n + i]) base = INK;
-      } else if (tt > half + L.padBottom * 0.3 && tt < half + L.padBottom * 0.5 && Math.abs(s) < half * 0.8) {
+      if (Math.abs(s) < halfW && Math.abs(tt) < halfH) {
+        const i = Math.floor((s + halfW) / L.moduleMm);
+        const j = Math.floor((tt + halfH) / L.moduleMm);
+        if (L.matrix[j * L.cols + i]) base = INK;
+      } else if (
+        tt > halfH + L.padBottom * 0.3 &&
+        tt < halfH + L.padBottom * 0.5 &&
+        Math.abs(s) < halfW * 0.8
+      ) {
         base = TEXT;
       }
     }
@@ -294,11 +368,19 @@ export async function renderCurvedShelf(opts: CurvedSceneOptions): Promise<Curve
     const col = i % perRow;
     const u = cellW * (col + 0.5) + (rng() - 0.5) * cellW * 0.2;
     const v = cellH * (row + 0.5) + (rng() - 0.5) * cellH * 0.25;
-    const version = rng() < 0.5 ? 1 : 2;
-    const n = version === 1 ? 21 : 25;
-    const ec = version === 1 ? (rng() < 0.5 ? "M" : "Q") : rng() < 0.5 ? "H" : "M";
+    const qr = opts.symbology !== "datamatrix";
+    const version = qr ? (rng() < 0.5 ? 1 : 2) : 0;
+    const ec = !qr ? "" : version === 1 ? (rng() < 0.5 ? "M" : "Q") : rng() < 0.5 ? "H" : "M";
     const p = fx.modulePx ?? between(1.8, 6.5);
     let radius = fx.radiusMm ?? between(15, 60);
+    const dmSize = qr
+      ? undefined
+      : radius >= 30
+        ? DM_SQUARES[Math.floor(rng() * DM_SQUARES.length)]!
+        : DM_RECTANGLES[Math.floor(rng() * DM_RECTANGLES.length)]!;
+    // Modules across the bottle: a rectangle stands with its short side across.
+    const n = dmSize ? Math.min(...dmSize) : version === 1 ? 21 : 25;
+    const turn = dmSize && dmSize[0] !== dmSize[1] ? (rng() < 0.5 ? 1 : -1) : 0;
     let half = fx.halfAngle ?? between(0.25, 0.85);
     let codeMm = Math.min(45, Math.max(10, 2 * half * radius));
     half = codeMm / (2 * radius);
@@ -325,15 +407,21 @@ export async function renderCurvedShelf(opts: CurvedSceneOptions): Promise<Curve
     const yc = front[1];
     const yaw = fx.yaw ?? (rng() - 0.5) * 0.7;
     const text = `LILO:C:${String(Math.floor(rng() * 1e6)).padStart(6, "0")}`;
-    const { m, n: nn } = await qrMatrix(text, version, ec);
-    const moduleMm = codeMm / nn;
+    const {
+      m,
+      cols,
+      rows: symbolRows,
+    } = dmSize ? dataMatrix(text, dmSize, turn) : await qrMatrix(text, version, ec);
+    const moduleMm = codeMm / cols;
+    // The code's extent along the axis: its width, but for a rectangle standing along the axis.
+    const codeH = moduleMm * symbolRows;
     const glareOn = fx.glare ?? rng() < 0.45;
     const cyl: Cylinder = {
       x: ax,
       z: az,
       r: radius,
-      y0: yc - codeMm * between(1.4, 3),
-      y1: yc + codeMm * between(0.9, 1.6),
+      y0: yc - codeH * between(1.4, 3),
+      y1: yc + codeH * between(0.9, 1.6),
       body: BODY[Math.floor(rng() * BODY.length)]!,
       cap: BODY[Math.floor(rng() * BODY.length)]!,
       box: [0, 0, 0, 0],
@@ -342,7 +430,8 @@ export async function renderCurvedShelf(opts: CurvedSceneOptions): Promise<Curve
         version,
         ec,
         matrix: m,
-        n: nn,
+        cols,
+        rows: symbolRows,
         phi: yaw,
         yc,
         moduleMm,
@@ -378,8 +467,8 @@ export async function renderCurvedShelf(opts: CurvedSceneOptions): Promise<Curve
           x: dd[0] * to,
           z: dd[2] * to,
           r: ro,
-          y0: yc - codeMm * 4,
-          y1: yc + codeMm * between(0.6, 2.5),
+          y0: yc - codeH * 4,
+          y1: yc + codeH * between(0.6, 2.5),
           body: BODY[Math.floor(rng() * BODY.length)]!,
           cap: BODY[Math.floor(rng() * BODY.length)]!,
           box: [0, 0, 0, 0],
@@ -485,7 +574,8 @@ export async function renderCurvedShelf(opts: CurvedSceneOptions): Promise<Curve
   for (const c of cylinders) {
     const L = c.label;
     if (!L) continue;
-    const half = (L.n * L.moduleMm) / 2;
+    const halfW = (L.cols * L.moduleMm) / 2;
+    const halfH = (L.rows * L.moduleMm) / 2;
     const surf = (s: number, tt: number): Vec3 => {
       const phiAbs = Math.atan2(-c.x, -c.z) - (L.phi + s / c.r);
       return [c.x + c.r * Math.sin(phiAbs), L.yc - tt, c.z + c.r * Math.cos(phiAbs)];
@@ -500,21 +590,21 @@ export async function renderCurvedShelf(opts: CurvedSceneOptions): Promise<Curve
     // The narrowest module column along the code's middle row: towards the silhouette the surface
     // turns away and columns squeeze well below the centre's size.
     let minColumnPx = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < L.n; i++) {
-      const a = cam.project(surf(-half + i * L.moduleMm, 0));
-      const b = cam.project(surf(-half + (i + 1) * L.moduleMm, 0));
+    for (let i = 0; i < L.cols; i++) {
+      const a = cam.project(surf(-halfW + i * L.moduleMm, 0));
+      const b = cam.project(surf(-halfW + (i + 1) * L.moduleMm, 0));
       if (a && b) minColumnPx = Math.min(minColumnPx, Math.hypot(b[0] - a[0], b[1] - a[1]));
     }
     // Sag of the top row's centre line against the chord between its end modules.
-    const top = -half + L.moduleMm / 2;
+    const top = -halfH + L.moduleMm / 2;
     const pts: [number, number][] = [];
-    for (let i = 0; i < L.n; i++) {
-      const q = cam.project(surf(-half + (i + 0.5) * L.moduleMm, top));
+    for (let i = 0; i < L.cols; i++) {
+      const q = cam.project(surf(-halfW + (i + 0.5) * L.moduleMm, top));
       if (q) pts.push(q);
     }
     let sag = 0;
-    if (pts.length === L.n) {
-      const [a, b] = [pts[0]!, pts[L.n - 1]!];
+    if (pts.length === L.cols) {
+      const [a, b] = [pts[0]!, pts[L.cols - 1]!];
       const len = Math.hypot(b[0] - a[0], b[1] - a[1]);
       for (const q of pts) {
         const dist = Math.abs((b[0] - a[0]) * (a[1] - q[1]) - (a[0] - q[0]) * (b[1] - a[1])) / len;
@@ -522,10 +612,10 @@ export async function renderCurvedShelf(opts: CurvedSceneOptions): Promise<Curve
       }
     }
     let hidden = 0;
-    const hiddenAt = new Uint8Array(L.n * L.n);
-    for (let j = 0; j < L.n; j++) {
-      for (let i = 0; i < L.n; i++) {
-        const p = surf(-half + (i + 0.5) * L.moduleMm, -half + (j + 0.5) * L.moduleMm);
+    const hiddenAt = new Uint8Array(L.cols * L.rows);
+    for (let j = 0; j < L.rows; j++) {
+      for (let i = 0; i < L.cols; i++) {
+        const p = surf(-halfW + (i + 0.5) * L.moduleMm, -halfH + (j + 0.5) * L.moduleMm);
         const q = cam.project(p);
         const nx = p[0] - c.x;
         const nz = p[2] - c.z;
@@ -544,20 +634,25 @@ export async function renderCurvedShelf(opts: CurvedSceneOptions): Promise<Curve
         }
         if (blocked) {
           hidden++;
-          hiddenAt[j * L.n + i] = 1;
+          hiddenAt[j * L.cols + i] = 1;
         }
       }
     }
-    const occlusion = hidden / (L.n * L.n);
-    const hiddenCodewords = codewordLayout(L.version).filter((cw) => cw.some((k) => hiddenAt[k])).length;
+    const occlusion = hidden / (L.cols * L.rows);
+    const qr = L.version > 0;
+    const hiddenCodewords = qr
+      ? codewordLayout(L.version).filter((cw) => cw.some((k) => hiddenAt[k])).length
+      : 0;
     let glare = false;
     if (c.glare && c.glare.amp > 0.2) {
-      const halfAngle = half / c.r;
+      const halfAngle = halfW / c.r;
       glare = Math.abs(c.glare.phi - L.phi) < halfAngle + c.glare.width;
     }
     codes.push({
       text: L.text,
+      symbology: qr ? "qr" : "datamatrix",
       version: L.version,
+      size: `${L.cols}x${L.rows}`,
       bendModules: modulePx > 0 ? sag / modulePx : 0,
       modulePx,
       minColumnPx,
@@ -567,10 +662,11 @@ export async function renderCurvedShelf(opts: CurvedSceneOptions): Promise<Curve
       blurPx: sigma,
       hiddenCodewords,
       // The scene's versions and levels have one block each.
-      correctable:
-        zxing.QRCodeVersion.getVersionForNumber(L.version)
-          .getECBlocksForLevel(zxing.QRCodeDecoderErrorCorrectionLevel.fromString(L.ec))
-          .getECCodewordsPerBlock() >> 1,
+      correctable: qr
+        ? zxing.QRCodeVersion.getVersionForNumber(L.version)
+            .getECBlocksForLevel(zxing.QRCodeDecoderErrorCorrectionLevel.fromString(L.ec))
+            .getECCodewordsPerBlock() >> 1
+        : 0,
       center: centre,
       radiusMm: c.r,
       pitchDeg,

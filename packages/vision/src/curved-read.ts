@@ -156,7 +156,7 @@ export function findFinderPatterns(grey: GreyImage, region: Region, radius?: num
  * Marks the pixels of a region darker than the mean of the (2 rad + 1)-square round them less 4,
  * with a sliding window: column sums over the window's rows, then a running sum across them.
  */
-function localMeanThreshold(
+export function localMeanThreshold(
   grey: GreyImage,
   x0: number,
   y0: number,

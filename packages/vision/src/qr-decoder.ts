@@ -21,6 +21,7 @@ import {
   type Triple,
   tripleBounds,
 } from "./curved-read.js";
+import { readDataMatrixRegion } from "./datamatrix-read.js";
 import { allocPgm } from "./pgm.js";
 import type {
   DecodedLabel,
@@ -43,8 +44,10 @@ export const LABEL_FORMATS: ReaderOptions["formats"] = ["QRCode", "DataMatrix", 
 const FULL_FRAME: ReaderOptions = {
   formats: LABEL_FORMATS,
   tryHarder: true,
-  // QR detection is rotation-invariant and labels are dark-on-light, so these only cost time.
-  tryRotate: false,
+  // A rectangular Data Matrix printed along a bottle's axis stands at 90° in the frame, and zxing's
+  // Data Matrix reader needs the rotation tries for it (QR detection is rotation-invariant). Labels
+  // are dark-on-light, so inversion only costs time.
+  tryRotate: true,
   tryInvert: false,
   tryDownscale: true,
   maxNumberOfSymbols: 255,
@@ -276,13 +279,19 @@ async function secondPass(grey: GreyImage, codes: DecodedLabel[]): Promise<Unrea
       for (const [a, b] of pickPairs(finders, 1)) hits = await readCurvedPair(grey, a, b);
       if (!hits.length) hits = await readFlattened(grey, padded);
     }
-    addNew(codes, hits);
     // Two finder patterns and no code: a label is there but could not be read (turned away, bent,
     // glared). Text and other clutter rarely show two 1:1:3:1:1 patterns.
     const inBox = (f: FinderPattern) => f.x >= box.x0 && f.x < box.x1 && f.y >= box.y0 && f.y < box.y1;
-    if (hits.length === 0 && finders.filter(inBox).length >= 2) {
-      unread.push({ x: box.x0, y: box.y0, w: box.x1 - box.x0, h: box.y1 - box.y0 });
+    let seen = finders.filter(inBox).length >= 2;
+    // ---- Data Matrix step (datamatrix-read.ts): where no QR symbol showed, look for the solid L. ----
+    if (!hits.length && !seen) {
+      const dm = await readDataMatrixRegion(grey, padded);
+      hits = dm.codes;
+      seen = dm.unread > 0;
     }
+    addNew(codes, hits);
+    if (hits.length === 0 && seen)
+      unread.push({ x: box.x0, y: box.y0, w: box.x1 - box.x0, h: box.y1 - box.y0 });
   }
   // Labels side by side, or touching a bottle's edge, chain into one blob too large or elongated
   // to be a candidate: search those blobs for finder triples and read each triple's symbol, then

@@ -1,0 +1,247 @@
+// Finds Data Matrix symbols by their finder: two solid dark edges meeting at a corner (the L) and,
+// opposite them, two edges of alternating modules (the timing pattern). A symbol's dark modules are
+// one blob once gaps of a pixel or two are bridged; the blob's tightest rectangle gives its four
+// edges, and walking in from each edge to the first ink tells a solid edge (ink all along) from a
+// timing edge (ink, then a module-deep gap, in turn). Text, wood grain and QR symbols do not show
+// two solid edges at a right angle with two dotted ones opposite.
+import { localMeanThreshold, type Region } from "./curved-read.js";
+import type { Vec2 } from "./curved-unwrap.js";
+import type { GreyImage } from "./types.js";
+
+export interface DataMatrixFinder {
+  /** The L's corner, then the far ends of its two solid edges, image px. */
+  corner: Vec2;
+  ends: [Vec2, Vec2];
+  /** The symbol's tight bounding box, image px. */
+  bounds: Region;
+}
+
+/** Dark pixels closer than this (px, each axis) belong to the same blob: a light module of 2 px. */
+const BRIDGE = 2;
+/** Smallest symbol side, px: 10 modules of 2 px, less blur. */
+const MIN_SIDE = 16;
+/** Rectangles run to 16x48; a blob longer than 4.5:1 is a bar, an edge or a line of text. */
+const MAX_ASPECT = 4.5;
+/** Samples along each edge of the fitted rectangle. */
+const EDGE_SAMPLES = 48;
+
+/** The Data Matrix finders in a region of the grey image, largest first. */
+export function findDataMatrixFinders(grey: GreyImage, region: Region): DataMatrixFinder[] {
+  const x0 = Math.max(0, Math.floor(region.x0));
+  const y0 = Math.max(0, Math.floor(region.y0));
+  const w = Math.min(grey.width, Math.ceil(region.x1)) - x0;
+  const h = Math.min(grey.height, Math.ceil(region.y1)) - y0;
+  if (w < MIN_SIDE || h < MIN_SIDE) return [];
+  const dark = localMeanThreshold(grey, x0, y0, w, h, Math.max(8, Math.round(Math.min(w, h) / 6)));
+  const out: DataMatrixFinder[] = [];
+  for (const blob of darkBlobs(dark, w, h)) {
+    const f = classify(dark, w, h, blob);
+    if (f) out.push(shift(f, x0, y0));
+  }
+  return out;
+}
+
+/** Pixel indices of each dark blob big enough to be a symbol, gaps up to BRIDGE px bridged. */
+function darkBlobs(dark: Uint8Array, w: number, h: number): Int32Array[] {
+  const seen = new Uint8Array(w * h);
+  const stack: number[] = [];
+  const blobs: Int32Array[] = [];
+  const members: number[] = [];
+  for (let start = 0; start < dark.length; start++) {
+    if (!dark[start] || seen[start]) continue;
+    members.length = 0;
+    seen[start] = 1;
+    stack.push(start);
+    let bx0 = w;
+    let bx1 = 0;
+    let by0 = h;
+    let by1 = 0;
+    while (stack.length) {
+      const i = stack.pop()!;
+      members.push(i);
+      const x = i % w;
+      const y = (i - x) / w;
+      if (x < bx0) bx0 = x;
+      if (x > bx1) bx1 = x;
+      if (y < by0) by0 = y;
+      if (y > by1) by1 = y;
+      for (let ny = Math.max(0, y - BRIDGE); ny <= Math.min(h - 1, y + BRIDGE); ny++) {
+        for (let nx = Math.max(0, x - BRIDGE); nx <= Math.min(w - 1, x + BRIDGE); nx++) {
+          const k = ny * w + nx;
+          if (dark[k] && !seen[k]) {
+            seen[k] = 1;
+            stack.push(k);
+          }
+        }
+      }
+    }
+    const bw = bx1 - bx0 + 1;
+    const bh = by1 - by0 + 1;
+    // A symbol is at least a third ink; a blob touching the region's border is cut or is clutter.
+    if (Math.max(bw, bh) < MIN_SIDE || members.length < (MIN_SIDE * MIN_SIDE) / 3) continue;
+    if (bx0 === 0 || by0 === 0 || bx1 === w - 1 || by1 === h - 1) continue;
+    blobs.push(Int32Array.from(members));
+  }
+  return blobs.sort((a, b) => b.length - a.length);
+}
+
+interface Rect {
+  /** Unit vectors of the rectangle's sides. */
+  u: Vec2;
+  v: Vec2;
+  /** Extents along u and v (dot products with the pixel centres). */
+  u0: number;
+  u1: number;
+  v0: number;
+  v1: number;
+}
+
+/** The blob's smallest-area bounding rectangle, to a degree. */
+function tightRect(blob: Int32Array, w: number): Rect {
+  // Large blobs are thinned for the coarse sweep; the extremes move by a pixel at most.
+  const step = Math.max(1, Math.floor(blob.length / 3000));
+  const fit = (deg: number, stride: number): Rect & { area: number } => {
+    const a = (deg * Math.PI) / 180;
+    const u: Vec2 = [Math.cos(a), Math.sin(a)];
+    const v: Vec2 = [-u[1], u[0]];
+    let u0 = Number.POSITIVE_INFINITY;
+    let u1 = Number.NEGATIVE_INFINITY;
+    let v0 = Number.POSITIVE_INFINITY;
+    let v1 = Number.NEGATIVE_INFINITY;
+    for (let k = 0; k < blob.length; k += stride) {
+      const i = blob[k]!;
+      const x = (i % w) + 0.5;
+      const y = Math.floor(i / w) + 0.5;
+      const pu = x * u[0] + y * u[1];
+      const pv = x * v[0] + y * v[1];
+      if (pu < u0) u0 = pu;
+      if (pu > u1) u1 = pu;
+      if (pv < v0) v0 = pv;
+      if (pv > v1) v1 = pv;
+    }
+    return {
+      u,
+      v,
+      u0: u0 - 0.5,
+      u1: u1 + 0.5,
+      v0: v0 - 0.5,
+      v1: v1 + 0.5,
+      area: (u1 - u0 + 1) * (v1 - v0 + 1),
+    };
+  };
+  let best = fit(0, step);
+  for (let deg = 4; deg < 90; deg += 4) {
+    const r = fit(deg, step);
+    if (r.area < best.area) best = r;
+  }
+  const coarse = Math.atan2(best.u[1], best.u[0]) * (180 / Math.PI);
+  best = fit(coarse, 1);
+  for (let d = -3; d <= 3; d++) {
+    if (d === 0) continue;
+    const r = fit(coarse + d, 1);
+    if (r.area < best.area) best = r;
+  }
+  return best;
+}
+
+type EdgeKind = "solid" | "timing" | "other";
+
+/** A blob's finder, when its rectangle has two adjacent solid edges and a timing edge opposite. */
+function classify(dark: Uint8Array, w: number, h: number, blob: Int32Array): DataMatrixFinder | null {
+  const r = tightRect(blob, w);
+  const lu = r.u1 - r.u0;
+  const lv = r.v1 - r.v0;
+  const short = Math.min(lu, lv);
+  if (short < MIN_SIDE || Math.max(lu, lv) > MAX_ASPECT * short) return null;
+  // Half a symbol's modules are ink; a solid dark patch (a dark bottle, a shadow) is nearly all.
+  const fill = blob.length / (lu * lv);
+  if (fill < 0.3 || fill > 0.8) return null;
+  const at = (pu: number, pv: number): Vec2 => [pu * r.u[0] + pv * r.v[0], pu * r.u[1] + pv * r.v[1]];
+  // Corners in order round the rectangle; edge k runs from corner k to corner k + 1, and the
+  // symbol lies on its inward side.
+  const corners: Vec2[] = [at(r.u0, r.v0), at(r.u1, r.v0), at(r.u1, r.v1), at(r.u0, r.v1)];
+  const inward: Vec2[] = [r.v, [-r.u[0], -r.u[1]], [-r.v[0], -r.v[1]], r.u];
+  const depthOf = [lv, lu, lv, lu];
+  const kinds = corners.map((c, k) =>
+    edgeKind(dark, w, h, c, corners[(k + 1) % 4]!, inward[k]!, depthOf[k]!, short),
+  );
+  for (let k = 0; k < 4; k++) {
+    // Edges k and k + 1 solid, meeting at corner k + 1; at least one of the others a timing edge
+    // (a neighbour or glare may hide the other).
+    const k1 = (k + 1) % 4;
+    if (kinds[k] !== "solid" || kinds[k1] !== "solid") continue;
+    const others = [kinds[(k + 2) % 4], kinds[(k + 3) % 4]];
+    if (!others.includes("timing") || others.includes("solid")) continue;
+    const xs = corners.map((c) => c[0]);
+    const ys = corners.map((c) => c[1]);
+    return {
+      corner: corners[k1]!,
+      ends: [corners[k]!, corners[(k + 2) % 4]!],
+      bounds: { x0: Math.min(...xs), y0: Math.min(...ys), x1: Math.max(...xs), y1: Math.max(...ys) },
+    };
+  }
+  return null;
+}
+
+/**
+ * Walks in from samples along an edge to the first ink. A solid edge has ink at a smooth depth all
+ * along (the depth drifts where a bent row sags); a timing edge has a module-deep gap at every
+ * other module.
+ */
+function edgeKind(
+  dark: Uint8Array,
+  w: number,
+  h: number,
+  from: Vec2,
+  to: Vec2,
+  inward: Vec2,
+  across: number,
+  short: number,
+): EdgeKind {
+  const maxDepth = Math.max(4, across * 0.3);
+  const depth = new Float32Array(EDGE_SAMPLES);
+  for (let s = 0; s < EDGE_SAMPLES; s++) {
+    // The ends belong to the neighbouring edges.
+    const t = 0.06 + (0.88 * (s + 0.5)) / EDGE_SAMPLES;
+    const bx = from[0] + (to[0] - from[0]) * t;
+    const by = from[1] + (to[1] - from[1]) * t;
+    let d = 0;
+    for (; d < maxDepth; d += 0.5) {
+      const x = Math.floor(bx + inward[0] * (d + 0.5));
+      const y = Math.floor(by + inward[1] * (d + 0.5));
+      if (x >= 0 && y >= 0 && x < w && y < h && dark[y * w + x]) break;
+    }
+    depth[s] = d;
+  }
+  // Gaps are measured against the shallowest ink nearby, so a slow drift (a sagging row) is no gap.
+  const gapMin = Math.max(1.5, short / 28);
+  const win = 4;
+  let gaps = 0;
+  let changes = 0;
+  let prev = false;
+  for (let s = 0; s < EDGE_SAMPLES; s++) {
+    let lo = Number.POSITIVE_INFINITY;
+    for (let j = Math.max(0, s - win); j <= Math.min(EDGE_SAMPLES - 1, s + win); j++)
+      lo = Math.min(lo, depth[j]!);
+    const gap = depth[s]! - lo > gapMin;
+    if (gap) gaps++;
+    if (s > 0 && gap !== prev) changes++;
+    prev = gap;
+  }
+  const share = gaps / EDGE_SAMPLES;
+  if (share <= 0.08) {
+    const sorted = [...depth].sort((a, b) => a - b);
+    // The ink must be at the edge itself, not a light band's width in.
+    return sorted[EDGE_SAMPLES >> 1]! <= Math.max(2, short * 0.08) ? "solid" : "other";
+  }
+  return share >= 0.2 && share <= 0.7 && changes >= 5 ? "timing" : "other";
+}
+
+function shift(f: DataMatrixFinder, dx: number, dy: number): DataMatrixFinder {
+  const m = (p: Vec2): Vec2 => [p[0] + dx, p[1] + dy];
+  return {
+    corner: m(f.corner),
+    ends: [m(f.ends[0]), m(f.ends[1])],
+    bounds: { x0: f.bounds.x0 + dx, y0: f.bounds.y0 + dy, x1: f.bounds.x1 + dx, y1: f.bounds.y1 + dy },
+  };
+}
