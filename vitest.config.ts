@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 // Tests run the workspace packages from their sources (the `source` export condition), so a change
 // in packages/vision is tested without a build.
-const conditions = ["source", "node", "import", "default"];
+const conditions = ["source", "node", "default"];
 
 export default defineConfig({
   resolve: { conditions },
