@@ -3,13 +3,8 @@
 // and nothing here reacts to anything: each behaviour is a listener (`*.listener.ts`).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { serve } from "@hono/node-server";
 import { eq } from "drizzle-orm";
-import { Hono } from "hono";
-import { bodyLimit, MAX_FORM_BODY_BYTES } from "../shared/http/body-limit.js";
-import { errorHandler } from "../shared/http/errors.js";
 import type { Logger } from "../shared/logger.js";
-import { apiRoutes } from "./api.routes.js";
 import { AuthService, type CabinetScope, type Credential } from "./auth/auth.service.js";
 import type { ApplianceConfig } from "./config.js";
 import { type LocalDatabase, openLocalDatabase } from "./db/local-database.js";
@@ -18,7 +13,7 @@ import { EventBus, ListenerGroup } from "./event-bus.js";
 import { createHardware, type Hardware } from "./hardware/hardware-factory.js";
 import { installLockSafetyHandlers } from "./hardware/lock-safety.js";
 import { SimCabinet } from "./hardware/sim-cabinet.js";
-import { issueKioskKey, type KioskKey } from "./kiosk-guard.middleware.js";
+import { HttpServer } from "./http.server.js";
 import { CloudClock } from "./mqtt/cloud-clock.js";
 import { CommandListener } from "./mqtt/command.listener.js";
 import { CommandGuard } from "./mqtt/command-guard.js";
@@ -34,7 +29,6 @@ import { ScheduledScanListener } from "./scan/scheduled-scan.listener.js";
 import { BadgeListener } from "./session/badge.listener.js";
 import { type AccessOutcome, SessionService } from "./session/session.service.js";
 import { renderShelf } from "./sim/shelf-renderer.js";
-import { simRoutes } from "./sim/sim.routes.js";
 import { CloudClient } from "./sync/cloud-client.js";
 import type { DeviceIdentityFile } from "./sync/device-identity.js";
 import { DeviceProvisioning } from "./sync/provisioning.js";
@@ -54,12 +48,9 @@ export class Appliance {
   private local?: LocalDatabase;
   private hardware?: Hardware;
   private session?: SessionService;
-  private scans?: ScanService;
   private sync?: SyncService;
   private link?: DeviceLink;
-  private server?: ReturnType<typeof serve>;
-  /** This start's key for the kiosk API (`<dataDir>/kiosk-key`). */
-  private kioskKey?: KioskKey;
+  private http?: HttpServer;
   private uninstallCrashHandlers?: () => void;
   private badges?: BadgeListener;
   private sessionScans?: ScanAfterSessionListener;
@@ -150,7 +141,6 @@ export class Appliance {
       logger: log("scan"),
       frames: { framesPerScan: config.scan.framesPerScan, exposureEv: config.scan.exposureEv },
     });
-    this.scans = scans;
     this.sessionScans = config.scan.afterSession
       ? new ScanAfterSessionListener({ bus, scans, logger: log("scan") })
       : undefined;
@@ -172,7 +162,24 @@ export class Appliance {
           })
         : undefined,
     );
-    await this.startHttp();
+    const sim = this.sim;
+    this.http = new HttpServer({
+      host: config.http.host,
+      port: config.http.port,
+      dataDir: config.dataDir,
+      logger: opts.logger,
+      api: { access: (c) => this.access(c), scans, status: () => this.status() },
+      sim: sim && {
+        cabinet: sim,
+        render: (shelf) => renderShelf(shelf),
+        swipe: async (b) => {
+          sim.swipeBadge(b);
+          return this.accessSettled();
+        },
+      },
+    });
+    await this.http.start();
+    this.url = this.http.url;
     await this.sync?.start();
 
     this.link = this.liveChannel(local);
@@ -273,49 +280,6 @@ export class Appliance {
     });
   }
 
-  private async startHttp(): Promise<void> {
-    const { config, opts } = this;
-    const app = new Hono();
-    app.onError(errorHandler(opts.logger.child({ component: "http" })));
-    // Every body the kiosk and simulator APIs take is form-sized; nothing larger is read.
-    app.use("*", bodyLimit(MAX_FORM_BODY_BYTES));
-    const kioskKey = issueKioskKey(config.dataDir);
-    this.kioskKey = kioskKey;
-    app.route(
-      "/api",
-      apiRoutes({
-        access: (c) => this.access(c),
-        scans: this.scans!,
-        status: () => this.status(),
-        kiosk: { port: () => Number(new URL(this.url).port), key: () => kioskKey.value },
-      }),
-    );
-    if (this.sim) {
-      const sim = this.sim;
-      app.route(
-        "/sim",
-        simRoutes({
-          cabinet: sim,
-          render: (shelf) => renderShelf(shelf),
-          swipe: async (badge) => {
-            sim.swipeBadge(badge);
-            return this.accessSettled();
-          },
-        }),
-      );
-    }
-    await new Promise<void>((resolve) => {
-      this.server = serve(
-        { fetch: app.fetch, hostname: config.http.host, port: config.http.port },
-        (info) => {
-          this.url = `http://${config.http.host}:${info.port}`;
-          opts.logger.info({ url: this.url, sim: Boolean(this.sim) }, "appliance listening");
-          resolve();
-        },
-      );
-    });
-  }
-
   /** A badge or PIN at the cabinet, decided once the previous session's scan is done. */
   private async access(credential: Credential): Promise<AccessOutcome> {
     await this.sessionScans?.settled();
@@ -358,8 +322,7 @@ export class Appliance {
     await this.link?.stop();
     this.liveListeners.stop();
     await this.sync?.stop();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.kioskKey?.discard();
+    await this.http?.stop();
     this.scheduleListeners.stop();
     await this.session?.stop();
     this.sessionListeners.stop();
