@@ -1,35 +1,39 @@
-// The composition root of the cabinet controller: reads config, opens the database, builds drivers and
-// services, wires them, and owns start and stop order. Nothing else constructs a driver.
+// The composition root of the cabinet controller: reads config, opens the database, builds drivers,
+// services and listeners, wires them, and owns start and stop order. Nothing else constructs a driver,
+// and nothing here reacts to anything: each behaviour is a listener (`*.listener.ts`).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { serve } from "@hono/node-server";
 import { eq } from "drizzle-orm";
-import { Hono } from "hono";
-import { bodyLimit, MAX_FORM_BODY_BYTES } from "../shared/http/body-limit.js";
-import { errorHandler } from "../shared/http/errors.js";
 import type { Logger } from "../shared/logger.js";
-import { apiRoutes } from "./api.routes.js";
 import { AuthService, type CabinetScope, type Credential } from "./auth/auth.service.js";
 import type { ApplianceConfig } from "./config.js";
 import { type LocalDatabase, openLocalDatabase } from "./db/local-database.js";
 import { cabinets } from "./db/schema.js";
-import { EventBus } from "./event-bus.js";
+import { EventBus, ListenerGroup } from "./event-bus.js";
 import { createHardware, type Hardware } from "./hardware/hardware-factory.js";
 import { installLockSafetyHandlers } from "./hardware/lock-safety.js";
 import { SimCabinet } from "./hardware/sim-cabinet.js";
-import { issueKioskKey, type KioskKey } from "./kiosk-guard.middleware.js";
+import { HttpServer } from "./http.server.js";
 import { CloudClock } from "./mqtt/cloud-clock.js";
+import { CommandListener } from "./mqtt/command.listener.js";
 import { CommandGuard } from "./mqtt/command-guard.js";
 import { CommandNonceRepository } from "./mqtt/command-nonce.repository.js";
 import { DeviceLink } from "./mqtt/device-link.service.js";
+import { LiveEventsListener } from "./mqtt/live-events.listener.js";
+import { EvidenceStore } from "./scan/evidence.store.js";
+import { InventoryRepository } from "./scan/inventory.repository.js";
 import { ScanService } from "./scan/scan.service.js";
+import { ScanAfterSessionListener } from "./scan/scan-after-session.listener.js";
+import { ScanResultRepository } from "./scan/scan-result.repository.js";
+import { ScheduledScanListener } from "./scan/scheduled-scan.listener.js";
+import { BadgeListener } from "./session/badge.listener.js";
 import { type AccessOutcome, SessionService } from "./session/session.service.js";
 import { renderShelf } from "./sim/shelf-renderer.js";
-import { simRoutes } from "./sim/sim.routes.js";
 import { CloudClient } from "./sync/cloud-client.js";
 import type { DeviceIdentityFile } from "./sync/device-identity.js";
-import { boardSerial, ensureProvisioned } from "./sync/provisioning.js";
+import { DeviceProvisioning } from "./sync/provisioning.js";
 import { SyncService, storedCommandKey, storedSecret } from "./sync/sync.service.js";
+import { UploadAfterScanListener } from "./sync/upload-after-scan.listener.js";
 import { assertSecureUrl } from "./sync/url-policy.js";
 
 export const FIRMWARE_VERSION = "0.1.0";
@@ -44,19 +48,17 @@ export class Appliance {
   private local?: LocalDatabase;
   private hardware?: Hardware;
   private session?: SessionService;
-  private scans?: ScanService;
-  private server?: ReturnType<typeof serve>;
-  private scanTimer?: NodeJS.Timeout;
-  private uninstallCrashHandlers?: () => void;
-  private lastAccess: Promise<unknown> = Promise.resolve();
-  /** The scan that closes the last session; the next session waits for it, so shelves are not
-   * photographed while someone else has the door open and takes are never pinned on the wrong person. */
-  private sessionScan: Promise<unknown> = Promise.resolve();
-  private stopped = false;
   private sync?: SyncService;
   private link?: DeviceLink;
-  /** This start's key for the kiosk API (`<dataDir>/kiosk-key`). */
-  private kioskKey?: KioskKey;
+  private http?: HttpServer;
+  private uninstallCrashHandlers?: () => void;
+  private badges?: BadgeListener;
+  private sessionScans?: ScanAfterSessionListener;
+  /** Badge, post-session scan and upload: in place before the session starts. */
+  private readonly sessionListeners = new ListenerGroup();
+  private readonly scheduleListeners = new ListenerGroup();
+  private readonly liveListeners = new ListenerGroup();
+  private stopped = false;
   /** The cloud's time, from the claim and every downlink: remote commands are checked against it. */
   private readonly cloudClock = new CloudClock();
   private readonly abort = new AbortController();
@@ -83,10 +85,11 @@ export class Appliance {
   }
 
   async start(): Promise<void> {
-    const { config, opts } = this;
+    const { config, opts, bus } = this;
     const log = (component: string) => opts.logger.child({ component });
 
-    this.local = openLocalDatabase(join(config.dataDir, "appliance.db"));
+    const local = openLocalDatabase(join(config.dataDir, "appliance.db"));
+    this.local = local;
     // Hardware before any network I/O: claiming and the first downlink can take minutes offline, and
     // until the lock has started a fail-safe cabinet's unpowered relay leaves the door open.
     this.hardware = createHardware(config.hardware, {
@@ -99,160 +102,105 @@ export class Appliance {
     if (opts.installCrashHandlers)
       this.uninstallCrashHandlers = installLockSafetyHandlers(lock, { logger: log("lock") });
 
-    const { scope, secret } = await this.identity();
+    const cloud = this.cloud(local);
+    if (cloud) {
+      this.sync = cloud.sync;
+      await cloud.provisioning.start();
+      this.device = cloud.provisioning.identity;
+      await cloud.sync.refresh();
+    }
+    const { scope, secret } = this.identity(local);
     this.scope = scope;
-    const cabinetRow = this.local.db
+
+    const cabinetRow = local.db
       .select()
       .from(cabinets)
       .where(eq(cabinets.cabinet_id, scope.cabinet_id))
       .get();
-    const auth = new AuthService(this.local.db, scope, secret, config.access);
-    this.session = new SessionService({
-      local: this.local,
-      auth,
+    const session = new SessionService({
+      local,
+      auth: new AuthService(local.db, scope, secret, config.access),
       scope,
       door,
       lock,
-      bus: this.bus,
+      bus,
       config: {
         requiresDualApproval: cabinetRow?.requires_dual_approval ?? false,
         dualApprovalWindowMs: config.session.dualApprovalWindowMs,
       },
       logger: log("session"),
     });
-    this.scans = new ScanService({
-      local: this.local,
+    this.session = session;
+    const scans = new ScanService({
+      local,
       cameras,
       scope,
-      imagesDir: join(config.dataDir, "scans"),
+      inventory: new InventoryRepository(scope),
+      results: new ScanResultRepository(scope.cabinet_id),
+      evidence: new EvidenceStore(join(config.dataDir, "scans")),
       logger: log("scan"),
       frames: { framesPerScan: config.scan.framesPerScan, exposureEv: config.scan.exposureEv },
     });
-
-    // The behaviours on top of the started hardware.
-    const session = this.session;
-    const scans = this.scans;
-    badge.onBadge((b) => {
-      this.lastAccess = this.access({ badge: b }).catch((err: unknown) =>
-        log("session").error({ err }, "access failed"),
-      );
-    });
-    if (config.scan.afterSession) {
-      this.bus.on(this, "session.ended", (s) => {
-        if (!s.opened) return;
-        this.sessionScan = scans
-          .scan({ trigger: "motion", session_id: s.session_id, user: s.user })
-          .then((outcome) => {
-            this.bus.emit("scan.completed", { scan_ids: outcome.scan_ids, session_id: s.session_id });
-            this.sync?.kick();
-          })
-          .catch((err: unknown) =>
-            log("scan").error({ err, session_id: s.session_id }, "post-session scan failed"),
-          );
-      });
-    }
+    this.sessionScans = config.scan.afterSession
+      ? new ScanAfterSessionListener({ bus, scans, logger: log("scan") })
+      : undefined;
+    this.badges = new BadgeListener({ badge, access: (c) => this.access(c), logger: log("session") });
+    this.sessionListeners.start(
+      this.badges,
+      this.sessionScans,
+      this.sync && new UploadAfterScanListener({ bus, sync: this.sync }),
+    );
     // After the listeners: starting may resume an interrupted session, whose scan must not be missed.
     await session.start();
-    if (config.scan.intervalMinutes > 0) {
-      this.scanTimer = setInterval(() => {
-        // A scheduled scan never runs while someone has the cabinet open.
-        if (session.status().state === "idle")
-          void scans.scan({ trigger: "scheduled" }).catch(() => undefined);
-      }, config.scan.intervalMinutes * 60_000);
-      this.scanTimer.unref();
-    }
-    await this.startHttp();
+    this.scheduleListeners.start(
+      config.scan.intervalMinutes > 0
+        ? new ScheduledScanListener({
+            scans,
+            session,
+            intervalMinutes: config.scan.intervalMinutes,
+            logger: log("scan"),
+          })
+        : undefined,
+    );
+    const sim = this.sim;
+    this.http = new HttpServer({
+      host: config.http.host,
+      port: config.http.port,
+      dataDir: config.dataDir,
+      logger: opts.logger,
+      api: { access: (c) => this.access(c), scans, status: () => this.status() },
+      sim: sim && {
+        cabinet: sim,
+        render: (shelf) => renderShelf(shelf),
+        swipe: async (b) => {
+          sim.swipeBadge(b);
+          return this.accessSettled();
+        },
+      },
+    });
+    await this.http.start();
+    this.url = this.http.url;
     await this.sync?.start();
-    await this.startLiveChannel();
-  }
 
-  /**
-   * MQTT to the cloud: presence, telemetry, live events out; scan/sync/unlock commands in. A command runs
-   * only when signed by the organization's key for this cabinet, issued within ±5 min of the cloud's
-   * time, and never seen before (the ids survive restarts).
-   */
-  private async startLiveChannel(): Promise<void> {
-    const device = this.device;
-    const cloud = this.config.cloud;
-    if (!device?.mqtt_url || !cloud) return;
-    const log = this.opts.logger.child({ component: "device-link" });
-    try {
-      // The MQTT password is this cabinet's cloud credential: never send it in the clear.
-      assertSecureUrl(device.mqtt_url, "the cloud's MQTT broker", cloud.allowInsecure);
-    } catch (err) {
-      log.error({ err: (err as Error).message }, "live channel not started");
-      return;
+    this.link = this.liveChannel(local);
+    if (this.link) {
+      this.liveListeners.start(
+        new CommandListener({ link: this.link, bus, scans, session, sync: this.sync! }),
+        new LiveEventsListener({ bus, link: this.link }),
+      );
+      await this.link.start();
     }
-    const local = this.local!;
-    const link = new DeviceLink({
-      url: device.mqtt_url,
-      thingName: device.thing_name,
-      token: device.credential,
-      dataDir: this.config.dataDir,
-      logger: this.opts.logger,
-      guard: new CommandGuard({
-        thing: device.thing_name,
-        publicKey: () => storedCommandKey(local.db) ?? device.command_key,
-        clock: this.cloudClock,
-        nonces: new CommandNonceRepository(local.sqlite),
-      }),
-      mqttOptions: cloud.mqttCaFile ? { ca: readFileSync(cloud.mqttCaFile) } : undefined,
-    });
-    this.link = link;
-    const session = this.session!;
-    const scans = this.scans!;
-    link.onCommand(async (cmd) => {
-      switch (cmd.command) {
-        case "scan_now": {
-          const outcome = await scans.scan({ trigger: "api", triggered_by: cmd.issued_by });
-          this.sync?.kick();
-          return { status: "done", detail: `${outcome.scan_ids.length} shelves scanned` };
-        }
-        case "sync_now":
-          this.sync?.kick();
-          return { status: "done" };
-        case "unlock": {
-          const userId = typeof cmd.params?.user_id === "string" ? cmd.params.user_id : "";
-          const r = await session.remoteUnlock(userId, cmd.issued_by, cmd.id, cmd.approved_by ?? []);
-          return r.granted
-            ? { status: "done", detail: `unlocked for ${r.user.display_name}` }
-            : { status: "rejected", detail: r.reason };
-        }
-      }
-    });
-    this.bus.on(this, "cabinet.event", (e) => {
-      link.publishEvent(e.action, { ...e });
-    });
-    await link.start();
   }
 
-  /** Where this cabinet sits and its badge key: from the cloud (claiming it on first start) or the config. */
-  private async identity(): Promise<{ scope: CabinetScope; secret: () => string }> {
+  /** With a cloud configured: this cabinet's claim and its sync, over one cloud client. */
+  private cloud(local: LocalDatabase): { provisioning: DeviceProvisioning; sync: SyncService } | undefined {
     const { config, opts } = this;
-    const local = this.local!;
-    if (!config.cloud) return { scope: config.cabinet!, secret: () => config.credentialSecret! };
+    if (!config.cloud) return undefined;
     // Before the first request: the claim token and the device credential travel on this URL.
     assertSecureUrl(config.cloud.url, "cloud.url", config.cloud.allowInsecure);
     const client = new CloudClient(config.cloud.url);
     const onCloudTime = (iso: string) => this.cloudClock.observe(iso);
-    const identity = await ensureProvisioned(
-      client,
-      {
-        cloudUrl: config.cloud.url,
-        claimToken: config.cloud.claimToken,
-        claimTokenFile: config.cloud.claimTokenFile,
-        serialNumber: config.cloud.serialNumber ?? boardSerial(),
-        firmwareVersion: FIRMWARE_VERSION,
-        identityPath: join(config.dataDir, "device.json"),
-        maxBackoffMs: config.cloud.maxBackoffMs,
-        signal: this.abort.signal,
-        onCloudTime,
-      },
-      opts.logger.child({ component: "provisioning" }),
-    );
-    this.device = identity;
-    client.setToken(identity.credential);
-    this.sync = new SyncService({
+    const sync = new SyncService({
       local,
       client,
       options: {
@@ -264,69 +212,78 @@ export class Appliance {
       logger: opts.logger.child({ component: "sync" }),
       onCloudTime,
     });
-    // Offline at boot is normal: the cabinet works from what the last downlink left.
-    await this.sync
-      .pullDownlink()
-      .catch((err: unknown) =>
-        opts.logger.warn({ err: (err as Error).message }, "downlink at start failed; using the local copy"),
-      );
+    const provisioning = new DeviceProvisioning({
+      client,
+      options: {
+        cloudUrl: config.cloud.url,
+        claimToken: config.cloud.claimToken,
+        claimTokenFile: config.cloud.claimTokenFile,
+        serialNumber: config.cloud.serialNumber,
+        firmwareVersion: FIRMWARE_VERSION,
+        identityPath: join(config.dataDir, "device.json"),
+        maxBackoffMs: config.cloud.maxBackoffMs,
+        signal: this.abort.signal,
+        onCloudTime,
+      },
+      logger: opts.logger.child({ component: "provisioning" }),
+    });
+    return { provisioning, sync };
+  }
+
+  /** Where this cabinet sits and its badge key: from its cloud identity, or the config without a cloud. */
+  private identity(local: LocalDatabase): { scope: CabinetScope; secret: () => string } {
+    const { config, device } = this;
+    if (!device) return { scope: config.cabinet!, secret: () => config.credentialSecret! };
     return {
       scope: {
-        org_id: identity.org_id,
-        dept_id: identity.dept_id,
-        lab_id: identity.lab_id,
-        cabinet_id: identity.cabinet_id,
+        org_id: device.org_id,
+        dept_id: device.dept_id,
+        lab_id: device.lab_id,
+        cabinet_id: device.cabinet_id,
       },
-      secret: () => storedSecret(local.db) ?? identity.credential_secret,
+      // The downlink may have rotated the key since the claim.
+      secret: () => storedSecret(local.db) ?? device.credential_secret,
     };
   }
 
-  private async startHttp(): Promise<void> {
-    const { config, opts } = this;
-    const app = new Hono();
-    app.onError(errorHandler(opts.logger.child({ component: "http" })));
-    // Every body the kiosk and simulator APIs take is form-sized; nothing larger is read.
-    app.use("*", bodyLimit(MAX_FORM_BODY_BYTES));
-    const kioskKey = issueKioskKey(config.dataDir);
-    this.kioskKey = kioskKey;
-    app.route(
-      "/api",
-      apiRoutes({
-        access: (c) => this.access(c),
-        scans: this.scans!,
-        status: () => this.status(),
-        kiosk: { port: () => Number(new URL(this.url).port), key: () => kioskKey.value },
-      }),
-    );
-    if (this.sim) {
-      const sim = this.sim;
-      app.route(
-        "/sim",
-        simRoutes({
-          cabinet: sim,
-          render: (shelf) => renderShelf(shelf),
-          swipe: async (badge) => {
-            sim.swipeBadge(badge);
-            return this.lastAccess;
-          },
-        }),
-      );
+  /**
+   * MQTT to the cloud: presence, telemetry, live events out; scan/sync/unlock commands in. A command runs
+   * only when signed by the organization's key for this cabinet, issued within ±5 min of the cloud's
+   * time, and never seen before (the ids survive restarts).
+   */
+  private liveChannel(local: LocalDatabase): DeviceLink | undefined {
+    const { device, config, opts } = this;
+    const cloud = config.cloud;
+    if (!device?.mqtt_url || !cloud) return undefined;
+    try {
+      // The MQTT password is this cabinet's cloud credential: never send it in the clear.
+      assertSecureUrl(device.mqtt_url, "the cloud's MQTT broker", cloud.allowInsecure);
+    } catch (err) {
+      opts.logger
+        .child({ component: "device-link" })
+        .error({ err: (err as Error).message }, "live channel not started");
+      return undefined;
     }
-    await new Promise<void>((resolve) => {
-      this.server = serve(
-        { fetch: app.fetch, hostname: config.http.host, port: config.http.port },
-        (info) => {
-          this.url = `http://${config.http.host}:${info.port}`;
-          opts.logger.info({ url: this.url, sim: Boolean(this.sim) }, "appliance listening");
-          resolve();
-        },
-      );
+    return new DeviceLink({
+      url: device.mqtt_url,
+      thingName: device.thing_name,
+      token: device.credential,
+      dataDir: config.dataDir,
+      logger: opts.logger,
+      guard: new CommandGuard({
+        thing: device.thing_name,
+        publicKey: () => storedCommandKey(local.db) ?? device.command_key,
+        clock: this.cloudClock,
+        nonces: new CommandNonceRepository(local.sqlite),
+      }),
+      mqttOptions: cloud.mqttCaFile ? { ca: readFileSync(cloud.mqttCaFile) } : undefined,
     });
   }
 
   /** A badge or PIN at the cabinet, decided once the previous session's scan is done. */
-  private access(credential: Credential): Promise<AccessOutcome> {
-    return this.sessionScan.catch(() => undefined).then(() => this.session!.requestAccess(credential));
+  private async access(credential: Credential): Promise<AccessOutcome> {
+    await this.sessionScans?.settled();
+    return this.session!.requestAccess(credential);
   }
 
   status(): Record<string, unknown> {
@@ -342,7 +299,7 @@ export class Appliance {
 
   /** Waits for the last badge decision (tests and the simulator API). */
   accessSettled(): Promise<unknown> {
-    return this.lastAccess;
+    return this.badges?.settled() ?? Promise.resolve();
   }
 
   get database(): LocalDatabase {
@@ -354,18 +311,21 @@ export class Appliance {
     return this.bus;
   }
 
-  /** Reverse order of start; the lock ends in its safe state. */
+  /**
+   * Reverse order of start; the lock ends in its safe state, and the crash handlers that guarantee it
+   * stay installed until the hardware has stopped.
+   */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.abort.abort();
-    clearInterval(this.scanTimer);
     await this.link?.stop();
+    this.liveListeners.stop();
     await this.sync?.stop();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.kioskKey?.discard();
-    this.bus.removeOwner(this);
+    await this.http?.stop();
+    this.scheduleListeners.stop();
     await this.session?.stop();
+    this.sessionListeners.stop();
     await this.hardware?.stop();
     this.uninstallCrashHandlers?.();
     this.local?.close();

@@ -1,7 +1,35 @@
 // The appliance's in-process event bus. Behaviours react to typed events instead of calling each other;
 // listeners are registered under their owner so that stopping a component drops all of its listeners.
 import { EventEmitter } from "node:events";
+import type { EventSeverity } from "../shared/enums.js";
 import type { Logger } from "../shared/logger.js";
+
+/**
+ * One behaviour of the appliance (zigbee2mqtt's extensions): the constructor stores collaborators, work
+ * begins in `start()`, and `stop()` undoes it (bus listeners, timers, subscriptions). The composition
+ * root starts them in dependency order and stops them in reverse.
+ */
+export interface ApplianceListener {
+  start(): void;
+  stop(): void;
+}
+
+/** The listeners of one start phase: started together in order, stopped together in reverse. */
+export class ListenerGroup {
+  private readonly started: ApplianceListener[] = [];
+
+  start(...listeners: (ApplianceListener | undefined)[]): void {
+    for (const l of listeners) {
+      if (!l) continue;
+      l.start();
+      this.started.push(l);
+    }
+  }
+
+  stop(): void {
+    for (const l of this.started.splice(0).reverse()) l.stop();
+  }
+}
 
 export interface SessionSummary {
   session_id: string;
@@ -14,7 +42,7 @@ export interface SessionSummary {
 export interface LiveEvent {
   action: string;
   summary: string;
-  severity: string;
+  severity: EventSeverity;
   at: string;
   session_id?: string;
   user_id?: string;
@@ -23,11 +51,11 @@ export interface LiveEvent {
 export interface BusEvents {
   "cabinet.event": LiveEvent;
   "session.ended": SessionSummary;
-  "scan.requested": { trigger: "scheduled" | "manual" | "api"; triggered_by?: string };
+  /** A scan after a session or on a cloud command finished: its results should go up now. */
   "scan.completed": { scan_ids: string[]; session_id?: string };
 }
 
-type Listener<K extends keyof BusEvents> = (payload: BusEvents[K]) => void | Promise<void>;
+type Handler<K extends keyof BusEvents> = (payload: BusEvents[K]) => void | Promise<void>;
 
 export class EventBus {
   private readonly emitter = new EventEmitter();
@@ -35,7 +63,7 @@ export class EventBus {
 
   constructor(private readonly logger: Logger) {}
 
-  on<K extends keyof BusEvents>(owner: object, event: K, listener: Listener<K>): void {
+  on<K extends keyof BusEvents>(owner: object, event: K, listener: Handler<K>): void {
     // A failing listener is logged, never allowed to break the emitter or its siblings.
     const fn = (payload: unknown) => {
       Promise.resolve()

@@ -10,8 +10,8 @@ import { getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { PgTable } from "drizzle-orm/pg-core";
 import type pg from "pg";
 import type { Cloud } from "../cloud/cloud.js";
-import type { DeviceIdentity } from "../cloud/devices/provisioning.service.js";
 import { IngestService, UploadBatch } from "../cloud/sync/ingest.service.js";
+import type { DeviceIdentity } from "../shared/device-identity.js";
 import * as tenant from "../shared/schema/tenant.js";
 import { makeEvents, rawInsertParams, rawInsertSql, type Scope, syncBody } from "./ingest-rows.js";
 

@@ -45,3 +45,4 @@ export type AlertType = (typeof ALERT_TYPES)[number];
 export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
 export type ScopeType = (typeof SCOPE_TYPES)[number];
 export type EventSeverity = (typeof EVENT_SEVERITIES)[number];
+export type LockMode = (typeof LOCK_MODES)[number];

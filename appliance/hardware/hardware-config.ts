@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LOCK_MODES } from "../../shared/enums.js";
 
 const unit = z.number().min(0).max(1);
 
@@ -30,7 +31,7 @@ export const gpioConfigSchema = z.object({
 });
 
 export const lockConfigSchema = z.object({
-  mode: z.enum(["fail-secure", "fail-safe"]).default("fail-secure"),
+  mode: z.enum(LOCK_MODES).default("fail-secure"),
   autoRelockMs: ms.default(10_000),
   ajarAlarmMs: ms.default(60_000),
 });

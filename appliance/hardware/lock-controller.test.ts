@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
+import type { LockMode } from "../../shared/enums.js";
 import { silentLogger } from "../../shared/logger.js";
 import { SimDoorSensor } from "./door-sensor.sim.js";
-import type { LockMode, LockState } from "./lock.js";
+import type { LockState } from "./lock.js";
 import { SysfsLockOutput } from "./lock.sysfs.js";
 import { type DoorAjarEvent, LockController } from "./lock-controller.js";
 import { SimCabinet } from "./sim-cabinet.js";

@@ -1,14 +1,8 @@
+import type { LockMode } from "../../shared/enums.js";
 import type { Logger } from "../../shared/logger.js";
 import type { DoorSensor, DoorState } from "./door-sensor.js";
 import { Listeners, type Unsubscribe } from "./listeners.js";
-import {
-  energisedFor,
-  type Lock,
-  type LockMode,
-  type LockOutput,
-  type LockState,
-  lockStateFor,
-} from "./lock.js";
+import { energisedFor, type Lock, type LockOutput, type LockState, lockStateFor } from "./lock.js";
 
 export interface LockControllerOptions {
   output: LockOutput;

@@ -1,5 +1,6 @@
+import type { LockMode } from "../../shared/enums.js";
 import type { Logger } from "../../shared/logger.js";
-import { type LockMode, type LockOutput, lockStateFor } from "./lock.js";
+import { type LockOutput, lockStateFor } from "./lock.js";
 import type { SimCabinet } from "./sim-cabinet.js";
 
 /**

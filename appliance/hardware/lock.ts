@@ -1,13 +1,7 @@
+import type { LockMode } from "../../shared/enums.js";
 import type { Unsubscribe } from "./listeners.js";
 
 export type LockState = "locked" | "unlocked";
-
-/**
- * fail-secure: relay de-energised = locked (stays locked on power loss).
- * fail-safe: relay de-energised = unlocked (opens on power loss, e.g. for egress rules).
- * Either way the safe state is "relay de-energised", the state the hardware falls into when we die.
- */
-export type LockMode = "fail-secure" | "fail-safe";
 
 export interface Lock {
   start(): Promise<void>;
@@ -29,6 +23,11 @@ export interface LockOutput {
   writeSync(energised: boolean): void;
 }
 
+/**
+ * fail-secure: relay de-energised = locked (stays locked on power loss).
+ * fail-safe: relay de-energised = unlocked (opens on power loss, e.g. for egress rules).
+ * Either way the safe state is "relay de-energised", the state the hardware falls into when we die.
+ */
 export function energisedFor(mode: LockMode, state: LockState): boolean {
   return mode === "fail-secure" ? state === "unlocked" : state === "locked";
 }

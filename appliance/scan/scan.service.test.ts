@@ -18,7 +18,10 @@ import { type ShelfRenderFn, SimCamera } from "../hardware/camera.sim.js";
 import { SimCabinet } from "../hardware/sim-cabinet.js";
 import { renderShelf, type SpecularStripe } from "../sim/shelf-renderer.js";
 import { labelFor, seedLocalCabinet } from "../sim/sim-seed.js";
+import { EvidenceStore } from "./evidence.store.js";
+import { InventoryRepository } from "./inventory.repository.js";
 import { type ScanFrames, ScanService } from "./scan.service.js";
+import { ScanResultRepository } from "./scan-result.repository.js";
 
 const TECH = {
   user_id: randomUUID(),
@@ -83,7 +86,9 @@ function cabinetWith(specular: SpecularStripe[], frames: ScanFrames, wrap = (cam
     local,
     cameras: [wrap(camera)],
     scope,
-    imagesDir: join(dir, "scans"),
+    inventory: new InventoryRepository(scope),
+    results: new ScanResultRepository(scope.cabinet_id),
+    evidence: new EvidenceStore(join(dir, "scans")),
     logger: silentLogger,
     frames,
   });
@@ -99,7 +104,7 @@ function cabinetWith(specular: SpecularStripe[], frames: ScanFrames, wrap = (cam
       .from(chemicalInventory)
       .all()
       .find((c) => c.qr_code === labelFor(n))!.status;
-  return { scans, renders, actions, status, db: local.db };
+  return { scans, renders, actions, status, sim, db: local.db };
 }
 
 const ONE = { framesPerScan: 1, exposureEv: [0] };
@@ -241,5 +246,25 @@ describe("ScanService with the Data Matrix labels L.I.L.O. prints", () => {
     expect(outcome.reconciliation.present.map((p) => p.container.qr_code)).toEqual([labelFor(2)]);
     expect(c.actions()).toContain("label_not_read");
     expect(c.status(1)).toBe("in_cabinet");
+  });
+});
+
+describe("codes that are not L.I.L.O. labels", () => {
+  it("are foreign both in the scan's anomalies and in the reconciliation", async () => {
+    const c = cabinetWith([], ONE);
+    // Another kind of L.I.L.O.-looking payload and a truncated one: neither is a label L.I.L.O. printed.
+    const foreign = ["LILO:C:12", "LILO:X:000003"];
+    c.sim.addContainer(1, { qr_code: foreign[1]!, x: 0.5, y: 0.3 });
+    c.sim.addContainer(1, { qr_code: foreign[0]!, x: 0.7, y: 0.3 });
+    // A well-formed label this cabinet does not know is ours, only unregistered.
+    c.sim.addContainer(1, { qr_code: labelFor(9), x: 0.86, y: 0.55 });
+    const outcome = await c.scans.scan({ trigger: "manual" });
+    expect(outcome.shelves[0]!.codes.map((code) => code.text).sort()).toEqual(
+      [labelFor(1), labelFor(2), labelFor(9), ...foreign].sort(),
+    );
+    expect(outcome.reconciliation.foreign.map((f) => f.qr_code).sort()).toEqual(foreign);
+    expect(outcome.reconciliation.unknown.map((u) => u.qr_code)).toEqual([labelFor(9)]);
+    const row = c.db.select().from(scanResults).get()!;
+    expect((row.anomalies_detected as { text: string }[]).map((a) => a.text).sort()).toEqual(foreign);
   });
 });

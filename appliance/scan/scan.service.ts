@@ -1,47 +1,20 @@
 // A scan of every shelf: capture each camera (a second, darker frame when the first leaves a label
 // unexplained), cut out each shelf's region, read every code, merge the frames, score the picture,
-// then write the scan results and apply the reconciliation (transactions, inventory, events)
-// in one SQLite transaction. Scans run one at a time.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { type DecodedLabel, decodeLabels, type GreyImage, imageQuality } from "@lilo/vision";
-import { and, desc, eq } from "drizzle-orm";
+// then, in one SQLite transaction, store the scan results and apply the reconciliation through the
+// inventory repository. Scans run one at a time.
+import { decodeLabels, type GreyImage, imageQuality } from "@lilo/vision";
 import sharp from "sharp";
-import type { ScanTriggerType } from "../../shared/enums.js";
 import type { Logger } from "../../shared/logger.js";
 import type { AuthorizedUser, CabinetScope } from "../auth/auth.service.js";
-import { insertRecorded, updateRecorded } from "../db/change-recorder.js";
 import type { LocalDatabase, LocalDb } from "../db/local-database.js";
-import { chemicalInventory, containerTransactions, scanResults } from "../db/schema.js";
 import type { Camera } from "../hardware/camera.js";
 import { recordEvent } from "../session/event-recorder.js";
+import type { EvidenceStore } from "./evidence.store.js";
+import type { InventoryRepository, Transaction } from "./inventory.repository.js";
 import { type FrameRead, mergeFrames, readsEverything } from "./merge-frames.js";
-import { type ExpectedContainer, type Reconciliation, reconcile } from "./reconcile.js";
-
-export interface ScanContext {
-  trigger: ScanTriggerType;
-  session_id?: string;
-  /** The person the session belongs to: takes and returns are attributed to them. */
-  user?: AuthorizedUser;
-  triggered_by?: string;
-}
-
-export interface ShelfObservation {
-  shelf: number;
-  ok: boolean;
-  error?: string;
-  codes: DecodedLabel[];
-  /** Label-like regions where no code could be read in any frame (shelf-image pixels). */
-  unread?: { x: number; y: number; w: number; h: number }[];
-  /** Frames merged into this observation. */
-  frames?: number;
-  image_path?: string;
-  image_size_bytes?: number;
-  resolution?: string;
-  processing_ms: number;
-  started_at: Date;
-  quality?: { image_quality: number; lighting_quality: number; focus_quality: number };
-}
+import { type Reconciliation, reconcile } from "./reconcile.js";
+import type { ScanResultRepository } from "./scan-result.repository.js";
+import type { ScanContext, ShelfObservation } from "./shelf-observation.js";
 
 /** How many frames a camera may take per scan, and at which exposure. */
 export interface ScanFrames {
@@ -66,8 +39,6 @@ export interface ScanOutcome {
   reconciliation: Reconciliation;
 }
 
-const fixed = (n: number, digits = 4) => n.toFixed(digits);
-
 export class ScanService {
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -76,7 +47,9 @@ export class ScanService {
       local: LocalDatabase;
       cameras: Camera[];
       scope: CabinetScope;
-      imagesDir: string;
+      inventory: InventoryRepository;
+      results: ScanResultRepository;
+      evidence: EvidenceStore;
       logger: Logger;
       /** Defaults to one frame per camera. */
       frames?: ScanFrames;
@@ -186,7 +159,7 @@ export class ScanService {
       codes: merged.codes,
       unread: merged.unread,
       frames: merged.frames,
-      image_path: this.storeImage(shelf, startedAt, image),
+      image_path: this.deps.evidence.save(shelf, startedAt, image),
       image_size_bytes: image.length,
       resolution,
       processing_ms,
@@ -198,7 +171,7 @@ export class ScanService {
   /** Codes of the containers the cabinet believes are on each shelf. */
   private expectedByShelf(): Map<number, string[]> {
     const out = new Map<number, string[]>();
-    for (const c of cabinetContainers(this.deps.local.db, this.deps.scope.cabinet_id)) {
+    for (const c of this.deps.inventory.containers(this.deps.local.db)) {
       if (c.status !== "in_cabinet") continue;
       const list = out.get(c.shelf_level) ?? [];
       list.push(c.qr_code);
@@ -207,69 +180,20 @@ export class ScanService {
     return out;
   }
 
-  private storeImage(shelf: number, at: Date, image: Buffer): string {
-    const day = at.toISOString().slice(0, 10);
-    const dir = join(this.deps.imagesDir, day);
-    mkdirSync(dir, { recursive: true });
-    const path = join(dir, `shelf${shelf}-${at.toISOString().replaceAll(":", "")}.jpg`);
-    writeFileSync(path, image);
-    return path;
-  }
-
   private apply(db: LocalDb, shelves: ShelfObservation[], ctx: ScanContext): ScanOutcome {
-    const { scope } = this.deps;
+    const { scope, inventory, results } = this.deps;
     const observed = new Map<string, number>();
     for (const s of shelves)
       for (const code of s.codes) if (!observed.has(code.text)) observed.set(code.text, s.shelf);
-    const previousShelfOf = this.previousShelfOfCodes(db);
+    const lastShelfOf = results.lastShelfOfCodes(
+      db,
+      this.deps.cameras.flatMap((cam) => cam.shelves.map(({ shelf }) => shelf)),
+    );
+    const scanIds = shelves.map((s) => results.record(db, s, ctx, lastShelfOf));
 
-    const scanIds: string[] = [];
-    for (const s of shelves) {
-      const previous = this.latestScan(db, s.shelf);
-      const now = s.codes.map((c) => c.text);
-      const before = new Set(previous?.qr_codes_found ?? []);
-      const row = insertRecorded(db, scanResults, {
-        cabinet_id: scope.cabinet_id,
-        shelf_id: s.shelf,
-        scan_timestamp: s.started_at,
-        trigger_type: ctx.trigger,
-        triggered_by: ctx.triggered_by ?? ctx.user?.user_id,
-        image_s3_key: s.image_path ?? "",
-        image_size_bytes: s.image_size_bytes,
-        image_resolution: s.resolution,
-        processing_status: s.ok ? "completed" : "failed",
-        processing_started_at: s.started_at,
-        processing_completed_at: new Date(),
-        processing_time_ms: s.processing_ms,
-        processing_error: s.error,
-        containers_detected: now.length,
-        qr_codes_found: now,
-        qr_detection_confidence: s.codes.map((c) => fixed(c.confidence)),
-        image_quality_score: s.quality && fixed(s.quality.image_quality),
-        lighting_quality_score: s.quality && fixed(s.quality.lighting_quality),
-        focus_quality_score: s.quality && fixed(s.quality.focus_quality),
-        previous_scan_id: previous?.scan_id,
-        containers_added: s.ok ? now.filter((q) => !before.has(q)) : [],
-        containers_removed: s.ok ? [...before].filter((q) => !now.includes(q)) : [],
-        containers_moved: now.filter((q) => {
-          const prev = previousShelfOf.get(q);
-          return prev !== undefined && prev !== s.shelf;
-        }),
-        code_locations: {
-          read: s.codes.map((c) => ({ text: c.text, corners: c.corners })),
-          unread: s.unread ?? [],
-        },
-        anomalies_detected: s.codes
-          .filter((c) => !c.text.startsWith("LILO:"))
-          .map((c) => ({ kind: "foreign_code", text: c.text, corners: c.corners })),
-      });
-      scanIds.push(row.scan_id);
-    }
-
-    const expected = cabinetContainers(db, scope.cabinet_id);
     const scanned = new Set(shelves.filter((s) => s.ok).map((s) => s.shelf));
     const unread = new Map(shelves.map((s) => [s.shelf, s.unread?.length ?? 0]));
-    const r = reconcile(expected, observed, scanned, unread);
+    const r = reconcile(inventory.containers(db), observed, scanned, unread);
     this.applyReconciliation(db, r, ctx);
     recordEvent(db, scope, {
       type: "scan",
@@ -288,187 +212,32 @@ export class ScanService {
     return { scan_ids: scanIds, shelves, reconciliation: r };
   }
 
+  /** Who answers for each change: the session's person; a return without one, whoever checked it out. */
   private applyReconciliation(db: LocalDb, r: Reconciliation, ctx: ScanContext): void {
-    const { scope } = this.deps;
-    const now = new Date();
-    const details = (id: string) =>
-      db.select().from(chemicalInventory).where(eq(chemicalInventory.container_id, id)).get()!;
-    const who = (u: AuthorizedUser) => ({
-      user_id: u.user_id,
-      user_name: u.display_name,
-      user_email: u.email,
-      user_role: u.role,
-    });
-    const eventContainer = (c: ReturnType<typeof details>) => ({
-      container_id: c.container_id,
-      qr_code: c.qr_code,
-      chemical_name: c.chemical_name,
-      cas_number: c.cas_number,
-    });
-
+    const { scope, inventory } = this.deps;
+    const at = new Date();
+    const { user, session_id } = ctx;
     for (const { container, from } of r.taken) {
-      const c = details(container.container_id);
-      if (!ctx.user) {
-        // No one to attribute it to (scheduled scan, forced door): flag it, do not invent a checkout.
-        recordEvent(db, scope, {
-          type: "transaction",
-          category: "inventory",
-          action: "container_missing",
-          severity: "warning",
-          shelf: from,
-          container: eventContainer(c),
-          session_id: ctx.session_id,
-          requires_review: true,
-          summary: `${c.chemical_name} (${c.qr_code}) missing from shelf ${from}`,
-        });
-        continue;
-      }
-      insertRecorded(db, containerTransactions, {
-        container_id: c.container_id,
-        transaction_type: "checkout",
-        qr_code: c.qr_code,
-        ...who(ctx.user),
-        checkout_timestamp: now,
-        source_cabinet_id: scope.cabinet_id,
-        source_shelf_level: from,
-        quantity_unit: c.unit,
-        status: "active",
-        workflow_id: ctx.session_id,
-      });
-      updateRecorded(db, chemicalInventory, c.container_id, { status: "checked_out", updated_at: now });
-      recordEvent(db, scope, {
-        type: "transaction",
-        category: "inventory",
-        action: "checkout",
-        user: ctx.user,
-        shelf: from,
-        container: eventContainer(c),
-        session_id: ctx.session_id,
-        summary: `${ctx.user.display_name} took ${c.chemical_name} from shelf ${from}`,
-      });
+      // No one to attribute it to (scheduled scan, forced door): flag it, do not invent a checkout.
+      if (user) inventory.checkout(db, { container_id: container.container_id, from, user, session_id, at });
+      else inventory.reportMissing(db, { container_id: container.container_id, from, session_id });
     }
-
     for (const { container, to } of r.returned) {
-      const c = details(container.container_id);
-      const open = db
-        .select()
-        .from(containerTransactions)
-        .where(
-          and(
-            eq(containerTransactions.container_id, c.container_id),
-            eq(containerTransactions.transaction_type, "checkout"),
-            eq(containerTransactions.status, "active"),
-          ),
-        )
-        .orderBy(desc(containerTransactions.checkout_timestamp))
-        .get();
-      // Without a session, the return belongs to whoever checked it out.
-      const user =
-        ctx.user ??
-        (open
-          ? {
-              user_id: open.user_id,
-              display_name: open.user_name ?? "",
-              email: open.user_email,
-              role: open.user_role ?? "",
-            }
-          : undefined);
-      if (open)
-        updateRecorded(db, containerTransactions, open.transaction_id, {
-          status: "returned",
-          actual_return_timestamp: now,
-          updated_at: now,
-        });
-      if (user) {
-        insertRecorded(db, containerTransactions, {
-          container_id: c.container_id,
-          transaction_type: "return",
-          qr_code: c.qr_code,
-          ...who(user),
-          actual_return_timestamp: now,
-          // The cloud files every transaction under the cabinet that recorded it.
-          source_cabinet_id: scope.cabinet_id,
-          return_cabinet_id: scope.cabinet_id,
-          return_shelf_level: to,
-          parent_transaction_id: open?.transaction_id,
-          status: "returned",
-          workflow_id: ctx.session_id,
-        });
-      }
-      updateRecorded(db, chemicalInventory, c.container_id, {
-        status: "in_cabinet",
-        shelf_level: to,
-        last_detected: now,
-        updated_at: now,
-      });
-      recordEvent(db, scope, {
-        type: "transaction",
-        category: "inventory",
-        action: "return",
-        user,
-        shelf: to,
-        container: eventContainer(c),
-        session_id: ctx.session_id,
-        summary: `${c.chemical_name} returned to shelf ${to}`,
+      const checkout = inventory.openCheckout(db, container.container_id);
+      inventory.return(db, {
+        container_id: container.container_id,
+        to,
+        user: user ?? (checkout && checkedOutBy(checkout)),
+        checkout,
+        session_id,
+        at,
       });
     }
-
-    for (const { container, from, to } of r.moved) {
-      const c = details(container.container_id);
-      if (ctx.user) {
-        insertRecorded(db, containerTransactions, {
-          container_id: c.container_id,
-          transaction_type: "transfer",
-          qr_code: c.qr_code,
-          ...who(ctx.user),
-          source_cabinet_id: scope.cabinet_id,
-          source_shelf_level: from,
-          return_cabinet_id: scope.cabinet_id,
-          return_shelf_level: to,
-          // A move within the cabinet is complete the moment it is seen.
-          status: "returned",
-          workflow_id: ctx.session_id,
-        });
-      }
-      updateRecorded(db, chemicalInventory, c.container_id, {
-        shelf_level: to,
-        last_detected: now,
-        updated_at: now,
-      });
-      recordEvent(db, scope, {
-        type: "transaction",
-        category: "inventory",
-        action: "transfer",
-        user: ctx.user,
-        shelf: to,
-        container: eventContainer(c),
-        session_id: ctx.session_id,
-        requires_review: !ctx.user,
-        summary: `${c.chemical_name} moved from shelf ${from} to shelf ${to}`,
-      });
-    }
-
-    for (const { container, shelf } of r.labelNotRead) {
-      const c = details(container.container_id);
-      recordEvent(db, scope, {
-        type: "scan",
-        category: "inventory",
-        action: "label_not_read",
-        severity: "warning",
-        shelf,
-        container: eventContainer(c),
-        user: ctx.user,
-        session_id: ctx.session_id,
-        requires_review: true,
-        summary: `A label on shelf ${shelf} could not be read; ${c.chemical_name} (${c.qr_code}) not confirmed: please turn the bottle so its label faces the camera`,
-        details: { prompt: "turn_bottle" },
-      });
-    }
-
-    for (const { container } of r.present) {
-      updateRecorded(db, chemicalInventory, container.container_id, { last_detected: now });
-    }
-
+    for (const { container, from, to } of r.moved)
+      inventory.transfer(db, { container_id: container.container_id, from, to, user, session_id, at });
+    for (const { container, shelf } of r.labelNotRead)
+      inventory.reportUnreadLabel(db, { container_id: container.container_id, shelf, user, session_id });
+    for (const { container } of r.present) inventory.markSeen(db, container.container_id, at);
     for (const { qr_code, shelf } of r.unknown) {
       recordEvent(db, scope, {
         type: "scan",
@@ -476,8 +245,8 @@ export class ScanService {
         action: "unknown_code",
         severity: "warning",
         shelf,
-        session_id: ctx.session_id,
-        user: ctx.user,
+        session_id,
+        user,
         requires_review: true,
         summary: `Unregistered label ${qr_code} on shelf ${shelf}: register this container`,
         details: { qr_code, prompt: "register_container" },
@@ -490,48 +259,19 @@ export class ScanService {
         action: "foreign_code",
         severity: "info",
         shelf,
-        session_id: ctx.session_id,
+        session_id,
         summary: `Non-L.I.L.O. code on shelf ${shelf} recorded, not trusted`,
         details: { text: qr_code },
       });
     }
   }
-
-  private latestScan(db: LocalDb, shelf: number) {
-    return db
-      .select()
-      .from(scanResults)
-      .where(
-        and(
-          eq(scanResults.cabinet_id, this.deps.scope.cabinet_id),
-          eq(scanResults.shelf_id, shelf),
-          eq(scanResults.processing_status, "completed"),
-        ),
-      )
-      .orderBy(desc(scanResults.scan_timestamp))
-      .get();
-  }
-
-  /** Where each code was last read, from the latest completed scan of each shelf. */
-  private previousShelfOfCodes(db: LocalDb): Map<string, number> {
-    const out = new Map<string, number>();
-    for (const cam of this.deps.cameras)
-      for (const { shelf } of cam.shelves)
-        for (const q of this.latestScan(db, shelf)?.qr_codes_found ?? []) out.set(q, shelf);
-    return out;
-  }
 }
 
-/** Every container the cabinet's inventory places in it, whatever its status. */
-function cabinetContainers(db: LocalDb, cabinetId: string): ExpectedContainer[] {
-  return db
-    .select({
-      container_id: chemicalInventory.container_id,
-      qr_code: chemicalInventory.qr_code,
-      shelf_level: chemicalInventory.shelf_level,
-      status: chemicalInventory.status,
-    })
-    .from(chemicalInventory)
-    .where(eq(chemicalInventory.cabinet_id, cabinetId))
-    .all() as ExpectedContainer[];
+function checkedOutBy(t: Transaction): AuthorizedUser {
+  return {
+    user_id: t.user_id,
+    display_name: t.user_name ?? "",
+    email: t.user_email,
+    role: t.user_role ?? "",
+  };
 }

@@ -1,5 +1,6 @@
 // Writes one step of cabinet life into the local unified_event_log, with its outbox row, in the
 // caller's SQLite transaction.
+import type { EventSeverity } from "../../shared/enums.js";
 import type { AuthorizedUser, CabinetScope } from "../auth/auth.service.js";
 import { insertRecorded } from "../db/change-recorder.js";
 import type { LocalDb } from "../db/local-database.js";
@@ -14,7 +15,7 @@ export interface CabinetEvent {
   /** Machine-readable step, e.g. `auth_denied`, `door_opened`, `checkout`. */
   action: string;
   summary: string;
-  severity?: "debug" | "info" | "warning" | "error" | "critical";
+  severity?: EventSeverity;
   session_id?: string;
   user?: AuthorizedUser;
   shelf?: number;

@@ -5,6 +5,7 @@
 import { ensureZxing } from "@lilo/vision";
 import sharp from "sharp";
 import { writeBarcode } from "zxing-wasm";
+import { labelFor } from "../../shared/labels/label-code.js";
 
 export type Difficulty = "easy" | "medium" | "hard";
 export type ContainerShape = "bottle" | "jar" | "vial";
@@ -174,7 +175,7 @@ export interface LayoutOptions {
   difficulty?: Difficulty;
   width?: number;
   height?: number;
-  /** Builds the payload for container i; defaults to `LILO:C:` and a 6-digit number. */
+  /** Builds the payload for container i; defaults to a L.I.L.O. label (`labelFor`). */
   code?: (i: number) => string;
 }
 
@@ -184,7 +185,7 @@ export interface LayoutOptions {
  */
 export function layoutShelf(opts: LayoutOptions): ShelfContainer[] {
   const { count, seed, difficulty = "medium", width = 1920, height = 1080 } = opts;
-  const code = opts.code ?? ((i: number) => `LILO:C:${String((seed % 9000) * 100 + i).padStart(6, "0")}`);
+  const code = opts.code ?? ((i: number) => labelFor((seed % 9000) * 100 + i));
   const p = PARAMS[difficulty];
   const rng = createRng(seed ^ 0x5bd1e995);
   const tiers = count <= 2 ? 1 : count <= 10 ? 2 : 3;

@@ -1,12 +1,9 @@
 // The cabinet's identity after it claimed itself: written once, with 0600 permissions, atomically.
 import { chmodSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { z } from "zod";
+import { DeviceIdentity } from "../../shared/device-identity.js";
 
-export const DeviceIdentityFile = z.object({
-  device_id: z.uuid(),
-  thing_name: z.string().min(1),
-  org_id: z.uuid(),
-  cabinet_id: z.uuid(),
+export const DeviceIdentityFile = DeviceIdentity.extend({
   lab_id: z.uuid(),
   dept_id: z.uuid(),
   credential: z.string().min(10),

@@ -70,6 +70,38 @@ export async function ensureProvisioned(
 }
 
 /**
+ * The cabinet's identity, read or claimed when it starts (which can take minutes offline); from then on
+ * the cloud client carries its credential.
+ */
+export class DeviceProvisioning {
+  private claimed?: DeviceIdentityFile;
+
+  constructor(
+    private readonly deps: {
+      client: CloudClient;
+      /** Without a configured serial number, the board's own is read when the claim needs it. */
+      options: Omit<ClaimOptions, "serialNumber"> & { serialNumber?: string };
+      logger: Logger;
+    },
+  ) {}
+
+  async start(): Promise<void> {
+    const { client, options, logger } = this.deps;
+    this.claimed = await ensureProvisioned(
+      client,
+      { ...options, serialNumber: options.serialNumber ?? boardSerial() },
+      logger,
+    );
+    client.setToken(this.claimed.credential);
+  }
+
+  get identity(): DeviceIdentityFile {
+    if (!this.claimed) throw new Error("device not provisioned yet");
+    return this.claimed;
+  }
+}
+
+/**
  * A used claim token is worthless to the cloud, but it should not lie on a boot partition that anyone
  * can read from the SD card. A failed claim keeps the file, so the installer can retry.
  */

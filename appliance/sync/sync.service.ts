@@ -168,6 +168,19 @@ export class SyncService {
     return rows.length === options.batchSize;
   }
 
+  /**
+   * The downlink once at boot, before the cabinet decides anything. Offline at boot is normal: the
+   * cabinet works from what the last downlink left.
+   */
+  async refresh(): Promise<void> {
+    await this.pullDownlink().catch((err: unknown) =>
+      this.deps.logger.warn(
+        { err: (err as Error).message },
+        "downlink at start failed; using the local copy",
+      ),
+    );
+  }
+
   /** Fetches the snapshot and applies it unless it is the one already applied. */
   async pullDownlink(): Promise<boolean> {
     const { local, client } = this.deps;

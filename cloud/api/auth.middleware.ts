@@ -1,8 +1,9 @@
 // Bearer authentication for the two kinds of callers: cabinets (device credential) and people (session).
 import type { Context, MiddlewareHandler } from "hono";
+import type { DeviceIdentity } from "../../shared/device-identity.js";
 import { AppError } from "../../shared/errors.js";
 import type { AccountService, Principal } from "../accounts/account.service.js";
-import type { DeviceIdentity, ProvisioningService } from "../devices/provisioning.service.js";
+import type { ProvisioningService } from "../devices/provisioning.service.js";
 
 export type CloudEnv = { Variables: { device: DeviceIdentity; principal: Principal } };
 

@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { and, eq, gt, inArray, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
 import { cabinetKey } from "../../shared/credential-hash.js";
+import type { DeviceIdentity } from "../../shared/device-identity.js";
 import { AppError, validationError } from "../../shared/errors.js";
 import { systemEvents } from "../../shared/schema/partitioned.js";
 import { claimTokens, deviceCredentials, iotDevices } from "../../shared/schema/platform.js";
@@ -17,13 +18,6 @@ export const CLAIM_TOKEN_TTL_MS = 7 * 24 * 3600_000;
 export const RECLAIM_APPROVAL_TTL_MS = 3600_000;
 /** How far back sweepRevocations() looks for credentials revoked by other processes. */
 const SWEEP_LOOKBACK_S = 60;
-
-export interface DeviceIdentity {
-  device_id: string;
-  org_id: string;
-  thing_name: string;
-  cabinet_id: string;
-}
 
 export const ClaimRequest = z.object({
   claim_token: z.string().min(10).max(200),

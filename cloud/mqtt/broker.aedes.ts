@@ -16,7 +16,7 @@ import {
   MAX_PAYLOAD_BYTES,
 } from "../../shared/mqtt/topics.js";
 import { PacketSizeLimit } from "./packet-size-limit.js";
-import type { BrokerProvisioner, DeviceAuthenticator, DeviceIdentity } from "./provisioning.js";
+import type { BrokerDevice, BrokerProvisioner, DeviceAuthenticator } from "./provisioning.js";
 
 /** The largest MQTT packet accepted: a maximal payload plus room for topic and headers. */
 export const MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + 4096;
@@ -57,7 +57,7 @@ export class PlaintextBindError extends Error {
   }
 }
 
-type Principal = { kind: "service" } | { kind: "device"; identity: DeviceIdentity };
+type Principal = { kind: "service" } | { kind: "device"; identity: BrokerDevice };
 
 // aedes declares these as a const enum, which cannot be imported under per-file transpilation.
 const IDENTIFIER_REJECTED = 2;
@@ -246,7 +246,7 @@ export class AedesBroker {
       this.logger.warn({ client_id: client.id }, "mqtt service login refused");
       throw authError("bad credentials", BAD_USERNAME_OR_PASSWORD);
     }
-    let identity: DeviceIdentity | null;
+    let identity: BrokerDevice | null;
     try {
       identity = await this.opts.authenticator.verify(username, password);
     } catch (err) {
@@ -294,7 +294,7 @@ export class AedesBroker {
 export class AedesProvisioner implements BrokerProvisioner {
   constructor(private readonly broker: AedesBroker) {}
 
-  async addDevice(_identity: DeviceIdentity, _token: string): Promise<void> {}
+  async addDevice(_identity: BrokerDevice, _token: string): Promise<void> {}
 
   async revokeDevice(thing: string): Promise<void> {
     this.broker.disconnectDevice(thing);

@@ -20,16 +20,16 @@ import {
   startMosquitto,
   testCommandKey,
 } from "./mqtt-test-support.js";
-import type { DeviceIdentity } from "./provisioning.js";
+import type { BrokerDevice } from "./provisioning.js";
 
 const SERVICE = { username: "lilo-cloud", password: `svc-${randomUUID()}` };
-const A: DeviceIdentity = { thing_name: "lilo-cab-aaaaaa", device_id: randomUUID(), org_id: randomUUID() };
-const B: DeviceIdentity = { thing_name: "lilo-cab-bbbbbb", device_id: randomUUID(), org_id: randomUUID() };
+const A: BrokerDevice = { thing_name: "lilo-cab-aaaaaa", device_id: randomUUID(), org_id: randomUUID() };
+const B: BrokerDevice = { thing_name: "lilo-cab-bbbbbb", device_id: randomUUID(), org_id: randomUUID() };
 const tokens = new Map([
   [A.thing_name, `tok-${randomUUID()}`],
   [B.thing_name, `tok-${randomUUID()}`],
 ]);
-const tokenOf = (d: DeviceIdentity) => tokens.get(d.thing_name)!;
+const tokenOf = (d: BrokerDevice) => tokens.get(d.thing_name)!;
 const key = testCommandKey();
 
 interface Harness {
@@ -304,7 +304,7 @@ async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<void> 
 describe.runIf(mosquittoAvailable())("mosquitto provisioning", () => {
   let mosquitto: PrivateMosquitto;
   let provisioner: MosquittoProvisioner;
-  const C: DeviceIdentity = { thing_name: "lilo-cab-cccccc", device_id: randomUUID(), org_id: randomUUID() };
+  const C: BrokerDevice = { thing_name: "lilo-cab-cccccc", device_id: randomUUID(), org_id: randomUUID() };
 
   beforeAll(async () => {
     mosquitto = await startMosquitto();

@@ -16,7 +16,7 @@ import {
   TOPIC_ROOT,
   topicFor,
 } from "../../shared/mqtt/topics.js";
-import type { BrokerProvisioner, DeviceIdentity } from "./provisioning.js";
+import type { BrokerDevice, BrokerProvisioner } from "./provisioning.js";
 
 const CONTROL_TOPIC = "$CONTROL/dynamic-security/v1";
 const RESPONSE_TOPIC = `${CONTROL_TOPIC}/response`;
@@ -189,7 +189,7 @@ export class MosquittoProvisioner implements BrokerProvisioner {
     return result;
   }
 
-  async addDevice(identity: DeviceIdentity, token: string): Promise<void> {
+  async addDevice(identity: BrokerDevice, token: string): Promise<void> {
     const thing = identity.thing_name;
     const rolename = deviceRoleName(thing);
     // Re-provisioning replaces the device wholesale so that stale ACLs cannot survive.

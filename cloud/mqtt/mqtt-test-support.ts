@@ -18,7 +18,7 @@ import {
 } from "../../shared/commands/command-signature.js";
 import type { AckMessage, EventMessage, PresenceStatus, TelemetryMessage } from "../../shared/mqtt/topics.js";
 import type { FleetSink } from "./mqtt-gateway.service.js";
-import type { DeviceAuthenticator, DeviceIdentity } from "./provisioning.js";
+import type { BrokerDevice, DeviceAuthenticator } from "./provisioning.js";
 import type { CertificatePair } from "./self-signed-cert.js";
 
 const run = promisify(execFile);
@@ -191,9 +191,9 @@ export function testNonceDatabase(): Sqlite.Database {
 }
 
 export class StaticAuthenticator implements DeviceAuthenticator {
-  constructor(private readonly devices: Map<string, { identity: DeviceIdentity; token: string }>) {}
+  constructor(private readonly devices: Map<string, { identity: BrokerDevice; token: string }>) {}
 
-  async verify(username: string, password: string): Promise<DeviceIdentity | null> {
+  async verify(username: string, password: string): Promise<BrokerDevice | null> {
     const d = this.devices.get(username);
     return d && d.token === password ? d.identity : null;
   }

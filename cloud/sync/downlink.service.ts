@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { and, eq, inArray, or } from "drizzle-orm";
 import { canonicalJson } from "../../shared/canonical-json.js";
 import { cabinetBadgeHash, cabinetKey, cabinetPinHash } from "../../shared/credential-hash.js";
+import type { DeviceIdentity } from "../../shared/device-identity.js";
 import { AppError } from "../../shared/errors.js";
 import {
   accessCredentials,
@@ -15,7 +16,7 @@ import {
 } from "../../shared/schema/tenant.js";
 import type { DownlinkSnapshot } from "../../shared/sync/downlink.js";
 import type { Database } from "../db/database.js";
-import { credentialSecret, type DeviceIdentity } from "../devices/provisioning.service.js";
+import { credentialSecret } from "../devices/provisioning.service.js";
 import type { CommandKeyService } from "../fleet/command-key.service.js";
 
 export class DownlinkService {

@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DeviceIdentity } from "../../shared/device-identity.js";
 import { AppError } from "../../shared/errors.js";
 import {
   chemicalInventory,
@@ -31,7 +32,7 @@ import { backends } from "../../test/support/databases.js";
 import type { Database, Tx } from "../db/database.js";
 import { migrateAll } from "../db/migrator.js";
 import { type DemoOrg, ensureDemoOrg } from "../demo/demo-seed.js";
-import { type DeviceIdentity, ProvisioningService } from "../devices/provisioning.service.js";
+import { ProvisioningService } from "../devices/provisioning.service.js";
 import { CabinetService } from "../orgs/cabinet.service.js";
 import { IngestService } from "./ingest.service.js";
 

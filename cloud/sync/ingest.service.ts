@@ -6,12 +6,12 @@
 import { and, eq, getTableColumns, inArray, ne, type SQL, sql } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import { z } from "zod";
+import type { DeviceIdentity } from "../../shared/device-identity.js";
 import { AppError, validationError } from "../../shared/errors.js";
 import * as tenant from "../../shared/schema/tenant.js";
 import * as validation from "../../shared/schema/validation.js";
 import { Change, type SyncedEntity } from "../../shared/sync/change.js";
 import { type Database, pgErrorCode, type Tx } from "../db/database.js";
-import type { DeviceIdentity } from "../devices/provisioning.service.js";
 
 export const MAX_BATCH_CHANGES = 1000;
 

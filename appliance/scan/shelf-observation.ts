@@ -1,0 +1,30 @@
+// What one scan saw on each shelf, and on whose behalf it ran: the scan service produces these and
+// the scan-result repository stores them.
+import type { DecodedLabel } from "@lilo/vision";
+import type { ScanTriggerType } from "../../shared/enums.js";
+import type { AuthorizedUser } from "../auth/auth.service.js";
+
+export interface ScanContext {
+  trigger: ScanTriggerType;
+  session_id?: string;
+  /** The person the session belongs to: takes and returns are attributed to them. */
+  user?: AuthorizedUser;
+  triggered_by?: string;
+}
+
+export interface ShelfObservation {
+  shelf: number;
+  ok: boolean;
+  error?: string;
+  codes: DecodedLabel[];
+  /** Label-like regions where no code could be read in any frame (shelf-image pixels). */
+  unread?: { x: number; y: number; w: number; h: number }[];
+  /** Frames merged into this observation. */
+  frames?: number;
+  image_path?: string;
+  image_size_bytes?: number;
+  resolution?: string;
+  processing_ms: number;
+  started_at: Date;
+  quality?: { image_quality: number; lighting_quality: number; focus_quality: number };
+}
