@@ -9,10 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ApplianceConfigInput } from "../appliance/config.js";
-import { FakeSysfs } from "../appliance/hardware/test-support.js";
 import { fromRoot } from "../shared/paths.js";
 import { lilo } from "./support/cli.js";
 import { freePort, waitFor } from "./support/fleet-processes.js";
+import { FakeSysfs } from "./support/hardware.js";
 
 const DOOR_BCM = 17;
 const LOCK_BCM = 27;
