@@ -16,15 +16,15 @@ import {
   CabinetProcess,
   CloudProcess,
   cloudIds,
-  freePort,
   http,
   killAll,
   prepareCabinet,
   type SeededFleet,
   seedCloud,
   trace,
-  waitFor,
 } from "./support/fleet-processes.js";
+import { freePort } from "./support/free-port.js";
+import { waitFor } from "./support/wait-for.js";
 
 const backendName = serverUrl ? "postgres" : "pglite";
 const WRONG_BADGE = "NOPE-1";
@@ -74,7 +74,8 @@ describe(`sync to the cloud under faults (cloud on ${backendName})`, () => {
     });
     cabinet = new CabinetProcess(dir, config, port);
     await cabinet.start();
-    await waitFor("the cabinet to be claimed", async () => (await cabinet.status()).device?.device_id, {
+    await waitFor(async () => (await cabinet.status()).device?.device_id, {
+      what: "the cabinet to be claimed",
       context: logs,
     });
   });
@@ -157,12 +158,11 @@ describe(`sync to the cloud under faults (cloud on ${backendName})`, () => {
     const deviceId = (await cabinet.status()).device!.device_id;
     trace("verify: waiting for drain");
     await waitFor(
-      "the cabinet's outbox to drain",
       async () => {
         const s = (await cabinet.status()).sync;
         return s?.pending === 0 && !s.last_error;
       },
-      { timeoutMs: 60_000, intervalMs: 200, context: logs },
+      { what: "the cabinet's outbox to drain", timeoutMs: 60_000, intervalMs: 200, context: logs },
     );
     trace("verify: drained");
     const local = applianceRows();
@@ -246,7 +246,8 @@ describe(`sync to the cloud under faults (cloud on ${backendName})`, () => {
 
   async function closeAndAwaitScan(sessionId: string): Promise<void> {
     expect((await cabinet.sim("POST", "/door", { open: false })).status).toBe(200);
-    await waitFor("the post-session scan", () => sessionActions(sessionId).includes("scan_completed"), {
+    await waitFor(() => sessionActions(sessionId).includes("scan_completed"), {
+      what: "the post-session scan",
       timeoutMs: 45_000,
       intervalMs: 100,
       context: logs,
@@ -297,12 +298,16 @@ describe(`sync to the cloud under faults (cloud on ${backendName})`, () => {
       expect((await cabinet.status()).sync?.pending).toBeGreaterThanOrEqual(1500);
       await cloud.start();
       const seen = await waitFor(
-        "the first batch acknowledged with more pending",
         async () => {
           const s = (await cabinet.status()).sync!;
           return s.acked_through > ackedBefore && s.pending > 0 ? s : undefined;
         },
-        { timeoutMs: 30_000, intervalMs: 5, context: logs },
+        {
+          what: "the first batch acknowledged with more pending",
+          timeoutMs: 30_000,
+          intervalMs: 5,
+          context: logs,
+        },
       );
       await cabinet.kill9();
       const atKill = applianceRows();
@@ -363,7 +368,8 @@ describe(`sync to the cloud under faults (cloud on ${backendName})`, () => {
       expect(applianceRows().transactions.filter((t) => t.workflow_id === session)).toEqual([]);
 
       await cabinet.start();
-      await waitFor("the resumed session's scan", () => sessionActions(session).includes("scan_completed"), {
+      await waitFor(() => sessionActions(session).includes("scan_completed"), {
+        what: "the resumed session's scan",
         timeoutMs: 45_000,
         context: logs,
       });

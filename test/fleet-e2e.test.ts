@@ -18,20 +18,7 @@ import { iotDevices } from "../shared/schema/platform.js";
 import { containerTransactions } from "../shared/schema/tenant.js";
 import { startCloud, type TestCloud } from "./support/cloud.js";
 import { backends } from "./support/databases.js";
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+import { waitFor } from "./support/wait-for.js";
 
 describe.each(backends)("a provisioned cabinet on $name", (backend) => {
   let t: TestCloud;
@@ -83,12 +70,15 @@ describe.each(backends)("a provisioned cabinet on $name", (backend) => {
   });
 
   it("reports presence and health telemetry over MQTT", async () => {
-    const device = await until("device online with a heartbeat", async () => {
-      const [d] = await t.cloud.db.asService((tx) =>
-        tx.select().from(iotDevices).where(eq(iotDevices.device_id, appliance.device!.device_id)),
-      );
-      return d?.status === "active" && d.last_heartbeat_at !== null && d;
-    });
+    const device = await waitFor(
+      async () => {
+        const [d] = await t.cloud.db.asService((tx) =>
+          tx.select().from(iotDevices).where(eq(iotDevices.device_id, appliance.device!.device_id)),
+        );
+        return d?.status === "active" && d.last_heartbeat_at !== null && d;
+      },
+      { what: "device online with a heartbeat" },
+    );
     expect(Number(device.memory_usage_percent)).toBeGreaterThan(0);
     expect(Number(device.disk_usage_percent)).toBeGreaterThan(0);
     const telemetry = await t.cloud.db.asService((tx) =>
@@ -104,12 +94,15 @@ describe.each(backends)("a provisioned cabinet on $name", (backend) => {
     await sim("POST", "/door", { open: true });
     await sim("DELETE", `/shelves/2/containers/${encodeURIComponent("LILO:C:000002")}`);
     await sim("POST", "/door", { open: false });
-    const [txn] = await until("checkout in the cloud", async () => {
-      const rows = await t.cloud.db.withTenant(org.org_id, (tx) =>
-        tx.select().from(containerTransactions).where(eq(containerTransactions.qr_code, "LILO:C:000002")),
-      );
-      return rows.length ? rows : undefined;
-    });
+    const [txn] = await waitFor(
+      async () => {
+        const rows = await t.cloud.db.withTenant(org.org_id, (tx) =>
+          tx.select().from(containerTransactions).where(eq(containerTransactions.qr_code, "LILO:C:000002")),
+        );
+        return rows.length ? rows : undefined;
+      },
+      { what: "checkout in the cloud" },
+    );
     expect(txn).toMatchObject({
       transaction_type: "checkout",
       user_id: tech.user_id,
@@ -157,11 +150,14 @@ describe.each(backends)("a provisioned cabinet on $name", (backend) => {
 
   it("goes offline in the cloud when the cabinet stops", async () => {
     await appliance.stop();
-    await until("device offline", async () => {
-      const [d] = await t.cloud.db.asService((tx) =>
-        tx.select().from(iotDevices).where(eq(iotDevices.device_id, appliance.device!.device_id)),
-      );
-      return d?.status === "offline";
-    });
+    await waitFor(
+      async () => {
+        const [d] = await t.cloud.db.asService((tx) =>
+          tx.select().from(iotDevices).where(eq(iotDevices.device_id, appliance.device!.device_id)),
+        );
+        return d?.status === "offline";
+      },
+      { what: "device offline" },
+    );
   });
 });

@@ -9,10 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ApplianceConfigInput } from "../appliance/config.js";
-import { FakeSysfs } from "../appliance/hardware/test-support.js";
 import { fromRoot } from "../shared/paths.js";
 import { lilo } from "./support/cli.js";
-import { freePort, waitFor } from "./support/fleet-processes.js";
+import { freePort } from "./support/free-port.js";
+import { FakeSysfs } from "./support/hardware.js";
+import { waitFor } from "./support/wait-for.js";
 
 const DOOR_BCM = 17;
 const LOCK_BCM = 27;
@@ -102,7 +103,8 @@ describe("a cabinet at boot", () => {
     });
 
     const app = spawnLilo(["appliance", "run", "--config", config]);
-    await waitFor("two claim attempts", () => relayAtConnect.length >= 2, {
+    await waitFor(() => relayAtConnect.length >= 2, {
+      what: "two claim attempts",
       timeoutMs: 30_000,
       context: app.output,
     });

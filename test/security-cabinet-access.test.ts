@@ -24,7 +24,6 @@ import { iotDevices } from "../shared/schema/platform.js";
 import { accessCredentials, cabinets, tenantSettings } from "../shared/schema/tenant.js";
 import { startCloud, type TestCloud } from "./support/cloud.js";
 import { backends } from "./support/databases.js";
-import { waitFor } from "./support/fleet-processes.js";
 import {
   MANAGER,
   restartSimAppliance,
@@ -32,6 +31,7 @@ import {
   startSimAppliance,
   TECH,
 } from "./support/sim-appliance.js";
+import { waitFor } from "./support/wait-for.js";
 
 interface Reply {
   status: number;
@@ -311,25 +311,31 @@ describe.each(backends)("a provisioned cabinet on $name", (backend) => {
       granted: true,
     });
     const deviceId = appliance.device!.device_id;
-    await waitFor("the cabinet online over MQTT", async () => {
-      const [d] = await t.cloud.db.asService((tx) =>
-        tx.select().from(iotDevices).where(eq(iotDevices.device_id, deviceId)),
-      );
-      return d?.status === "active";
-    });
+    await waitFor(
+      async () => {
+        const [d] = await t.cloud.db.asService((tx) =>
+          tx.select().from(iotDevices).where(eq(iotDevices.device_id, deviceId)),
+        );
+        return d?.status === "active";
+      },
+      { what: "the cabinet online over MQTT" },
+    );
     for (let i = 0; i < 5; i++) await kiosk(appliance, { user: tech.user_number, pin: `99999${i}` });
     // Uploads wait a minute here: the event can only have come over the live channel.
-    const [live] = await waitFor("access_lockout in the cloud's event stream", async () => {
-      const rows = await t.cloud.db.asService((tx) =>
-        tx
-          .select()
-          .from(eventStream)
-          .where(
-            and(eq(eventStream.cabinet_id, org.cabinet_id), eq(eventStream.event_type, "access_lockout")),
-          ),
-      );
-      return rows.length ? rows : undefined;
-    });
+    const [live] = await waitFor(
+      async () => {
+        const rows = await t.cloud.db.asService((tx) =>
+          tx
+            .select()
+            .from(eventStream)
+            .where(
+              and(eq(eventStream.cabinet_id, org.cabinet_id), eq(eventStream.event_type, "access_lockout")),
+            ),
+        );
+        return rows.length ? rows : undefined;
+      },
+      { what: "access_lockout in the cloud's event stream" },
+    );
     expect(live).toBeDefined();
     expect((await kiosk(appliance, { user: tech.user_number, pin: tech.pin })).json).toEqual({
       granted: false,

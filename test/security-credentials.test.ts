@@ -14,11 +14,6 @@ import { ensureProvisioned } from "../appliance/sync/provisioning.js";
 import { type DemoOrg, ensureDemoOrg } from "../cloud/demo/demo-seed.js";
 import { ProvisioningService } from "../cloud/devices/provisioning.service.js";
 import { MosquittoProvisioner } from "../cloud/mqtt/mosquitto.js";
-import {
-  mosquittoAvailable,
-  type PrivateMosquitto,
-  startMosquitto,
-} from "../cloud/mqtt/mqtt-test-support.js";
 import { CabinetService } from "../cloud/orgs/cabinet.service.js";
 import { OrganizationService } from "../cloud/orgs/organization.service.js";
 import { createLogger, silentLogger } from "../shared/logger.js";
@@ -28,7 +23,9 @@ import { claimTokens, iotDevices } from "../shared/schema/platform.js";
 import { lilo } from "./support/cli.js";
 import { startCloud, type TestCloud } from "./support/cloud.js";
 import { backends } from "./support/databases.js";
-import { http, waitFor } from "./support/fleet-processes.js";
+import { http } from "./support/fleet-processes.js";
+import { mosquittoAvailable, type PrivateMosquitto, startMosquitto } from "./support/mqtt.js";
+import { waitFor } from "./support/wait-for.js";
 
 interface Claimed {
   device_id: string;
@@ -211,7 +208,7 @@ describe.each(suites)("device credential lifecycle on $name", ({ db, broker }) =
     const s = await open(d);
     const res = await api("POST", `/orgs/${org.org_id}/devices/${d.device_id}/revoke`, undefined, admin);
     expect(res.status).toBe(204);
-    await waitFor("the broker to close the revoked session", () => s.closed(), { timeoutMs: 10_000 });
+    await waitFor(() => s.closed(), { what: "the broker to close the revoked session", timeoutMs: 10_000 });
     await expect(connect(d)).rejects.toThrow();
     expect((await syncState(d.credential)).status).toBe(401);
   });
@@ -226,7 +223,7 @@ describe.each(suites)("device credential lifecycle on $name", ({ db, broker }) =
       admin,
     );
     expect(res.status).toBe(200);
-    await waitFor("the broker to close the rotated session", () => s.closed(), { timeoutMs: 10_000 });
+    await waitFor(() => s.closed(), { what: "the broker to close the rotated session", timeoutMs: 10_000 });
     await expect(connect(d)).rejects.toThrow();
     expect((await syncState(d.credential)).status).toBe(401);
     const fresh = await connect(d, res.json.credential);
@@ -240,7 +237,7 @@ describe.each(suites)("device credential lifecycle on $name", ({ db, broker }) =
     const s = await open(d);
     // No broker hook: exactly what `lilo cloud device revoke` does without MQTT settings.
     await provisioning.revoke(d.device_id);
-    await waitFor("the cloud's sweep to close the session", () => s.closed(), { timeoutMs: 10_000 });
+    await waitFor(() => s.closed(), { what: "the cloud's sweep to close the session", timeoutMs: 10_000 });
     await expect(connect(d)).rejects.toThrow();
   });
 
@@ -259,7 +256,7 @@ describe.each(suites)("device credential lifecycle on $name", ({ db, broker }) =
         const s = await open(d);
         const run = await lilo(["cloud", "device", command, "--device", d.device_id], env);
         expect(run.code, run.stderr).toBe(0);
-        await waitFor(`the session to close after ${command}`, () => s.closed(), { timeoutMs: 10_000 });
+        await waitFor(() => s.closed(), { what: `the session to close after ${command}`, timeoutMs: 10_000 });
         await expect(connect(d)).rejects.toThrow();
         expect((await syncState(d.credential)).status).toBe(401);
       }
@@ -341,7 +338,7 @@ describe.each(suites)("device credential lifecycle on $name", ({ db, broker }) =
     });
     expect(proven.status).toBe(201);
     expect(proven.json.device_id).toBe(d.device_id);
-    await waitFor("the old session to close", () => s.closed(), { timeoutMs: 10_000 });
+    await waitFor(() => s.closed(), { what: "the old session to close", timeoutMs: 10_000 });
     expect((await syncState(d.credential)).status).toBe(401);
     expect((await syncState(proven.json.credential)).status).toBe(200);
 
@@ -405,10 +402,9 @@ describe.each(suites)("device credential lifecycle on $name", ({ db, broker }) =
         tx.select().from(deviceTelemetry).where(eq(deviceTelemetry.device_id, deviceId)),
       );
     await s.client.publishAsync(topics.telemetry(d.thing_name), telemetry(1), { qos: 1 });
-    await waitFor(
-      "telemetry before decommissioning",
-      async () => (await telemetryOf(d.device_id)).length === 1,
-    );
+    await waitFor(async () => (await telemetryOf(d.device_id)).length === 1, {
+      what: "telemetry before decommissioning",
+    });
 
     // The CLI's path (no broker hook): the session stays open until the cloud's sweep closes it, and what
     // the device publishes meanwhile must not land or bring it back to life.
@@ -424,8 +420,13 @@ describe.each(suites)("device credential lifecycle on $name", ({ db, broker }) =
     await Promise.allSettled(late);
     // Published after the late reports: once the witness's telemetry lands, the gateway has passed them on.
     await w.client.publishAsync(topics.telemetry(witness.thing_name), telemetry(3), { qos: 1 });
-    await waitFor("the witness's telemetry", async () => (await telemetryOf(witness.device_id)).length === 1);
-    await waitFor("the sweep to close the decommissioned session", () => s.closed(), { timeoutMs: 10_000 });
+    await waitFor(async () => (await telemetryOf(witness.device_id)).length === 1, {
+      what: "the witness's telemetry",
+    });
+    await waitFor(() => s.closed(), {
+      what: "the sweep to close the decommissioned session",
+      timeoutMs: 10_000,
+    });
 
     expect(await telemetryOf(d.device_id)).toHaveLength(1);
     const events = await t.cloud.db.asService((tx) =>
@@ -465,7 +466,7 @@ describe.each(suites)("device credential lifecycle on $name", ({ db, broker }) =
       admin,
     );
     expect(res.status).toBe(204);
-    await waitFor("the session to close", () => s.closed(), { timeoutMs: 10_000 });
+    await waitFor(() => s.closed(), { what: "the session to close", timeoutMs: 10_000 });
     await expect(connect(d)).rejects.toThrow();
     // Another organization's device, named under the admin's own organization, is not found and untouched.
     const rival = await claimRival();

@@ -6,7 +6,13 @@ import { randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectDatabase, type Database, serviceLoginWarning, type Tx } from "../cloud/db/database.js";
+import {
+  connectDatabase,
+  type Database,
+  queryRows,
+  serviceLoginWarning,
+  type Tx,
+} from "../cloud/db/database.js";
 import { migrateAll } from "../cloud/db/migrator.js";
 import { ProvisioningService } from "../cloud/devices/provisioning.service.js";
 import { OrganizationService } from "../cloud/orgs/organization.service.js";
@@ -113,11 +119,9 @@ describe.skipIf(!postgres)("database logins on PostgreSQL", () => {
     await raw.query("ROLLBACK");
     // The same through the service's own wrapper.
     const seen = await database.withTenant(a.org_id, (tx) =>
-      tx.execute(sql`SELECT org_id FROM lilo_platform.system_events`),
+      queryRows<{ org_id: string }>(tx, sql`SELECT org_id FROM lilo_platform.system_events`),
     );
-    expect(new Set((seen as unknown as { rows: { org_id: string }[] }).rows.map((r) => r.org_id))).toEqual(
-      new Set([a.org_id]),
-    );
+    expect(new Set(seen.map((r) => r.org_id))).toEqual(new Set([a.org_id]));
   });
 
   it("claims a device with the service login alone: the unauthenticated path never uses the owner", async () => {
@@ -186,9 +190,9 @@ describe.skipIf(!postgres)("database logins on PostgreSQL", () => {
       const fresh = await connectDatabase({ databaseUrl: login.toString(), ownerUrl, poolSize: 1 });
       try {
         const orgs = await fresh.withTenant(b.org_id, (tx) =>
-          tx.execute(sql`SELECT org_id FROM lilo_platform.organizations`),
+          queryRows(tx, sql`SELECT org_id FROM lilo_platform.organizations`),
         );
-        expect((orgs as unknown as { rows: unknown[] }).rows).toEqual([{ org_id: b.org_id }]);
+        expect(orgs).toEqual([{ org_id: b.org_id }]);
       } finally {
         await fresh.close();
       }

@@ -19,11 +19,11 @@ import { backends, serverUrl } from "./support/databases.js";
 import {
   CabinetProcess,
   CloudProcess,
-  freePort,
   killAll,
   type SeededFleet,
   seedCloud,
 } from "./support/fleet-processes.js";
+import { freePort } from "./support/free-port.js";
 
 const backendName = serverUrl ? "postgres" : "pglite";
 const MIB = 1024 * 1024;

@@ -29,7 +29,9 @@ import {
 } from "./support/cabinet-rows.js";
 import { lilo } from "./support/cli.js";
 import { backends } from "./support/databases.js";
-import { freePort, http, waitFor } from "./support/fleet-processes.js";
+import { http } from "./support/fleet-processes.js";
+import { freePort } from "./support/free-port.js";
+import { waitFor } from "./support/wait-for.js";
 
 interface DemoFile {
   cloud_url: string;
@@ -75,12 +77,11 @@ class Demo {
     child.stderr!.on("data", keep);
     this.child = child;
     await waitFor(
-      "the demo's cloud to answer /health",
       async () => {
         if (child.exitCode !== null) throw new Error(`demo exited (${child.exitCode})`);
         return (await http("GET", `${this.url}/health`)).status === 200 && existsSync(file);
       },
-      { timeoutMs: 90_000, context: () => this.output.join("") },
+      { what: "the demo's cloud to answer /health", timeoutMs: 90_000, context: () => this.output.join("") },
     );
     return JSON.parse(readFileSync(file, "utf8")) as DemoFile;
   }

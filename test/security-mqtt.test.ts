@@ -18,12 +18,6 @@ import { ProvisioningService } from "../cloud/devices/provisioning.service.js";
 import { CommandKeyService } from "../cloud/fleet/command-key.service.js";
 import { AedesBroker } from "../cloud/mqtt/broker.aedes.js";
 import { MosquittoProvisioner } from "../cloud/mqtt/mosquitto.js";
-import {
-  mosquittoAvailable,
-  type PrivateMosquitto,
-  StaticAuthenticator,
-  startMosquitto,
-} from "../cloud/mqtt/mqtt-test-support.js";
 import { type CertificatePair, selfSignedCertificate } from "../cloud/mqtt/self-signed-cert.js";
 import type { SignableCommand } from "../shared/commands/command-signature.js";
 import { silentLogger } from "../shared/logger.js";
@@ -33,14 +27,15 @@ import { cabinets } from "../shared/schema/tenant.js";
 import { lilo } from "./support/cli.js";
 import { startCloud, type TestCloud } from "./support/cloud.js";
 import { backends } from "./support/databases.js";
+import { CabinetProcess, http, killAll, prepareCabinet } from "./support/fleet-processes.js";
+import { freePort } from "./support/free-port.js";
 import {
-  CabinetProcess,
-  freePort,
-  http,
-  killAll,
-  prepareCabinet,
-  waitFor,
-} from "./support/fleet-processes.js";
+  mosquittoAvailable,
+  type PrivateMosquitto,
+  StaticAuthenticator,
+  startMosquitto,
+} from "./support/mqtt.js";
+import { waitFor } from "./support/wait-for.js";
 
 const KEY_SECRET = "test-command-key-secret-0123456789abcdef";
 const SERVICE = { username: "lilo-cloud", password: `svc-${randomUUID()}` };
@@ -127,7 +122,8 @@ describe.each(combos)("live channel on $broker.name, $backend.name", ({ broker, 
   const lockState = async () =>
     ((await cabinet.sim<{ lock: string }>("GET", "/state")).json as { lock: string }).lock;
   const ackFor = (id: string, status: string) =>
-    waitFor(`${status} ack for ${id}`, () => acks.find((a) => a.id === id && a.status === status), {
+    waitFor(() => acks.find((a) => a.id === id && a.status === status), {
+      what: `${status} ack for ${id}`,
       timeoutMs: 15_000,
       context: () => `${JSON.stringify(acks.slice(-5))}\n${cabinet.logs()}`,
     });
@@ -153,7 +149,7 @@ describe.each(combos)("live channel on $broker.name, $backend.name", ({ broker, 
   async function relock(): Promise<void> {
     await cabinet.sim("POST", "/door", { open: true });
     await cabinet.sim("POST", "/door", { open: false });
-    await waitFor("the cabinet to lock again", async () => (await lockState()) === "locked");
+    await waitFor(async () => (await lockState()) === "locked", { what: "the cabinet to lock again" });
   }
 
   beforeAll(async () => {
@@ -192,14 +188,13 @@ describe.each(combos)("live channel on $broker.name, $backend.name", ({ broker, 
     const status = await cabinet.status();
     thing = status.device!.thing_name;
     await waitFor(
-      "the cabinet online over MQTT",
       async () => {
         const [d] = await t.cloud.db.asService((tx) =>
           tx.select().from(iotDevices).where(eq(iotDevices.iot_thing_name, thing)),
         );
         return d?.status === "active" && d.last_seen_at !== null;
       },
-      { context: () => cabinet.logs() },
+      { what: "the cabinet online over MQTT", context: () => cabinet.logs() },
     );
     const a = b.attacker(t);
     attacker = await mqtt.connectAsync(a.url, {
@@ -265,15 +260,16 @@ describe.each(combos)("live channel on $broker.name, $backend.name", ({ broker, 
     // Replayed after a restart (its in-memory memory gone): the id is in the cabinet's database.
     await cabinet.stop();
     await cabinet.start();
-    await waitFor("the cabinet back on MQTT", async () => (await cabinet.status()).sync !== undefined);
+    await waitFor(async () => (await cabinet.status()).sync !== undefined, {
+      what: "the cabinet back on MQTT",
+    });
     acks.length = 0;
     await waitFor(
-      "the replay refused",
       async () => {
         await publish(genuine);
         return acks.find((a) => a.id === genuine.id);
       },
-      { intervalMs: 1000, context: () => cabinet.logs() },
+      { what: "the replay refused", intervalMs: 1000, context: () => cabinet.logs() },
     );
     expect(acks.find((a) => a.id === genuine.id)).toMatchObject({
       status: "rejected",
@@ -343,8 +339,9 @@ describe.each(combos)("live channel on $broker.name, $backend.name", ({ broker, 
     });
     try {
       await cabinet.start();
-      await waitFor("the refusal in the cabinet's log", () =>
-        /the cloud's MQTT broker mqtt:\/\/example.com:1883 is not encrypted/.test(cabinet.logs()),
+      await waitFor(
+        () => /the cloud's MQTT broker mqtt:\/\/example.com:1883 is not encrypted/.test(cabinet.logs()),
+        { what: "the refusal in the cabinet's log" },
       );
       // The cabinet itself keeps working offline from MQTT.
       expect(await lockState()).toBe("locked");

@@ -2,8 +2,9 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../../shared/logger.js";
+import { removeDir, tempDir } from "../../test/support/hardware.js";
+import { waitFor } from "../../test/support/wait-for.js";
 import { EvdevBadgeReader, encodeKeyEvents } from "./badge-reader.evdev.js";
-import { removeDir, tempDir, waitFor } from "./test-support.js";
 
 // KEY_0 = 11, KEY_1..9 = 2..10, KEY_A = 30, KEY_ENTER = 28
 describe("EvdevBadgeReader", () => {
@@ -25,7 +26,7 @@ describe("EvdevBadgeReader", () => {
     const badges: string[] = [];
     reader.onBadge((b) => badges.push(b));
     await reader.start();
-    await waitFor(() => badges.length === 2, 2000, "badges");
+    await waitFor(() => badges.length === 2, { what: "two badges", timeoutMs: 2000 });
     expect(badges).toEqual(["10A9", "4"]);
   });
 });

@@ -3,13 +3,13 @@ import { join } from "node:path";
 import sharp from "sharp";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../shared/logger.js";
+import { StubBin } from "../../test/support/hardware.js";
 import {
   CameraCaptureError,
   parseCameraList,
   RpicamCamera,
   type RpicamCameraOptions,
 } from "./camera.rpicam.js";
-import { StubBin } from "./test-support.js";
 
 const LIST = `Available cameras
 -----------------

@@ -1,20 +1,27 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { silentLogger } from "../../shared/logger.js";
+import { FakeSysfs, PI5_CHIPS } from "../../test/support/hardware.js";
 import type { DoorState } from "./door-sensor.js";
 import { SysfsDoorSensor } from "./door-sensor.sysfs.js";
-import { delay, FakeSysfs, PI5_CHIPS, waitFor } from "./test-support.js";
 
 describe("SysfsDoorSensor against a fake sysfs tree", () => {
   let fake: FakeSysfs;
   let door: SysfsDoorSensor | undefined;
   afterEach(async () => {
+    vi.useRealTimers();
     await door?.stop();
     fake.dispose();
   });
 
-  async function startDoor(chips = undefined as typeof PI5_CHIPS | undefined, bcm = 17) {
+  /** With `fakeClock` the pin is there before start (no export to wait for) and time moves only when told. */
+  async function startDoor(chips = undefined as typeof PI5_CHIPS | undefined, bcm = 17, fakeClock = false) {
     fake = new FakeSysfs(chips);
-    fake.startKernel();
+    if (fakeClock) {
+      fake.createPin(529);
+      vi.useFakeTimers();
+    } else {
+      fake.startKernel();
+    }
     door = new SysfsDoorSensor({
       bcm,
       sysfsRoot: fake.root,
@@ -41,24 +48,27 @@ describe("SysfsDoorSensor against a fake sysfs tree", () => {
     expect(fake.read(588, "edge")).toBe("both");
   });
 
-  it("reports one change for a bouncing open", async () => {
-    const { door, changes } = await startDoor();
+  it("reports one change for a bouncing open, 80 ms after the bouncing stops", async () => {
+    const { door, changes } = await startDoor(undefined, 17, true);
     for (const v of ["1", "0", "1", "0", "1"]) {
       fake.write(529, "value", v);
-      await delay(5);
+      await vi.advanceTimersByTimeAsync(5);
     }
-    await waitFor(() => changes.length > 0);
-    await delay(100);
+    await vi.advanceTimersByTimeAsync(70);
+    expect(changes).toEqual([]);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(changes).toEqual(["open"]);
+    await vi.advanceTimersByTimeAsync(1000);
     expect(changes).toEqual(["open"]);
     expect(door.state()).toBe("open");
   });
 
   it("ignores a glitch shorter than the debounce time", async () => {
-    const { door, changes } = await startDoor();
+    const { door, changes } = await startDoor(undefined, 17, true);
     fake.write(529, "value", "1");
-    await delay(10);
+    await vi.advanceTimersByTimeAsync(70);
     fake.write(529, "value", "0");
-    await delay(120);
+    await vi.advanceTimersByTimeAsync(1000);
     expect(changes).toEqual([]);
     expect(door.state()).toBe("closed");
   });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { capturingLogger, FakeSysfs, PI4_CHIPS, PI5_CHIPS } from "../../test/support/hardware.js";
 import { findHeaderChip, NoHeaderChipError, sysfsPinForBcm } from "./gpio-chip.js";
-import { capturingLogger, FakeSysfs, PI4_CHIPS, PI5_CHIPS } from "./test-support.js";
 
 describe("gpio chip base mapping", () => {
   let fake: FakeSysfs | undefined;

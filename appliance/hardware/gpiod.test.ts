@@ -2,6 +2,8 @@ import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../../shared/logger.js";
+import { StubBin } from "../../test/support/hardware.js";
+import { waitFor } from "../../test/support/wait-for.js";
 import { GpiodDoorSensor } from "./door-sensor.gpiod.js";
 import type { DoorState } from "./door-sensor.js";
 import {
@@ -16,7 +18,6 @@ import {
 } from "./gpiod-tools.js";
 import { GpiodLockOutput } from "./lock.gpiod.js";
 import { LockController } from "./lock-controller.js";
-import { delay, StubBin, waitFor } from "./test-support.js";
 
 const VERSION_STUB = `case "$1" in --version|-v) echo "$(basename "$0") (libgpiod) v$GPIOD_STUB_VERSION"; echo "Copyright (C) 2017-2023 Bartosz Golaszewski"; exit 0;; esac`;
 
@@ -128,23 +129,21 @@ exec sleep 30`,
     const calls = bin.calls();
     expect(calls[0]).toBe("gpiomon --version");
     expect(calls[1]).toBe(major === 1 ? "gpioget gpiochip0 17" : "gpioget -c gpiochip0 17");
-    await waitFor(() => bin.calls().length === 3, 2000, "gpiomon start");
+    await waitFor(() => bin.calls().length === 3, { what: "gpiomon to start", timeoutMs: 2000 });
     expect(bin.calls()[2]).toBe(
       major === 1 ? "gpiomon --line-buffered gpiochip0 17" : "gpiomon -c gpiochip0 -e both 17",
     );
 
-    // Bounce: rising/falling/rising within the debounce window, then steady.
-    for (const edge of ["rising", "falling", "rising"] as const) {
-      appendFileSync(events, `${EDGE[major][edge]}\n`);
-      await delay(5);
-    }
-    await waitFor(() => changes.length > 0, 2000, "door change");
-    await delay(100);
-    expect(changes).toEqual(["open"]);
+    // Bounce: rising/falling/rising in one burst, then steady. The debounce timing itself is
+    // covered with a fake clock in door-sensor.sysfs.test.ts; here the edges must reach it.
+    const { rising, falling } = EDGE[major];
+    appendFileSync(events, `${rising}\n${falling}\n${rising}\n`);
+    await waitFor(() => changes.length > 0, { what: "the door to open", timeoutMs: 2000 });
     expect(door.state()).toBe("open");
 
-    appendFileSync(events, `${EDGE[major].falling}\n`);
-    await waitFor(() => changes.length === 2, 2000, "door close");
+    appendFileSync(events, `${falling}\n`);
+    await waitFor(() => changes.length === 2, { what: "the door to close", timeoutMs: 2000 });
+    // A bounce let through would show as more than one change before the close.
     expect(changes).toEqual(["open", "closed"]);
   });
 
@@ -181,7 +180,8 @@ exec sleep 30`,
       chip: "gpiochip0",
       line: 27,
       env: bin.env,
-      settleMs: 150,
+      // Wide enough that the unlock is surely still settling when toSafeState runs.
+      settleMs: 1000,
       logger: silentLogger,
     });
     const lock = new LockController({
@@ -194,7 +194,11 @@ exec sleep 30`,
     stops.push(() => lock.stop());
     await lock.start();
     const unlocking = lock.unlock();
-    await delay(50); // inside the settle window of the unlock's gpioset
+    await waitFor(() => bin.calls().some((c) => c.endsWith("27=1")), {
+      what: "the unlock's gpioset to start settling",
+      timeoutMs: 900,
+      intervalMs: 5,
+    });
     lock.toSafeState();
     await expect(unlocking).rejects.toThrow(/superseded/);
     expect(lock.state()).toBe("locked");

@@ -1,6 +1,8 @@
 import sharp from "sharp";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { silentLogger } from "../../shared/logger.js";
+import { FakeSysfs } from "../../test/support/hardware.js";
+import { waitFor } from "../../test/support/wait-for.js";
 import { RpicamCamera } from "./camera.rpicam.js";
 import { SimCamera } from "./camera.sim.js";
 import { GpiodDoorSensor } from "./door-sensor.gpiod.js";
@@ -12,7 +14,6 @@ import {
   parseHardwareConfig,
 } from "./hardware-factory.js";
 import { SimCabinet } from "./sim-cabinet.js";
-import { FakeSysfs, waitFor } from "./test-support.js";
 
 const shelves = [{ shelf: 1, roi: { x: 0, y: 0, w: 1, h: 1 } }];
 
@@ -85,7 +86,7 @@ describe("createHardware", () => {
 
     await hw.lock.unlock();
     expect(cabinet.snapshot().lock).toBe("unlocked");
-    await waitFor(() => cabinet.snapshot().lock === "locked", 1000, "auto relock");
+    await waitFor(() => cabinet.snapshot().lock === "locked", { what: "the auto relock", timeoutMs: 1000 });
 
     cabinet.setDoor(true);
     expect(hw.door.state()).toBe("open");
@@ -114,7 +115,7 @@ describe("createHardware", () => {
     await hw.start();
     expect(fake.read(539, "value")).toBe("1"); // fail-safe: locked = energised
     fake.write(529, "value", "1");
-    await waitFor(() => hw!.door.state() === "open", 1000, "door open");
+    await waitFor(() => hw!.door.state() === "open", { what: "the door to read open", timeoutMs: 1000 });
     await hw.stop();
     hw = undefined;
     expect(fake.read(539, "value")).toBe("0"); // stop leaves it de-energised

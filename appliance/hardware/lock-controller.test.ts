@@ -1,12 +1,12 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { LockMode } from "../../shared/enums.js";
 import { silentLogger } from "../../shared/logger.js";
+import { FakeSysfs } from "../../test/support/hardware.js";
 import { SimDoorSensor } from "./door-sensor.sim.js";
 import type { LockState } from "./lock.js";
 import { SysfsLockOutput } from "./lock.sysfs.js";
 import { type DoorAjarEvent, LockController } from "./lock-controller.js";
 import { SimCabinet } from "./sim-cabinet.js";
-import { delay, FakeSysfs, waitFor } from "./test-support.js";
 
 const LOCK_BCM = 27;
 const LOCK_SYSFS = 512 + LOCK_BCM;
@@ -15,6 +15,7 @@ describe("LockController on the sysfs relay driver", () => {
   let fake: FakeSysfs;
   const started: LockController[] = [];
   afterEach(async () => {
+    vi.useRealTimers();
     for (const c of started.splice(0)) await c.stop();
     fake.dispose();
   });
@@ -88,11 +89,16 @@ describe("LockController on the sysfs relay driver", () => {
     expect(safe.lock.state()).toBe("unlocked");
   });
 
+  // The timed cases start the controller on real timers (the fake kernel exports the pin), then move
+  // a fake clock: the windows are exact, whatever the machine's load.
   it("relocks automatically after autoRelockMs", async () => {
     const { lock, changes } = await make("fail-secure", { autoRelockMs: 40 });
+    vi.useFakeTimers();
     await lock.unlock();
+    await vi.advanceTimersByTimeAsync(39);
     expect(lock.state()).toBe("unlocked");
-    await waitFor(() => lock.state() === "locked", 1000, "relock");
+    await vi.advanceTimersByTimeAsync(1);
+    expect(lock.state()).toBe("locked");
     expect(fake.read(LOCK_SYSFS, "value")).toBe("0");
     expect(changes).toEqual(["unlocked", "locked"]);
   });
@@ -104,18 +110,22 @@ describe("LockController on the sysfs relay driver", () => {
     const { lock } = await make("fail-secure", { autoRelockMs: 30, ajarAlarmMs: 60, door });
     const ajar: DoorAjarEvent[] = [];
     lock.onAjar((e) => ajar.push(e));
+    vi.useFakeTimers();
 
     await lock.unlock();
     cabinet.setDoor(true);
-    await delay(45);
+    await vi.advanceTimersByTimeAsync(59);
     expect(lock.state()).toBe("unlocked"); // relock due, but the door is open
-    await waitFor(() => ajar.length === 1, 1000, "ajar");
-    expect(ajar[0]!.ajar).toBe(true);
-    expect(ajar[0]!.openMs).toBeGreaterThanOrEqual(55);
+    expect(ajar).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(ajar).toEqual([{ ajar: true, openMs: 60 }]);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(lock.state()).toBe("unlocked");
 
     cabinet.setDoor(false);
-    await waitFor(() => lock.state() === "locked", 1000, "relock on close");
-    expect(ajar[1]).toMatchObject({ ajar: false });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(lock.state()).toBe("locked");
+    expect(ajar[1]).toEqual({ ajar: false, openMs: 10_060 });
     await door.stop();
   });
 
@@ -126,10 +136,11 @@ describe("LockController on the sysfs relay driver", () => {
     const { lock } = await make("fail-secure", { ajarAlarmMs: 40, door });
     const ajar: DoorAjarEvent[] = [];
     lock.onAjar((e) => ajar.push(e));
+    vi.useFakeTimers();
     cabinet.setDoor(true);
-    await delay(15);
+    await vi.advanceTimersByTimeAsync(39);
     cabinet.setDoor(false);
-    await delay(50);
+    await vi.advanceTimersByTimeAsync(10_000);
     expect(ajar).toEqual([]);
     await door.stop();
   });

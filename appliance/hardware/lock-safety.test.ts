@@ -1,11 +1,12 @@
 import { spawn } from "node:child_process";
 import { EventEmitter } from "node:events";
-import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { silentLogger } from "../../shared/logger.js";
+import { fromRoot } from "../../shared/paths.js";
+import { FakeSysfs, StubBin } from "../../test/support/hardware.js";
+import { waitFor } from "../../test/support/wait-for.js";
 import { parseHardwareConfig } from "./hardware-config.js";
 import { driveLockToSafeState, installLockSafetyHandlers, type ProcessLike } from "./lock-safety.js";
-import { FakeSysfs, StubBin, waitFor } from "./test-support.js";
 
 class FakeProcess extends EventEmitter implements ProcessLike {
   exit = vi.fn();
@@ -52,7 +53,7 @@ describe("crash paths in a real Node process", () => {
     fake.createPin(539);
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", join(import.meta.dirname, "test-fixtures", "crash-child.ts"), fake.root, how],
+      ["--import", "tsx", fromRoot("test/support/crash-child.ts"), fake.root, how],
       { stdio: ["pipe", "pipe", "pipe"] },
     );
     let out = "";
@@ -60,7 +61,7 @@ describe("crash paths in a real Node process", () => {
       out += c;
     });
     const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
-    await waitFor(() => out.includes("unlocked"), 8000, "child to unlock");
+    await waitFor(() => out.includes("unlocked"), { what: "the child to unlock", timeoutMs: 8000 });
     const before = fake.read(539, "value");
     if (signal) child.kill(signal);
     else child.stdin.write("go\n");

@@ -3,12 +3,12 @@ import { join } from "node:path";
 import sharp from "sharp";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { silentLogger } from "../../shared/logger.js";
+import { removeDir, tempDir } from "../../test/support/hardware.js";
 import { SimBadgeReader } from "./badge-reader.sim.js";
 import { type ShelfRenderFn, SimCamera } from "./camera.sim.js";
 import { SimDoorSensor } from "./door-sensor.sim.js";
 import { SimLockOutput } from "./lock.sim.js";
 import { SimCabinet } from "./sim-cabinet.js";
-import { removeDir, tempDir } from "./test-support.js";
 
 describe("SimCabinet", () => {
   let dir: string | undefined;

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { testCommandKey, testNonceDatabase } from "../../cloud/mqtt/mqtt-test-support.js";
+import { testCommandKey, testNonceDatabase } from "../../test/support/command-key.js";
 import { CloudClock } from "./cloud-clock.js";
 import { CommandGuard } from "./command-guard.js";
 import { CommandNonceRepository } from "./command-nonce.repository.js";

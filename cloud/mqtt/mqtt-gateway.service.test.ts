@@ -4,9 +4,10 @@ import { pino } from "pino";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { silentLogger } from "../../shared/logger.js";
 import { topics } from "../../shared/mqtt/topics.js";
+import { testCommandKey } from "../../test/support/command-key.js";
+import { RecordingSink, StaticAuthenticator } from "../../test/support/mqtt.js";
 import { AedesBroker } from "./broker.aedes.js";
 import { MqttGateway, MqttNotConnectedError } from "./mqtt-gateway.service.js";
-import { RecordingSink, StaticAuthenticator, testCommandKey } from "./mqtt-test-support.js";
 
 const THING = "lilo-cab-g11111";
 const TOKEN = "tok-g";
@@ -55,7 +56,7 @@ it("drops malformed device messages with a warning and keeps going", async () =>
     JSON.stringify({ type: "door", at: new Date().toISOString(), data: { open: false } }),
     { qos: 1 },
   );
-  await sink.waitFor((r) => r.kind === "event");
+  await sink.waitForRecord((r) => r.kind === "event");
   expect(sink.records).toHaveLength(1);
   expect(warnings.filter((w) => /dropped/.test(w))).toHaveLength(3);
   await device.endAsync();
@@ -85,10 +86,10 @@ it("stamps reports with the cloud's receive time, not the device's clock", async
     at: future,
   };
   await device.publishAsync(topics.telemetry(THING), JSON.stringify(telemetry), { qos: 1 });
-  const presence = await sink.waitFor((r) => r.kind === "presence");
+  const presence = await sink.waitForRecord((r) => r.kind === "presence");
   expect(Date.parse((presence as { at: string }).at)).toBeGreaterThanOrEqual(before);
   expect(Date.parse((presence as { at: string }).at)).toBeLessThanOrEqual(Date.now());
-  await sink.waitFor((r) => r.kind === "telemetry");
+  await sink.waitForRecord((r) => r.kind === "telemetry");
   expect(sink.receivedAt.at(-1)!.getTime()).toBeLessThanOrEqual(Date.now());
   // The retained copy, replayed to a gateway that subscribes later, is clamped to now as well.
   const late = new RecordingSink();
@@ -100,7 +101,7 @@ it("stamps reports with the cloud's receive time, not the device's clock", async
     clientId: "g2",
   });
   await second.start();
-  const replay = await late.waitFor((r) => r.kind === "presence");
+  const replay = await late.waitForRecord((r) => r.kind === "presence");
   expect(Date.parse((replay as { at: string }).at)).toBeLessThanOrEqual(Date.now());
   await second.stop();
   await device.endAsync();

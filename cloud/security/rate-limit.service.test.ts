@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../../shared/errors.js";
 import { backends } from "../../test/support/databases.js";
-import { waitFor } from "../../test/support/fleet-processes.js";
+import { waitFor } from "../../test/support/wait-for.js";
 import type { Database } from "../db/database.js";
 import { migrateAll } from "../db/migrator.js";
 import { RateLimitRepository } from "./rate-limit.repository.js";
@@ -88,7 +88,8 @@ describe.each(backends)("rate limits on $name", (backend) => {
     const r = rule("e", 1, 1_000);
     await limits.consume(r, "k");
     expect((await refusal(limits.consume(r, "k")))?.status).toBe(429);
-    await waitFor("a new window", async () => (await refusal(limits.consume(r, "k"))) === undefined, {
+    await waitFor(async () => (await refusal(limits.consume(r, "k"))) === undefined, {
+      what: "a new window",
       timeoutMs: 5_000,
       intervalMs: 250,
     });

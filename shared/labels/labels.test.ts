@@ -1,7 +1,7 @@
 import { inflateSync } from "node:zlib";
 import { ensureZxing } from "@lilo/vision";
 import sharp from "sharp";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { type ReadInputBarcodeFormat, readBarcodes } from "zxing-wasm";
 import { AppError } from "../errors.js";
 import { GHS_CODES, pictogramShapes } from "./ghs.js";
@@ -169,11 +169,17 @@ describe("determinism", () => {
     }
   });
 
-  it("gives byte-identical PDF for the same label", async () => {
-    const a = await renderPdf([layoutLabel(METHANOL)]);
-    await new Promise((r) => setTimeout(r, 5));
-    const b = await renderPdf([layoutLabel(METHANOL)]);
-    expect(a.equals(b)).toBe(true);
+  it("gives byte-identical PDF for the same label, whatever the time it is made", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(new Date("2026-03-01T08:00:00.000Z"));
+      const a = await renderPdf([layoutLabel(METHANOL)]);
+      vi.setSystemTime(new Date("2027-11-30T17:45:12.345Z"));
+      const b = await renderPdf([layoutLabel(METHANOL)]);
+      expect(a.equals(b)).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

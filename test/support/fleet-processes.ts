@@ -4,7 +4,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import Sqlite from "better-sqlite3";
@@ -18,6 +17,8 @@ import { DEMO_SHELVES, type DemoOrg, ensureDemoOrg } from "../../cloud/demo/demo
 import { ProvisioningService } from "../../cloud/devices/provisioning.service.js";
 import { fromRoot } from "../../shared/paths.js";
 import { cabinets } from "../../shared/schema/tenant.js";
+import { freePort } from "./free-port.js";
+import { waitFor } from "./wait-for.js";
 
 const running = new Set<ChildProcess>();
 process.once("exit", () => {
@@ -39,41 +40,6 @@ const T0 = Date.now();
 export const trace = (what: string) => {
   if (process.env.FAULT_TRACE) process.stderr.write(`[${((Date.now() - T0) / 1000).toFixed(1)}s] ${what}\n`);
 };
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Polls `probe` until it returns something other than undefined/false. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  opts: { timeoutMs?: number; intervalMs?: number; context?: () => string } = {},
-): Promise<T> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      const why = last ? ` (last error: ${(last as Error).message})` : "";
-      throw new Error(`timed out waiting for ${what}${why}${opts.context ? `\n${opts.context()}` : ""}`);
-    }
-    await sleep(opts.intervalMs ?? 100);
-  }
-}
 
 export interface HttpResult<T = unknown> {
   status: number;
@@ -208,15 +174,12 @@ export class CloudProcess {
   async start(): Promise<void> {
     trace(`${this.proc.name} start`);
     this.proc.spawn();
-    await waitFor(
-      "the cloud to answer /health",
-      async () => (await http("GET", `${this.url}/health`)).status === 200,
-      {
-        timeoutMs: 60_000,
-        intervalMs: 100,
-        context: () => this.logs(),
-      },
-    );
+    await waitFor(async () => (await http("GET", `${this.url}/health`)).status === 200, {
+      what: "the cloud to answer /health",
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      context: () => this.logs(),
+    });
   }
 
   /** SIGTERM: a clean stop, as systemd or an orchestrator would do it. */
@@ -277,15 +240,12 @@ export class CabinetProcess {
   async start(): Promise<void> {
     trace(`${this.proc.name} start`);
     this.proc.spawn();
-    await waitFor(
-      "the cabinet to answer /api/health",
-      async () => (await http("GET", `${this.url}/api/health`)).status === 200,
-      {
-        timeoutMs: 60_000,
-        intervalMs: 100,
-        context: () => this.logs(),
-      },
-    );
+    await waitFor(async () => (await http("GET", `${this.url}/api/health`)).status === 200, {
+      what: "the cabinet to answer /api/health",
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      context: () => this.logs(),
+    });
   }
 
   /** kill -9: no handler runs, nothing is flushed. */

@@ -2,25 +2,27 @@
 // authentication/ACLs, once on the embedded aedes broker and once on a private Mosquitto (dynsec).
 import { randomUUID } from "node:crypto";
 import { tmpdir } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DeviceLink } from "../../appliance/mqtt/device-link.service.js";
-import { silentLogger } from "../../shared/logger.js";
-import { type CommandMessage, topics } from "../../shared/mqtt/topics.js";
-import { AedesBroker } from "./broker.aedes.js";
-import { MosquittoProvisioner } from "./mosquitto.js";
-import { CommandTimeoutError, MqttGateway } from "./mqtt-gateway.service.js";
+import { DeviceLink } from "../appliance/mqtt/device-link.service.js";
+import { AedesBroker } from "../cloud/mqtt/broker.aedes.js";
+import { MosquittoProvisioner } from "../cloud/mqtt/mosquitto.js";
+import { CommandTimeoutError, MqttGateway } from "../cloud/mqtt/mqtt-gateway.service.js";
+import type { BrokerDevice } from "../cloud/mqtt/provisioning.js";
+import { silentLogger } from "../shared/logger.js";
+import { type CommandMessage, topics } from "../shared/mqtt/topics.js";
+import { testCommandKey } from "./support/command-key.js";
 import {
   mosquittoAvailable,
   type PrivateMosquitto,
   type Recorded,
   RecordingSink,
   StaticAuthenticator,
-  sleep,
   startMosquitto,
-  testCommandKey,
-} from "./mqtt-test-support.js";
-import type { BrokerDevice } from "./provisioning.js";
+} from "./support/mqtt.js";
+import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.js";
+import { waitFor } from "./support/wait-for.js";
 
 const SERVICE = { username: "lilo-cloud", password: `svc-${randomUUID()}` };
 const A: BrokerDevice = { thing_name: "lilo-cab-aaaaaa", device_id: randomUUID(), org_id: randomUUID() };
@@ -118,10 +120,13 @@ describe.each(backends)("fleet link over $name", ({ make, enabled }) => {
   const sink = new RecordingSink();
   let gateway: MqttGateway;
   let deviceA: DeviceLink;
+  /** Device A reaches the broker through this relay, so a test can kill its connection abruptly. */
+  let cable: TcpProxy;
   const handled: CommandMessage[] = [];
 
   beforeAll(async () => {
     harness = await make();
+    cable = await startTcpProxy({ host: "127.0.0.1", port: Number(new URL(harness.url).port) });
     gateway = new MqttGateway({
       url: harness.url,
       ...SERVICE,
@@ -133,7 +138,7 @@ describe.each(backends)("fleet link over $name", ({ make, enabled }) => {
     });
     await gateway.start();
     deviceA = new DeviceLink({
-      url: harness.url,
+      url: `mqtt://127.0.0.1:${cable.port}`,
       thingName: A.thing_name,
       token: tokenOf(A),
       dataDir: tmpdir(),
@@ -152,13 +157,14 @@ describe.each(backends)("fleet link over $name", ({ make, enabled }) => {
   afterAll(async () => {
     await deviceA?.stop();
     await gateway?.stop();
+    await cable?.stop();
     await harness?.stop();
   });
 
   it("a device that connects goes online and reports sane telemetry", async () => {
     await deviceA.start();
-    await sink.waitFor(presence(A.thing_name, "online"));
-    const t = await sink.waitFor(
+    await sink.waitForRecord(presence(A.thing_name, "online"));
+    const t = await sink.waitForRecord(
       (r): r is Extract<Recorded, { kind: "telemetry" }> =>
         r.kind === "telemetry" && r.thing === A.thing_name,
     );
@@ -181,7 +187,7 @@ describe.each(backends)("fleet link over $name", ({ make, enabled }) => {
 
   it("publishes live events", async () => {
     expect(deviceA.publishEvent("door", { open: true })).toBe(true);
-    const e = await sink.waitFor((r) => r.kind === "event" && r.thing === A.thing_name);
+    const e = await sink.waitForRecord((r) => r.kind === "event" && r.thing === A.thing_name);
     expect(e).toMatchObject({ event: { type: "door", data: { open: true } } });
   });
 
@@ -199,8 +205,8 @@ describe.each(backends)("fleet link over $name", ({ make, enabled }) => {
       issued_by: "user-1",
     });
     // The sink sees both acks (it is fed asynchronously, so wait rather than inspect).
-    await sink.waitFor((r) => r.kind === "ack" && r.ack.id === ack.id && r.ack.status === "accepted");
-    await sink.waitFor((r) => r.kind === "ack" && r.ack.id === ack.id && r.ack.status === "done");
+    await sink.waitForRecord((r) => r.kind === "ack" && r.ack.id === ack.id && r.ack.status === "accepted");
+    await sink.waitForRecord((r) => r.kind === "ack" && r.ack.id === ack.id && r.ack.status === "done");
     const failed = await gateway.sendCommand(A.thing_name, "unlock", { sign: key.sign });
     expect(failed).toMatchObject({ status: "failed", detail: "door jammed" });
   });
@@ -227,7 +233,7 @@ describe.each(backends)("fleet link over $name", ({ make, enabled }) => {
     );
     // Garbage on the same topic must be ignored, not crash the device.
     await cloud.publishAsync(topics.cmd(A.thing_name), "{not json", { qos: 1 });
-    const rejected = await sink.waitFor((r) => r.kind === "ack" && r.ack.id === id);
+    const rejected = await sink.waitForRecord((r) => r.kind === "ack" && r.ack.id === id);
     expect(rejected).toMatchObject({ ack: { status: "rejected", detail: "unknown command: self_destruct" } });
     await cloud.endAsync();
 
@@ -266,22 +272,25 @@ describe.each(backends)("fleet link over $name", ({ make, enabled }) => {
   it("sees a device go offline through its last will when the connection dies abruptly", async () => {
     sink.clear();
     const killedAt = Date.now();
-    (deviceA as unknown as { client: MqttClient }).client.stream.destroy();
-    const offline = await sink.waitFor(presence(A.thing_name, "offline"), 5000);
+    cable.cut();
+    const offline = await sink.waitForRecord(presence(A.thing_name, "offline"), 5000);
     expect(Date.now() - killedAt).toBeLessThan(3000);
     expect(Date.parse(offline.at)).toBeGreaterThanOrEqual(killedAt - 1000);
     // ...and the device reconnects on its own.
-    await sink.waitFor(presence(A.thing_name, "online"), 5000);
+    await sink.waitForRecord(presence(A.thing_name, "online"), 5000);
   });
 
   it("resumes after the broker restarts", async () => {
     sink.clear();
     await harness.restart();
     // The device reconnects and republishes online; the gateway only sees it if it re-subscribed.
-    await sink.waitFor(presence(A.thing_name, "online"), 8000);
-    await waitUntil(() => gateway.connected && deviceA.connected, 5000);
+    await sink.waitForRecord(presence(A.thing_name, "online"), 8000);
+    await waitFor(() => gateway.connected && deviceA.connected, {
+      what: "the gateway and the device connected again",
+      timeoutMs: 5000,
+    });
     expect(deviceA.publishEvent("alert", { level: "high" })).toBe(true);
-    await sink.waitFor((r) => r.kind === "event" && r.event.type === "alert");
+    await sink.waitForRecord((r) => r.kind === "event" && r.event.type === "alert");
     const ack = await gateway.sendCommand(A.thing_name, "sync_now", { sign: key.sign });
     expect(ack.status).toBe("done");
   });
@@ -289,17 +298,9 @@ describe.each(backends)("fleet link over $name", ({ make, enabled }) => {
   it("publishes offline when the device stops cleanly", async () => {
     sink.clear();
     await deviceA.stop();
-    await sink.waitFor(presence(A.thing_name, "offline"), 3000);
+    await sink.waitForRecord(presence(A.thing_name, "offline"), 3000);
   });
 });
-
-async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await sleep(50);
-  }
-}
 
 describe.runIf(mosquittoAvailable())("mosquitto provisioning", () => {
   let mosquitto: PrivateMosquitto;

@@ -116,16 +116,6 @@ export class StubBin {
   }
 }
 
-export async function waitFor(cond: () => boolean, timeoutMs = 2000, what = "condition"): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-export const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 /** Logger that keeps its records, for asserting on what a driver logged. */
 export function capturingLogger(): { logger: Logger; records: Record<string, unknown>[] } {
   const records: Record<string, unknown>[] = [];

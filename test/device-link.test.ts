@@ -2,16 +2,13 @@ import { randomUUID } from "node:crypto";
 import { tmpdir } from "node:os";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { AedesBroker } from "../../cloud/mqtt/broker.aedes.js";
-import {
-  StaticAuthenticator,
-  sleep,
-  testCommandKey,
-  testNonceDatabase,
-} from "../../cloud/mqtt/mqtt-test-support.js";
-import { silentLogger } from "../../shared/logger.js";
-import { type AckMessage, topics } from "../../shared/mqtt/topics.js";
-import { DeviceLink } from "./device-link.service.js";
+import { DeviceLink } from "../appliance/mqtt/device-link.service.js";
+import { AedesBroker } from "../cloud/mqtt/broker.aedes.js";
+import { silentLogger } from "../shared/logger.js";
+import { type AckMessage, topics } from "../shared/mqtt/topics.js";
+import { testCommandKey, testNonceDatabase } from "./support/command-key.js";
+import { StaticAuthenticator } from "./support/mqtt.js";
+import { waitFor } from "./support/wait-for.js";
 
 const THING = "lilo-cab-d11111";
 const TOKEN = `tok-${randomUUID()}`;
@@ -25,14 +22,16 @@ let link: DeviceLink;
 const acks: AckMessage[] = [];
 let calls = 0;
 
-const waitForAck = async (id: string, status: string) => {
-  for (let i = 0; i < 100; i++) {
-    const found = acks.find((a) => a.id === id && a.status === status);
-    if (found) return found;
-    await sleep(20);
-  }
-  throw new Error(`no ${status} ack for ${id}: ${JSON.stringify(acks)}`);
-};
+/** Logins the broker refused, as a device with a wrong token would cause. */
+let refusedLogins = 0;
+
+const waitForAck = (id: string, status: string) =>
+  waitFor(() => acks.find((a) => a.id === id && a.status === status), {
+    what: `a ${status} ack for ${id}`,
+    timeoutMs: 2000,
+    intervalMs: 20,
+    context: () => JSON.stringify(acks),
+  });
 
 const command = (cmd: string, issuedAt = new Date(), id: string = randomUUID()) => ({
   id,
@@ -40,10 +39,17 @@ const command = (cmd: string, issuedAt = new Date(), id: string = randomUUID()) 
 });
 
 beforeAll(async () => {
+  const devices = new StaticAuthenticator(
+    new Map([[THING, { identity: { thing_name: THING, device_id: "d", org_id: "o" }, token: TOKEN }]]),
+  );
   broker = new AedesBroker({
-    authenticator: new StaticAuthenticator(
-      new Map([[THING, { identity: { thing_name: THING, device_id: "d", org_id: "o" }, token: TOKEN }]]),
-    ),
+    authenticator: {
+      verify: async (username, password) => {
+        const identity = await devices.verify(username, password);
+        if (!identity) refusedLogins += 1;
+        return identity;
+      },
+    },
     service: SERVICE,
     logger: silentLogger,
     port: 0,
@@ -88,7 +94,10 @@ it("runs a redelivered command once and repeats its outcome", async () => {
   await cloud.publishAsync(topics.cmd(THING), c.payload, { qos: 1 });
   await waitForAck(c.id, "done");
   await cloud.publishAsync(topics.cmd(THING), c.payload, { qos: 1 });
-  await sleep(200);
+  await waitFor(() => acks.filter((a) => a.id === c.id && a.status === "done").length === 2, {
+    what: "the repeated outcome",
+    timeoutMs: 2000,
+  });
   expect(calls).toBe(1);
   expect(acks.filter((a) => a.id === c.id).map((a) => a.status)).toEqual(["accepted", "done", "done"]);
 });
@@ -161,10 +170,10 @@ it("keeps retrying with backoff while its credentials are refused", async () => 
     reconnectMaxMs: 200,
     guard: key.guard(THING),
   });
+  const before = refusedLogins;
   await bad.start();
-  await sleep(500);
+  await waitFor(() => refusedLogins >= before + 3, { what: "three refused logins", timeoutMs: 5000 });
   expect(bad.connected).toBe(false);
-  expect((bad as unknown as { attempts: number }).attempts).toBeGreaterThanOrEqual(2);
   await bad.stop();
   // The real device was not disturbed by the impostor.
   expect(link.connected).toBe(true);

@@ -1,9 +1,9 @@
-// Child process for lock-safety.test.ts: unlocks a sysfs lock, installs the safety handlers and
+// Child process for appliance/hardware/lock-safety.test.ts: unlocks a sysfs lock, installs the safety handlers and
 // then dies the way argv[3] says, so the test can check the relay file afterwards.
-import { silentLogger } from "../../../shared/logger.js";
-import { SysfsLockOutput } from "../lock.sysfs.js";
-import { LockController } from "../lock-controller.js";
-import { installLockSafetyHandlers } from "../lock-safety.js";
+import { SysfsLockOutput } from "../../appliance/hardware/lock.sysfs.js";
+import { LockController } from "../../appliance/hardware/lock-controller.js";
+import { installLockSafetyHandlers } from "../../appliance/hardware/lock-safety.js";
+import { silentLogger } from "../../shared/logger.js";
 
 const [root, how] = process.argv.slice(2);
 const output = new SysfsLockOutput({ bcm: 27, sysfsRoot: root, logger: silentLogger });

@@ -1,25 +1,18 @@
-// Test helpers: a private Mosquitto with dynamic security, and a sink that records what the gateway
-// delivers. Used by the tests beside it only.
+// MQTT test helpers: a private Mosquitto with dynamic security, a fixed-table device authenticator,
+// and a sink that records what the cloud's gateway delivers.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createConnection, createServer } from "node:net";
+import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import Sqlite from "better-sqlite3";
-import { migrateLocal } from "../../appliance/db/local-database.js";
-import { CommandGuard } from "../../appliance/mqtt/command-guard.js";
-import { CommandNonceRepository } from "../../appliance/mqtt/command-nonce.repository.js";
-import {
-  generateCommandKeyPair,
-  type SignableCommand,
-  signCommand,
-} from "../../shared/commands/command-signature.js";
+import type { FleetSink } from "../../cloud/mqtt/mqtt-gateway.service.js";
+import type { BrokerDevice, DeviceAuthenticator } from "../../cloud/mqtt/provisioning.js";
+import type { CertificatePair } from "../../cloud/mqtt/self-signed-cert.js";
 import type { AckMessage, EventMessage, PresenceStatus, TelemetryMessage } from "../../shared/mqtt/topics.js";
-import type { FleetSink } from "./mqtt-gateway.service.js";
-import type { BrokerDevice, DeviceAuthenticator } from "./provisioning.js";
-import type { CertificatePair } from "./self-signed-cert.js";
+import { freePort } from "./free-port.js";
+import { waitFor } from "./wait-for.js";
 
 const run = promisify(execFile);
 
@@ -45,35 +38,16 @@ export function mosquittoAvailable(): boolean {
   );
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
+/** Resolves once something accepts TCP connections on 127.0.0.1:`port`. */
+function listening(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = createConnection({ host: "127.0.0.1", port }, () => {
+      socket.destroy();
+      resolve(true);
     });
+    socket.once("error", () => resolve(false));
   });
 }
-
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = createConnection({ host: "127.0.0.1", port }, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once("error", () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port}`);
-    await sleep(50);
-  }
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface PrivateMosquitto {
   port: number;
@@ -129,8 +103,9 @@ export async function startMosquitto(opts: { tls?: CertificatePair } = {}): Prom
     });
     child = proc;
     try {
-      await waitForPort(port, 5000);
-      if (tlsPort) await waitForPort(tlsPort, 5000);
+      for (const p of tlsPort ? [port, tlsPort] : [port]) {
+        await waitFor(() => listening(p), { what: `mosquitto on 127.0.0.1:${p}`, timeoutMs: 5000 });
+      }
     } catch (err) {
       proc.kill("SIGKILL");
       throw new Error(`mosquitto did not start: ${(err as Error).message}\n${stderr}`);
@@ -162,34 +137,6 @@ export async function startMosquitto(opts: { tls?: CertificatePair } = {}): Prom
   };
 }
 
-/**
- * An organization's command key for tests: `sign` for the gateway, `guard(thing)` for a DeviceLink
- * (nonces in an in-memory SQLite database with the appliance's migrations, this machine's clock as the
- * cloud's), `signed(cmd)` for hand-made payloads.
- */
-export function testCommandKey() {
-  const { publicKey, privateKey } = generateCommandKeyPair();
-  return {
-    publicKey,
-    sign: async (cmd: SignableCommand) => signCommand(privateKey, cmd),
-    signed: <C extends SignableCommand>(cmd: C) => ({ ...cmd, sig: signCommand(privateKey, cmd) }),
-    guard(thing: string, sqlite = testNonceDatabase()) {
-      return new CommandGuard({
-        thing,
-        publicKey: () => publicKey,
-        clock: { now: () => Date.now() },
-        nonces: new CommandNonceRepository(sqlite),
-      });
-    },
-  };
-}
-
-export function testNonceDatabase(): Sqlite.Database {
-  const sqlite = new Sqlite(":memory:");
-  migrateLocal(sqlite);
-  return sqlite;
-}
-
 export class StaticAuthenticator implements DeviceAuthenticator {
   constructor(private readonly devices: Map<string, { identity: BrokerDevice; token: string }>) {}
 
@@ -207,7 +154,6 @@ export type Recorded =
 
 export class RecordingSink implements FleetSink {
   readonly records: Recorded[] = [];
-  private waiters: { match: (r: Recorded) => boolean; resolve: (r: Recorded) => void }[] = [];
 
   presence(thing: string, status: PresenceStatus, at: string): void {
     this.push({ kind: "presence", thing, status, at });
@@ -227,18 +173,14 @@ export class RecordingSink implements FleetSink {
   }
 
   /** Resolves with the first record (already received or future) that matches. */
-  waitFor<R extends Recorded>(match: (r: Recorded) => r is R, timeoutMs?: number): Promise<R>;
-  waitFor(match: (r: Recorded) => boolean, timeoutMs?: number): Promise<Recorded>;
-  waitFor(match: (r: Recorded) => boolean, timeoutMs = 5000): Promise<Recorded> {
-    const found = this.records.find(match);
-    if (found) return Promise.resolve(found);
-    return new Promise((resolve, reject) => {
-      const waiter = { match, resolve };
-      this.waiters.push(waiter);
-      setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`no matching record within ${timeoutMs} ms; got ${JSON.stringify(this.records)}`));
-      }, timeoutMs);
+  waitForRecord<R extends Recorded>(match: (r: Recorded) => r is R, timeoutMs?: number): Promise<R>;
+  waitForRecord(match: (r: Recorded) => boolean, timeoutMs?: number): Promise<Recorded>;
+  waitForRecord(match: (r: Recorded) => boolean, timeoutMs = 5000): Promise<Recorded> {
+    return waitFor(() => this.records.find(match), {
+      what: "a matching record",
+      timeoutMs,
+      intervalMs: 10,
+      context: () => `got ${JSON.stringify(this.records)}`,
     });
   }
 
@@ -248,11 +190,5 @@ export class RecordingSink implements FleetSink {
 
   private push(r: Recorded): void {
     this.records.push(r);
-    for (const w of [...this.waiters]) {
-      if (w.match(r)) {
-        this.waiters = this.waiters.filter((x) => x !== w);
-        w.resolve(r);
-      }
-    }
   }
 }
