@@ -99,8 +99,9 @@ export const LABEL_FORMATS: ReaderOptions["formats"] = ["QRCode", "DataMatrix", 
 const FULL_FRAME: ReaderOptions = {
   formats: LABEL_FORMATS,
   tryHarder: true,
-  // QR detection is rotation-invariant and labels are dark-on-light, so these only cost time.
-  tryRotate: false,
+  // Labels are dark-on-light, so tryInvert only costs time; a Data Matrix turned a quarter (the vial
+  // label's 12×26 along the axis) is found only with tryRotate.
+  tryRotate: true,
   tryInvert: false,
   tryDownscale: true,
   maxNumberOfSymbols: 255,

@@ -1,11 +1,22 @@
 // Printing a container's label over the HTTP API of a real cloud, on PGlite and on PostgreSQL: the
 // bytes, the audit event with the acting user, and who may not print what.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { userSessions } from "../../shared/schema/partitioned.js";
 import { chemicalInventory, unifiedEventLog } from "../../shared/schema/tenant.js";
 import { startCloud, type TestCloud } from "../../test/support/cloud.js";
 import { backends } from "../../test/support/databases.js";
+import {
+  documentedSizes,
+  expectDocumentedLabel,
+  measureDataMatrixLabel,
+  rasterisePdf,
+  readersMissing,
+  readQr,
+} from "../../test/support/label-reader.js";
 import { AccountService } from "../accounts/account.service.js";
 import { type DemoOrg, ensureDemoOrg } from "../demo/demo-seed.js";
 import { CabinetService } from "../orgs/cabinet.service.js";
@@ -207,6 +218,50 @@ describe.each(backends)("label printing API on $name", (backend) => {
     expect(await labelEvents(other.org_id, "LILO:C:000005")).toMatchObject([
       { user_role: "admin", chemical_name: "Nitric acid", event_details: { action: "label_printed" } },
     ]);
+  });
+
+  describe.skipIf(readersMissing)(`read back${readersMissing ? ` (skipped: ${readersMissing})` : ""}`, () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), "lilo-api-readback-"));
+    });
+    afterAll(() => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    const bytesOf = async (body: unknown) => {
+      const res = await print(org.org_id, "LILO:C:000007", manager.token, body);
+      expect(res.status).toBe(200);
+      return Buffer.from(await res.arrayBuffer());
+    };
+
+    it("prints every size as PDF and ZPL with the Data Matrix docs/labels.md gives it (libdmtx)", async () => {
+      for (const doc of documentedSizes()) {
+        const pdf = await bytesOf({ size: doc.size, page: "label" });
+        expectDocumentedLabel(
+          await measureDataMatrixLabel(pdf, "pdf", dir, `${doc.size}-pdf`),
+          doc,
+          "LILO:C:000007",
+        );
+        const zpl = await bytesOf({ size: doc.size, format: "zpl" });
+        expectDocumentedLabel(
+          await measureDataMatrixLabel(zpl, "zpl", dir, `${doc.size}-zpl`),
+          doc,
+          "LILO:C:000007",
+        );
+        // Naming the default symbology gets the same measured default.
+        expect((await bytesOf({ size: doc.size, format: "zpl", symbology: "datamatrix" })).equals(zpl)).toBe(
+          true,
+        );
+      }
+    });
+
+    it("prints QR on request, upright (ZBar)", async () => {
+      const pdf = await bytesOf({ size: "vial", symbology: "qr", page: "label" });
+      expect(await readQr(await rasterisePdf(pdf, dir, "qr", 200))).toEqual([
+        { text: "LILO:C:000007", orientation: "UP" },
+      ]);
+    });
   });
 
   it("records exactly one first print when two arrive at once", async () => {
