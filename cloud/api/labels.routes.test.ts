@@ -26,6 +26,8 @@ describe.each(backends)("label printing API on $name", (backend) => {
   let t: TestCloud;
   let org: DemoOrg;
   let manager: { token: string; user_id: string; email: string };
+  /** Where the read-back tests rasterise labels. */
+  let dir: string;
 
   const login = async (email: string, password: string) => {
     const res = await fetch(`${t.cloud.url}/api/v1/auth/login`, {
@@ -62,11 +64,15 @@ describe.each(backends)("label printing API on $name", (backend) => {
 
   beforeAll(async () => {
     t = await startCloud(backend);
+    dir = mkdtempSync(join(tmpdir(), "lilo-api-readback-"));
     org = await ensureDemoOrg(t.cloud.db);
     const m = org.users.find((u) => u.role === "lab_manager")!;
     manager = { token: await login(m.email, m.password!), user_id: m.user_id, email: m.email };
   });
-  afterAll(() => t?.dispose());
+  afterAll(async () => {
+    await t?.dispose();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
   it("prints a PDF, then records the second print as a reprint by the same person, byte for byte", async () => {
     const first = await print(org.org_id, "LILO:C:000001", manager.token);
@@ -221,14 +227,6 @@ describe.each(backends)("label printing API on $name", (backend) => {
   });
 
   describe.skipIf(readersMissing)(`read back${readersMissing ? ` (skipped: ${readersMissing})` : ""}`, () => {
-    let dir: string;
-    beforeAll(() => {
-      dir = mkdtempSync(join(tmpdir(), "lilo-api-readback-"));
-    });
-    afterAll(() => {
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
-
     const bytesOf = async (body: unknown) => {
       const res = await print(org.org_id, "LILO:C:000007", manager.token, body);
       expect(res.status).toBe(200);
