@@ -11,6 +11,7 @@
 //   npm run bench:labels                      # 30 shots per cell (about a minute)
 //   npm run bench:labels -- --n 40 --seed 2   # more shots, other scenes
 //   npm run bench:labels -- --dump /tmp/sym   # also write the first shots of every cell as JPEG
+//   npm run bench:labels -- --bottle vial --areas 15,20,21.9 --n 60   # one bottle, chosen areas
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureZxing } from "@lilo/vision";
@@ -46,7 +47,9 @@ const BOTTLES: Bottle[] = [
   { id: "4l", name: "4 L jug", radiusMm: 80, maxLabelMm: 200, capRadiusMm: 24 },
 ];
 
-const AREAS = [10, 15, 20, 30, 40];
+/** Label areas (edge, mm) to try; `--areas 15,22` measures a printed label's own geometry. */
+const AREAS = (arg("--areas") ?? "10,15,20,30,40").split(",").map(Number);
+if (AREAS.some((a) => !(a > 0))) throw new Error("--areas takes edges in mm, e.g. 15,20,22");
 /** A side label may span at most ±60° of the bottle; a cap label must fit 95% of the cap's disc. */
 const MAX_HALF_ANGLE = Math.PI / 3;
 

@@ -76,7 +76,7 @@ export function registerLabelCommands(program: Command): void {
     .addOption(
       new Option(
         "--symbology <symbology>",
-        "code symbology (default: datamatrix, 12x26 along a vial)",
+        "code symbology (default: datamatrix; on a vial the 12x26, turned along the vial's axis)",
       ).choices([...SYMBOLOGIES]),
     )
     .addOption(
@@ -105,7 +105,7 @@ export function registerLabelCommands(program: Command): void {
           const r = await printContainerLabel(db, { ...o, copies });
           if (!o.out) process.stdout.write(r.bytes);
           process.stderr.write(
-            `${r.action}: ${r.qr_code} ${r.chemical_name} (${r.size}, ${r.symbology}, ${r.format})` +
+            `${r.action}: ${r.qr_code} ${r.chemical_name} (${r.size}, ${r.symbology}${r.version ? ` ${r.version}` : ""}, ${r.format})` +
               `${o.out ? ` -> ${o.out}` : ""}\n`,
           );
         }),

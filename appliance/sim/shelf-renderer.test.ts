@@ -1,5 +1,7 @@
+import { ensureZxing } from "@lilo/vision";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
+import { readBarcodes } from "zxing-wasm";
 import { layoutShelf, renderShelf, renderShelfDetailed } from "./shelf-renderer.js";
 
 describe("renderShelf", () => {
@@ -109,5 +111,70 @@ describe("renderShelf", () => {
       expect(await under(0)).toBeGreaterThan(245);
       expect(await under(-1)).toBeLessThan(235);
     });
+  });
+});
+
+describe("labels on simulated containers", () => {
+  // As the simulated cabinet stocks them (sim-seed.ts): no label kind given.
+  const stocked = (shape: "bottle" | "vial", label?: "qr" | "printed") =>
+    renderShelfDetailed({
+      containers: [
+        {
+          qr_code: "LILO:C:000001",
+          x: 0.3,
+          y: 0.55,
+          shape,
+          labelPx: 120,
+          rotationDeg: 0,
+          ...(label && { label }),
+        },
+        {
+          qr_code: "LILO:C:000002",
+          x: 0.7,
+          y: 0.55,
+          shape,
+          labelPx: 120,
+          rotationDeg: 0,
+          ...(label && { label }),
+        },
+      ],
+      seed: 5,
+      difficulty: "easy",
+    });
+
+  const read = async (jpeg: Buffer) => {
+    await ensureZxing();
+    const found = await readBarcodes(new Uint8Array(jpeg), {
+      formats: ["QRCode", "DataMatrix"],
+      tryHarder: true,
+      tryRotate: true,
+      maxNumberOfSymbols: 8,
+    });
+    return found
+      .filter((r) => r.isValid)
+      .map((r) => `${r.format} ${r.text}`)
+      .sort();
+  };
+
+  it("prints what lilo label prints by default: Data Matrix, 12x26 standing along a vial", async () => {
+    expect(await read((await stocked("bottle")).jpeg)).toEqual([
+      "DataMatrix LILO:C:000001",
+      "DataMatrix LILO:C:000002",
+    ]);
+    const vials = await stocked("vial");
+    expect(await read(vials.jpeg)).toEqual(["DataMatrix LILO:C:000001", "DataMatrix LILO:C:000002"]);
+    // The symbol's long side runs along the vial's axis: up the frame.
+    for (const { corners } of vials.labels) {
+      const across = Math.hypot(corners[1][0] - corners[0][0], corners[1][1] - corners[0][1]);
+      const along = Math.hypot(corners[3][0] - corners[0][0], corners[3][1] - corners[0][1]);
+      expect(along / across).toBeGreaterThan(2);
+    }
+  });
+
+  it("keeps the plain QR label of older stock as an option", async () => {
+    expect(await read((await stocked("bottle", "qr")).jpeg)).toEqual([
+      "QRCode LILO:C:000001",
+      "QRCode LILO:C:000002",
+    ]);
   });
 });

@@ -1,28 +1,47 @@
 // Synthetic shelf photographs for tests and benchmarks: the camera pipeline must be exercised on
 // images that fail the way real ones do (small tilted labels, blur, noise, uneven light, JPEG
-// artefacts), and the ground truth of every label must be known exactly.
-
+// artefacts), and the ground truth of every label must be known exactly. Containers carry the label
+// `lilo label` prints for them, wrapped round the bottle, or the plain QR label of older stock.
 import { ensureZxing } from "@lilo/vision";
 import sharp from "sharp";
 import { writeBarcode } from "zxing-wasm";
+import { DEMO_CHEMICALS } from "../../shared/chemicals.js";
+import {
+  DOTS_PER_MM,
+  type LabelData,
+  type LabelSize,
+  layoutLabel,
+  renderSvg,
+} from "../../shared/labels/index.js";
 import { labelFor } from "../../shared/labels/label-code.js";
 
 export type Difficulty = "easy" | "medium" | "hard";
 export type ContainerShape = "bottle" | "jar" | "vial";
 export type Point = [number, number];
+/**
+ * "printed": the label `lilo label` prints for the container (its default symbology and layout, the
+ * vial size on a vial and the bottle size otherwise), wrapped round the body with the code facing the
+ * camera. "qr": a square QR label with a text strip, as containers labelled before Data Matrix carry.
+ */
+export type ShelfLabelKind = "printed" | "qr";
 
 export interface ShelfContainer {
   qr_code: string;
-  /** Centre of the QR label, 0..1 of the frame width. */
+  /** Centre of the code, 0..1 of the frame width. */
   x: number;
-  /** Centre of the QR label, 0..1 of the frame height. */
+  /** Centre of the code, 0..1 of the frame height. */
   y: number;
   shape?: ContainerShape;
   /** CSS colour of the container body. */
   color?: string;
-  /** Width of the printed label square (QR plus quiet zone) in pixels. */
+  /**
+   * Scale of the code: the width in pixels a QR label square (21 modules plus 3 of quiet zone each
+   * side) would have. A printed label's modules are drawn the same size, so both read alike.
+   */
   labelPx?: number;
   rotationDeg?: number;
+  /** Default "printed". */
+  label?: ShelfLabelKind;
 }
 
 export interface ShelfHazard {
@@ -73,7 +92,7 @@ export interface ShelfScene {
 
 export interface RenderedLabel {
   qr_code: string;
-  /** QR symbol corners (quiet zone excluded) in output pixels: top-left, top-right, bottom-right, bottom-left. */
+  /** Symbol corners (quiet zone excluded) in output pixels: top-left, top-right, bottom-right, bottom-left. */
   corners: [Point, Point, Point, Point];
   center: Point;
   modulePx: number;
@@ -180,8 +199,8 @@ export interface LayoutOptions {
 }
 
 /**
- * Places `count` containers on the shelf tiers without overlapping labels, with label size and
- * rotation drawn from the difficulty's ranges.
+ * Places `count` containers with QR labels on the shelf tiers without overlapping labels, with label
+ * size and rotation drawn from the difficulty's ranges.
  */
 export function layoutShelf(opts: LayoutOptions): ShelfContainer[] {
   const { count, seed, difficulty = "medium", width = 1920, height = 1080 } = opts;
@@ -217,6 +236,8 @@ export function layoutShelf(opts: LayoutOptions): ShelfContainer[] {
       color: pick(rng, PALETTE),
       labelPx,
       rotationDeg,
+      // The decoder benches and tests score QR labels laid out by this; printed labels are the sim's.
+      label: "qr",
     });
   }
   return out;
@@ -282,6 +303,105 @@ async function qrPath(text: string): Promise<string> {
   return d;
 }
 
+/** Body radius by shape, mm: bench:labels' 10 mL vial and 0.5–1 L bottle, and a 500 g jar. */
+const RADIUS_MM: Record<ContainerShape, number> = { vial: 12, bottle: 35, jar: 40 };
+/** The size a user prints (docs/labels.md): the vial label on a vial, the default size otherwise. */
+const LABEL_SIZE: Record<ContainerShape, LabelSize> = { vial: "vial", bottle: "bottle", jar: "bottle" };
+/** The flat label is rasterised this many times finer than the frame, then wrapped and scaled down. */
+const WRAP_SUPERSAMPLE = 2;
+
+/**
+ * What `lilo label` prints for a simulated container: the sim stocks DEMO_CHEMICALS under
+ * labelFor(i + 1) (sim-seed.ts); a code it did not stock gets a label naming only the code.
+ */
+function simLabelData(code: string): LabelData {
+  const n = /^LILO:C:(\d{6})$/.exec(code);
+  const chem = n ? DEMO_CHEMICALS[Number(n[1]) - 1] : undefined;
+  return {
+    code,
+    chemicalName: chem?.chemical_name ?? code,
+    casNumber: chem?.cas_number,
+    ghsPictograms: chem?.ghs_pictograms,
+    signalWord: chem?.signal_word,
+  };
+}
+
+interface WrappedLabel {
+  /** An <image> of the label as the camera sees it on the body, the code's centre at (0, 0). */
+  svg: string;
+  /** Symbol corners (TL, TR, BR, BL) and the visible label's outline, same coordinates. */
+  symbol: Point[];
+  paper: Point[];
+}
+
+/**
+ * The printed label (shared/labels layout and SVG), its modules `modulePx` wide, wrapped round the
+ * body: a label column `s` from the code's centre shows at R·sin(s/R) and darkens toward the
+ * silhouette; what runs past the side of the body is out of sight.
+ */
+async function wrappedLabel(code: string, shape: ContainerShape, modulePx: number): Promise<WrappedLabel> {
+  const layout = layoutLabel(simLabelData(code), { size: LABEL_SIZE[shape] });
+  const sym = layout.items.find((i) => i.kind === "symbol");
+  if (sym?.kind !== "symbol") throw new Error(`label of ${code} has no symbol`);
+  const pxPerDot = modulePx / sym.module;
+  const ss = WRAP_SUPERSAMPLE;
+  const flatW = Math.ceil(layout.width * pxPerDot * ss);
+  const flatH = Math.ceil(layout.height * pxPerDot * ss);
+  const flat = await sharp(Buffer.from(renderSvg(layout)), { density: 25.4 * DOTS_PER_MM * pxPerDot * ss })
+    .resize(flatW, flatH, { fit: "fill" })
+    .removeAlpha()
+    .raw()
+    .toBuffer();
+  const R = RADIUS_MM[shape] * DOTS_PER_MM * pxPerDot;
+  const codeX = (sym.x + (sym.matrix.cols * sym.module) / 2) * pxPerDot;
+  const codeY = (sym.y + (sym.matrix.rows * sym.module) / 2) * pxPerDot;
+  const seen = (s: number) => R * Math.sin(Math.max(-Math.PI / 2, Math.min(Math.PI / 2, s / R)));
+  const uL = seen(-codeX);
+  const uR = seen(flatW / ss - codeX);
+  const outW = Math.max(1, Math.ceil((uR - uL) * ss));
+  const out = Buffer.alloc(outW * flatH * 4);
+  for (let i = 0; i < outW; i++) {
+    const u = uL + (i + 0.5) / ss;
+    const a = Math.asin(Math.max(-1, Math.min(1, u / R)));
+    const sx = (R * a + codeX) * ss - 0.5;
+    if (sx < 0 || sx > flatW - 1) continue;
+    const x0 = Math.floor(sx);
+    const x1 = Math.min(flatW - 1, x0 + 1);
+    const f = sx - x0;
+    const light = 0.7 + 0.3 * Math.cos(a);
+    for (let y = 0; y < flatH; y++) {
+      const o = (y * outW + i) * 4;
+      for (let ch = 0; ch < 3; ch++) {
+        const v = flat[(y * flatW + x0) * 3 + ch]! * (1 - f) + flat[(y * flatW + x1) * 3 + ch]! * f;
+        out[o + ch] = v * light;
+      }
+      out[o + 3] = 255;
+    }
+  }
+  const png = await sharp(out, { raw: { width: outW, height: flatH, channels: 4 } })
+    .png()
+    .toBuffer();
+  const top = -codeY;
+  const bottom = flatH / ss - codeY;
+  const [sx0, sx1] = [sym.x * pxPerDot - codeX, (sym.x + sym.matrix.cols * sym.module) * pxPerDot - codeX];
+  const [sy0, sy1] = [sym.y * pxPerDot - codeY, (sym.y + sym.matrix.rows * sym.module) * pxPerDot - codeY];
+  return {
+    svg: `<image x="${uL}" y="${top}" width="${outW / ss}" height="${flatH / ss}" preserveAspectRatio="none" href="data:image/png;base64,${png.toString("base64")}"/>`,
+    symbol: [
+      [seen(sx0), sy0],
+      [seen(sx1), sy0],
+      [seen(sx1), sy1],
+      [seen(sx0), sy1],
+    ],
+    paper: [
+      [uL, top],
+      [uR, top],
+      [uR, bottom],
+      [uL, bottom],
+    ],
+  };
+}
+
 function shade(hex: string, f: number): string {
   const n = Number.parseInt(hex.replace("#", ""), 16);
   const ch = (s: number) => Math.max(0, Math.min(255, Math.round(((n >> s) & 255) * f)));
@@ -316,21 +436,25 @@ async function containerSvg(
   const m: Affine = [cos, sin, (cos * skew - sin) * sy, (sin * skew + cos) * sy, cx, cy];
   const mod = L / LABEL_MODULES;
   const half = SYMBOL_MODULES / 2;
-  const corners = (
-    [
-      [-half, -half],
-      [half, -half],
-      [half, half],
-      [-half, half],
-    ] as Point[]
-  ).map((q) => applyAffine(m, [q[0] * mod, q[1] * mod])) as RenderedLabel["corners"];
-
-  const paper: Point[] = [
-    [-L / 2, -L / 2],
-    [L / 2, -L / 2],
-    [L / 2, L / 2 + TEXT_STRIP * L],
-    [-L / 2, L / 2 + TEXT_STRIP * L],
-  ].map((q) => applyAffine(m, q as Point));
+  // Symbol corners and the label paper's outline round the code's centre, before the transform.
+  const printed =
+    (c.label ?? "printed") === "printed" ? await wrappedLabel(c.qr_code, shape, mod) : undefined;
+  const local = printed ?? {
+    symbol: [
+      [-half * mod, -half * mod],
+      [half * mod, -half * mod],
+      [half * mod, half * mod],
+      [-half * mod, half * mod],
+    ] as Point[],
+    paper: [
+      [-L / 2, -L / 2],
+      [L / 2, -L / 2],
+      [L / 2, L / 2 + TEXT_STRIP * L],
+      [-L / 2, L / 2 + TEXT_STRIP * L],
+    ] as Point[],
+  };
+  const corners = local.symbol.map((q) => applyAffine(m, q)) as RenderedLabel["corners"];
+  const paper = local.paper.map((q) => applyAffine(m, q));
   const xs = paper.map((q) => q[0]);
   const ys = paper.map((q) => q[1]);
   const bboxW = Math.max(...xs) - Math.min(...xs);
@@ -390,10 +514,11 @@ async function containerSvg(
     rng() < p.glare
       ? `<ellipse cx="${(rng() - 0.5) * L * 0.6}" cy="${(rng() - 0.5) * L * 0.6}" rx="${L * (0.25 + rng() * 0.3)}" ry="${L * (0.08 + rng() * 0.1)}" transform="rotate(${Math.round(rng() * 180)})" fill="#fff" opacity="${(0.25 + rng() * 0.35).toFixed(2)}"/>`
       : "";
-  const label =
-    `<g transform="matrix(${m.map((v) => v.toFixed(4)).join(" ")})">` +
-    `<rect x="${-L / 2}" y="${-L / 2}" width="${L}" height="${L * (1 + TEXT_STRIP)}" rx="${L * 0.03}" fill="${paperTone}"/>${bars}` +
-    `<g transform="translate(${-half * mod} ${-half * mod}) scale(${mod})"><path d="${await qrPath(c.qr_code)}" fill="#141414"/></g>${glare}</g>`;
+  const face = printed
+    ? printed.svg
+    : `<rect x="${-L / 2}" y="${-L / 2}" width="${L}" height="${L * (1 + TEXT_STRIP)}" rx="${L * 0.03}" fill="${paperTone}"/>${bars}` +
+      `<g transform="translate(${-half * mod} ${-half * mod}) scale(${mod})"><path d="${await qrPath(c.qr_code)}" fill="#141414"/></g>`;
+  const label = `<g transform="matrix(${m.map((v) => v.toFixed(4)).join(" ")})">${face}${glare}</g>`;
   return {
     svg: `<defs>${defs}</defs>${shadow}${body}${top}${highlight}${label}`,
     label: { qr_code: c.qr_code, corners, center: [cx, cy], modulePx: mod },

@@ -1,11 +1,22 @@
 // Printing a container's label over the HTTP API of a real cloud, on PGlite and on PostgreSQL: the
 // bytes, the audit event with the acting user, and who may not print what.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { userSessions } from "../../shared/schema/partitioned.js";
 import { chemicalInventory, unifiedEventLog } from "../../shared/schema/tenant.js";
 import { startCloud, type TestCloud } from "../../test/support/cloud.js";
 import { backends } from "../../test/support/databases.js";
+import {
+  documentedSizes,
+  expectDocumentedLabel,
+  measureDataMatrixLabel,
+  rasterisePdf,
+  readersMissing,
+  readQr,
+} from "../../test/support/label-reader.js";
 import { AccountService } from "../accounts/account.service.js";
 import { type DemoOrg, ensureDemoOrg } from "../demo/demo-seed.js";
 import { CabinetService } from "../orgs/cabinet.service.js";
@@ -15,6 +26,8 @@ describe.each(backends)("label printing API on $name", (backend) => {
   let t: TestCloud;
   let org: DemoOrg;
   let manager: { token: string; user_id: string; email: string };
+  /** Where the read-back tests rasterise labels. */
+  let dir: string;
 
   const login = async (email: string, password: string) => {
     const res = await fetch(`${t.cloud.url}/api/v1/auth/login`, {
@@ -51,11 +64,15 @@ describe.each(backends)("label printing API on $name", (backend) => {
 
   beforeAll(async () => {
     t = await startCloud(backend);
+    dir = mkdtempSync(join(tmpdir(), "lilo-api-readback-"));
     org = await ensureDemoOrg(t.cloud.db);
     const m = org.users.find((u) => u.role === "lab_manager")!;
     manager = { token: await login(m.email, m.password!), user_id: m.user_id, email: m.email };
   });
-  afterAll(() => t?.dispose());
+  afterAll(async () => {
+    await t?.dispose();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
   it("prints a PDF, then records the second print as a reprint by the same person, byte for byte", async () => {
     const first = await print(org.org_id, "LILO:C:000001", manager.token);
@@ -207,6 +224,36 @@ describe.each(backends)("label printing API on $name", (backend) => {
     expect(await labelEvents(other.org_id, "LILO:C:000005")).toMatchObject([
       { user_role: "admin", chemical_name: "Nitric acid", event_details: { action: "label_printed" } },
     ]);
+  });
+
+  describe.skipIf(readersMissing)(`read back${readersMissing ? ` (skipped: ${readersMissing})` : ""}`, () => {
+    const bytesOf = async (body: unknown) => {
+      const res = await print(org.org_id, "LILO:C:000007", manager.token, body);
+      expect(res.status).toBe(200);
+      return Buffer.from(await res.arrayBuffer());
+    };
+
+    // libdmtx takes seconds per image on a busy machine.
+    for (const doc of documentedSizes()) {
+      it(`prints ${doc.size} labels as PDF and ZPL with the Data Matrix docs/labels.md gives (libdmtx)`, async () => {
+        const code = "LILO:C:000007";
+        const pdf = await bytesOf({ size: doc.size, page: "label" });
+        expectDocumentedLabel(await measureDataMatrixLabel(pdf, "pdf", dir, `${doc.size}-pdf`), doc, code);
+        const zpl = await bytesOf({ size: doc.size, format: "zpl" });
+        expectDocumentedLabel(await measureDataMatrixLabel(zpl, "zpl", dir, `${doc.size}-zpl`), doc, code);
+        // Naming the default symbology gets the same measured default.
+        expect((await bytesOf({ size: doc.size, format: "zpl", symbology: "datamatrix" })).equals(zpl)).toBe(
+          true,
+        );
+      }, 180_000);
+    }
+
+    it("prints QR on request, upright (ZBar)", async () => {
+      const pdf = await bytesOf({ size: "vial", symbology: "qr", page: "label" });
+      expect(await readQr(await rasterisePdf(pdf, dir, "qr", 200))).toEqual([
+        { text: "LILO:C:000007", orientation: "UP" },
+      ]);
+    });
   });
 
   it("records exactly one first print when two arrive at once", async () => {

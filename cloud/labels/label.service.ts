@@ -6,9 +6,9 @@ import { AppError } from "../../shared/errors.js";
 import {
   LABEL_FORMATS,
   LABEL_SIZE_NAMES,
-  LABEL_SIZES,
   type LabelFormat,
   type LabelSize,
+  labelSymbol,
   PAGE_KINDS,
   renderLabels,
   SYMBOLOGIES,
@@ -26,7 +26,7 @@ const COPIES = { error: `a whole number from 1 to ${MAX_LABEL_COPIES}` };
 const LabelOptions = z.strictObject({
   size: z.enum(LABEL_SIZE_NAMES, oneOf(LABEL_SIZE_NAMES)).default("bottle"),
   format: z.enum(LABEL_FORMATS, oneOf(LABEL_FORMATS)).default("pdf"),
-  /** Default: the size's measured best (Data Matrix). */
+  /** Default: the size's measured best (labelSymbol in shared/labels/layout.ts). */
   symbology: z.enum(SYMBOLOGIES, oneOf(SYMBOLOGIES)).optional(),
   page: z.enum(PAGE_KINDS, oneOf(PAGE_KINDS)).default("a4"),
   copies: z.number(COPIES).int(COPIES).min(1, COPIES).max(MAX_LABEL_COPIES, COPIES).default(1),
@@ -80,6 +80,8 @@ export interface PrintedLabel {
   format: LabelFormat;
   size: LabelSize;
   symbology: Symbology;
+  /** The symbol version the size fixes (e.g. "12x26" on a vial); absent: the smallest that fits. */
+  version?: string;
   media_type: string;
   bytes: Buffer;
 }
@@ -98,7 +100,9 @@ export class LabelService {
 
   async print(orgId: string, input: LabelRequestInput, opts: PrintOptions = {}): Promise<PrintedLabel> {
     const req = parse(LabelRequest, input);
-    const symbology = req.symbology ?? LABEL_SIZES[req.size].defaultSymbology;
+    const symbol = labelSymbol(req.size, req);
+    const { symbology } = symbol;
+    const printed = symbol.version ? `${symbology} ${symbol.version}` : symbology;
     return this.database.withTenant(orgId, async (tx) => {
       const c = await labelRepository.lockContainer(tx, req.container);
       if (!c)
@@ -116,7 +120,7 @@ export class LabelService {
             signalWord: c.signal_word,
           },
         ],
-        { size: req.size, format: req.format, symbology, page: req.page, copies: req.copies },
+        { ...symbol, size: req.size, format: req.format, page: req.page, copies: req.copies },
       );
       const event_id = await labelRepository.recordEvent(tx, {
         ...opts.actor,
@@ -129,8 +133,8 @@ export class LabelService {
         qr_code: c.qr_code,
         chemical_name: c.chemical_name,
         cas_number: c.cas_number,
-        event_details: { action, format: req.format, size: req.size, symbology },
-        changes_summary: `${action === "label_printed" ? "Label printed" : "Label reprinted"}: ${c.qr_code} (${req.size}, ${symbology}, ${req.format})`,
+        event_details: { action, format: req.format, size: req.size, ...symbol },
+        changes_summary: `${action === "label_printed" ? "Label printed" : "Label reprinted"}: ${c.qr_code} (${req.size}, ${printed}, ${req.format})`,
       });
       const label: PrintedLabel = {
         org_id: orgId,
@@ -141,7 +145,7 @@ export class LabelService {
         event_id,
         format: req.format,
         size: req.size,
-        symbology,
+        ...symbol,
         media_type: rendered.mediaType,
         bytes: rendered.bytes,
       };

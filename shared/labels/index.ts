@@ -15,11 +15,20 @@ export {
   type LabelLayout,
   type LabelSize,
   type LayoutOptions,
+  labelSymbol,
   layoutLabel,
+  type SymbolChoice,
 } from "./layout.js";
 export { PAGE_KINDS, type PageKind, type PdfOptions, renderPdf, sheetGrid } from "./pdf.js";
 export { renderSvg } from "./svg.js";
-export { encodeSymbol, isSymbology, SYMBOLOGIES, type SymbolMatrix, type Symbology } from "./symbology.js";
+export {
+  encodeSymbol,
+  isSymbology,
+  SYMBOLOGIES,
+  type SymbolMatrix,
+  type Symbology,
+  turnClockwise,
+} from "./symbology.js";
 export { renderZpl, renderZplBatch, type ZplOptions } from "./zpl.js";
 
 export const LABEL_FORMATS = ["pdf", "zpl", "svg"] as const;

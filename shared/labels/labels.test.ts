@@ -9,6 +9,8 @@ import {
   encodeSymbol,
   LABEL_SIZE_NAMES,
   type LabelData,
+  type LayoutOptions,
+  labelSymbol,
   layoutLabel,
   renderLabels,
   renderPdf,
@@ -127,12 +129,28 @@ describe("label rendering reads back", () => {
     expect(zpl.trimEnd().endsWith("^XZ")).toBe(true);
   });
 
-  it("defaults to Data Matrix (the best reader in bench:labels), 12x26 along a vial's axis", () => {
-    const vial = layoutLabel(METHANOL, { size: "vial" });
-    const symbol = vial.items.find((i) => i.kind === "symbol");
-    expect(vial.symbology).toBe("datamatrix");
-    expect(symbol?.kind === "symbol" && [symbol.matrix.rows, symbol.matrix.cols]).toEqual([12, 26]);
-    expect(layoutLabel(METHANOL, { size: "small" }).symbology).toBe("datamatrix");
+  it("defaults to Data Matrix (the best reader in bench:labels), 12x26 turned along a vial's axis", () => {
+    const symbolOf = (opts: LayoutOptions) => {
+      const symbol = layoutLabel(METHANOL, opts).items.find((i) => i.kind === "symbol");
+      return (
+        symbol?.kind === "symbol" && {
+          rows: symbol.matrix.rows,
+          cols: symbol.matrix.cols,
+          module: symbol.module,
+        }
+      );
+    };
+    // 26 modules down the label's 32 mm height (the vial's axis), 1 mm each.
+    expect(symbolOf({ size: "vial" })).toEqual({ rows: 26, cols: 12, module: 8 });
+    expect(symbolOf({ size: "vial", symbology: "datamatrix" })).toEqual(symbolOf({ size: "vial" }));
+    expect(labelSymbol("vial", { symbology: "datamatrix" })).toEqual({
+      symbology: "datamatrix",
+      version: "12x26",
+    });
+    expect(labelSymbol("vial", { symbology: "qr" })).toEqual({ symbology: "qr" });
+    expect(labelSymbol("small")).toEqual({ symbology: "datamatrix" });
+    // rMQR is rectangular too: turned, its long side also runs along the height.
+    expect(symbolOf({ size: "bottle", symbology: "rmqr" })).toMatchObject({ rows: 43, cols: 11 });
   });
 
   it("keeps every item inside the label", () => {

@@ -3,7 +3,7 @@
 // reproduces the symbol exactly; the PDF scales the same geometry to points.
 import { AppError } from "../errors.js";
 import { type GhsCode, normalizeGhs } from "./ghs.js";
-import { encodeSymbol, type SymbolMatrix, type Symbology } from "./symbology.js";
+import { encodeSymbol, type SymbolMatrix, type Symbology, turnClockwise } from "./symbology.js";
 
 export const DOTS_PER_MM = 8;
 
@@ -18,17 +18,21 @@ export interface LabelData {
   signalWord?: string | null;
 }
 
+/**
+ * A label is stuck on with its width round the bottle and its height along the bottle's axis; a
+ * rectangular symbol is printed turned so that its long side runs along the height (see layoutLabel).
+ */
 export interface LabelSizeSpec {
+  /** Round the bottle. */
   widthMm: number;
+  /** Along the bottle's axis. */
   heightMm: number;
   /** Clear border, dots. */
   margin: number;
   /** Largest module, dots. */
   maxModule: number;
-  /** Largest share of the label width a square symbol may take. */
+  /** Largest share of the label width the symbol may take. */
   codeWidthShare: number;
-  /** Largest share of the label height a wide symbol (rMQR) may take. */
-  codeHeightShare: number;
   nameHeight: number;
   textHeight: number;
   pictogramMax: number;
@@ -37,25 +41,27 @@ export interface LabelSizeSpec {
   /** Small labels put CAS and signal word on one line. */
   compact: boolean;
   /**
-   * Measured by `npm run bench:labels`: Data Matrix reads best at every bottle size; on a vial the
-   * rectangular 12×26 runs along the axis, where the surface does not curve.
+   * Measured by `npm run bench:labels` (docs/labels.md): Data Matrix reads best at every bottle size;
+   * on a vial the rectangular 12×26 runs along the axis, where the surface does not curve.
    */
   defaultSymbology: Symbology;
+  /** The default symbology's version on this size; another symbology gets its smallest that fits. */
   defaultVersion?: string;
 }
 
 export const LABEL_SIZES = {
+  // 32 mm along the axis: the turned 12×26 at 1 mm modules takes 30 mm with its quiet zone, the
+  // bench's best cell on a 10 mL vial (15 × 27 mm, 0.91 mm modules) or a little more.
   vial: {
-    widthMm: 25,
-    heightMm: 12,
-    margin: 5,
-    maxModule: 4,
+    widthMm: 40,
+    heightMm: 32,
+    margin: 8,
+    maxModule: 8,
     codeWidthShare: 0.48,
-    codeHeightShare: 0.6,
-    nameHeight: 16,
-    textHeight: 12,
-    pictogramMax: 40,
-    nameLines: 1,
+    nameHeight: 20,
+    textHeight: 14,
+    pictogramMax: 48,
+    nameLines: 2,
     compact: true,
     defaultSymbology: "datamatrix",
     defaultVersion: "12x26",
@@ -66,7 +72,6 @@ export const LABEL_SIZES = {
     margin: 12,
     maxModule: 6,
     codeWidthShare: 0.45,
-    codeHeightShare: 0.5,
     nameHeight: 28,
     textHeight: 20,
     pictogramMax: 64,
@@ -80,7 +85,6 @@ export const LABEL_SIZES = {
     margin: 16,
     maxModule: 8,
     codeWidthShare: 0.42,
-    codeHeightShare: 0.45,
     nameHeight: 36,
     textHeight: 26,
     pictogramMax: 96,
@@ -94,7 +98,6 @@ export const LABEL_SIZES = {
     margin: 24,
     maxModule: 12,
     codeWidthShare: 0.4,
-    codeHeightShare: 0.4,
     nameHeight: 48,
     textHeight: 32,
     pictogramMax: 136,
@@ -108,6 +111,27 @@ export type LabelSize = keyof typeof LABEL_SIZES;
 export const LABEL_SIZE_NAMES = Object.keys(LABEL_SIZES) as LabelSize[];
 export const isLabelSize = (s: string): s is LabelSize => Object.hasOwn(LABEL_SIZES, s);
 
+export interface SymbolChoice {
+  symbology: Symbology;
+  /** Encoder version, e.g. "12x26"; absent: the smallest that holds the code. */
+  version?: string;
+}
+
+/**
+ * Which symbol a label of `size` carries: the one rule for the layout, `lilo label` and the API. The
+ * size's measured default unless a symbology is asked for; asking for the default symbology by name
+ * still gets the default version (`--symbology datamatrix` on a vial is the 12×26 of no option).
+ */
+export function labelSymbol(
+  size: LabelSize,
+  opts: { symbology?: Symbology; version?: string } = {},
+): SymbolChoice {
+  const spec: LabelSizeSpec = LABEL_SIZES[size];
+  const symbology = opts.symbology ?? spec.defaultSymbology;
+  const version = opts.version ?? (symbology === spec.defaultSymbology ? spec.defaultVersion : undefined);
+  return version ? { symbology, version } : { symbology };
+}
+
 export type LayoutItem =
   | { kind: "symbol"; x: number; y: number; module: number; matrix: SymbolMatrix }
   | { kind: "text"; x: number; y: number; height: number; text: string; bold: boolean; mono: boolean }
@@ -116,6 +140,8 @@ export type LayoutItem =
 export interface LabelLayout {
   size: LabelSize;
   symbology: Symbology;
+  /** The version asked of the encoder, when the size or the caller fixed one. */
+  version?: string;
   width: number;
   height: number;
   items: LayoutItem[];
@@ -124,9 +150,9 @@ export interface LabelLayout {
 
 export interface LayoutOptions {
   size?: LabelSize;
-  /** Default: the size's own (rMQR for vials, QR otherwise). */
+  /** Default: see labelSymbol. */
   symbology?: Symbology;
-  /** Symbol version passed to the encoder, e.g. "R11x43". */
+  /** Symbol version passed to the encoder, e.g. "R11x43"; default: see labelSymbol. */
   version?: string;
 }
 
@@ -208,45 +234,25 @@ function fitModule(m: SymbolMatrix, margin: number, w: number, h: number, maxMod
 
 export function layoutLabel(data: LabelData, opts: LayoutOptions = {}): LabelLayout {
   const size = opts.size ?? "bottle";
+  if (!isLabelSize(size)) throw new AppError("validation_failed", `unknown label size "${size}"`);
   const spec: LabelSizeSpec = LABEL_SIZES[size];
-  if (!spec) throw new AppError("validation_failed", `unknown label size "${size}"`);
   if (!data.chemicalName?.trim()) throw new AppError("validation_failed", "label needs a chemical name");
-  const symbology = opts.symbology ?? spec.defaultSymbology;
-  const version = opts.version ?? (opts.symbology ? undefined : spec.defaultVersion);
-  const matrix = encodeSymbol(data.code, symbology, { version });
+  const { symbology, version } = labelSymbol(size, opts);
+  const encoded = encodeSymbol(data.code, symbology, { version });
+  // A rectangular symbol (Data Matrix 12×26, rMQR) is turned so that its long side runs along the
+  // label's height, which is the bottle's axis: its rows then stay straight on the curved surface.
+  const matrix = encoded.cols > encoded.rows ? turnClockwise(encoded) : encoded;
   const W = Math.round(spec.widthMm * DOTS_PER_MM);
   const H = Math.round(spec.heightMm * DOTS_PER_MM);
   const m = spec.margin;
   const items: LayoutItem[] = [];
   const pictos = pictogramsOf(data);
-  const wide = matrix.cols >= 2 * matrix.rows;
-
-  let mod: number;
-  // Region for text (x0, y0, x1, y1) and for pictograms.
-  let text: { x0: number; y0: number; x1: number; y1: number };
-  let picRegion: { x0: number; y0: number; x1: number; y1: number } | undefined;
-  if (wide) {
-    // A long symbol runs along the top (along a vial's axis); pictograms beside it, text below.
-    mod = fitModule(matrix, m, W, Math.floor(H * spec.codeHeightShare), spec.maxModule);
-    if (!mod) throw tooSmall(symbology, size);
-    const pad = Math.max(matrix.quietZone * mod, m);
-    items.push({ kind: "symbol", x: pad, y: pad, module: mod, matrix });
-    const qz = matrix.quietZone * mod;
-    const codeRight = pad + matrix.cols * mod + qz;
-    const codeBottom = pad + matrix.rows * mod;
-    if (pictos.length && W - m - codeRight >= 12) {
-      picRegion = { x0: codeRight, y0: m, x1: W - m, y1: Math.max(codeBottom, m + 12) };
-    }
-    text = { x0: m, y0: codeBottom + qz, x1: W - m, y1: H - m };
-  } else {
-    // A square symbol at the left; text, then pictograms, in the column to its right.
-    mod = fitModule(matrix, m, Math.floor(W * spec.codeWidthShare), H, spec.maxModule);
-    if (!mod) throw tooSmall(symbology, size);
-    const pad = Math.max(matrix.quietZone * mod, m);
-    const side = matrix.rows * mod;
-    items.push({ kind: "symbol", x: pad, y: Math.floor((H - side) / 2), module: mod, matrix });
-    text = { x0: pad + matrix.cols * mod + pad, y0: m, x1: W - m, y1: H - m };
-  }
+  // The symbol at the left, centred on the height; text, then pictograms, in the column to its right.
+  const mod = fitModule(matrix, m, Math.floor(W * spec.codeWidthShare), H, spec.maxModule);
+  if (!mod) throw tooSmall(symbology, size);
+  const pad = Math.max(matrix.quietZone * mod, m);
+  items.push({ kind: "symbol", x: pad, y: Math.floor((H - matrix.rows * mod) / 2), module: mod, matrix });
+  const text = { x0: pad + matrix.cols * mod + pad, y0: m, x1: W - m, y1: H - m };
 
   // Text lines, top to bottom.
   const colW = text.x1 - text.x0;
@@ -276,8 +282,8 @@ export function layoutLabel(data: LabelData, opts: LayoutOptions = {}): LabelLay
     y += h + gap;
   }
 
-  if (!picRegion && pictos.length) picRegion = { x0: text.x0, y0: y, x1: text.x1, y1: text.y1 };
-  if (picRegion && pictos.length) {
+  if (pictos.length) {
+    const picRegion = { x0: text.x0, y0: y, x1: text.x1, y1: text.y1 };
     const rw = picRegion.x1 - picRegion.x0;
     const rh = picRegion.y1 - picRegion.y0;
     const s = Math.min(spec.pictogramMax, rh, Math.floor(rw / pictos.length));
@@ -300,7 +306,7 @@ export function layoutLabel(data: LabelData, opts: LayoutOptions = {}): LabelLay
       });
     }
   }
-  return { size, symbology, width: W, height: H, items, data };
+  return { size, symbology, ...(version && { version }), width: W, height: H, items, data };
 }
 
 function shrinkToFit(text: string, maxH: number, width: number, bold: boolean, mono: boolean): number {

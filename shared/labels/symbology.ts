@@ -75,3 +75,15 @@ export function encodeSymbol(text: string, symbology: Symbology, opts: EncodeOpt
 }
 
 export const isDark = (m: SymbolMatrix, x: number, y: number) => m.modules[y * m.cols + x] === 1;
+
+/**
+ * The symbol turned a quarter turn clockwise: its left edge becomes its top. Renderers draw the
+ * turned matrix as is, so PDF, SVG and ZPL all carry the same turned symbol.
+ */
+export function turnClockwise(m: SymbolMatrix): SymbolMatrix {
+  const modules = new Uint8Array(m.modules.length);
+  // Module (x, y) of the original lands at column rows-1-y, row x of the turned one.
+  for (let y = 0; y < m.rows; y++)
+    for (let x = 0; x < m.cols; x++) modules[x * m.rows + (m.rows - 1 - y)] = m.modules[y * m.cols + x]!;
+  return { ...m, cols: m.rows, rows: m.cols, modules };
+}
