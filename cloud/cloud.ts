@@ -109,7 +109,6 @@ export class Cloud {
         }),
       )
       .route("/", authRoutes({ accounts, limits, rules }))
-      // Before orgRoutes: its /orgs/* middleware would otherwise authenticate label requests a second time.
       .route("/", labelRoutes({ accounts, labels: new LabelService(this.database) }))
       .route(
         "/",

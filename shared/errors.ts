@@ -1,5 +1,7 @@
 // Typed errors with a stable code: thrown where the problem is found, translated once at each edge
 // (HTTP onError, CLI exit) into `{error: {code, message, fields}}`.
+import type { z } from "zod";
+
 export type ErrorCode =
   | "validation_failed"
   | "conflict"
@@ -49,12 +51,33 @@ export function rateLimited(message: string, seconds: number): AppError {
   return err;
 }
 
-/** Turns a failed zod parse into one validation error naming every bad field. */
-export function validationError(issues: { path: PropertyKey[]; message: string }[]): AppError {
+/** What validationError reads of a zod issue: unknown keys of a strict object are named one by one. */
+export interface ValidationIssue {
+  code?: string;
+  path: PropertyKey[];
+  message: string;
+  keys?: string[];
+}
+
+/**
+ * Turns a failed zod parse into one validation error naming every bad field; `subject` names what was
+ * checked in the message ("invalid label options: copies: ...").
+ */
+export function validationError(issues: readonly ValidationIssue[], subject = "input"): AppError {
   const fields: Record<string, string> = {};
-  for (const i of issues) fields[i.path.map(String).join(".") || "(input)"] = i.message;
+  for (const i of issues) {
+    if (i.code === "unrecognized_keys" && i.keys) for (const key of i.keys) fields[key] = "unknown option";
+    else fields[i.path.map(String).join(".") || "(input)"] = i.message;
+  }
   const summary = Object.entries(fields)
     .map(([k, v]) => `${k}: ${v}`)
     .join("; ");
-  return new AppError("validation_failed", `invalid input: ${summary}`, fields);
+  return new AppError("validation_failed", `invalid ${subject}: ${summary}`, fields);
+}
+
+/** A zod schema's output for `input`, or the validation error naming every bad field. */
+export function parseInput<T>(schema: z.ZodType<T>, input: unknown, subject?: string): T {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw validationError(parsed.error.issues, subject);
+  return parsed.data;
 }

@@ -2,17 +2,16 @@
 // the partitioned user_sessions table (24 h), so any cloud instance can check any session, and a
 // revoked (deleted) session is refused by every instance at its next request.
 import { randomUUID } from "node:crypto";
-import { and, eq, gt, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { ORG_ROLES } from "../../shared/enums.js";
-import { AppError, validationError } from "../../shared/errors.js";
-import { userSessions } from "../../shared/schema/partitioned.js";
-import { userOrgMemberships, userPasswords, users } from "../../shared/schema/platform.js";
+import { AppError, parseInput } from "../../shared/errors.js";
 import { newToken, sha256 } from "../../shared/tokens.js";
 import type { Database } from "../db/database.js";
 import { RateLimitRepository } from "../security/rate-limit.repository.js";
 import { RateLimitService, type RateRule, rateRules, secretKey } from "../security/rate-limit.service.js";
+import { accountRepository } from "./account.repository.js";
 import { PasswordHasher } from "./password.js";
+import { sessionRepository } from "./session.repository.js";
 
 export const SESSION_TTL_MS = 24 * 3600_000;
 
@@ -59,28 +58,26 @@ export class AccountService {
   }
 
   async create(input: z.input<typeof CreateAccountInput>): Promise<{ user_id: string }> {
-    const parsed = CreateAccountInput.safeParse(input);
-    if (!parsed.success) throw validationError(parsed.error.issues);
-    const a = parsed.data;
+    const a = parseInput(CreateAccountInput, input);
     const password_hash = await this.hasher.hash(a.password);
     return this.database.asService(async (tx) => {
-      const [existing] = await tx.select().from(users).where(eq(users.email, a.email));
-      if (existing)
+      if (await accountRepository.findByEmail(tx, a.email))
         throw new AppError("conflict", `an account for ${a.email} already exists`, { email: "taken" });
       const user_id = randomUUID();
-      await tx.insert(users).values({
-        user_id,
-        cognito_user_id: `local:${user_id}`,
-        email: a.email,
-        email_verified: true,
-        first_name: a.first_name,
-        last_name: a.last_name,
-        display_name: [a.first_name, a.last_name].filter(Boolean).join(" ") || a.email,
-      });
-      await tx.insert(userPasswords).values({ user_id, password_hash });
-      await tx
-        .insert(userOrgMemberships)
-        .values({ user_id, org_id: a.org_id, org_role: a.org_role, status: "active", joined_at: new Date() });
+      await accountRepository.insert(
+        tx,
+        {
+          user_id,
+          cognito_user_id: `local:${user_id}`,
+          email: a.email,
+          email_verified: true,
+          first_name: a.first_name,
+          last_name: a.last_name,
+          display_name: [a.first_name, a.last_name].filter(Boolean).join(" ") || a.email,
+        },
+        password_hash,
+        { user_id, org_id: a.org_id, org_role: a.org_role, status: "active", joined_at: new Date() },
+      );
       return { user_id };
     });
   }
@@ -97,13 +94,7 @@ export class AccountService {
   ): Promise<{ token: string; expires_at: Date }> {
     const account = secretKey(email);
     await this.limits.check(this.lockout, account);
-    const [row] = await this.database.asService((tx) =>
-      tx
-        .select({ user_id: users.user_id, status: users.status, hash: userPasswords.password_hash })
-        .from(users)
-        .innerJoin(userPasswords, eq(userPasswords.user_id, users.user_id))
-        .where(eq(users.email, email)),
-    );
+    const row = await this.database.asService((tx) => accountRepository.findSignIn(tx, email));
     const matches = row
       ? await this.hasher.verify(password, row.hash)
       : await this.hasher.verifyDummy(password);
@@ -117,41 +108,29 @@ export class AccountService {
     const token = newToken("lilo_sess");
     const expires_at = new Date(Date.now() + SESSION_TTL_MS);
     await this.database.asService(async (tx) => {
-      await tx.insert(userSessions).values({
+      await sessionRepository.insert(tx, {
         session_id: sessionIdFor(token),
         user_id: row.user_id,
         expires_at,
         ip_address: meta.ip,
         user_agent: meta.user_agent,
       });
-      await tx.update(users).set({ last_login_at: new Date() }).where(eq(users.user_id, row.user_id));
-      if (rehashed) {
-        await tx
-          .update(userPasswords)
-          .set({ password_hash: rehashed, updated_at: new Date() })
-          .where(eq(userPasswords.user_id, row.user_id));
-      }
+      await accountRepository.recordLogin(tx, row.user_id);
+      if (rehashed) await accountRepository.updatePassword(tx, row.user_id, rehashed);
     });
     return { token, expires_at };
   }
 
   /** Ends the session of this token (sign-out); unknown or expired tokens are ignored. */
   async logout(token: string): Promise<void> {
-    await this.database.asService((tx) =>
-      tx.delete(userSessions).where(eq(userSessions.session_id, sessionIdFor(token))),
-    );
+    await this.database.asService((tx) => sessionRepository.delete(tx, sessionIdFor(token)));
   }
 
   /** Ends every session of these people ("sign out everywhere", or an administrator's revocation). */
   async revokeSessions(userIds: string[]): Promise<{ revoked: number }> {
     if (userIds.length === 0) return { revoked: 0 };
-    const rows = await this.database.asService((tx) =>
-      tx
-        .delete(userSessions)
-        .where(inArray(userSessions.user_id, userIds))
-        .returning({ session_id: userSessions.session_id }),
-    );
-    return { revoked: rows.length };
+    const revoked = await this.database.asService((tx) => sessionRepository.deleteOfUsers(tx, userIds));
+    return { revoked };
   }
 
   /** An organization's owner or admin signs one of its members out everywhere (a lost laptop, a leaver). */
@@ -166,33 +145,20 @@ export class AccountService {
         "only an owner or admin of this organization can revoke its members' sessions",
       );
     }
-    const member = z.uuid().safeParse(userId).success
-      ? await this.database.asService((tx) =>
-          tx
-            .select({ user_id: userOrgMemberships.user_id })
-            .from(userOrgMemberships)
-            .where(and(eq(userOrgMemberships.user_id, userId), eq(userOrgMemberships.org_id, orgId))),
-        )
-      : [];
-    if (member.length === 0) throw new AppError("not_found", `no member ${userId} in organization ${orgId}`);
+    const member =
+      z.uuid().safeParse(userId).success &&
+      (await this.database.asService((tx) => accountRepository.isMember(tx, userId, orgId)));
+    if (!member) throw new AppError("not_found", `no member ${userId} in organization ${orgId}`);
     return this.revokeSessions([userId]);
   }
 
   async authenticate(token: string): Promise<Principal | undefined> {
     return this.database.asService(async (tx) => {
-      const [session] = await tx
-        .select({ user_id: userSessions.user_id })
-        .from(userSessions)
-        .where(
-          and(eq(userSessions.session_id, sessionIdFor(token)), gt(userSessions.expires_at, new Date())),
-        );
-      if (!session) return undefined;
-      const [user] = await tx.select().from(users).where(eq(users.user_id, session.user_id));
+      const userId = await sessionRepository.findLiveUser(tx, sessionIdFor(token), new Date());
+      if (!userId) return undefined;
+      const user = await accountRepository.findById(tx, userId);
       if (user?.status !== "active") return undefined;
-      const memberships = await tx
-        .select({ org_id: userOrgMemberships.org_id, org_role: userOrgMemberships.org_role })
-        .from(userOrgMemberships)
-        .where(and(eq(userOrgMemberships.user_id, user.user_id), eq(userOrgMemberships.status, "active")));
+      const memberships = await accountRepository.activeMemberships(tx, user.user_id);
       return { user_id: user.user_id, email: user.email, memberships };
     });
   }

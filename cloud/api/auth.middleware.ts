@@ -1,8 +1,9 @@
-// Bearer authentication for the two kinds of callers: cabinets (device credential) and people (session).
+// Bearer authentication for the two kinds of callers: cabinets (device credential) and people (session),
+// and the one gate for org administration.
 import type { Context, MiddlewareHandler } from "hono";
 import type { DeviceIdentity } from "../../shared/device-identity.js";
 import { AppError } from "../../shared/errors.js";
-import type { AccountService, Principal } from "../accounts/account.service.js";
+import { type AccountService, canAdminister, type Principal } from "../accounts/account.service.js";
 import type { ProvisioningService } from "../devices/provisioning.service.js";
 
 export type CloudEnv = { Variables: { device: DeviceIdentity; principal: Principal } };
@@ -29,4 +30,19 @@ export function userAuth(accounts: AccountService): MiddlewareHandler<CloudEnv> 
     c.set("principal", principal);
     await next();
   };
+}
+
+/**
+ * A signed-in owner, admin or manager of the route's `:org` (canAdminister). Put on each admin route
+ * itself, so that no route relies on middleware of a router mounted before it.
+ */
+export function orgAdminAuth(accounts: AccountService): MiddlewareHandler<CloudEnv> {
+  const authenticate = userAuth(accounts);
+  return (c, next) =>
+    authenticate(c, async () => {
+      if (!canAdminister(c.get("principal"), c.req.param("org") ?? "")) {
+        throw new AppError("forbidden", "you do not administer this organization");
+      }
+      await next();
+    });
 }

@@ -1,10 +1,9 @@
 // Printing a container's label over the API (a signed-in owner, admin or manager of the organization).
 // POST, not GET: every print is an audited event, so it is not safe to repeat or prefetch.
 import { Hono } from "hono";
-import { AppError } from "../../shared/errors.js";
-import { type AccountService, canAdminister } from "../accounts/account.service.js";
+import type { AccountService } from "../accounts/account.service.js";
 import { type LabelService, parseLabelOptions } from "../labels/label.service.js";
-import { type CloudEnv, userAuth } from "./auth.middleware.js";
+import { type CloudEnv, orgAdminAuth } from "./auth.middleware.js";
 import { clientAddress } from "./client-address.js";
 import { readJsonBody } from "./request-body.js";
 
@@ -16,16 +15,10 @@ const fileName = (code: string, size: string, format: string) =>
 
 export function labelRoutes(deps: { accounts: AccountService; labels: LabelService }) {
   const { accounts, labels } = deps;
-  const path = "/orgs/:org/containers/:container/label";
-  // Middleware on this route's own path only, so mounting it beside other /orgs routes adds nothing to them.
-  return new Hono<CloudEnv>()
-    .use(path, userAuth(accounts), async (c, next) => {
-      if (!canAdminister(c.get("principal"), c.req.param("org") ?? "")) {
-        throw new AppError("forbidden", "you do not administer this organization");
-      }
-      await next();
-    })
-    .post(path, async (c) => {
+  return new Hono<CloudEnv>().post(
+    "/orgs/:org/containers/:container/label",
+    orgAdminAuth(accounts),
+    async (c) => {
       const org = c.req.param("org");
       const principal = c.get("principal");
       // No body at all means the defaults; a body must be a JSON object of options.
@@ -53,5 +46,6 @@ export function labelRoutes(deps: { accounts: AccountService; labels: LabelServi
         "x-lilo-label-action": label.action,
         "x-lilo-event-id": label.event_id,
       });
-    });
+    },
+  );
 }

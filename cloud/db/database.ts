@@ -1,4 +1,5 @@
-// One handle over PostgreSQL (pg) or embedded PGlite. Every tenant query goes through withTenant().
+// One handle over PostgreSQL (pg) or embedded PGlite. Every tenant query goes through withTenant() (or,
+// inside a platform or owner transaction, withinTenant() or withinTenantAsOwner()).
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import { type SQL, sql } from "drizzle-orm";
@@ -169,6 +170,18 @@ export async function withinTenant<T>(tx: Tx, orgId: string, fn: (tx: Tx) => Pro
   await enterTenant(tx, orgId);
   const result = await fn(tx);
   await enterService(tx);
+  return result;
+}
+
+/**
+ * Inside an asOwner() transaction: runs `fn` with the organization's schema as the search_path, then
+ * returns to the owner's default. The one way to do tenant work as the owner (migrating a tenant's
+ * schema); everything else reaches a tenant through withTenant() or withinTenant(), as its role.
+ */
+export async function withinTenantAsOwner<T>(tx: Tx, orgId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  await tx.execute(sql.raw(`SET LOCAL search_path TO ${quoteIdent(tenantSchemaName(orgId))}`));
+  const result = await fn(tx);
+  await tx.execute(sql`SET LOCAL search_path TO DEFAULT`);
   return result;
 }
 

@@ -1,17 +1,18 @@
 // Provisioning: an org admin issues a one-time claim token for a cabinet; the cabinet claims itself
 // with it and receives its own credential. Credentials can be revoked and rotated.
 import { randomUUID } from "node:crypto";
-import { and, eq, gt, inArray, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
 import { cabinetKey } from "../../shared/credential-hash.js";
 import type { DeviceIdentity } from "../../shared/device-identity.js";
-import { AppError, validationError } from "../../shared/errors.js";
-import { systemEvents } from "../../shared/schema/partitioned.js";
-import { claimTokens, deviceCredentials, iotDevices } from "../../shared/schema/platform.js";
-import { cabinets, laboratories, tenantSettings } from "../../shared/schema/tenant.js";
-import { newToken, sha256 } from "../../shared/tokens.js";
+import { AppError, parseInput } from "../../shared/errors.js";
+import { newToken } from "../../shared/tokens.js";
 import { type Database, type Tx, withinTenant } from "../db/database.js";
 import type { CommandKeyService } from "../fleet/command-key.service.js";
+import { cabinetRepository, type PlacedCabinet } from "../orgs/cabinet.repository.js";
+import { tenantSettingRepository } from "../orgs/tenant-setting.repository.js";
+import { systemEventRepository } from "../security/system-event.repository.js";
+import { type ClaimToken, claimTokenRepository } from "./claim-token.repository.js";
+import { type Device, deviceRepository } from "./device.repository.js";
 
 export const CLAIM_TOKEN_TTL_MS = 7 * 24 * 3600_000;
 /** How long an administrator's re-claim approval stays usable. */
@@ -85,164 +86,51 @@ export class ProvisioningService {
     cabinetId: string,
     createdBy?: string,
   ): Promise<{ claim_token: string; token_id: string; expires_at: Date }> {
+    // An organization without a tenant role fails to open its transaction: that is a missing cabinet too.
     const exists = await this.database
-      .withTenant(orgId, (tx) =>
-        tx.select({ id: cabinets.cabinet_id }).from(cabinets).where(eq(cabinets.cabinet_id, cabinetId)),
-      )
-      .catch(() => []);
-    if (exists.length === 0)
-      throw new AppError("not_found", `no cabinet ${cabinetId} in organization ${orgId}`);
-    const token = newToken("lilo_claim", 24);
+      .withTenant(orgId, (tx) => cabinetRepository.exists(tx, cabinetId))
+      .catch(() => false);
+    if (!exists) throw new AppError("not_found", `no cabinet ${cabinetId} in organization ${orgId}`);
+    const claim_token = newToken("lilo_claim", 24);
     const expires_at = new Date(Date.now() + CLAIM_TOKEN_TTL_MS);
-    const [row] = await this.database.asService((tx) =>
-      tx
-        .insert(claimTokens)
-        .values({
-          org_id: orgId,
-          cabinet_id: cabinetId,
-          token_hash: sha256(token),
-          created_by: createdBy,
-          expires_at,
-        })
-        .returning({ token_id: claimTokens.token_id }),
+    const token_id = await this.database.asService((tx) =>
+      claimTokenRepository.insert(tx, {
+        org_id: orgId,
+        cabinet_id: cabinetId,
+        claim_token,
+        created_by: createdBy,
+        expires_at,
+      }),
     );
-    return { claim_token: token, token_id: row!.token_id, expires_at };
+    return { claim_token, token_id, expires_at };
   }
 
   /** The cabinet's side: trade a claim token for a device identity and credential. */
   async claim(input: unknown): Promise<ClaimResponse> {
-    const parsed = ClaimRequest.safeParse(input);
-    if (!parsed.success) throw validationError(parsed.error.issues);
-    const req = parsed.data;
+    const req = parseInput(ClaimRequest, input);
     const token = newToken("lilo_dev");
     // Platform rows and the tenant's cabinet binding change together or not at all; an unauthenticated
     // caller gets lilo_service (and the claimed tenant's role below), never the owner.
     const result = await this.database.asService(async (tx) => {
-      const [claim] = await tx
-        .select()
-        .from(claimTokens)
-        .where(eq(claimTokens.token_hash, sha256(req.claim_token)))
-        .for("update");
-      if (!claim) throw new AppError("unauthorized", "unknown claim token");
-      if (claim.used_at)
-        throw new AppError("conflict", "claim token already used: ask your administrator for a new one");
-      if (claim.revoked_at)
-        throw new AppError("unauthorized", "claim token revoked: ask your administrator for a new one");
-      if (claim.expires_at.getTime() < Date.now())
-        throw new AppError("unauthorized", "claim token expired: ask your administrator for a new one");
-      const [cab] = await withinTenant(tx, claim.org_id, (t) =>
-        t
-          .select({
-            cabinet_id: cabinets.cabinet_id,
-            lab_id: cabinets.lab_id,
-            dept_id: laboratories.dept_id,
-            device_id: cabinets.device_id,
-          })
-          .from(cabinets)
-          .innerJoin(laboratories, eq(laboratories.lab_id, cabinets.lab_id))
-          .where(eq(cabinets.cabinet_id, claim.cabinet_id)),
+      const claim = await openClaim(tx, req.claim_token);
+      const cab = await withinTenant(tx, claim.org_id, (t) =>
+        cabinetRepository.findPlaced(t, claim.cabinet_id),
       );
       if (!cab) throw new AppError("not_found", "the cabinet of this claim token no longer exists");
-      // A controller that was claimed before (re-flashed, lost its identity file) keeps its device id,
-      // and with it its upload position. A serial number is only a claim, not a proof: taking a registered
-      // device over needs its current credential or an admin's approval, and never crosses organizations.
-      const [known] = await tx
-        .select()
-        .from(iotDevices)
-        .where(eq(iotDevices.device_serial_number, req.serial_number))
-        .for("update");
-      let reclaimedBy: "credential" | "approval" | undefined;
-      if (known) {
-        if (known.org_id !== claim.org_id)
-          throw new AppError("conflict", REGISTERED_SERIAL(req.serial_number));
-        const [proof] = req.device_credential
-          ? await tx
-              .select({ id: deviceCredentials.credential_id })
-              .from(deviceCredentials)
-              .where(
-                and(
-                  eq(deviceCredentials.device_id, known.device_id),
-                  eq(deviceCredentials.token_hash, sha256(req.device_credential)),
-                  eq(deviceCredentials.status, "active"),
-                ),
-              )
-          : [];
-        if (proof && known.status !== "decommissioned") reclaimedBy = "credential";
-        else if ((known.reclaim_approved_until?.getTime() ?? 0) > Date.now()) reclaimedBy = "approval";
-        else throw new AppError("conflict", REGISTERED_SERIAL(req.serial_number));
-      }
-      const revokedIds: string[] = [];
-      const deviceId = known?.device_id ?? randomUUID();
-      const thing = known?.iot_thing_name ?? `lilo-${deviceId.slice(0, 8)}`;
-      const device = {
-        hardware_version: req.hardware_version,
-        firmware_version: req.firmware_version,
-        iot_certificate_id: token.slice(0, 16),
-        status: "active" as const,
-        assigned_cabinet_id: cab.cabinet_id,
-        activated_at: new Date(),
-        updated_at: new Date(),
-      };
-      if (known) {
-        await tx
-          .update(iotDevices)
-          .set({
-            ...device,
-            reclaim_approved_until: null,
-            reclaim_approved_by: null,
-            decommissioned_at: null,
-          })
-          .where(eq(iotDevices.device_id, deviceId));
-        revokedIds.push(...(await revokeCredentials(tx, deviceId)));
-        await audit(tx, claim.org_id, undefined, "device_reclaimed", {
-          device_id: deviceId,
-          serial_number: req.serial_number,
-          cabinet_id: cab.cabinet_id,
-          previous_cabinet_id: known.assigned_cabinet_id,
-          proven_by: reclaimedBy,
-        });
-      } else {
-        await tx.insert(iotDevices).values({
-          ...device,
-          device_id: deviceId,
-          org_id: claim.org_id,
-          device_serial_number: req.serial_number,
-          iot_thing_name: thing,
-        });
-      }
-      await tx.insert(deviceCredentials).values({
-        device_id: deviceId,
-        org_id: claim.org_id,
-        token_hash: sha256(token),
-        token_prefix: token.slice(0, 12),
-      });
-      await tx
-        .update(claimTokens)
-        .set({ used_at: new Date(), used_by_device_id: deviceId })
-        .where(and(eq(claimTokens.token_id, claim.token_id), isNull(claimTokens.used_at)));
-      // A cabinet has one device: a re-claim (replacement controller) retires the old one.
-      let retired: DeviceIdentity | undefined;
-      if (cab.device_id && cab.device_id !== deviceId) {
-        const [old] = await tx
-          .update(iotDevices)
-          .set({ status: "decommissioned", decommissioned_at: new Date(), updated_at: new Date() })
-          .where(eq(iotDevices.device_id, cab.device_id))
-          .returning();
-        revokedIds.push(...(await revokeCredentials(tx, cab.device_id)));
-        if (old) retired = identityOf(old);
-      }
+      const known = await deviceRepository.lockBySerial(tx, req.serial_number);
+      const { deviceId, thing, revokedIds } = await register(tx, req, token, claim.org_id, cab, known);
+      await deviceRepository.addCredential(tx, { device_id: deviceId, org_id: claim.org_id }, token);
+      await claimTokenRepository.markUsed(tx, claim.token_id, deviceId);
+      const retired = await retireReplaced(tx, cab, deviceId);
+      revokedIds.push(...retired.revokedIds);
       const secret = await withinTenant(tx, claim.org_id, async (t) => {
-        await t
-          .update(cabinets)
-          .set({ device_id: deviceId, updated_at: new Date() })
-          .where(eq(cabinets.cabinet_id, cab.cabinet_id));
+        await cabinetRepository.bindDevice(t, cab.cabinet_id, deviceId);
         // The cabinet's own key, never the tenant's master key (shared/credential-hash.ts).
         return cabinetKey(await credentialSecret(t), cab.cabinet_id);
       });
-      const previous = known ? identityOf(known) : undefined;
       return {
-        previous,
-        retired,
+        previous: known ? identityOf(known) : undefined,
+        retired: retired.identity,
         revokedIds,
         device_id: deviceId,
         org_id: claim.org_id,
@@ -267,21 +155,9 @@ export class ProvisioningService {
 
   /** Who a bearer token belongs to, or undefined for unknown, revoked or decommissioned. */
   async authenticate(token: string): Promise<DeviceIdentity | undefined> {
-    const [row] = await this.database.asService((tx) =>
-      tx
-        .select({
-          device_id: iotDevices.device_id,
-          org_id: iotDevices.org_id,
-          thing_name: iotDevices.iot_thing_name,
-          cabinet_id: iotDevices.assigned_cabinet_id,
-          status: iotDevices.status,
-          cred: deviceCredentials.status,
-        })
-        .from(deviceCredentials)
-        .innerJoin(iotDevices, eq(iotDevices.device_id, deviceCredentials.device_id))
-        .where(eq(deviceCredentials.token_hash, sha256(token))),
-    );
-    if (row?.cred !== "active" || row.status === "decommissioned" || !row.cabinet_id) return undefined;
+    const row = await this.database.asService((tx) => deviceRepository.findByCredential(tx, token));
+    if (row?.credential_status !== "active" || row.status === "decommissioned" || !row.cabinet_id)
+      return undefined;
     return {
       device_id: row.device_id,
       org_id: row.org_id,
@@ -297,7 +173,7 @@ export class ProvisioningService {
   async revoke(deviceId: string, orgId?: string, by?: string): Promise<void> {
     const identity = await this.identity(deviceId, orgId);
     const revoked = await this.database.asService(async (tx) => {
-      const ids = await revokeCredentials(tx, deviceId);
+      const ids = await deviceRepository.revokeCredentials(tx, deviceId);
       await audit(tx, identity.org_id, by, "device_credential_revoked", { device_id: deviceId });
       return ids;
     });
@@ -312,17 +188,14 @@ export class ProvisioningService {
   async decommission(deviceId: string, orgId?: string, by?: string): Promise<void> {
     const identity = await this.identity(deviceId, orgId);
     const revoked = await this.database.asService(async (tx) => {
-      await tx
-        .update(iotDevices)
-        .set({
-          status: "decommissioned",
-          decommissioned_at: new Date(),
-          reclaim_approved_until: null,
-          reclaim_approved_by: null,
-          updated_at: new Date(),
-        })
-        .where(eq(iotDevices.device_id, deviceId));
-      const ids = await revokeCredentials(tx, deviceId);
+      await deviceRepository.update(tx, deviceId, {
+        status: "decommissioned",
+        decommissioned_at: new Date(),
+        reclaim_approved_until: null,
+        reclaim_approved_by: null,
+        updated_at: new Date(),
+      });
+      const ids = await deviceRepository.revokeCredentials(tx, deviceId);
       await audit(tx, identity.org_id, by, "device_decommissioned", { device_id: deviceId });
       return ids;
     });
@@ -341,28 +214,23 @@ export class ProvisioningService {
     ttlMs = RECLAIM_APPROVAL_TTL_MS,
   ): Promise<{ device_id: string; serial_number: string; reclaim_approved_until: Date }> {
     const byId = ref.device_id !== undefined;
-    const [d] =
+    const d =
       byId && !z.uuid().safeParse(ref.device_id).success
-        ? []
+        ? undefined
         : await this.database.asService((tx) =>
-            tx
-              .select()
-              .from(iotDevices)
-              .where(
-                byId
-                  ? eq(iotDevices.device_id, ref.device_id!)
-                  : eq(iotDevices.device_serial_number, ref.serial_number ?? ""),
-              ),
+            byId
+              ? deviceRepository.findById(tx, ref.device_id!)
+              : deviceRepository.findBySerial(tx, ref.serial_number ?? ""),
           );
     const what = byId ? `device ${ref.device_id}` : `serial number ${ref.serial_number}`;
     if (!d || (orgId && d.org_id !== orgId))
       throw new AppError("not_found", orgId ? `no ${what} in organization ${orgId}` : `no ${what}`);
     const until = new Date(Date.now() + ttlMs);
     await this.database.asService(async (tx) => {
-      await tx
-        .update(iotDevices)
-        .set({ reclaim_approved_until: until, reclaim_approved_by: by ?? null })
-        .where(eq(iotDevices.device_id, d.device_id));
+      await deviceRepository.update(tx, d.device_id, {
+        reclaim_approved_until: until,
+        reclaim_approved_by: by ?? null,
+      });
       await audit(tx, d.org_id, by, "device_reclaim_approved", {
         device_id: d.device_id,
         serial_number: d.device_serial_number,
@@ -374,20 +242,17 @@ export class ProvisioningService {
 
   /** Makes unused claim tokens unusable: one by value or id, or every open one of a cabinet. */
   async revokeClaimToken(orgId: string, input: unknown, by?: string): Promise<{ revoked: number }> {
-    const parsed = ClaimTokenRef.safeParse(input);
-    if (!parsed.success) throw validationError(parsed.error.issues);
-    const ref = parsed.data;
+    const ref = parseInput(ClaimTokenRef, input);
     return this.database.asService(async (tx) => {
-      const match = ref.claim_token
-        ? eq(claimTokens.token_hash, sha256(ref.claim_token))
-        : ref.token_id
-          ? eq(claimTokens.token_id, ref.token_id)
-          : eq(claimTokens.cabinet_id, ref.cabinet_id!);
-      const rows = await tx
-        .select()
-        .from(claimTokens)
-        .where(and(match, eq(claimTokens.org_id, orgId)))
-        .for("update");
+      const rows = await claimTokenRepository.lockInOrganization(
+        tx,
+        orgId,
+        ref.claim_token
+          ? { claim_token: ref.claim_token }
+          : ref.token_id
+            ? { token_id: ref.token_id }
+            : { cabinet_id: ref.cabinet_id! },
+      );
       if (!ref.cabinet_id) {
         if (!rows[0]) throw new AppError("not_found", `no such claim token in organization ${orgId}`);
         if (rows[0].used_at)
@@ -398,10 +263,7 @@ export class ProvisioningService {
       }
       const open = rows.filter((r) => !r.used_at && !r.revoked_at).map((r) => r.token_id);
       if (open.length === 0) return { revoked: 0 };
-      await tx
-        .update(claimTokens)
-        .set({ revoked_at: new Date(), revoked_by: by ?? null })
-        .where(inArray(claimTokens.token_id, open));
+      await claimTokenRepository.revoke(tx, open, by ?? null);
       await audit(tx, orgId, by, "claim_token_revoked", { token_ids: open, cabinet_id: rows[0]!.cabinet_id });
       return { revoked: open.length };
     });
@@ -414,22 +276,7 @@ export class ProvisioningService {
    */
   async sweepRevocations(): Promise<number> {
     if (!this.listener) return 0;
-    const rows = await this.database.asService((tx) =>
-      tx
-        .select({
-          credential_id: deviceCredentials.credential_id,
-          device: iotDevices,
-          has_active: sql<boolean>`exists (select 1 from ${deviceCredentials} a where a.device_id = ${iotDevices.device_id} and a.status = 'active')`,
-        })
-        .from(deviceCredentials)
-        .innerJoin(iotDevices, eq(iotDevices.device_id, deviceCredentials.device_id))
-        .where(
-          and(
-            eq(deviceCredentials.status, "revoked"),
-            gt(deviceCredentials.revoked_at, sql`now() - make_interval(secs => ${SWEEP_LOOKBACK_S})`),
-          ),
-        ),
-    );
+    const rows = await this.database.asService((tx) => deviceRepository.revokedWithin(tx, SWEEP_LOOKBACK_S));
     const now = Date.now();
     for (const [id, at] of this.announced) {
       if (now - at > 2 * SWEEP_LOOKBACK_S * 1000) this.announced.delete(id);
@@ -453,20 +300,11 @@ export class ProvisioningService {
     const identity = await this.identity(deviceId, orgId);
     const token = newToken("lilo_dev");
     const revoked = await this.database.asService(async (tx) => {
-      const [d] = await tx
-        .select({ status: iotDevices.status })
-        .from(iotDevices)
-        .where(eq(iotDevices.device_id, deviceId))
-        .for("update");
+      const d = await deviceRepository.lockById(tx, deviceId);
       if (d?.status === "decommissioned")
         throw new AppError("conflict", `device ${deviceId} is decommissioned: re-claim it instead`);
-      const ids = await revokeCredentials(tx, deviceId);
-      await tx.insert(deviceCredentials).values({
-        device_id: deviceId,
-        org_id: identity.org_id,
-        token_hash: sha256(token),
-        token_prefix: token.slice(0, 12),
-      });
+      const ids = await deviceRepository.revokeCredentials(tx, deviceId);
+      await deviceRepository.addCredential(tx, { device_id: deviceId, org_id: identity.org_id }, token);
       await audit(tx, identity.org_id, by, "device_credential_rotated", { device_id: deviceId });
       return ids;
     });
@@ -477,11 +315,9 @@ export class ProvisioningService {
   }
 
   private async identity(deviceId: string, orgId?: string): Promise<DeviceIdentity> {
-    const [d] = z.uuid().safeParse(deviceId).success
-      ? await this.database.asService((tx) =>
-          tx.select().from(iotDevices).where(eq(iotDevices.device_id, deviceId)),
-        )
-      : [];
+    const d = z.uuid().safeParse(deviceId).success
+      ? await this.database.asService((tx) => deviceRepository.findById(tx, deviceId))
+      : undefined;
     // Another organization's device answers exactly like a missing one.
     if (!d || (orgId && d.org_id !== orgId))
       throw new AppError(
@@ -497,7 +333,107 @@ export class ProvisioningService {
   }
 }
 
-function identityOf(d: typeof iotDevices.$inferSelect): DeviceIdentity {
+/** The claim token, locked for this claim, if it can still be used. */
+async function openClaim(tx: Tx, claimToken: string): Promise<ClaimToken> {
+  const claim = await claimTokenRepository.lockByValue(tx, claimToken);
+  if (!claim) throw new AppError("unauthorized", "unknown claim token");
+  if (claim.used_at)
+    throw new AppError("conflict", "claim token already used: ask your administrator for a new one");
+  if (claim.revoked_at)
+    throw new AppError("unauthorized", "claim token revoked: ask your administrator for a new one");
+  if (claim.expires_at.getTime() < Date.now())
+    throw new AppError("unauthorized", "claim token expired: ask your administrator for a new one");
+  return claim;
+}
+
+/**
+ * How a claim may take over a registered serial number. A serial number is only a claim, not a proof:
+ * it needs the device's current credential or an admin's approval, and never crosses organizations.
+ */
+async function reclaimProof(
+  tx: Tx,
+  known: Device,
+  orgId: string,
+  req: ClaimRequest,
+): Promise<"credential" | "approval"> {
+  if (known.org_id !== orgId) throw new AppError("conflict", REGISTERED_SERIAL(req.serial_number));
+  const proven =
+    req.device_credential !== undefined &&
+    (await deviceRepository.hasActiveCredential(tx, known.device_id, req.device_credential));
+  if (proven && known.status !== "decommissioned") return "credential";
+  if ((known.reclaim_approved_until?.getTime() ?? 0) > Date.now()) return "approval";
+  throw new AppError("conflict", REGISTERED_SERIAL(req.serial_number));
+}
+
+/**
+ * The claiming device's row: a new one, or the registered one of this serial number taken over (its
+ * credentials revoked). A controller claimed before (re-flashed, lost its identity file) keeps its device
+ * id, and with it its upload position.
+ */
+async function register(
+  tx: Tx,
+  req: ClaimRequest,
+  token: string,
+  orgId: string,
+  cab: PlacedCabinet,
+  known: Device | undefined,
+): Promise<{ deviceId: string; thing: string; revokedIds: string[] }> {
+  const device = {
+    hardware_version: req.hardware_version,
+    firmware_version: req.firmware_version,
+    iot_certificate_id: token.slice(0, 16),
+    status: "active" as const,
+    assigned_cabinet_id: cab.cabinet_id,
+    activated_at: new Date(),
+    updated_at: new Date(),
+  };
+  if (!known) {
+    const deviceId = randomUUID();
+    const thing = `lilo-${deviceId.slice(0, 8)}`;
+    await deviceRepository.insert(tx, {
+      ...device,
+      device_id: deviceId,
+      org_id: orgId,
+      device_serial_number: req.serial_number,
+      iot_thing_name: thing,
+    });
+    return { deviceId, thing, revokedIds: [] };
+  }
+  const provenBy = await reclaimProof(tx, known, orgId, req);
+  await deviceRepository.update(tx, known.device_id, {
+    ...device,
+    reclaim_approved_until: null,
+    reclaim_approved_by: null,
+    decommissioned_at: null,
+  });
+  const revokedIds = await deviceRepository.revokeCredentials(tx, known.device_id);
+  await audit(tx, orgId, undefined, "device_reclaimed", {
+    device_id: known.device_id,
+    serial_number: req.serial_number,
+    cabinet_id: cab.cabinet_id,
+    previous_cabinet_id: known.assigned_cabinet_id,
+    proven_by: provenBy,
+  });
+  return { deviceId: known.device_id, thing: known.iot_thing_name, revokedIds };
+}
+
+/** A cabinet has one device: a claim by another one (a replacement controller) retires the old one. */
+async function retireReplaced(
+  tx: Tx,
+  cab: PlacedCabinet,
+  deviceId: string,
+): Promise<{ identity?: DeviceIdentity; revokedIds: string[] }> {
+  if (!cab.device_id || cab.device_id === deviceId) return { revokedIds: [] };
+  const old = await deviceRepository.update(tx, cab.device_id, {
+    status: "decommissioned",
+    decommissioned_at: new Date(),
+    updated_at: new Date(),
+  });
+  const revokedIds = await deviceRepository.revokeCredentials(tx, cab.device_id);
+  return { identity: old ? identityOf(old) : undefined, revokedIds };
+}
+
+function identityOf(d: Device): DeviceIdentity {
   return {
     device_id: d.device_id,
     org_id: d.org_id,
@@ -506,25 +442,15 @@ function identityOf(d: typeof iotDevices.$inferSelect): DeviceIdentity {
   };
 }
 
-/** Revokes the device's active credentials; returns their ids. revoked_at is the database's clock. */
-async function revokeCredentials(tx: Tx, deviceId: string): Promise<string[]> {
-  const rows = await tx
-    .update(deviceCredentials)
-    .set({ status: "revoked", revoked_at: sql`now()` })
-    .where(and(eq(deviceCredentials.device_id, deviceId), eq(deviceCredentials.status, "active")))
-    .returning({ id: deviceCredentials.credential_id });
-  return rows.map((r) => r.id);
-}
-
 /** A credential lifecycle step in the platform's security log. */
-async function audit(
+function audit(
   tx: Tx,
   orgId: string,
   userId: string | undefined,
   type: string,
   data: Record<string, unknown>,
 ): Promise<void> {
-  await tx.insert(systemEvents).values({
+  return systemEventRepository.record(tx, {
     org_id: orgId,
     user_id: userId ?? null,
     event_type: type,
@@ -536,15 +462,12 @@ async function audit(
 
 /**
  * The tenant's master key for badge/PIN hashes, created on first use; it never leaves the cloud, each
- * cabinet gets `cabinetKey(master, cabinet_id)`. Runs with search_path on the tenant.
+ * cabinet gets `cabinetKey(master, cabinet_id)`. Runs in the caller's tenant transaction.
  */
-async function credentialSecret(tx: Parameters<Parameters<Database["asOwner"]>[0]>[0]): Promise<string> {
-  const [row] = await tx.select().from(tenantSettings).where(eq(tenantSettings.key, "credential_secret"));
-  if (row) return row.value;
-  const value = newToken("lilo_key", 24);
-  await tx.insert(tenantSettings).values({ key: "credential_secret", value }).onConflictDoNothing();
-  const [again] = await tx.select().from(tenantSettings).where(eq(tenantSettings.key, "credential_secret"));
-  return again!.value;
+export async function credentialSecret(tx: Tx): Promise<string> {
+  const existing = await tenantSettingRepository.get(tx, "credential_secret");
+  if (existing !== undefined) return existing;
+  await tenantSettingRepository.insertIfAbsent(tx, "credential_secret", newToken("lilo_key", 24));
+  // A concurrent first use may have won the insert: its key is the one.
+  return (await tenantSettingRepository.get(tx, "credential_secret"))!;
 }
-
-export { credentialSecret };

@@ -2,7 +2,7 @@
 // container found in the tenant's inventory, the label rendered, and the print recorded in the
 // tenant's unified_event_log (`label_printed`, or `label_reprinted` when it was labelled before).
 import { z } from "zod";
-import { AppError } from "../../shared/errors.js";
+import { AppError, parseInput } from "../../shared/errors.js";
 import {
   LABEL_FORMATS,
   LABEL_SIZE_NAMES,
@@ -48,21 +48,7 @@ export interface LabelRequestInput {
 }
 
 /** Checks print options (as a body or flags give them), naming every bad one; nothing is looked up. */
-export const parseLabelOptions = (input: unknown) => parse(LabelOptions, input);
-
-function parse<T>(schema: z.ZodType<T>, input: unknown): T {
-  const parsed = schema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const fields: Record<string, string> = {};
-  for (const issue of parsed.error.issues) {
-    if (issue.code === "unrecognized_keys") for (const key of issue.keys) fields[key] = "unknown option";
-    else fields[issue.path.map(String).join(".") || "(input)"] = issue.message;
-  }
-  const summary = Object.entries(fields)
-    .map(([k, v]) => `${k}: ${v}`)
-    .join("; ");
-  throw new AppError("validation_failed", `invalid label options: ${summary}`, fields);
-}
+export const parseLabelOptions = (input: unknown) => parseInput(LabelOptions, input, "label options");
 
 /** Who asked for the print and through what, recorded on the event; the CLI prints as the operator. */
 export type LabelActor = Pick<
@@ -99,7 +85,7 @@ export class LabelService {
   constructor(private readonly database: Database) {}
 
   async print(orgId: string, input: LabelRequestInput, opts: PrintOptions = {}): Promise<PrintedLabel> {
-    const req = parse(LabelRequest, input);
+    const req = parseInput(LabelRequest, input, "label options");
     const symbol = labelSymbol(req.size, req);
     const { symbology } = symbol;
     const printed = symbol.version ? `${symbology} ${symbol.version}` : symbology;

@@ -1,10 +1,9 @@
 // Creating a cabinet in an organization, with its department and lab found or created by name, so an
 // admin can set one up in one step before issuing its claim token.
-import { and, eq } from "drizzle-orm";
 import { z } from "zod";
-import { AppError, validationError } from "../../shared/errors.js";
-import { cabinets, departments, laboratories } from "../../shared/schema/tenant.js";
+import { AppError, parseInput } from "../../shared/errors.js";
 import { type Database, pgErrorCode } from "../db/database.js";
+import { cabinetRepository } from "./cabinet.repository.js";
 
 export const CreateCabinetInput = z.object({
   department: z.string().trim().min(1).max(255),
@@ -22,34 +21,23 @@ export class CabinetService {
     orgId: string,
     input: z.input<typeof CreateCabinetInput>,
   ): Promise<{ cabinet_id: string; lab_id: string; dept_id: string }> {
-    const parsed = CreateCabinetInput.safeParse(input);
-    if (!parsed.success) throw validationError(parsed.error.issues);
-    const c = parsed.data;
+    const c = parseInput(CreateCabinetInput, input);
     return this.database
       .withTenant(orgId, async (tx) => {
         const dept =
-          (await tx.select().from(departments).where(eq(departments.dept_name, c.department)).limit(1))[0] ??
-          (await tx.insert(departments).values({ dept_name: c.department }).returning())[0]!;
+          (await cabinetRepository.findDepartment(tx, c.department)) ??
+          (await cabinetRepository.insertDepartment(tx, c.department));
         const lab =
-          (
-            await tx
-              .select()
-              .from(laboratories)
-              .where(and(eq(laboratories.dept_id, dept.dept_id), eq(laboratories.lab_name, c.lab)))
-              .limit(1)
-          )[0] ??
-          (await tx.insert(laboratories).values({ dept_id: dept.dept_id, lab_name: c.lab }).returning())[0]!;
-        const [cab] = await tx
-          .insert(cabinets)
-          .values({
-            lab_id: lab.lab_id,
-            cabinet_name: c.name,
-            cabinet_code: c.code,
-            num_shelves: c.shelves,
-            requires_dual_approval: c.requires_dual_approval,
-          })
-          .returning();
-        return { cabinet_id: cab!.cabinet_id, lab_id: lab.lab_id, dept_id: dept.dept_id };
+          (await cabinetRepository.findLab(tx, dept.dept_id, c.lab)) ??
+          (await cabinetRepository.insertLab(tx, dept.dept_id, c.lab));
+        const cab = await cabinetRepository.insert(tx, {
+          lab_id: lab.lab_id,
+          cabinet_name: c.name,
+          cabinet_code: c.code,
+          num_shelves: c.shelves,
+          requires_dual_approval: c.requires_dual_approval,
+        });
+        return { cabinet_id: cab.cabinet_id, lab_id: lab.lab_id, dept_id: dept.dept_id };
       })
       .catch((err: unknown) => {
         if (pgErrorCode(err) === "23505")

@@ -1,6 +1,5 @@
 // Platform-level reads and writes of organizations; the service owns the rules.
 import { eq } from "drizzle-orm";
-import { systemEvents } from "../../shared/schema/partitioned.js";
 import { organizations } from "../../shared/schema/platform.js";
 import type { Tx } from "../db/database.js";
 
@@ -17,9 +16,5 @@ export const organizationRepository = {
     const [row] = await tx.insert(organizations).values(org).returning();
     if (!row) throw new Error("insert into organizations returned no row");
     return row;
-  },
-
-  async recordEvent(tx: Tx, event: typeof systemEvents.$inferInsert): Promise<void> {
-    await tx.insert(systemEvents).values(event);
   },
 };

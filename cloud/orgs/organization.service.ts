@@ -3,10 +3,11 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { ORG_TYPES, SUBSCRIPTION_TIERS } from "../../shared/enums.js";
-import { AppError, validationError } from "../../shared/errors.js";
+import { AppError, parseInput } from "../../shared/errors.js";
 import { type Database, pgErrorCode } from "../db/database.js";
 import { migrateTenant } from "../db/migrator.js";
 import { tenantSchemaName } from "../db/names.js";
+import { systemEventRepository } from "../security/system-event.repository.js";
 import { organizationRepository } from "./organization.repository.js";
 
 export const CreateOrganizationInput = z.object({
@@ -33,9 +34,7 @@ export class OrganizationService {
   constructor(private readonly database: Database) {}
 
   async create(input: CreateOrganizationInput): Promise<CreatedOrganization> {
-    const parsed = CreateOrganizationInput.safeParse(input);
-    if (!parsed.success) throw validationError(parsed.error.issues);
-    const { name, slug, type, tier } = parsed.data;
+    const { name, slug, type, tier } = parseInput(CreateOrganizationInput, input);
     const orgId = randomUUID();
     const schema = tenantSchemaName(orgId);
     // Owner role: creating a schema and a role is DDL that lilo_service must not be able to do.
@@ -58,7 +57,7 @@ export class OrganizationService {
           throw err;
         });
       await migrateTenant(tx, orgId, this.database.serviceLogin.name);
-      await organizationRepository.recordEvent(tx, {
+      await systemEventRepository.record(tx, {
         org_id: orgId,
         event_type: "org_created",
         event_category: "organization",

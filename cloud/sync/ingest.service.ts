@@ -3,15 +3,16 @@
 // apply a change twice. Changes are checked first; one bad change rejects the whole batch unchanged.
 // A device writes only rows of its own cabinet: every row must be filed under it, and an existing row
 // filed under another cabinet is never changed (the upsert's conflict WHERE), which refuses the batch.
-import { and, eq, getTableColumns, inArray, ne, type SQL, sql } from "drizzle-orm";
+import { getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import { z } from "zod";
 import type { DeviceIdentity } from "../../shared/device-identity.js";
-import { AppError, validationError } from "../../shared/errors.js";
+import { AppError, parseInput, validationError } from "../../shared/errors.js";
 import * as tenant from "../../shared/schema/tenant.js";
 import * as validation from "../../shared/schema/validation.js";
 import { Change, type SyncedEntity } from "../../shared/sync/change.js";
 import { type Database, pgErrorCode, type Tx } from "../db/database.js";
+import { ingestRepository, primaryKeyOf, type Row } from "./ingest.repository.js";
 
 export const MAX_BATCH_CHANGES = 1000;
 
@@ -134,10 +135,6 @@ const RULES: Record<SyncedEntity, EntityRule> = {
 const RAISED_ALERT_STATUSES = new Set(["open", "acknowledged"]);
 const ORDER = Object.keys(RULES) as SyncedEntity[];
 
-function primaryKeyOf(table: PgTable): PgColumn {
-  return Object.values(getTableColumns(table)).find((c) => c.primary)!;
-}
-
 /** JSON carries timestamps as ISO strings; the schema wants Dates. */
 function decodePayload(table: PgTable, payload: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -154,9 +151,7 @@ export class IngestService {
   constructor(private readonly database: Database) {}
 
   async ingest(device: DeviceIdentity, input: unknown): Promise<IngestResult> {
-    const parsed = UploadBatch.safeParse(input);
-    if (!parsed.success) throw validationError(parsed.error.issues);
-    const batch = parsed.data;
+    const batch = parseInput(UploadBatch, input);
     for (let i = 1; i < batch.changes.length; i++) {
       if (batch.changes[i]!.seq !== batch.changes[i - 1]!.seq + 1) {
         throw new AppError(
@@ -192,22 +187,15 @@ export class IngestService {
         if (ofEntity.length) await this.apply(tx, device, entity, ofEntity);
       }
       const last = fresh.at(-1)!.seq;
-      await tx
-        .update(tenant.deviceSyncState)
-        .set({
-          last_seq: last,
-          changes_applied: sql`${tenant.deviceSyncState.changes_applied} + ${fresh.length}`,
-          updated_at: new Date(),
-        })
-        .where(eq(tenant.deviceSyncState.device_id, device.device_id));
+      await ingestRepository.advance(tx, device.device_id, last, fresh.length);
       return { accepted_through: last, applied: fresh.length, skipped: rows.length - fresh.length };
     });
   }
 
   /** The device's high-water mark, as the appliance asks for it after a restart. */
   async state(device: DeviceIdentity): Promise<{ log_id: string | null; last_seq: number }> {
-    const [row] = await this.database.withTenant(device.org_id, (tx) =>
-      tx.select().from(tenant.deviceSyncState).where(eq(tenant.deviceSyncState.device_id, device.device_id)),
+    const row = await this.database.withTenant(device.org_id, (tx) =>
+      ingestRepository.findState(tx, device.device_id),
     );
     return { log_id: row?.log_id ?? null, last_seq: row?.last_seq ?? 0 };
   }
@@ -271,50 +259,30 @@ export class IngestService {
         named.set(id, c.seq);
     }
     if (named.size === 0) return;
-    const ci = tenant.chemicalInventory;
-    const [foreign] = await tx
-      .select({ id: ci.container_id })
-      .from(ci)
-      .where(and(inArray(ci.container_id, [...named.keys()]), ne(ci.cabinet_id, device.cabinet_id)))
-      .limit(1);
+    const foreign = await ingestRepository.findContainerElsewhere(tx, [...named.keys()], device.cabinet_id);
     if (foreign) {
       throw new AppError(
         "forbidden",
-        `change ${named.get(foreign.id)}: container ${foreign.id} is not in this device's cabinet`,
+        `change ${named.get(foreign)}: container ${foreign} is not in this device's cabinet`,
       );
     }
   }
 
   private async lockState(tx: Tx, deviceId: string, logId: string) {
-    const t = tenant.deviceSyncState;
     // A log is known by its id: a controller claimed again (new device row, same database) goes on
     // from where its log was; a truly new log starts at 0.
-    const knownLast = async () => {
-      const [row] = await tx
-        .select({ last_seq: sql<number>`coalesce(max(${t.last_seq}), 0)`.mapWith(Number) })
-        .from(t)
-        .where(eq(t.log_id, logId));
-      return row?.last_seq ?? 0;
-    };
-    const [exists] = await tx.select({ id: t.device_id }).from(t).where(eq(t.device_id, deviceId));
-    if (!exists) {
-      await tx
-        .insert(t)
-        .values({ device_id: deviceId, log_id: logId, last_seq: await knownLast() })
-        .onConflictDoNothing();
+    if (!(await ingestRepository.findState(tx, deviceId))) {
+      await ingestRepository.insertState(tx, deviceId, logId, await ingestRepository.lastSeqOfLog(tx, logId));
     }
-    const [state] = await tx.select().from(t).where(eq(t.device_id, deviceId)).for("update");
-    if (state!.log_id !== logId) {
+    const state = (await ingestRepository.lockState(tx, deviceId))!;
+    if (state.log_id !== logId) {
       // The cabinet started another change log (its storage was replaced). Rows already applied stay
       // protected by their primary keys.
-      const last_seq = await knownLast();
-      await tx
-        .update(t)
-        .set({ log_id: logId, last_seq, updated_at: new Date() })
-        .where(eq(t.device_id, deviceId));
-      return { ...state!, log_id: logId, last_seq };
+      const last_seq = await ingestRepository.lastSeqOfLog(tx, logId);
+      await ingestRepository.switchLog(tx, deviceId, logId, last_seq);
+      return { ...state, log_id: logId, last_seq };
     }
-    return state!;
+    return state;
   }
 
   private async apply(
@@ -330,31 +298,27 @@ export class IngestService {
     const latest = [...last.values()].map((c) => c.row);
     // Fewer rows written than sent means a conflict with an existing row: a replay of this cabinet's
     // own row is fine, a row of another cabinet is not (and the throw rolls the whole batch back).
-    const ensureOwn = async (rows: Record<string, unknown>[], written: number) => {
+    const ensureOwn = async (rows: Row[], written: number) => {
       if (written < rows.length) await this.refuseForeign(tx, device, entity, last, rows);
     };
-    if (rule.updatable === "none" && jsonInsertable(rule.table)) {
-      // The hot path (events): the batch travels as one jsonb parameter. Building a 30-column,
-      // 1000-row INSERT through the query builder cost more than executing it (bench:ingest).
-      for (const group of byKeySet(latest))
-        await ensureOwn(group, rowCount(await tx.execute(insertFromJson(rule.table, pk, group))));
-      return;
-    }
-    const insert = tx.insert(rule.table).values(latest as never);
     if (rule.updatable === "none") {
-      await ensureOwn(latest, rowCount(await insert.onConflictDoNothing({ target: pk })));
+      for (const group of ingestRepository.insertGroups(rule.table, latest))
+        await ensureOwn(group, await ingestRepository.insertNew(tx, rule.table, group));
       return;
     }
     const set = Object.fromEntries(
       rule.updatable.map((name) => [name, rule.guarded?.[name] ?? sql.raw(`excluded."${name}"`)]),
     );
     // The existing row's cabinet decides: the update applies only to a row filed under this one.
-    const written = await insert.onConflictDoUpdate({
-      target: pk,
+    const written = await ingestRepository.upsertOwned(
+      tx,
+      rule.table,
+      latest,
       set,
-      setWhere: sql`${ownerOf(rule)} = ${device.cabinet_id}`,
-    });
-    await ensureOwn(latest, rowCount(written));
+      ownerOf(rule),
+      device.cabinet_id,
+    );
+    await ensureOwn(latest, written);
   }
 
   private async refuseForeign(
@@ -362,27 +326,21 @@ export class IngestService {
     device: DeviceIdentity,
     entity: SyncedEntity,
     bySeq: Map<string, CheckedChange>,
-    rows: Record<string, unknown>[],
+    rows: Row[],
   ): Promise<void> {
     const rule = RULES[entity];
     const pk = primaryKeyOf(rule.table);
-    const [foreign] = await tx
-      .select({ id: sql<string>`${pk}` })
-      .from(rule.table)
-      .where(
-        and(
-          inArray(
-            pk,
-            rows.map((r) => r[pk.name]),
-          ),
-          sql`${ownerOf(rule)} IS DISTINCT FROM ${device.cabinet_id}`,
-        ),
-      )
-      .limit(1);
+    const foreign = await ingestRepository.findOwnedElsewhere(
+      tx,
+      rule.table,
+      rows.map((r) => r[pk.name]),
+      ownerOf(rule),
+      device.cabinet_id,
+    );
     if (foreign) {
       throw new AppError(
         "forbidden",
-        `change ${bySeq.get(foreign.id)?.seq}: ${entity} ${foreign.id} belongs to another cabinet`,
+        `change ${bySeq.get(foreign)?.seq}: ${entity} ${foreign} belongs to another cabinet`,
       );
     }
   }
@@ -391,17 +349,11 @@ export class IngestService {
 interface CheckedChange {
   seq: number;
   entity: SyncedEntity;
-  row: Record<string, unknown>;
+  row: Row;
 }
 
 function ownerOf(rule: EntityRule): SQL {
   return rule.ownerOf ?? sql`${getTableColumns(rule.table)[rule.cabinetColumn]!}`;
-}
-
-/** Rows an INSERT wrote (inserted, or updated by its conflict clause): pg and PGlite both say. */
-function rowCount(result: unknown): number {
-  const r = result as { rowCount?: number | null; affectedRows?: number };
-  return r.rowCount ?? r.affectedRows ?? 0;
 }
 
 /** Constraint failures are the batch's fault: a clear error, never the database's message. */
@@ -423,55 +375,4 @@ function databaseError(err: unknown): unknown {
     default:
       return err;
   }
-}
-
-/** Column types that jsonb_populate_recordset reads from JSON exactly as the driver would write them. */
-const JSON_SAFE = new Set([
-  "PgUUID",
-  "PgTimestamp",
-  "PgVarchar",
-  "PgText",
-  "PgInteger",
-  "PgBoolean",
-  "PgJsonb",
-  "PgJson",
-  "PgInet",
-  "PgNumeric",
-  "PgBigInt53",
-  "PgDateString",
-]);
-const jsonSafe = new WeakMap<PgTable, boolean>();
-
-function jsonInsertable(table: PgTable): boolean {
-  let ok = jsonSafe.get(table);
-  if (ok === undefined) {
-    ok = Object.values(getTableColumns(table)).every((c) => c.generated || JSON_SAFE.has(c.columnType));
-    jsonSafe.set(table, ok);
-  }
-  return ok;
-}
-
-/** Rows grouped by the columns they carry, so that an absent column still gets its default. */
-function byKeySet(rows: Record<string, unknown>[]): Record<string, unknown>[][] {
-  const groups = new Map<string, Record<string, unknown>[]>();
-  for (const row of rows) {
-    const key = Object.keys(row)
-      .filter((k) => row[k] !== undefined)
-      .sort()
-      .join(",");
-    const group = groups.get(key);
-    if (group) group.push(row);
-    else groups.set(key, [row]);
-  }
-  return [...groups.values()];
-}
-
-function insertFromJson(table: PgTable, pk: PgColumn, rows: Record<string, unknown>[]): SQL {
-  const columns = getTableColumns(table);
-  const first = rows[0]!;
-  const names = Object.keys(first).filter(
-    (k) => first[k] !== undefined && columns[k] && !columns[k].generated,
-  );
-  const list = sql.raw(names.map((n) => `"${n}"`).join(", "));
-  return sql`INSERT INTO ${table} (${list}) SELECT ${list} FROM jsonb_populate_recordset(NULL::${table}, ${JSON.stringify(rows)}::jsonb) ON CONFLICT (${sql.identifier(pk.name)}) DO NOTHING`;
 }

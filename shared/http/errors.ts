@@ -4,7 +4,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
-import { AppError, validationError } from "../errors.js";
+import { AppError, parseInput } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { limitRequestBody, MAX_FORM_BODY_BYTES } from "./body-limit.js";
 import { parseJsonBytes } from "./json-body.js";
@@ -29,11 +29,11 @@ export function errorHandler(logger: Logger) {
  * Parses a JSON body with a zod schema, turning every failure into one validation error. At most
  * `maxBytes` are read (413 past that, also for chunked bodies) and nesting is checked before JSON.parse.
  */
-export async function parseBody<S extends z.ZodType>(
+export async function parseBody<T>(
   c: Context,
-  schema: S,
+  schema: z.ZodType<T>,
   maxBytes = MAX_FORM_BODY_BYTES,
-): Promise<z.infer<S>> {
+): Promise<T> {
   limitRequestBody(c, maxBytes);
   let bytes: Uint8Array;
   try {
@@ -42,7 +42,5 @@ export async function parseBody<S extends z.ZodType>(
     if (err instanceof AppError) throw err;
     throw new AppError("validation_failed", "request body could not be read");
   }
-  const parsed = schema.safeParse(parseJsonBytes(bytes));
-  if (!parsed.success) throw validationError(parsed.error.issues);
-  return parsed.data;
+  return parseInput(schema, parseJsonBytes(bytes));
 }
