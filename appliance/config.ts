@@ -7,7 +7,7 @@ import { hardwareConfigSchema } from "./hardware/hardware-config.js";
 
 export const CONFIG_VERSION = 1;
 
-/** A second frame, one stop darker, keeps glare-washed labels readable; README, "Several frames per scan". */
+/** A second frame, one stop darker, keeps glare-washed labels readable; docs/architecture.md, "Scans". */
 const DEFAULT_FRAMES_PER_SCAN = 2;
 const DEFAULT_EXPOSURE_EV = [0, -1] as const;
 
@@ -69,7 +69,7 @@ export const applianceConfigSchema = z
     session: z
       .object({ dualApprovalWindowMs: z.number().int().positive().default(60_000) })
       .default({ dualApprovalWindowMs: 60_000 }),
-    /** Badge and PIN at the cabinet (README "PIN and badge at the cabinet"). */
+    /** Badge and PIN at the cabinet (docs/architecture.md, "PIN and badge at the cabinet"). */
     access: z
       .object({
         /** The badge identifies, the PIN verifies: neither a badge nor a user number + PIN opens alone. */

@@ -17,7 +17,7 @@ export const MAX_PIN_DIGITS = 12;
 /**
  * scrypt N=2^14, r=8 (16 MiB) in 4 independent lanes with their own salts, run in parallel on the
  * libuv pool: a Raspberry Pi 4 has 4 cores, so the wall time stays that of one lane while a guess costs
- * an attacker 4 lanes. README "PIN and badge at the cabinet" has the measured times.
+ * an attacker 4 lanes. docs/architecture.md, "PIN and badge at the cabinet", has the measured times.
  */
 export const PIN_SCRYPT = { N: 2 ** 14, r: 8, p: 1, lanes: 4 } as const;
 type ScryptParams = { N: number; r: number; p: number; lanes: number };
