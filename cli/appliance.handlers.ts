@@ -1,4 +1,5 @@
-// `lilo appliance ...`: run the cabinet service, decode shelf photos, drive the lock to its safe state.
+// What `lilo appliance ...` runs (declared in appliance.commands.ts): the cabinet service, decoding shelf
+// photos, driving the lock to its safe state. Loaded only when one of these commands runs.
 import { join } from "node:path";
 import type { Command } from "commander";
 import { Appliance } from "../appliance/appliance.js";
@@ -28,86 +29,66 @@ function stopOnSignals(stop: () => Promise<void>, timeoutMs = 10_000): void {
   process.on("SIGINT", onSignal);
 }
 
-export function registerApplianceCommands(program: Command): void {
-  const appliance = program.command("appliance").description("the cabinet controller");
+export interface RunOptions {
+  config?: string;
+  sim?: boolean;
+  dataDir: string;
+  port: string;
+}
 
-  appliance
-    .command("run")
-    .description("start the cabinet service (hardware from the config; --sim for the simulator)")
-    .option("--config <file>", "appliance configuration (JSON)")
-    .option(
-      "--sim",
-      "simulated hardware (a config must say hardware.mode sim); without --config, a seeded demo cabinet under --data-dir",
-    )
-    .option("--data-dir <dir>", "data directory for --sim without --config", "./data/appliance")
-    .option("--port <port>", "HTTP port for --sim without --config", "8081")
-    .action(async (opts: { config?: string; sim?: boolean; dataDir: string; port: string }, cmd: Command) => {
-      if (!opts.config && !opts.sim) throw new Error("give --config FILE, or --sim for a simulated cabinet");
-      const standalone = !opts.config;
-      const path = opts.config ?? ensureSimConfigFile(opts.dataDir, Number(opts.port));
-      const config: ApplianceConfig = loadApplianceConfig(path);
-      // --sim on a real cabinet's config would leave the relay undriven and open the /sim API
-      // (swipe any badge, open the door) on the cabinet's own port.
-      if (opts.sim && config.hardware.mode === "real") {
-        cmd.error(`lilo: --sim refused: ${path} has hardware.mode "real"; run it without --sim`, {
-          exitCode: 2,
-        });
-      }
-      const logger = createLogger();
-      const app = new Appliance(config, { logger, installCrashHandlers: true });
-      stopOnSignals(() => app.stop());
-      await app.start();
-      if (standalone && app.sim) {
-        seedLocalCabinet(app.database, app.sim, {
-          scope: config.cabinet!,
-          secret: config.credentialSecret!,
-          shelves: SIM_SHELVES,
-          people: SIM_PEOPLE,
-        });
-        logger.info(
-          {
-            api: `${app.url}/api`,
-            sim: `${app.url}/sim`,
-            // POST /api/access with this header and the file's content (new at every start).
-            kiosk: { key_header: KIOSK_KEY_HEADER, key_file: join(config.dataDir, KIOSK_KEY_FILE) },
-            people: SIM_PEOPLE.map(({ display_name, badge, user_number, pin }) => ({
-              display_name,
-              badge,
-              user_number,
-              pin,
-            })),
-          },
-          "simulated cabinet ready",
-        );
-      }
+export async function run(opts: RunOptions, cmd: Command): Promise<void> {
+  if (!opts.config && !opts.sim) throw new Error("give --config FILE, or --sim for a simulated cabinet");
+  const standalone = !opts.config;
+  const path = opts.config ?? ensureSimConfigFile(opts.dataDir, Number(opts.port));
+  const config: ApplianceConfig = loadApplianceConfig(path);
+  // --sim on a real cabinet's config would leave the relay undriven and open the /sim API
+  // (swipe any badge, open the door) on the cabinet's own port.
+  if (opts.sim && config.hardware.mode === "real") {
+    cmd.error(`lilo: --sim refused: ${path} has hardware.mode "real"; run it without --sim`, {
+      exitCode: 2,
     });
+  }
+  const logger = createLogger();
+  const app = new Appliance(config, { logger, installCrashHandlers: true });
+  stopOnSignals(() => app.stop());
+  await app.start();
+  if (standalone && app.sim) {
+    seedLocalCabinet(app.database, app.sim, {
+      scope: config.cabinet!,
+      secret: config.credentialSecret!,
+      shelves: SIM_SHELVES,
+      people: SIM_PEOPLE,
+    });
+    logger.info(
+      {
+        api: `${app.url}/api`,
+        sim: `${app.url}/sim`,
+        // POST /api/access with this header and the file's content (new at every start).
+        kiosk: { key_header: KIOSK_KEY_HEADER, key_file: join(config.dataDir, KIOSK_KEY_FILE) },
+        people: SIM_PEOPLE.map(({ display_name, badge, user_number, pin }) => ({
+          display_name,
+          badge,
+          user_number,
+          pin,
+        })),
+      },
+      "simulated cabinet ready",
+    );
+  }
+}
 
-  appliance
-    .command("decode")
-    .description("read every label code in shelf photos; one JSON line per file (or per --frames group)")
-    .argument("<files...>", "JPEG or PNG images")
-    .option(
-      "--frames <n>",
-      "treat each N consecutive files as frames of one scan and print one merged line per group",
-      "1",
-    )
-    .action(async (files: string[], opts: { frames: string }, cmd: Command) => {
-      try {
-        const write = (line: string) => process.stdout.write(`${line}\n`);
-        if (!(await decodeFiles(files, write, { frames: Number(opts.frames) }))) process.exitCode = 1;
-      } catch (err) {
-        // Bad --frames (checked before any file is read): a usage error.
-        if (err instanceof RangeError) cmd.error(`lilo: ${err.message}`, { exitCode: 2 });
-        throw err;
-      }
-    });
+export async function decode(files: string[], opts: { frames: string }, cmd: Command): Promise<void> {
+  try {
+    const write = (line: string) => process.stdout.write(`${line}\n`);
+    if (!(await decodeFiles(files, write, { frames: Number(opts.frames) }))) process.exitCode = 1;
+  } catch (err) {
+    // Bad --frames (checked before any file is read): a usage error.
+    if (err instanceof RangeError) cmd.error(`lilo: ${err.message}`, { exitCode: 2 });
+    throw err;
+  }
+}
 
-  appliance
-    .command("lock-safe")
-    .description("drive the lock to its configured safe state (systemd ExecStopPost)")
-    .requiredOption("--config <file>", "appliance configuration (JSON)")
-    .action((opts: { config: string }) => {
-      const config = loadApplianceConfig(opts.config);
-      driveLockToSafeState(config.hardware, { logger: createLogger() });
-    });
+export function lockSafe(opts: { config: string }): void {
+  const config = loadApplianceConfig(opts.config);
+  driveLockToSafeState(config.hardware, { logger: createLogger() });
 }

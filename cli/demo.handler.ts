@@ -1,26 +1,25 @@
-// `lilo demo` (= `npm start`): the whole product on one machine with nothing installed but Node — the
+// What `lilo demo` (= `npm start`) runs, declared in demo.command.ts: the whole product on one machine with nothing installed but Node — the
 // cloud on embedded PGlite (or DATABASE_URL) with its MQTT broker (or MQTT_URL), and one simulated
 // cabinet, provisioned through the real claim flow and running as its own process, restarted if it
 // dies, as systemd would.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Command } from "commander";
 import type { ApplianceConfigInput } from "../appliance/config.js";
 import { SimCabinet } from "../appliance/hardware/sim-cabinet.js";
 import { KIOSK_KEY_FILE, KIOSK_KEY_HEADER } from "../appliance/kiosk-guard.middleware.js";
 import { simConfigInput } from "../appliance/sim/sim-config.js";
 import { Cloud } from "../cloud/cloud.js";
 import { loadCloudConfig } from "../cloud/config.js";
-import { DEMO_SHELVES, type DemoOrg, ensureDemoOrg } from "../cloud/demo/demo-seed.js";
+import { DEMO_SHELVES, type DemoOrg, type DemoPerson, ensureDemoOrg } from "../cloud/demo/demo-seed.js";
 import { ProvisioningService } from "../cloud/devices/provisioning.service.js";
 import { ensureSelfSignedFiles } from "../cloud/mqtt/self-signed-cert.js";
-import { createLogger, type Logger } from "../shared/logger.js";
+import { createLogger, type Logger, stdoutLogFormat } from "../shared/logger.js";
 import { fromRoot } from "../shared/paths.js";
 
-interface DemoOptions {
+export interface DemoOptions {
   dataDir: string;
   cloudPort: string;
   appliancePort: string;
@@ -96,133 +95,183 @@ function kioskHowTo(applianceUrl: string, applianceDir: string, tech: DemoOrg["u
   };
 }
 
-export function registerDemoCommand(program: Command): void {
-  program
-    .command("demo")
-    .description("run the cloud and a simulated cabinet together (what `npm start` runs)")
-    .option("--data-dir <dir>", "where the demo keeps its data", "./data")
-    .option("--cloud-port <port>", "cloud HTTP port", "8080")
-    .option("--appliance-port <port>", "cabinet HTTP port (API and simulator)", "8081")
-    .action(async (opts: DemoOptions) => {
-      const logger = createLogger();
-      const dataDir = resolve(opts.dataDir);
-      mkdirSync(dataDir, { recursive: true });
-      // The embedded broker speaks TLS with a self-signed certificate made once here; the demo cabinet
-      // trusts exactly that certificate. A configured certificate or broker wins.
-      const selfSigned =
-        process.env.MQTT_URL || process.env.LILO_MQTT_TLS_CERT
-          ? undefined
-          : await ensureSelfSignedFiles(join(dataDir, "mqtt-tls"));
-      const cloud = new Cloud(
-        loadCloudConfig({
-          ...process.env,
-          LILO_CLOUD_DATA_DIR: process.env.LILO_CLOUD_DATA_DIR ?? join(dataDir, "cloud"),
-          LILO_CLOUD_PORT: opts.cloudPort,
-          ...(selfSigned
-            ? {
-                LILO_MQTT_TLS_CERT: selfSigned.certFile,
-                LILO_MQTT_TLS_KEY: selfSigned.keyFile,
-                LILO_MQTT_HOST: process.env.LILO_MQTT_HOST ?? "127.0.0.1",
-              }
-            : {}),
-        }),
-        logger.child({ component: "cloud" }),
-      );
-      await cloud.start();
-      const org = await ensureDemoOrg(cloud.db);
-      const applianceDir = join(dataDir, "appliance");
-      const configPath = await prepareAppliance(
-        cloud,
-        org,
-        applianceDir,
-        Number(opts.appliancePort),
-        logger,
-        selfSigned?.certFile ?? process.env.MQTT_CA_FILE,
-      );
-      const applianceUrl = `http://127.0.0.1:${opts.appliancePort}`;
-      const kiosk = kioskHowTo(applianceUrl, applianceDir, org.users.find((u) => u.role === "technician")!);
+/** Resolves once `url` answers 2xx, asking every quarter second, or after `timeoutMs` regardless. */
+async function untilAnswers(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (
+      await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
+    await sleep(250);
+  }
+}
 
-      let child: ChildProcess | undefined;
-      let stopping = false;
-      const writeDemoFile = () =>
-        writeFileSync(
-          join(dataDir, "demo.json"),
-          `${JSON.stringify(
-            {
-              cloud_url: cloud.url,
-              sim_url: `${applianceUrl}/sim`,
-              appliance_url: `${applianceUrl}/api`,
-              org_id: org.org_id,
-              tenant_schema: org.tenant_schema,
-              cabinet_id: org.cabinet_id,
-              appliance_pid: child?.pid,
-              users: org.users,
-              kiosk,
-            },
-            null,
-            2,
-          )}\n`,
-        );
-      const startAppliance = () => {
-        child = spawn(
-          process.execPath,
-          [fromRoot("bin/lilo.js"), "appliance", "run", "--config", configPath],
-          {
-            stdio: ["ignore", "inherit", "inherit"],
-          },
-        );
-        writeDemoFile();
-        child.on("exit", (code, signal) => {
-          if (stopping) return;
-          logger.warn({ code, signal }, "cabinet process exited; restarting it");
-          setTimeout(startAppliance, 500);
-        });
-      };
-      startAppliance();
+export interface BannerInfo {
+  created: boolean;
+  cloudUrl: string;
+  applianceUrl: string;
+  demoFile: string;
+  kiosk: ReturnType<typeof kioskHowTo>;
+  people: DemoPerson[];
+  /** How to run `lilo` from the current directory. */
+  lilo: string;
+}
 
-      const stop = async () => {
-        if (stopping) return;
-        stopping = true;
-        const exited = new Promise((r) =>
-          child && child.exitCode === null ? child.once("exit", r) : r(null),
-        );
-        child?.kill("SIGTERM");
-        await Promise.race([exited, sleep(10_000)]);
-        await cloud.stop();
-        process.exit(0);
-      };
-      process.on("SIGINT", stop);
-      process.on("SIGTERM", stop);
+/**
+ * What a person at a terminal needs to use the demo: where it runs, who may open the cabinet and how,
+ * and three things to try. The people's credentials are public demo data (demo.json holds them too).
+ */
+export function demoBanner(b: BannerInfo): string {
+  const tech = b.people.find((p) => p.role === "technician") ?? b.people[0]!;
+  const manager = b.people.find((p) => p.password) ?? b.people[0]!;
+  const shelfImage = `${b.applianceUrl}/sim/shelves/${DEMO_SHELVES[0]}/image`;
+  const column = (values: string[]) => Math.max(...values.map((v) => v.length));
+  const nameWidth = column(b.people.map((p) => `${p.name} (${p.role})`));
+  const badgeWidth = column(b.people.map((p) => p.badge));
+  const person = (p: DemoPerson) =>
+    `    ${`${p.name} (${p.role})`.padEnd(nameWidth)}  badge ${p.badge.padEnd(badgeWidth)}  ` +
+    `user ${p.user_number}  PIN ${p.pin}${p.password ? `  password ${p.password} (${p.email})` : ""}`;
+  return [
+    "",
+    `  L.I.L.O. demo ${b.created ? "created" : "resumed"}; Ctrl-C stops it`,
+    "",
+    `  Cloud        ${b.cloudUrl}`,
+    `  Cabinet API  ${b.applianceUrl}/api  (the kiosk's: header ${b.kiosk.key_header}, key in ${b.kiosk.key_file})`,
+    `  Simulator    ${b.applianceUrl}/sim`,
+    `  All of this  ${b.demoFile}`,
+    "",
+    "  People",
+    ...b.people.map(person),
+    "",
+    "  Try",
+    `    1. Open the cabinet from the kiosk as ${tech.name}, with user number and PIN:`,
+    `       ${b.kiosk.example}`,
+    "    2. Photograph shelf 1 with the simulated camera and read its labels:",
+    `       curl -so shelf-1.jpg ${shelfImage} && ${b.lilo} appliance decode shelf-1.jpg`,
+    `    3. Sign in to the cloud as ${manager.name}:`,
+    `       curl -XPOST ${b.cloudUrl}/api/v1/auth/login -H 'content-type: application/json' -d '{"email": "${manager.email}", "password": "${manager.password}"}'`,
+    "",
+    "",
+  ].join("\n");
+}
 
-      logger.info(
+/** The cloud, the demo organization and its simulated cabinet, until SIGINT or SIGTERM. */
+export async function runDemo(opts: DemoOptions): Promise<void> {
+  const logger = createLogger();
+  const dataDir = resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  // The embedded broker speaks TLS with a self-signed certificate made once here; the demo cabinet
+  // trusts exactly that certificate. A configured certificate or broker wins.
+  const selfSigned =
+    process.env.MQTT_URL || process.env.LILO_MQTT_TLS_CERT
+      ? undefined
+      : await ensureSelfSignedFiles(join(dataDir, "mqtt-tls"));
+  const cloud = new Cloud(
+    loadCloudConfig({
+      ...process.env,
+      LILO_CLOUD_DATA_DIR: process.env.LILO_CLOUD_DATA_DIR ?? join(dataDir, "cloud"),
+      LILO_CLOUD_PORT: opts.cloudPort,
+      ...(selfSigned
+        ? {
+            LILO_MQTT_TLS_CERT: selfSigned.certFile,
+            LILO_MQTT_TLS_KEY: selfSigned.keyFile,
+            LILO_MQTT_HOST: process.env.LILO_MQTT_HOST ?? "127.0.0.1",
+          }
+        : {}),
+    }),
+    logger.child({ component: "cloud" }),
+  );
+  await cloud.start();
+  const org = await ensureDemoOrg(cloud.db);
+  const applianceDir = join(dataDir, "appliance");
+  const configPath = await prepareAppliance(
+    cloud,
+    org,
+    applianceDir,
+    Number(opts.appliancePort),
+    logger,
+    selfSigned?.certFile ?? process.env.MQTT_CA_FILE,
+  );
+  const applianceUrl = `http://127.0.0.1:${opts.appliancePort}`;
+  const kiosk = kioskHowTo(applianceUrl, applianceDir, org.users.find((u) => u.role === "technician")!);
+  const demoFile = join(dataDir, "demo.json");
+
+  let child: ChildProcess | undefined;
+  let stopping = false;
+  const writeDemoFile = () =>
+    writeFileSync(
+      demoFile,
+      `${JSON.stringify(
         {
-          cloud: cloud.url,
-          simulator: `${applianceUrl}/sim`,
-          org: org.org_id,
+          cloud_url: cloud.url,
+          sim_url: `${applianceUrl}/sim`,
+          appliance_url: `${applianceUrl}/api`,
+          org_id: org.org_id,
           tenant_schema: org.tenant_schema,
-          people: org.users.map(({ name, email, password, badge, user_number, pin, role }) => ({
-            name,
-            email,
-            password,
-            badge,
-            user_number,
-            pin,
-            role,
-          })),
-          kiosk: kiosk.example,
-          file: join(dataDir, "demo.json"),
+          cabinet_id: org.cabinet_id,
+          appliance_pid: child?.pid,
+          users: org.users,
+          kiosk,
         },
-        `L.I.L.O. demo ${org.created ? "created" : "resumed"}; Ctrl-C stops it`,
-      );
-      // Logs redact PINs, badges and passwords wherever they sit; the demo people's are public demo
-      // data, so a person at a terminal sees them here (and every reader finds them in demo.json).
-      if (process.stdout.isTTY) {
-        const lines = org.users.map(
-          (u) =>
-            `  ${u.name} (${u.role}): badge ${u.badge}, user number ${u.user_number}, PIN ${u.pin}` +
-            (u.password ? `, password ${u.password} (${u.email})` : ""),
-        );
-        process.stdout.write(`\nDemo people:\n${lines.join("\n")}\n\n`);
-      }
+        null,
+        2,
+      )}\n`,
+    );
+  const startAppliance = () => {
+    child = spawn(process.execPath, [fromRoot("bin/lilo.js"), "appliance", "run", "--config", configPath], {
+      stdio: ["ignore", "inherit", "inherit"],
     });
+    writeDemoFile();
+    child.on("exit", (code, signal) => {
+      if (stopping) return;
+      logger.warn({ code, signal }, "cabinet process exited; restarting it");
+      setTimeout(startAppliance, 500);
+    });
+  };
+  startAppliance();
+
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    const exited = new Promise((r) => (child && child.exitCode === null ? child.once("exit", r) : r(null)));
+    child?.kill("SIGTERM");
+    await Promise.race([exited, sleep(10_000)]);
+    await cloud.stop();
+    process.exit(0);
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+
+  // The people's badges, PINs and passwords are left to demo.json and the banner: a log line carries none.
+  logger.info(
+    {
+      cloud: cloud.url,
+      appliance: `${applianceUrl}/api`,
+      simulator: `${applianceUrl}/sim`,
+      org: org.org_id,
+      tenant_schema: org.tenant_schema,
+      file: demoFile,
+    },
+    `L.I.L.O. demo ${org.created ? "created" : "resumed"}; Ctrl-C stops it`,
+  );
+  // A person at a terminal gets the banner once the cabinet answers, below its start-up lines.
+  if (stdoutLogFormat() === "pretty") {
+    await untilAnswers(`${applianceUrl}/api/health`, 60_000);
+    if (!stopping)
+      process.stdout.write(
+        demoBanner({
+          created: org.created,
+          cloudUrl: cloud.url,
+          applianceUrl,
+          demoFile,
+          kiosk,
+          people: org.users,
+          lilo: `node ${relative(process.cwd(), fromRoot("bin/lilo.js"))}`,
+        }),
+      );
+  }
 }

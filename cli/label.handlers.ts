@@ -1,15 +1,14 @@
-// `lilo label`: prints a container's label (PDF sheets or ZPL for thermal printers) and records the
-// print in the tenant's unified_event_log, as `label_reprinted` when the container was labelled before.
+// What `lilo label` runs (declared in label.commands.ts): prints a container's label (PDF sheets or ZPL
+// for thermal printers) and records the print in the tenant's unified_event_log, as `label_reprinted`
+// when the container was labelled before.
 import { randomBytes } from "node:crypto";
 import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { type Command, Option } from "commander";
 import type { Database } from "../cloud/db/database.js";
 import { type LabelRequestInput, LabelService, type PrintedLabel } from "../cloud/labels/label.service.js";
 import { AppError } from "../shared/errors.js";
-import { LABEL_FORMATS, LABEL_SIZE_NAMES, PAGE_KINDS, SYMBOLOGIES } from "../shared/labels/index.js";
 import { organizations } from "../shared/schema/platform.js";
-import { withDatabase } from "./cloud.commands.js";
+import { withDatabase } from "./cloud.handlers.js";
 
 export interface PrintLabelRequest extends LabelRequestInput {
   /** org_id or slug; may be omitted when the database holds exactly one organization. */
@@ -62,52 +61,28 @@ function writeAtomically(file: string, bytes: Buffer): void {
   }
 }
 
-export function registerLabelCommands(program: Command): void {
-  program
-    .command("label")
-    .description(
-      "print a container's label (code, name, CAS, GHS pictograms, signal word) as PDF or ZPL and record it " +
-        "in the tenant's event log (DATABASE_URL or embedded PGlite)",
-    )
-    .requiredOption("--container <id>", "container_id (UUID) or printed code (qr_code), e.g. LILO:C:000001")
-    .option("--org <org>", "organization id or slug (may be omitted when there is only one)")
-    .addOption(new Option("--size <size>", "label size").choices(LABEL_SIZE_NAMES).default("bottle"))
-    .addOption(new Option("--format <format>", "output format").choices([...LABEL_FORMATS]).default("pdf"))
-    .addOption(
-      new Option(
-        "--symbology <symbology>",
-        "code symbology (default: datamatrix, 12x26 along a vial)",
-      ).choices([...SYMBOLOGIES]),
-    )
-    .addOption(
-      new Option("--page <page>", "PDF page: a4 or letter sheets, or label-sized pages")
-        .choices(PAGE_KINDS)
-        .default("a4"),
-    )
-    .option("--copies <n>", "copies of the label (1-100)", "1")
-    .option("--out <file>", "write here instead of standard output")
-    .action(
-      (o: {
-        container: string;
-        org?: string;
-        size: string;
-        format: string;
-        symbology?: string;
-        page: string;
-        copies: string;
-        out?: string;
-      }) =>
-        withDatabase(async (db) => {
-          const copies = /^\d+$/.test(o.copies) ? Number(o.copies) : Number.NaN;
-          if (!o.out && o.format === "pdf" && process.stdout.isTTY) {
-            throw new AppError("validation_failed", "refusing to write a PDF to a terminal; use --out FILE");
-          }
-          const r = await printContainerLabel(db, { ...o, copies });
-          if (!o.out) process.stdout.write(r.bytes);
-          process.stderr.write(
-            `${r.action}: ${r.qr_code} ${r.chemical_name} (${r.size}, ${r.symbology}, ${r.format})` +
-              `${o.out ? ` -> ${o.out}` : ""}\n`,
-          );
-        }),
+export interface PrintLabelOptions {
+  container: string;
+  org?: string;
+  size: string;
+  format: string;
+  symbology?: string;
+  page: string;
+  copies: string;
+  out?: string;
+}
+
+export function printLabel(o: PrintLabelOptions): Promise<void> {
+  return withDatabase(async (db) => {
+    const copies = /^\d+$/.test(o.copies) ? Number(o.copies) : Number.NaN;
+    if (!o.out && o.format === "pdf" && process.stdout.isTTY) {
+      throw new AppError("validation_failed", "refusing to write a PDF to a terminal; use --out FILE");
+    }
+    const r = await printContainerLabel(db, { ...o, copies });
+    if (!o.out) process.stdout.write(r.bytes);
+    process.stderr.write(
+      `${r.action}: ${r.qr_code} ${r.chemical_name} (${r.size}, ${r.symbology}, ${r.format})` +
+        `${o.out ? ` -> ${o.out}` : ""}\n`,
     );
+  });
 }

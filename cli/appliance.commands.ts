@@ -1,0 +1,38 @@
+// `lilo appliance ...`: run the cabinet service, decode shelf photos, drive the lock to its safe state.
+// Declared here with nothing but commander; what each command runs is loaded from appliance.handlers.ts.
+import type { Command } from "commander";
+
+const handlers = () => import("./appliance.handlers.js");
+
+export function registerApplianceCommands(program: Command): void {
+  const appliance = program.command("appliance").description("the cabinet controller");
+
+  appliance
+    .command("run")
+    .description("start the cabinet service (hardware from the config; --sim for the simulator)")
+    .option("--config <file>", "appliance configuration (JSON)")
+    .option(
+      "--sim",
+      "simulated hardware (a config must say hardware.mode sim); without --config, a seeded demo cabinet under --data-dir",
+    )
+    .option("--data-dir <dir>", "data directory for --sim without --config", "./data/appliance")
+    .option("--port <port>", "HTTP port for --sim without --config", "8081")
+    .action(async (opts, cmd: Command) => (await handlers()).run(opts, cmd));
+
+  appliance
+    .command("decode")
+    .description("read every label code in shelf photos; one JSON line per file (or per --frames group)")
+    .argument("<files...>", "JPEG or PNG images")
+    .option(
+      "--frames <n>",
+      "treat each N consecutive files as frames of one scan and print one merged line per group",
+      "1",
+    )
+    .action(async (files: string[], opts, cmd: Command) => (await handlers()).decode(files, opts, cmd));
+
+  appliance
+    .command("lock-safe")
+    .description("drive the lock to its configured safe state (systemd ExecStopPost)")
+    .requiredOption("--config <file>", "appliance configuration (JSON)")
+    .action(async (opts) => (await handlers()).lockSafe(opts));
+}
