@@ -1,7 +1,7 @@
-// What `lilo demo` (= `npm start`) runs, declared in demo.command.ts: the whole product on one machine with nothing installed but Node — the
-// cloud on embedded PGlite (or DATABASE_URL) with its MQTT broker (or MQTT_URL), and one simulated
-// cabinet, provisioned through the real claim flow and running as its own process, restarted if it
-// dies, as systemd would.
+// What `lilo demo` (= `npm start`, declared in demo.command.ts) runs: the whole product on one machine with
+// nothing installed but Node — the cloud on embedded PGlite (or DATABASE_URL) with its MQTT broker (or
+// MQTT_URL), and one simulated cabinet, provisioned through the real claim flow and running as its own
+// process, restarted if it dies, as systemd would.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -99,18 +99,16 @@ function kioskHowTo(applianceUrl: string, applianceDir: string, tech: DemoOrg["u
 async function untilAnswers(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (
-      await fetch(url).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return;
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
     await sleep(250);
   }
 }
 
-export interface BannerInfo {
+interface BannerInfo {
   created: boolean;
   cloudUrl: string;
   applianceUrl: string;
@@ -125,10 +123,10 @@ export interface BannerInfo {
  * What a person at a terminal needs to use the demo: where it runs, who may open the cabinet and how,
  * and three things to try. The people's credentials are public demo data (demo.json holds them too).
  */
-export function demoBanner(b: BannerInfo): string {
+function demoBanner(b: BannerInfo): string {
   const tech = b.people.find((p) => p.role === "technician") ?? b.people[0]!;
   const manager = b.people.find((p) => p.password) ?? b.people[0]!;
-  const shelfImage = `${b.applianceUrl}/sim/shelves/${DEMO_SHELVES[0]}/image`;
+  const shelf = DEMO_SHELVES[0];
   const column = (values: string[]) => Math.max(...values.map((v) => v.length));
   const nameWidth = column(b.people.map((p) => `${p.name} (${p.role})`));
   const badgeWidth = column(b.people.map((p) => p.badge));
@@ -150,8 +148,8 @@ export function demoBanner(b: BannerInfo): string {
     "  Try",
     `    1. Open the cabinet from the kiosk as ${tech.name}, with user number and PIN:`,
     `       ${b.kiosk.example}`,
-    "    2. Photograph shelf 1 with the simulated camera and read its labels:",
-    `       curl -so shelf-1.jpg ${shelfImage} && ${b.lilo} appliance decode shelf-1.jpg`,
+    `    2. Photograph shelf ${shelf} with the simulated camera and read its labels:`,
+    `       curl -so shelf-${shelf}.jpg ${b.applianceUrl}/sim/shelves/${shelf}/image && ${b.lilo} appliance decode shelf-${shelf}.jpg`,
     `    3. Sign in to the cloud as ${manager.name}:`,
     `       curl -XPOST ${b.cloudUrl}/api/v1/auth/login -H 'content-type: application/json' -d '{"email": "${manager.email}", "password": "${manager.password}"}'`,
     "",
