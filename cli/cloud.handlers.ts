@@ -1,14 +1,14 @@
 // What `lilo cloud ...` runs (declared in cloud.commands.ts): database migrations, organizations, devices,
-// retention. Loaded only when one of these commands runs.
+// retention. Loaded only when one of these commands runs; the HTTP server and the MQTT client, which most
+// of them never touch, load only in the commands that use them.
 import { readFileSync } from "node:fs";
-import { Cloud } from "../cloud/cloud.js";
 import { loadCloudConfig } from "../cloud/config.js";
 import { connectDatabase, type Database } from "../cloud/db/database.js";
 import { migrateAll } from "../cloud/db/migrator.js";
 import { ensurePartitions, expirePartitions } from "../cloud/db/partitions.js";
 import { initRoles } from "../cloud/db/roles.js";
 import { type CredentialListener, ProvisioningService } from "../cloud/devices/provisioning.service.js";
-import { MosquittoProvisioner } from "../cloud/mqtt/mosquitto.js";
+import type { MosquittoProvisioner } from "../cloud/mqtt/mosquitto.js";
 import { CabinetService } from "../cloud/orgs/cabinet.service.js";
 import { OrganizationService } from "../cloud/orgs/organization.service.js";
 import { AppError } from "../shared/errors.js";
@@ -38,6 +38,7 @@ async function withProvisioning<T>(fn: (provisioning: ProvisioningService) => Pr
   const { mqtt } = loadCloudConfig();
   let broker: MosquittoProvisioner | undefined;
   if (mqtt.url && mqtt.provisioner === "mosquitto-dynsec") {
+    const { MosquittoProvisioner } = await import("../cloud/mqtt/mosquitto.js");
     broker = new MosquittoProvisioner({
       url: mqtt.url,
       username: mqtt.username!,
@@ -63,6 +64,7 @@ function printJson(value: unknown): void {
 }
 
 export async function serve(): Promise<void> {
+  const { Cloud } = await import("../cloud/cloud.js");
   const logger = createLogger(loadCloudConfig().logLevel);
   const service = new Cloud(loadCloudConfig(), logger);
   await service.start();
@@ -204,6 +206,7 @@ export async function setUpMqtt(): Promise<void> {
       "validation_failed",
       "MQTT_URL, MQTT_USERNAME, MQTT_PASSWORD and MQTT_ADMIN_PASSWORD are required",
     );
+  const { MosquittoProvisioner } = await import("../cloud/mqtt/mosquitto.js");
   const admin = new MosquittoProvisioner({
     url: mqtt.url,
     username: process.env.MQTT_ADMIN_USERNAME ?? "admin",

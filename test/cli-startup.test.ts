@@ -35,10 +35,14 @@ export async function resolve(specifier, context, next) {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs `lilo` with the hook; its output and the modules it loaded. */
-async function traced(args: string[]) {
+async function traced(args: string[], env: Record<string, string> = {}) {
   const traceFile = join(dir, `${args.join("-") || "none"}.trace`);
   writeFileSync(traceFile, "");
-  const result = await lilo(args, { NODE_OPTIONS: `--import=${preload}`, LILO_TRACE_FILE: traceFile });
+  const result = await lilo(args, {
+    ...env,
+    NODE_OPTIONS: `--import=${preload}`,
+    LILO_TRACE_FILE: traceFile,
+  });
   const loaded = readFileSync(traceFile, "utf8").split("\n").filter(Boolean);
   const heavy = HEAVY.filter((name) => loaded.some((url) => url.includes(`/node_modules/${name}/`)));
   return { ...result, loaded, heavy };
@@ -86,6 +90,20 @@ describe("lilo help loads no command's code", () => {
     // The hook saw the process start: a trace without commander would prove nothing.
     expect(run.loaded.some((url) => url.includes("/node_modules/commander/"))).toBe(true);
     expect(run.heavy).toEqual([]);
+  });
+
+  it("a database command loads the database driver, not the HTTP server or the image and PDF libraries", async () => {
+    const run = await traced(
+      ["cloud", "org", "create", "--name", "A", "--slug", "a", "--type", "university"],
+      {
+        // Nothing listens on port 1: the command fails at its first query, after loading what it needs.
+        DATABASE_URL: "postgres://lilo@127.0.0.1:1/none",
+      },
+    );
+    expect(run.stderr).toContain("ECONNREFUSED");
+    expect(run.heavy).toContain("pg");
+    for (const name of ["hono", "sharp", "zxing-wasm", "pdfkit", "better-sqlite3"])
+      expect(run.heavy).not.toContain(name);
   });
 
   it("a command that runs loads its code", async () => {
