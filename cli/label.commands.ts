@@ -1,66 +1,7 @@
-// `lilo label`: prints a container's label (PDF sheets or ZPL for thermal printers) and records the
-// print in the tenant's unified_event_log, as `label_reprinted` when the container was labelled before.
-import { randomBytes } from "node:crypto";
-import { renameSync, rmSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+// `lilo label`: a container's label as PDF or ZPL, recorded in the tenant's event log. Declared here with
+// commander and the label choices only; the renderers and the database load from label.handlers.ts.
 import { type Command, Option } from "commander";
-import type { Database } from "../cloud/db/database.js";
-import { type LabelRequestInput, LabelService, type PrintedLabel } from "../cloud/labels/label.service.js";
-import { AppError } from "../shared/errors.js";
-import { LABEL_FORMATS, LABEL_SIZE_NAMES, PAGE_KINDS, SYMBOLOGIES } from "../shared/labels/index.js";
-import { organizations } from "../shared/schema/platform.js";
-import { withDatabase } from "./cloud.commands.js";
-
-export interface PrintLabelRequest extends LabelRequestInput {
-  /** org_id or slug; may be omitted when the database holds exactly one organization. */
-  org?: string;
-  /** File to write; undefined: the bytes are only returned. Nothing is recorded if writing fails. */
-  out?: string;
-}
-
-/** The organization to print for: by id or slug, or the only one there is. */
-export async function resolveOrg(db: Database, org?: string): Promise<string> {
-  const orgs = await db.asService((tx) =>
-    tx.select({ org_id: organizations.org_id, org_slug: organizations.org_slug }).from(organizations),
-  );
-  if (org) {
-    const found = orgs.find((o) => o.org_id === org || o.org_slug === org);
-    if (!found) throw new AppError("not_found", `unknown organization "${org}"`);
-    return found.org_id;
-  }
-  if (orgs.length === 1) return orgs[0]!.org_id;
-  if (!orgs.length)
-    throw new AppError("not_found", "no organizations in the database (run `lilo cloud org create`)");
-  const slugs = orgs
-    .map((o) => o.org_slug)
-    .sort()
-    .join(", ");
-  throw new AppError("validation_failed", `several organizations; choose one with --org (${slugs})`, {
-    org: "required",
-  });
-}
-
-/** Renders the container's label, writes it to `out` (if given) and records the print. */
-export async function printContainerLabel(db: Database, req: PrintLabelRequest): Promise<PrintedLabel> {
-  const { org, out, ...request } = req;
-  return new LabelService(db).print(await resolveOrg(db, org), request, {
-    deliver: out ? (label) => writeAtomically(out, label.bytes) : undefined,
-  });
-}
-
-function writeAtomically(file: string, bytes: Buffer): void {
-  const tmp = join(dirname(file), `.${basename(file)}.${randomBytes(4).toString("hex")}.tmp`);
-  try {
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, file);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw new AppError(
-      "validation_failed",
-      `cannot write ${file}: ${err instanceof Error ? err.message : err}`,
-    );
-  }
-}
+import { LABEL_FORMATS, LABEL_SIZE_NAMES, PAGE_KINDS, SYMBOLOGIES } from "../shared/labels/options.js";
 
 export function registerLabelCommands(program: Command): void {
   program
@@ -72,12 +13,12 @@ export function registerLabelCommands(program: Command): void {
     .requiredOption("--container <id>", "container_id (UUID) or printed code (qr_code), e.g. LILO:C:000001")
     .option("--org <org>", "organization id or slug (may be omitted when there is only one)")
     .addOption(new Option("--size <size>", "label size").choices(LABEL_SIZE_NAMES).default("bottle"))
-    .addOption(new Option("--format <format>", "output format").choices([...LABEL_FORMATS]).default("pdf"))
+    .addOption(new Option("--format <format>", "output format").choices(LABEL_FORMATS).default("pdf"))
     .addOption(
       new Option(
         "--symbology <symbology>",
         "code symbology (default: datamatrix; on a vial the 12x26, turned along the vial's axis)",
-      ).choices([...SYMBOLOGIES]),
+      ).choices(SYMBOLOGIES),
     )
     .addOption(
       new Option("--page <page>", "PDF page: a4 or letter sheets, or label-sized pages")
@@ -86,28 +27,5 @@ export function registerLabelCommands(program: Command): void {
     )
     .option("--copies <n>", "copies of the label (1-100)", "1")
     .option("--out <file>", "write here instead of standard output")
-    .action(
-      (o: {
-        container: string;
-        org?: string;
-        size: string;
-        format: string;
-        symbology?: string;
-        page: string;
-        copies: string;
-        out?: string;
-      }) =>
-        withDatabase(async (db) => {
-          const copies = /^\d+$/.test(o.copies) ? Number(o.copies) : Number.NaN;
-          if (!o.out && o.format === "pdf" && process.stdout.isTTY) {
-            throw new AppError("validation_failed", "refusing to write a PDF to a terminal; use --out FILE");
-          }
-          const r = await printContainerLabel(db, { ...o, copies });
-          if (!o.out) process.stdout.write(r.bytes);
-          process.stderr.write(
-            `${r.action}: ${r.qr_code} ${r.chemical_name} (${r.size}, ${r.symbology}${r.version ? ` ${r.version}` : ""}, ${r.format})` +
-              `${o.out ? ` -> ${o.out}` : ""}\n`,
-          );
-        }),
-    );
+    .action(async (opts) => (await import("./label.handlers.js")).printLabel(opts));
 }

@@ -1,9 +1,9 @@
 // Secrets never reach the log, however deep a caller nests them.
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { createLogger, isSecretKey } from "./logger.js";
+import { chooseLogFormat, createLogger, formatPrettyLine, isSecretKey, type LogFormat } from "./logger.js";
 
-function capture() {
+function capture(format?: LogFormat) {
   const lines: string[] = [];
   const stream = new Writable({
     write(chunk, _enc, done) {
@@ -11,7 +11,7 @@ function capture() {
       done();
     },
   });
-  return { logger: createLogger("info", stream), lines };
+  return { logger: createLogger("info", stream, format), lines };
 }
 
 describe("log redaction", () => {
@@ -71,5 +71,51 @@ describe("log redaction", () => {
     ["spin", false],
   ])("%s is a secret key: %s", (key, secret) => {
     expect(isSecretKey(key)).toBe(secret);
+  });
+});
+
+describe("log format", () => {
+  it.each([
+    [true, undefined, "pretty"],
+    [true, "", "pretty"],
+    [false, undefined, "json"],
+    [false, "", "json"],
+    [true, "json", "json"],
+    [false, "json", "json"],
+    [true, "pretty", "pretty"],
+    [false, "pretty", "pretty"],
+  ] as const)("a terminal: %s, LILO_LOG_FORMAT %j: %s", (isTTY, requested, format) => {
+    expect(chooseLogFormat(isTTY, requested)).toBe(format);
+  });
+
+  it("refuses a format it does not know, naming the variable", () => {
+    expect(() => chooseLogFormat(true, "yaml")).toThrow(/LILO_LOG_FORMAT must be json or pretty, not "yaml"/);
+  });
+
+  it("pretty: time, level, component, message, then key=value, secrets still redacted", () => {
+    const { logger, lines } = capture("pretty");
+    logger
+      .child({ component: "session" })
+      .warn(
+        { user_number: 1001, pin: "824613", reason: "wrong pin", badges: ["BADGE-77123"] },
+        "access refused",
+      );
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^\d\d:\d\d:\d\d WARN {2}session access refused user_number=1001 pin=\[Redacted\] reason="wrong pin" badges=\[Redacted\]\n$/,
+    );
+  });
+
+  it("pretty: an error's message on the line and its stack indented below", () => {
+    const { logger, lines } = capture("pretty");
+    logger.error({ err: new Error("relay stuck") }, "lock failed");
+    const [first, ...stack] = lines[0]!.trimEnd().split("\n");
+    expect(first).toMatch(/ ERROR lock failed err="relay stuck"$/);
+    expect(stack[0]).toBe("    Error: relay stuck");
+    expect(stack.slice(1).every((line) => line.startsWith("        at "))).toBe(true);
+  });
+
+  it("pretty: a line that is not JSON passes through", () => {
+    expect(formatPrettyLine("plain text")).toBe("plain text\n");
   });
 });

@@ -1,6 +1,7 @@
 // Print-ready container labels: the code (QR, Micro QR, rMQR, Data Matrix), chemical name, CAS
 // number, GHS pictograms, signal word and the human-readable id, as PDF, ZPL or SVG.
 import { type LabelData, type LabelLayout, type LayoutOptions, layoutLabel } from "./layout.js";
+import { LABEL_FORMATS, type LabelFormat } from "./options.js";
 import { type PdfOptions, renderPdf } from "./pdf.js";
 import { renderSvg } from "./svg.js";
 import { renderZplBatch, type ZplOptions } from "./zpl.js";
@@ -9,30 +10,29 @@ export { GHS_CODES, GHS_NAMES, type GhsCode, normalizeGhs } from "./ghs.js";
 export {
   DOTS_PER_MM,
   isLabelSize,
-  LABEL_SIZE_NAMES,
   LABEL_SIZES,
   type LabelData,
   type LabelLayout,
-  type LabelSize,
   type LayoutOptions,
   labelSymbol,
   layoutLabel,
   type SymbolChoice,
 } from "./layout.js";
-export { PAGE_KINDS, type PageKind, type PdfOptions, renderPdf, sheetGrid } from "./pdf.js";
-export { renderSvg } from "./svg.js";
 export {
-  encodeSymbol,
-  isSymbology,
+  LABEL_FORMATS,
+  LABEL_SIZE_NAMES,
+  type LabelFormat,
+  type LabelSize,
+  PAGE_KINDS,
+  type PageKind,
   SYMBOLOGIES,
-  type SymbolMatrix,
   type Symbology,
-  turnClockwise,
-} from "./symbology.js";
+} from "./options.js";
+export { type PdfOptions, renderPdf, sheetGrid } from "./pdf.js";
+export { renderSvg } from "./svg.js";
+export { encodeSymbol, isSymbology, type SymbolMatrix, turnClockwise } from "./symbology.js";
 export { renderZpl, renderZplBatch, type ZplOptions } from "./zpl.js";
 
-export const LABEL_FORMATS = ["pdf", "zpl", "svg"] as const;
-export type LabelFormat = (typeof LABEL_FORMATS)[number];
 export const isLabelFormat = (s: string): s is LabelFormat =>
   (LABEL_FORMATS as readonly string[]).includes(s);
 

@@ -3,7 +3,8 @@
 // reproduces the symbol exactly; the PDF scales the same geometry to points.
 import { AppError } from "../errors.js";
 import { type GhsCode, normalizeGhs } from "./ghs.js";
-import { encodeSymbol, type SymbolMatrix, type Symbology, turnClockwise } from "./symbology.js";
+import type { LabelSize, Symbology } from "./options.js";
+import { encodeSymbol, type SymbolMatrix, turnClockwise } from "./symbology.js";
 
 export const DOTS_PER_MM = 8;
 
@@ -105,10 +106,8 @@ export const LABEL_SIZES = {
     compact: false,
     defaultSymbology: "datamatrix",
   },
-} as const satisfies Record<string, LabelSizeSpec>;
+} as const satisfies Record<LabelSize, LabelSizeSpec>;
 
-export type LabelSize = keyof typeof LABEL_SIZES;
-export const LABEL_SIZE_NAMES = Object.keys(LABEL_SIZES) as LabelSize[];
 export const isLabelSize = (s: string): s is LabelSize => Object.hasOwn(LABEL_SIZES, s);
 
 export interface SymbolChoice {

@@ -6,12 +6,14 @@ import PDFDocument from "pdfkit";
 import { AppError } from "../errors.js";
 import { pictogramShapes, placeShapes } from "./ghs.js";
 import { DOTS_PER_MM, type LabelLayout } from "./layout.js";
+import type { PageKind } from "./options.js";
 import { PAINT_RGB } from "./svg.js";
 import { isDark } from "./symbology.js";
 
-export const PAGE_SIZES = { a4: [595.28, 841.89], letter: [612, 792] } as const;
-export type PageKind = keyof typeof PAGE_SIZES | "label";
-export const PAGE_KINDS: PageKind[] = ["a4", "letter", "label"];
+export const PAGE_SIZES = { a4: [595.28, 841.89], letter: [612, 792] } as const satisfies Record<
+  Exclude<PageKind, "label">,
+  readonly [number, number]
+>;
 
 export interface PdfOptions {
   /** "a4" (default) or "letter": sheets of labels; "label": one page per label at its own size. */

@@ -3,9 +3,10 @@
 // SVG and ZPL graphics carry the identical symbol, and the same text always gives the same matrix.
 import bwipjs from "bwip-js";
 import { AppError } from "../errors.js";
+import { SYMBOLOGIES, type Symbology } from "./options.js";
 
-export const SYMBOLOGIES = ["qr", "microqr", "rmqr", "datamatrix"] as const;
-export type Symbology = (typeof SYMBOLOGIES)[number];
+// Beside the encoder for callers that take both from here (benches, the decoder's tests).
+export { SYMBOLOGIES, type Symbology };
 
 export interface SymbolMatrix {
   symbology: Symbology;

@@ -8,7 +8,7 @@ import { migrateAll } from "../cloud/db/migrator.js";
 import { type DemoOrg, ensureDemoOrg } from "../cloud/demo/demo-seed.js";
 import { AppError } from "../shared/errors.js";
 import { chemicalInventory, unifiedEventLog } from "../shared/schema/tenant.js";
-import { printContainerLabel, resolveOrg } from "./label.commands.js";
+import { printContainerLabel, resolveOrg } from "./label.handlers.js";
 
 let db: Database;
 let org: DemoOrg;
