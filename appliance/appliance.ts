@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
+import { createLabelDecoder, type LabelDecoder } from "@lilo/vision";
 import { eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { bodyLimit, MAX_FORM_BODY_BYTES } from "../shared/http/body-limit.js";
@@ -45,6 +46,7 @@ export class Appliance {
   private hardware?: Hardware;
   private session?: SessionService;
   private scans?: ScanService;
+  private decoder?: LabelDecoder;
   private server?: ReturnType<typeof serve>;
   private scanTimer?: NodeJS.Timeout;
   private uninstallCrashHandlers?: () => void;
@@ -120,12 +122,14 @@ export class Appliance {
       },
       logger: log("session"),
     });
+    this.decoder = createLabelDecoder();
     this.scans = new ScanService({
       local: this.local,
       cameras,
       scope,
       imagesDir: join(config.dataDir, "scans"),
       logger: log("scan"),
+      decoder: this.decoder,
       frames: { framesPerScan: config.scan.framesPerScan, exposureEv: config.scan.exposureEv },
     });
 
@@ -367,6 +371,8 @@ export class Appliance {
     this.bus.removeOwner(this);
     await this.session?.stop();
     await this.hardware?.stop();
+    // After the session: a closing scan finishes its decodes before the workers go.
+    await this.decoder?.close();
     this.uninstallCrashHandlers?.();
     this.local?.close();
   }

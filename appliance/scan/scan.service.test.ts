@@ -5,7 +5,8 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { createLabelDecoder } from "@lilo/vision";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../../shared/logger.js";
 import type { AuthorizedUser } from "../auth/auth.service.js";
 import { type LocalDatabase, openLocalDatabase } from "../db/local-database.js";
@@ -38,6 +39,9 @@ const NARROW = glareOver(0.02, 1);
 const WIDE = glareOver(0.07, 1.2);
 
 let cleanup: (() => void)[] = [];
+const decoder = createLabelDecoder();
+afterAll(() => decoder.close());
+
 afterEach(() => {
   for (const c of cleanup) c();
   cleanup = [];
@@ -82,6 +86,7 @@ function cabinetWith(specular: SpecularStripe[], frames: ScanFrames, wrap = (cam
     scope,
     imagesDir: join(dir, "scans"),
     logger: silentLogger,
+    decoder,
     frames,
   });
   const actions = () =>

@@ -4,7 +4,7 @@
 // in one SQLite transaction. Scans run one at a time.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type DecodedLabel, decodeLabels, type GreyImage, imageQuality } from "@lilo/vision";
+import { type DecodedLabel, type GreyImage, imageQuality, type LabelDecoder } from "@lilo/vision";
 import { and, desc, eq } from "drizzle-orm";
 import sharp from "sharp";
 import type { ScanTriggerType } from "../../shared/enums.js";
@@ -78,6 +78,7 @@ export class ScanService {
       scope: CabinetScope;
       imagesDir: string;
       logger: Logger;
+      decoder: LabelDecoder;
       /** Defaults to one frame per camera. */
       frames?: ScanFrames;
     },
@@ -133,7 +134,7 @@ export class ScanService {
         // The driver has already retried; earlier frames, if any, stand.
         break;
       }
-      for (const f of await this.decodeFrame(camera, frame)) taken.get(f.shelf)!.push(f);
+      for (const f of await this.decodeFrame(camera, frame, expected)) taken.get(f.shelf)!.push(f);
       const explained = camera.shelves.every(({ shelf }) =>
         readsEverything(mergeFrames(taken.get(shelf)!.map((f) => f.read)), expected.get(shelf) ?? []),
       );
@@ -143,7 +144,11 @@ export class ScanService {
   }
 
   /** Cuts one frame into its shelves and reads each. */
-  private async decodeFrame(camera: Camera, frame: Buffer): Promise<(ShelfFrame & { shelf: number })[]> {
+  private async decodeFrame(
+    camera: Camera,
+    frame: Buffer,
+    expected: ReadonlyMap<number, readonly string[]>,
+  ): Promise<(ShelfFrame & { shelf: number })[]> {
     const meta = await sharp(frame).metadata();
     const W = meta.width ?? 0;
     const H = meta.height ?? 0;
@@ -159,7 +164,7 @@ export class ScanService {
         };
         const whole = region.left === 0 && region.top === 0 && region.width === W && region.height === H;
         const image = whole ? frame : await sharp(frame).extract(region).jpeg({ quality: 92 }).toBuffer();
-        const decoded = await decodeLabels(image);
+        const decoded = await this.deps.decoder.decode(image, { expected: expected.get(shelf) ?? [] });
         out.push({
           shelf,
           read: { ok: true, codes: decoded.codes, unread: decoded.unread },
