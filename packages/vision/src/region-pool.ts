@@ -23,9 +23,16 @@ export function defaultPoolSize(): number {
   return Math.max(1, Math.min(4, availableParallelism() - 1));
 }
 
-// Under tsx or vitest this module is TypeScript, and so is the worker beside it.
+// Under tsx or vitest this module is TypeScript, and so is the worker beside it: the worker then
+// registers tsx's loader before importing it (Node 20 ignores --import in a worker's execArgv).
 const fromSource = import.meta.url.endsWith(".ts");
 const WORKER_URL = new URL(fromSource ? "./region.worker.ts" : "./region.worker.js", import.meta.url);
+
+function startWorker(): Worker {
+  if (!fromSource) return new Worker(WORKER_URL);
+  const boot = `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
+  return new Worker(boot, { eval: true });
+}
 
 export class RegionPool {
   private readonly idle: Worker[] = [];
@@ -86,7 +93,7 @@ export class RegionPool {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(WORKER_URL, { execArgv: fromSource ? ["--import", "tsx"] : [] });
+    const worker = startWorker();
     this.live.add(worker);
     worker.on("message", (msg: { id: number; result?: RegionResult; error?: string }) => {
       const job = this.busy.get(worker);
