@@ -82,7 +82,7 @@ describe("createLabelDecoder", () => {
     const decoder = createLabelDecoder({ workers: 1 });
     const queued = [decoder.decode(bent.jpeg), decoder.decode(flat.jpeg)];
     await decoder.close();
-    const [a, b] = await Promise.all(queued);
+    const [a, b] = (await Promise.all(queued)) as [DecodeResult, DecodeResult];
     expect(a.codes.map((c) => c.text)).toEqual([bent.codes[0]!.text]);
     expect(b.codes.map((c) => c.text)).toEqual([flat.codes[0]!.text]);
     await expect(decoder.decode(flat.jpeg)).rejects.toThrow("the label decoder is closed");
