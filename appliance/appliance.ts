@@ -3,6 +3,7 @@
 // and nothing here reacts to anything: each behaviour is a listener (`*.listener.ts`).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { createLabelDecoder, type LabelDecoder } from "@lilo/vision";
 import { eq } from "drizzle-orm";
 import type { Logger } from "../shared/logger.js";
 import { AuthService, type CabinetScope, type Credential } from "./auth/auth.service.js";
@@ -48,6 +49,7 @@ export class Appliance {
   private local?: LocalDatabase;
   private hardware?: Hardware;
   private session?: SessionService;
+  private decoder?: LabelDecoder;
   private sync?: SyncService;
   private link?: DeviceLink;
   private http?: HttpServer;
@@ -131,10 +133,12 @@ export class Appliance {
       logger: log("session"),
     });
     this.session = session;
+    this.decoder = createLabelDecoder();
     const scans = new ScanService({
       local,
       cameras,
       scope,
+      decoder: this.decoder,
       inventory: new InventoryRepository(scope),
       results: new ScanResultRepository(scope.cabinet_id),
       evidence: new EvidenceStore(join(config.dataDir, "scans")),
@@ -327,6 +331,8 @@ export class Appliance {
     await this.session?.stop();
     this.sessionListeners.stop();
     await this.hardware?.stop();
+    // After the session: a closing scan finishes its decodes before the workers go.
+    await this.decoder?.close();
     this.uninstallCrashHandlers?.();
     this.local?.close();
   }

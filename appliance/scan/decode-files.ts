@@ -1,7 +1,7 @@
 // Backs `lilo appliance decode FILE...`: one JSON line per image (or per group of frames of one scan)
 // so the output can be piped into jq or diffed between decoder versions.
 import { readFile } from "node:fs/promises";
-import { type DecodeResult, decodeLabels } from "@lilo/vision";
+import { createLabelDecoder, type DecodeResult, type LabelDecoder } from "@lilo/vision";
 import { mergeFrames } from "./merge-frames.js";
 
 export interface DecodeFilesOptions {
@@ -28,6 +28,20 @@ export async function decodeFiles(
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`--frames must be a positive integer (got ${n})`);
   if (paths.length % n !== 0)
     throw new RangeError(`--frames ${n} needs a multiple of ${n} files (got ${paths.length})`);
+  const decoder = createLabelDecoder();
+  try {
+    return await decodeGroups(decoder, paths, out, n);
+  } finally {
+    await decoder.close();
+  }
+}
+
+async function decodeGroups(
+  decoder: LabelDecoder,
+  paths: string[],
+  out: (line: string) => void,
+  n: number,
+): Promise<boolean> {
   let ok = true;
   for (let i = 0; i < paths.length; i += n) {
     const files = paths.slice(i, i + n);
@@ -35,7 +49,7 @@ export async function decodeFiles(
     let failure: string | undefined;
     for (const file of files) {
       try {
-        decoded.push(await decodeLabels(await readFile(file)));
+        decoded.push(await decoder.decode(await readFile(file)));
       } catch (err) {
         failure = `${n > 1 ? `${file}: ` : ""}${err instanceof Error ? err.message : String(err)}`;
         break;

@@ -1,8 +1,8 @@
 // The cabinet reads the labels L.I.L.O. prints by default (Data Matrix) and the others it may meet.
 
-import { decodeLabels } from "@lilo/vision";
+import { createLabelDecoder } from "@lilo/vision";
 import sharp from "sharp";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { type LabelData, layoutLabel } from "../../shared/labels/layout.js";
 import { renderSvg } from "../../shared/labels/svg.js";
 import { SYMBOLOGIES } from "../../shared/labels/symbology.js";
@@ -29,10 +29,13 @@ async function shelfWithLabel(svg: string, widthPx: number): Promise<Buffer> {
 }
 
 describe("label symbologies on a shelf photo", () => {
+  const decoder = createLabelDecoder();
+  afterAll(() => decoder.close());
+
   it.each(SYMBOLOGIES)("reads a %s label", async (symbology) => {
     const layout = layoutLabel(ACETONE, { size: "large", symbology });
     const photo = await shelfWithLabel(renderSvg(layout), 320);
-    const { codes } = await decodeLabels(photo);
+    const { codes } = await decoder.decode(photo);
     expect(codes.map((c) => c.text)).toEqual(["LILO:C:000042"]);
   });
 
@@ -41,7 +44,7 @@ describe("label symbologies on a shelf photo", () => {
       const layout = layoutLabel(ACETONE, { size });
       const photo = await shelfWithLabel(renderSvg(layout), size === "small" ? 200 : 260);
       expect(
-        (await decodeLabels(photo)).codes.map((c) => c.text),
+        (await decoder.decode(photo)).codes.map((c) => c.text),
         size,
       ).toEqual(["LILO:C:000042"]);
     }

@@ -5,8 +5,9 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createLabelDecoder } from "@lilo/vision";
 import sharp from "sharp";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { layoutLabel } from "../../shared/labels/layout.js";
 import { renderSvg } from "../../shared/labels/svg.js";
 import { silentLogger } from "../../shared/logger.js";
@@ -44,6 +45,9 @@ const NARROW = glareOver(0.02, 1);
 const WIDE = glareOver(0.07, 1.2);
 
 let cleanup: (() => void)[] = [];
+const decoder = createLabelDecoder();
+afterAll(() => decoder.close());
+
 afterEach(() => {
   for (const c of cleanup) c();
   cleanup = [];
@@ -90,6 +94,7 @@ function cabinetWith(specular: SpecularStripe[], frames: ScanFrames, wrap = (cam
     results: new ScanResultRepository(scope.cabinet_id),
     evidence: new EvidenceStore(join(dir, "scans")),
     logger: silentLogger,
+    decoder,
     frames,
   });
   const actions = () =>

@@ -2,7 +2,7 @@
 // unexplained), cut out each shelf's region, read every code, merge the frames, score the picture,
 // then, in one SQLite transaction, store the scan results and apply the reconciliation through the
 // inventory repository. Scans run one at a time.
-import { decodeLabels, type GreyImage, imageQuality } from "@lilo/vision";
+import { type GreyImage, imageQuality, type LabelDecoder } from "@lilo/vision";
 import sharp from "sharp";
 import type { Logger } from "../../shared/logger.js";
 import type { AuthorizedUser, CabinetScope } from "../auth/auth.service.js";
@@ -51,6 +51,7 @@ export class ScanService {
       results: ScanResultRepository;
       evidence: EvidenceStore;
       logger: Logger;
+      decoder: LabelDecoder;
       /** Defaults to one frame per camera. */
       frames?: ScanFrames;
     },
@@ -106,7 +107,7 @@ export class ScanService {
         // The driver has already retried; earlier frames, if any, stand.
         break;
       }
-      for (const f of await this.decodeFrame(camera, frame)) taken.get(f.shelf)!.push(f);
+      for (const f of await this.decodeFrame(camera, frame, expected)) taken.get(f.shelf)!.push(f);
       const explained = camera.shelves.every(({ shelf }) =>
         readsEverything(mergeFrames(taken.get(shelf)!.map((f) => f.read)), expected.get(shelf) ?? []),
       );
@@ -116,7 +117,11 @@ export class ScanService {
   }
 
   /** Cuts one frame into its shelves and reads each. */
-  private async decodeFrame(camera: Camera, frame: Buffer): Promise<(ShelfFrame & { shelf: number })[]> {
+  private async decodeFrame(
+    camera: Camera,
+    frame: Buffer,
+    expected: ReadonlyMap<number, readonly string[]>,
+  ): Promise<(ShelfFrame & { shelf: number })[]> {
     const meta = await sharp(frame).metadata();
     const W = meta.width ?? 0;
     const H = meta.height ?? 0;
@@ -132,7 +137,7 @@ export class ScanService {
         };
         const whole = region.left === 0 && region.top === 0 && region.width === W && region.height === H;
         const image = whole ? frame : await sharp(frame).extract(region).jpeg({ quality: 92 }).toBuffer();
-        const decoded = await decodeLabels(image);
+        const decoded = await this.deps.decoder.decode(image, { expected: expected.get(shelf) ?? [] });
         out.push({
           shelf,
           read: { ok: true, codes: decoded.codes, unread: decoded.unread },

@@ -1,6 +1,6 @@
-import { decodeLabels } from "@lilo/vision";
+import { createLabelDecoder } from "@lilo/vision";
 import sharp from "sharp";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isLiloCode } from "../../shared/labels/label-code.js";
 import { layoutShelf, type RenderedShelf, renderShelfDetailed } from "../sim/shelf-renderer.js";
 
@@ -15,7 +15,9 @@ describe("isLiloCode", () => {
   });
 });
 
-describe("decodeLabels", () => {
+describe("the label decoder", () => {
+  const decoder = createLabelDecoder();
+  afterAll(() => decoder.close());
   let shelf: RenderedShelf;
 
   beforeAll(async () => {
@@ -27,7 +29,7 @@ describe("decodeLabels", () => {
   });
 
   it("reads all 8 labels of an easy shelf, with corners where the labels were placed", async () => {
-    const result = await decodeLabels(shelf.jpeg);
+    const result = await decoder.decode(shelf.jpeg);
     expect(result.codes.map((c) => c.text).sort()).toEqual(shelf.labels.map((l) => l.qr_code).sort());
     for (const code of result.codes) {
       const label = shelf.labels.find((l) => l.qr_code === code.text)!;
@@ -57,7 +59,7 @@ describe("decodeLabels", () => {
 
   it("reads a format zxing cannot load itself (WebP) from sharp's pixels", async () => {
     const webp = await sharp(shelf.jpeg).webp({ lossless: true }).toBuffer();
-    const result = await decodeLabels(webp);
+    const result = await decoder.decode(webp);
     expect(result.codes.map((c) => c.text).sort()).toEqual(shelf.labels.map((l) => l.qr_code).sort());
     expect(result.codes.every((c) => c.confidence === 1)).toBe(true);
     expect(result.grey.width).toBe(1920);
@@ -67,7 +69,7 @@ describe("decodeLabels", () => {
     const blank = await sharp({ create: { width: 1920, height: 1080, channels: 3, background: "#8a7a66" } })
       .jpeg()
       .toBuffer();
-    expect((await decodeLabels(blank)).codes).toEqual([]);
+    expect((await decoder.decode(blank)).codes).toEqual([]);
     const noise = Buffer.alloc(640 * 480);
     let s = 7;
     for (let i = 0; i < noise.length; i++) {
@@ -77,7 +79,7 @@ describe("decodeLabels", () => {
     const noisy = await sharp(noise, { raw: { width: 640, height: 480, channels: 1 } })
       .png()
       .toBuffer();
-    expect((await decodeLabels(noisy)).codes).toEqual([]);
+    expect((await decoder.decode(noisy)).codes).toEqual([]);
   });
 
   it("returns a foreign QR code but does not mark it as a L.I.L.O. code", async () => {
@@ -91,13 +93,13 @@ describe("decodeLabels", () => {
       width: 960,
       height: 540,
     });
-    const { codes } = await decodeLabels(jpeg.jpeg);
+    const { codes } = await decoder.decode(jpeg.jpeg);
     const texts = codes.map((c) => c.text).sort();
     expect(texts).toEqual(["ACME-42", "LILO:C:000777"]);
     expect(texts.map(isLiloCode)).toEqual([false, true]);
   });
 
   it("rejects bytes that are not an image", async () => {
-    await expect(decodeLabels(Buffer.from("not an image"))).rejects.toThrow();
+    await expect(decoder.decode(Buffer.from("not an image"))).rejects.toThrow();
   });
 });

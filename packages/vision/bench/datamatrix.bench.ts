@@ -11,7 +11,8 @@ import { ensureZxing } from "../src/zxing-module.js";
 import { type CurvedCode, type CurvedShot, renderCurvedShelf } from "./curved-scene.js";
 import { loadDecoder } from "./shipped-decoder.js";
 
-const { decodeLabels, origin } = await loadDecoder();
+const { createLabelDecoder, origin } = await loadDecoder();
+const decoder = createLabelDecoder();
 
 function argInt(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -26,7 +27,7 @@ const METHODS = ["pipeline", "zxing single"] as const;
 type Method = (typeof METHODS)[number];
 
 async function decodeWith(method: Method, jpeg: Buffer): Promise<string[]> {
-  if (method === "pipeline") return (await decodeLabels(jpeg)).codes.map((c) => c.text);
+  if (method === "pipeline") return (await decoder.decode(jpeg)).codes.map((c) => c.text);
   // zxing-wasm's defaults: every format, rotations, inversions and downscaling tried.
   const r = await readBarcodes(jpeg);
   return r.filter((x) => x.isValid).map((x) => x.text);
@@ -156,4 +157,8 @@ async function main(): Promise<void> {
   );
 }
 
-await main();
+try {
+  await main();
+} finally {
+  await decoder.close();
+}

@@ -1,5 +1,5 @@
 import sharp from "sharp";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readBarcodes } from "zxing-wasm";
 import { type CurvedSceneOptions, type CurvedShot, renderCurvedShelf } from "../bench/curved-scene.js";
 import {
@@ -14,9 +14,14 @@ import {
   readFlattened,
   tripleBounds,
 } from "./curved-read.js";
-import { decodeLabels } from "./qr-decoder.js";
+import { createLabelDecoder } from "./qr-decoder.js";
 import type { DecodedLabel, GreyImage } from "./types.js";
 import { ensureZxing } from "./zxing-module.js";
+
+const decoder = createLabelDecoder();
+/** The full-frame pass only: for the grey frame and what zxing reads on its own. */
+const firstPass = createLabelDecoder({ secondPass: false, workers: 0 });
+afterAll(() => Promise.all([decoder.close(), firstPass.close()]));
 
 describe("curved labels", () => {
   let shot: CurvedShot;
@@ -36,7 +41,7 @@ describe("curved labels", () => {
     expect(code.bendModules).toBeGreaterThan(1);
     const plain = await readBarcodes(shot.jpeg, { formats: ["QRCode"] });
     expect(plain.filter((r) => r.isValid).map((r) => r.text)).not.toContain(code.text);
-    const result = await decodeLabels(shot.jpeg);
+    const result = await decoder.decode(shot.jpeg);
     expect(result.codes.map((c) => c.text)).toEqual([code.text]);
     const c = result.codes[0]!;
     const cx = c.corners.reduce((a, p) => a + p[0], 0) / 4;
@@ -61,14 +66,14 @@ describe("curved labels", () => {
     const png = await sharp(Buffer.from(noise), { raw: { width: w, height: h, channels: 1 } })
       .png()
       .toBuffer();
-    expect((await decodeLabels(png)).codes).toEqual([]);
+    expect((await decoder.decode(png)).codes).toEqual([]);
   });
 
   it("reads a label from the finder triple found in a larger region", async () => {
     const code = shot.codes[0]!;
     const [cx, cy] = code.center;
     const half = 40 * code.modulePx;
-    const grey = (await decodeLabels(shot.jpeg)).grey;
+    const grey = (await decoder.decode(shot.jpeg)).grey;
     const finders = findFinderPatterns(grey, {
       x0: cx - half,
       y0: cy - half,
@@ -147,7 +152,7 @@ async function cutScene() {
   expect(code.occlusion).toBeLessThanOrEqual(0.1);
   const plain = await readBarcodes(shot.jpeg, { formats: ["QRCode"] });
   expect(plain.filter((r) => r.isValid).map((r) => r.text)).not.toContain(code.text);
-  const { grey } = await decodeLabels(shot.jpeg, { secondPass: false });
+  const { grey } = await firstPass.decode(shot.jpeg);
   const m = code.modulePx;
   const [cx, cy] = code.center;
   const finders = findFinderPatterns(grey, around(cx, cy, 20 * m));
@@ -180,7 +185,7 @@ describe("readCurvedPair", () => {
     const [hx, hy] = centreOf(hits[0]!);
     expect(Math.hypot(hx - cx, hy - cy)).toBeLessThan(3 * m);
     expect(finders.length).toBeGreaterThan(0);
-    const result = await decodeLabels(shot.jpeg);
+    const result = await decoder.decode(shot.jpeg);
     expect(result.codes.map((c) => c.text)).toEqual([code.text]);
   });
 
@@ -235,7 +240,7 @@ describe("glare", () => {
     const plain = await readBarcodes(shot.jpeg, { formats: ["QRCode"] });
     expect(plain.filter((r) => r.isValid).map((r) => r.text)).not.toContain(code.text);
 
-    const { grey, codes } = await decodeLabels(shot.jpeg);
+    const { grey, codes } = await decoder.decode(shot.jpeg);
     const m = code.modulePx;
     const [cx, cy] = code.center;
     const region = around(cx, cy, 18 * m);
@@ -254,7 +259,7 @@ describe("glare", () => {
     const shot = await oneBottle(39, { occlusion: -1, modulePx: 2.5, blur: 1.2 });
     const code = shot.codes[0]!;
     expect(code.readable).toBe(true);
-    const { grey, codes } = await decodeLabels(shot.jpeg);
+    const { grey, codes } = await decoder.decode(shot.jpeg);
     const m = code.modulePx;
     const region = around(code.center[0], code.center[1], 18 * m);
     const first = pickTriples(findFinderPatterns(grey, region), 1)[0]!;
@@ -276,7 +281,7 @@ describe("glare", () => {
     const plain = await readBarcodes(shot.jpeg, { formats: ["QRCode"] });
     expect(plain.filter((r) => r.isValid).map((r) => r.text)).not.toContain(code.text);
 
-    const { grey } = await decodeLabels(shot.jpeg, { secondPass: false });
+    const { grey } = await firstPass.decode(shot.jpeg);
     const m = code.modulePx;
     const [cx, cy] = code.center;
     const region = around(cx, cy, 18 * m);

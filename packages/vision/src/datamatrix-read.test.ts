@@ -1,10 +1,10 @@
 // The Data Matrix step of the second pass: a symbol zxing cannot read is still reported as a label
 // seen but not read, and nothing else is.
 import sharp from "sharp";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { dataMatrix } from "../bench/curved-scene.js";
 import { createRng } from "../bench/rng.js";
-import { decodeLabels } from "./qr-decoder.js";
+import { createLabelDecoder } from "./qr-decoder.js";
 
 const TEXT = "LILO:C:000042";
 const MODULE = 4;
@@ -62,11 +62,14 @@ const inside = (u: { x: number; y: number; w: number; h: number }, x: number, y:
   x >= u.x && x < u.x + u.w && y >= u.y && y < u.y + u.h;
 
 describe("Data Matrix labels seen but not read", () => {
+  const decoder = createLabelDecoder({ workers: 0 });
+  afterAll(() => decoder.close());
+
   it.each([
     ["a square", [16, 16], 0],
     ["a rectangle along the axis", [26, 12], 1],
   ] as const)("reports %s that zxing cannot read as unread, where it is", async (_, size, turn) => {
-    const r = await decodeLabels(await frame([...size], turn, true));
+    const r = await decoder.decode(await frame([...size], turn, true));
     expect(r.codes).toEqual([]);
     expect(r.unread).toHaveLength(1);
     // The symbol's centre lies in the reported region.
@@ -76,13 +79,13 @@ describe("Data Matrix labels seen but not read", () => {
   });
 
   it("reports nothing on a shelf without labels", async () => {
-    const r = await decodeLabels(await emptyShelf());
+    const r = await decoder.decode(await emptyShelf());
     expect(r.codes).toEqual([]);
     expect(r.unread).toEqual([]);
   });
 
   it("does not report a Data Matrix it read", async () => {
-    const r = await decodeLabels(await frame([26, 12], 1, false));
+    const r = await decoder.decode(await frame([26, 12], 1, false));
     expect(r.codes.map((c) => c.text)).toEqual([TEXT]);
     expect(r.unread).toEqual([]);
   });

@@ -36,10 +36,11 @@ export async function readDataMatrixRegion(
   grey: GreyImage,
   region: Region,
   confidence = 0.6,
+  finders: readonly DataMatrixFinder[] = findDataMatrixFinders(grey, region),
 ): Promise<DataMatrixRegionRead> {
   const codes: DecodedLabel[] = [];
   let unread = 0;
-  for (const f of findDataMatrixFinders(grey, region).slice(0, MAX_FINDERS)) {
+  for (const f of finders.slice(0, MAX_FINDERS)) {
     const code = await readFinder(grey, f, confidence);
     if (code) codes.push(code);
     else unread++;

@@ -52,9 +52,44 @@ export interface DecodeResult {
   timings: DecodeTimings;
   /** The luminance buffer the codes were read from, for quality scoring without a second decode. */
   grey: GreyImage;
+  /** What each second-pass step cost and read, in the order the steps are tried. */
+  steps: StepReport[];
 }
 
-export interface DecodeOptions {
+/** One second-pass step's share of a decode (or, summed, of many). */
+export interface StepReport {
+  name: string;
+  /** Regions the step ran on. */
+  regions: number;
+  /** Time spent in the step, ms, summed over the threads that ran it. */
+  ms: number;
+  /** Codes this step read first (none of the full-frame pass or an earlier step had). */
+  reads: number;
+}
+
+/** What the caller knows about the image. */
+export interface DecodeHints {
+  /**
+   * Codes the caller expects to see (a shelf's containers). Once all are read, regions that hold no
+   * label's finder patterns are no longer searched; a label nobody expected is still read.
+   */
+  expected?: readonly string[];
+}
+
+export interface LabelDecoderOptions {
   /** Defaults to true; false gives the single full-frame pass only. */
   secondPass?: boolean;
+  /**
+   * Worker threads for the second pass's per-region work. Defaults to one less than the cores
+   * (the main thread keeps one), at most 4 and at least 1; 0 runs every step on the calling thread.
+   */
+  workers?: number;
+}
+
+/** Reads labels, one image at a time; owns its worker threads until closed. */
+export interface LabelDecoder {
+  /** Decodes every code in a JPEG/PNG (anything sharp reads). Rejects on an unreadable image. */
+  decode(image: Buffer | Uint8Array, hints?: DecodeHints): Promise<DecodeResult>;
+  /** Waits for queued decodes, then stops the workers; later decodes reject. */
+  close(): Promise<void>;
 }
