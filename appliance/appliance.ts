@@ -22,6 +22,7 @@ import { CloudClock } from "./mqtt/cloud-clock.js";
 import { CommandGuard } from "./mqtt/command-guard.js";
 import { CommandNonceRepository } from "./mqtt/command-nonce.repository.js";
 import { DeviceLink } from "./mqtt/device-link.service.js";
+import { processMemory } from "./process-memory.js";
 import { ScanService } from "./scan/scan.service.js";
 import { type AccessOutcome, SessionService } from "./session/session.service.js";
 import { renderShelf } from "./sim/shelf-renderer.js";
@@ -337,6 +338,7 @@ export class Appliance {
       door: this.hardware?.door.state(),
       lock: this.hardware?.lock.state(),
       session: this.session?.status(),
+      memory: processMemory(),
     };
   }
 
