@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import { eq } from "drizzle-orm";
 import { Hono } from "hono";
+import sharp from "sharp";
 import { bodyLimit, MAX_FORM_BODY_BYTES } from "../shared/http/body-limit.js";
 import { errorHandler } from "../shared/http/errors.js";
 import type { Logger } from "../shared/logger.js";
@@ -14,6 +15,7 @@ import type { ApplianceConfig } from "./config.js";
 import { type LocalDatabase, openLocalDatabase } from "./db/local-database.js";
 import { cabinets } from "./db/schema.js";
 import { EventBus } from "./event-bus.js";
+import type { ShelfRenderFn } from "./hardware/camera.sim.js";
 import { createHardware, type Hardware } from "./hardware/hardware-factory.js";
 import { installLockSafetyHandlers } from "./hardware/lock-safety.js";
 import { SimCabinet } from "./hardware/sim-cabinet.js";
@@ -25,7 +27,6 @@ import { DeviceLink } from "./mqtt/device-link.service.js";
 import { processMemory } from "./process-memory.js";
 import { ScanService } from "./scan/scan.service.js";
 import { type AccessOutcome, SessionService } from "./session/session.service.js";
-import { renderShelf } from "./sim/shelf-renderer.js";
 import { simRoutes } from "./sim/sim.routes.js";
 import { CloudClient } from "./sync/cloud-client.js";
 import type { DeviceIdentityFile } from "./sync/device-identity.js";
@@ -34,6 +35,10 @@ import { SyncService, storedCommandKey, storedSecret } from "./sync/sync.service
 import { assertSecureUrl } from "./sync/url-policy.js";
 
 export const FIRMWARE_VERSION = "0.1.0";
+
+/** Loaded with the first frame it draws, so a cabinet whose cameras are real or recorded never holds it. */
+const renderShelf: ShelfRenderFn = async (shelf) =>
+  (await import("./sim/shelf-renderer.js")).renderShelf(shelf);
 
 export interface ApplianceOptions {
   logger: Logger;
@@ -86,6 +91,9 @@ export class Appliance {
   async start(): Promise<void> {
     const { config, opts } = this;
     const log = (component: string) => opts.logger.child({ component });
+    // libvips keeps its last 100 operations, their images with them; a scan never repeats one, and
+    // the cache kept the resident memory growing from scan 5 to scan 20 (bench/NOTEBOOK.md).
+    sharp.cache(false);
 
     this.local = openLocalDatabase(join(config.dataDir, "appliance.db"));
     // Hardware before any network I/O: claiming and the first downlink can take minutes offline, and
@@ -93,7 +101,7 @@ export class Appliance {
     this.hardware = createHardware(config.hardware, {
       logger: opts.logger,
       cabinet: this.sim,
-      renderShelf: (shelf) => renderShelf(shelf),
+      renderShelf,
     });
     const { door, lock, badge, cameras } = this.hardware;
     await this.hardware.start();
@@ -305,7 +313,7 @@ export class Appliance {
         "/sim",
         simRoutes({
           cabinet: sim,
-          render: (shelf) => renderShelf(shelf),
+          render: renderShelf,
           swipe: async (badge) => {
             sim.swipeBadge(badge);
             return this.lastAccess;

@@ -9,7 +9,8 @@
 //
 //   npm run bench:footprint                  # 20 scans per run
 //   npm run bench:footprint -- --scans 10
-//   MALLOC_ARENA_MAX=2 npm run bench:footprint   # the environment reaches the appliance
+//   npm run bench:footprint -- --frames DIR  # only the recorded run, on DIR/shelf1 ... DIR/shelf4
+//   MALLOC_ARENA_MAX=0 npm run bench:footprint   # glibc's default arenas instead of the service's 2
 import { type ChildProcess, spawn } from "node:child_process";
 import {
   copyFileSync,
@@ -37,8 +38,12 @@ function argInt(name: string, fallback: number): number {
 }
 
 const SCANS = Math.max(5, argInt("--scans", 20));
-/** Scans after which the process is measured. */
-const CHECKPOINTS = [1, 5, SCANS];
+/** Frames recorded earlier (a folder per camera: shelf1 ... shelf4): the sim run is skipped. */
+const FRAMES_DIR = process.argv.includes("--frames")
+  ? process.argv[process.argv.indexOf("--frames") + 1]
+  : undefined;
+/** Scans after which the process is measured: the first, then every fifth. */
+const isCheckpoint = (scan: number) => scan === 1 || scan % 5 === 0 || scan === SCANS;
 const READY_TIMEOUT_MS = 120_000;
 const MIB = 1024 * 1024;
 
@@ -96,7 +101,11 @@ async function runAppliance(name: string, dataDir: string): Promise<RunResult> {
   const child = spawn(
     process.execPath,
     [fromRoot("bin/lilo.js"), "appliance", "run", "--sim", "--data-dir", dataDir, "--port", "0"],
-    { env: { ...process.env, LOG_LEVEL: "info" }, stdio: ["ignore", "pipe", "inherit"] },
+    // As systemd/lilo-appliance.service runs it, unless the environment says otherwise.
+    {
+      env: { MALLOC_ARENA_MAX: "2", ...process.env, LOG_LEVEL: "info" },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
   );
   try {
     const api = await waitReady(child);
@@ -118,7 +127,7 @@ async function runAppliance(name: string, dataDir: string): Promise<RunResult> {
       const outcome = (await res.json()) as { shelves: { ok: boolean; codes: string[] }[] };
       scanMs.push(performance.now() - t0);
       codesRead += outcome.shelves.reduce((n, s) => n + s.codes.length, 0);
-      if (CHECKPOINTS.includes(scan)) {
+      if (isCheckpoint(scan)) {
         const status = (await (await fetch(`${api}/status`)).json()) as { memory: ProcessMemory };
         samples.push({ scans: scan, ...procMemory(pid), memory: status.memory });
       }
@@ -177,7 +186,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 function report(runs: RunResult[], zxingHeap: number): void {
   const at = (r: RunResult, n: number) => r.samples.find((s) => s.scans === n)!;
   console.log(
-    `\nRSS in MiB (VmRSS; peak = VmHWM over the run). ${SCANS} scans per run, 4 shelves of 1920x1080.`,
+    `\nRSS in MiB (VmRSS; peak = VmHWM over the run). ${SCANS} scans per run, 4 shelves of 1920x1080, MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX ?? "2"}.`,
   );
   console.log(
     `| run | ready (s) | RSS ready | after 1 | after 5 | after ${SCANS} | peak | growth 5→${SCANS} | scan median (s) | codes read |`,
@@ -200,16 +209,27 @@ function report(runs: RunResult[], zxingHeap: number): void {
       `| ${r.name} | ${mib(m.rss_bytes)} | ${mib(m.heap_used_bytes)} | ${mib(m.external_bytes)} | ${mib(m.array_buffers_bytes)} | ${mib(m.sharp_cache.bytes)} (${m.sharp_cache.items}) |`,
     );
   }
+  console.log("\nRSS / V8 heap used (MiB) at each checkpoint:");
+  for (const r of runs)
+    console.log(
+      `${r.name}: ${r.samples.map((x) => `${x.scans}: ${mib(x.rss)} / ${mib(x.memory.heap_used_bytes)}`).join(", ")}`,
+    );
   console.log(`\nzxing-wasm's WebAssembly memory after decoding every recorded frame: ${mib(zxingHeap)} MiB`);
 }
 
 const root = mkdtempSync(join(tmpdir(), "lilo-footprint-"));
 try {
-  const sim = await runAppliance("sim", join(root, "sim"));
-  const frames = recordFrames(join(root, "sim"), join(root, "frames"));
+  const runs: RunResult[] = [];
+  let frames: Map<string, string>;
+  if (FRAMES_DIR) {
+    frames = new Map(readdirSync(FRAMES_DIR).map((camera) => [camera, join(FRAMES_DIR, camera)]));
+  } else {
+    runs.push(await runAppliance("sim", join(root, "sim")));
+    frames = recordFrames(join(root, "sim"), join(root, "frames"));
+  }
   writeRecordedConfig(join(root, "recorded"), frames);
-  const recorded = await runAppliance("recorded", join(root, "recorded"));
-  report([sim, recorded], await zxingHeapAfter(frames));
+  runs.push(await runAppliance("recorded", join(root, "recorded")));
+  report(runs, await zxingHeapAfter(frames));
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

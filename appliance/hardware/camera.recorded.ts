@@ -1,6 +1,7 @@
 // A camera that replays JPEGs recorded earlier (from the simulator or a real cabinet), so the
 // appliance can run its real scan pipeline without a sensor and without the simulator's renderer in
 // the process: what `npm run bench:footprint` measures as the cabinet's own footprint.
+import type { Dirent } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "../../shared/logger.js";
@@ -36,16 +37,17 @@ export class RecordedCamera implements Camera {
 
   /** Lists the frames; a missing folder or one without a JPEG is a configuration error and stops the start. */
   async start(): Promise<void> {
-    let names: string[];
+    let entries: Dirent[];
     try {
-      names = await readdir(this.opts.dir);
+      entries = await readdir(this.opts.dir, { withFileTypes: true });
     } catch (err) {
       throw new RecordedCameraError(this.id, `cannot read ${this.opts.dir}: ${(err as Error).message}`, {
         cause: err,
       });
     }
-    this.files = names
-      .filter((n) => JPEG_NAME.test(n))
+    this.files = entries
+      .filter((e) => e.isFile() && JPEG_NAME.test(e.name))
+      .map((e) => e.name)
       .sort()
       .map((n) => join(this.opts.dir, n));
     if (this.files.length === 0)
