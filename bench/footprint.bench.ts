@@ -11,6 +11,7 @@
 //   npm run bench:footprint -- --scans 10
 //   npm run bench:footprint -- --frames DIR  # only the recorded run, on DIR/shelf1 ... DIR/shelf4
 //   MALLOC_ARENA_MAX=0 npm run bench:footprint   # glibc's default arenas instead of the service's 2
+//   NODE_OPTIONS= npm run bench:footprint         # V8's own heap limit instead of the service's 96 MB
 import { type ChildProcess, spawn } from "node:child_process";
 import {
   copyFileSync,
@@ -46,12 +47,15 @@ const FRAMES_DIR = process.argv.includes("--frames")
 const isCheckpoint = (scan: number) => scan === 1 || scan % 5 === 0 || scan === SCANS;
 const READY_TIMEOUT_MS = 120_000;
 const MIB = 1024 * 1024;
+/** What systemd/lilo-appliance.service gives the process (its `--max-old-space-size` as NODE_OPTIONS). */
+const SERVICE_ENV = { MALLOC_ARENA_MAX: "2", NODE_OPTIONS: "--max-old-space-size=96" };
 
 interface Sample {
   scans: number;
-  /** VmRSS and VmHWM (peak RSS) from /proc/<pid>/status. */
+  /** VmRSS, VmHWM (peak RSS) and RssAnon (RSS less mapped files: malloc, V8, WebAssembly) from /proc/<pid>/status. */
   rss: number;
   hwm: number;
+  anon: number;
   memory: ProcessMemory;
 }
 
@@ -64,11 +68,11 @@ interface RunResult {
   codesRead: number;
 }
 
-function procMemory(pid: number): { rss: number; hwm: number } {
+function procMemory(pid: number): { rss: number; hwm: number; anon: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kib = (key: string) =>
     Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
-  return { rss: kib("VmRSS") * 1024, hwm: kib("VmHWM") * 1024 };
+  return { rss: kib("VmRSS") * 1024, hwm: kib("VmHWM") * 1024, anon: kib("RssAnon") * 1024 };
 }
 
 /** Resolves with the API's base URL once the appliance logs that the simulated cabinet is ready. */
@@ -103,7 +107,7 @@ async function runAppliance(name: string, dataDir: string): Promise<RunResult> {
     [fromRoot("bin/lilo.js"), "appliance", "run", "--sim", "--data-dir", dataDir, "--port", "0"],
     // As systemd/lilo-appliance.service runs it, unless the environment says otherwise.
     {
-      env: { MALLOC_ARENA_MAX: "2", ...process.env, LOG_LEVEL: "info" },
+      env: { ...SERVICE_ENV, ...process.env, LOG_LEVEL: "info" },
       stdio: ["ignore", "pipe", "inherit"],
     },
   );
@@ -186,7 +190,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 function report(runs: RunResult[], zxingHeap: number): void {
   const at = (r: RunResult, n: number) => r.samples.find((s) => s.scans === n)!;
   console.log(
-    `\nRSS in MiB (VmRSS; peak = VmHWM over the run). ${SCANS} scans per run, 4 shelves of 1920x1080, MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX ?? "2"}.`,
+    `\nRSS in MiB (VmRSS; peak = VmHWM over the run). ${SCANS} scans per run, 4 shelves of 1920x1080, MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX ?? SERVICE_ENV.MALLOC_ARENA_MAX}, NODE_OPTIONS=${process.env.NODE_OPTIONS ?? SERVICE_ENV.NODE_OPTIONS}.`,
   );
   console.log(
     `| run | ready (s) | RSS ready | after 1 | after 5 | after ${SCANS} | peak | growth 5→${SCANS} | scan median (s) | codes read |`,
@@ -209,10 +213,10 @@ function report(runs: RunResult[], zxingHeap: number): void {
       `| ${r.name} | ${mib(m.rss_bytes)} | ${mib(m.heap_used_bytes)} | ${mib(m.external_bytes)} | ${mib(m.array_buffers_bytes)} | ${mib(m.sharp_cache.bytes)} (${m.sharp_cache.items}) |`,
     );
   }
-  console.log("\nRSS / V8 heap used (MiB) at each checkpoint:");
+  console.log("\nRSS / of which anonymous / V8 heap used / external (MiB), after each checkpoint's scans:");
   for (const r of runs)
     console.log(
-      `${r.name}: ${r.samples.map((x) => `${x.scans}: ${mib(x.rss)} / ${mib(x.memory.heap_used_bytes)}`).join(", ")}`,
+      `${r.name}: ${r.samples.map((x) => `${x.scans}: ${mib(x.rss)} / ${mib(x.anon)} / ${mib(x.memory.heap_used_bytes)} / ${mib(x.memory.external_bytes)}`).join(", ")}`,
     );
   console.log(`\nzxing-wasm's WebAssembly memory after decoding every recorded frame: ${mib(zxingHeap)} MiB`);
 }
