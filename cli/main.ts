@@ -18,7 +18,7 @@ const GROUPS: Record<string, () => Promise<(program: Command) => void>> = {
 };
 
 // A named group loads alone: `lilo appliance run` shares a 1 GB board with the kiosk browser and must
-// not carry the cloud's modules (PostgreSQL, the broker, PDF labels: about 34 MB of resident memory).
+// not carry the cloud's modules (PostgreSQL, the broker, PDF labels: about 30 MB of resident memory).
 const group = process.argv[2];
 const loaders = group && Object.hasOwn(GROUPS, group) ? [GROUPS[group]!] : Object.values(GROUPS);
 for (const register of await Promise.all(loaders.map((load) => load()))) register(program);

@@ -70,12 +70,11 @@ function createCamera(c: CameraConfig, mode: HardwareConfig["mode"], deps: Hardw
     case "sim": {
       if (!deps.cabinet || !deps.renderShelf)
         throw new Error("sim cameras need deps.cabinet and deps.renderShelf");
-      const { width, height } = c;
       return new SimCamera(deps.cabinet, deps.renderShelf, {
         id: c.id,
         shelves: c.shelves,
-        width,
-        height,
+        width: c.width,
+        height: c.height,
         logger,
       });
     }
