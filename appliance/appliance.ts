@@ -5,12 +5,14 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLabelDecoder, type LabelDecoder } from "@lilo/vision";
 import { eq } from "drizzle-orm";
+import sharp from "sharp";
 import type { Logger } from "../shared/logger.js";
 import { AuthService, type CabinetScope, type Credential } from "./auth/auth.service.js";
 import type { ApplianceConfig } from "./config.js";
 import { type LocalDatabase, openLocalDatabase } from "./db/local-database.js";
 import { cabinets } from "./db/schema.js";
 import { EventBus, ListenerGroup } from "./event-bus.js";
+import type { ShelfRenderFn } from "./hardware/camera.sim.js";
 import { createHardware, type Hardware } from "./hardware/hardware-factory.js";
 import { installLockSafetyHandlers } from "./hardware/lock-safety.js";
 import { SimCabinet } from "./hardware/sim-cabinet.js";
@@ -21,6 +23,7 @@ import { CommandGuard } from "./mqtt/command-guard.js";
 import { CommandNonceRepository } from "./mqtt/command-nonce.repository.js";
 import { DeviceLink } from "./mqtt/device-link.service.js";
 import { LiveEventsListener } from "./mqtt/live-events.listener.js";
+import { processMemory } from "./process-memory.js";
 import { EvidenceStore } from "./scan/evidence.store.js";
 import { InventoryRepository } from "./scan/inventory.repository.js";
 import { ScanService } from "./scan/scan.service.js";
@@ -29,7 +32,6 @@ import { ScanResultRepository } from "./scan/scan-result.repository.js";
 import { ScheduledScanListener } from "./scan/scheduled-scan.listener.js";
 import { BadgeListener } from "./session/badge.listener.js";
 import { type AccessOutcome, SessionService } from "./session/session.service.js";
-import { renderShelf } from "./sim/shelf-renderer.js";
 import { CloudClient } from "./sync/cloud-client.js";
 import type { DeviceIdentityFile } from "./sync/device-identity.js";
 import { DeviceProvisioning } from "./sync/provisioning.js";
@@ -38,6 +40,10 @@ import { UploadAfterScanListener } from "./sync/upload-after-scan.listener.js";
 import { assertSecureUrl } from "./sync/url-policy.js";
 
 export const FIRMWARE_VERSION = "0.1.0";
+
+/** Loaded with the first frame it draws, so a cabinet whose cameras are real or recorded never holds it. */
+const renderShelf: ShelfRenderFn = async (shelf) =>
+  (await import("./sim/shelf-renderer.js")).renderShelf(shelf);
 
 export interface ApplianceOptions {
   logger: Logger;
@@ -89,6 +95,9 @@ export class Appliance {
   async start(): Promise<void> {
     const { config, opts, bus } = this;
     const log = (component: string) => opts.logger.child({ component });
+    // libvips keeps its last 100 operations, their images with them; a scan never repeats one, and
+    // the cache kept the resident memory growing from scan 5 to scan 20 (bench/NOTEBOOK.md).
+    sharp.cache(false);
 
     const local = openLocalDatabase(join(config.dataDir, "appliance.db"));
     this.local = local;
@@ -97,7 +106,7 @@ export class Appliance {
     this.hardware = createHardware(config.hardware, {
       logger: opts.logger,
       cabinet: this.sim,
-      renderShelf: (shelf) => renderShelf(shelf),
+      renderShelf,
     });
     const { door, lock, badge, cameras } = this.hardware;
     await this.hardware.start();
@@ -175,7 +184,7 @@ export class Appliance {
       api: { access: (c) => this.access(c), scans, status: () => this.status() },
       sim: sim && {
         cabinet: sim,
-        render: (shelf) => renderShelf(shelf),
+        render: renderShelf,
         swipe: async (b) => {
           sim.swipeBadge(b);
           return this.accessSettled();
@@ -298,6 +307,7 @@ export class Appliance {
       door: this.hardware?.door.state(),
       lock: this.hardware?.lock.state(),
       session: this.session?.status(),
+      memory: processMemory(),
     };
   }
 

@@ -36,8 +36,17 @@ export const lockConfigSchema = z.object({
   ajarAlarmMs: ms.default(60_000),
 });
 
+/**
+ * rpicam: the sensor through rpicam-still (real mode's default); sim: the simulator's renderer (sim
+ * mode's default, sim mode only); recorded: JPEGs replayed from `dir`, in either mode.
+ */
+export const CAMERA_DRIVERS = ["rpicam", "sim", "recorded"] as const;
+
 export const cameraConfigSchema = z.object({
   id: z.string().min(1),
+  driver: z.enum(CAMERA_DRIVERS).optional(),
+  /** The recorded driver's folder of frames. */
+  dir: z.string().min(1).optional(),
   index: z.number().int().min(0).default(0),
   shelves: z.array(z.object({ shelf: z.number().int(), roi: roiSchema })).min(1),
   width: z.number().int().positive().default(2304),
@@ -75,6 +84,20 @@ export const hardwareConfigSchema = z
     const ids = c.cameras.map((cam) => cam.id);
     const dup = ids.find((id, i) => ids.indexOf(id) !== i);
     if (dup) ctx.addIssue({ code: "custom", path: ["cameras"], message: `duplicate camera id ${dup}` });
+    c.cameras.forEach((cam, i) => {
+      if (cam.driver === "recorded" && !cam.dir)
+        ctx.addIssue({
+          code: "custom",
+          path: ["cameras", i, "dir"],
+          message: "required by the recorded driver",
+        });
+      if (cam.driver === "sim" && c.mode !== "sim")
+        ctx.addIssue({
+          code: "custom",
+          path: ["cameras", i, "driver"],
+          message: "sim needs hardware.mode sim",
+        });
+    });
   });
 
 /** Parsed config (defaults applied). */
@@ -84,6 +107,12 @@ export type HardwareConfigInput = z.input<typeof hardwareConfigSchema>;
 export type GpioConfig = z.infer<typeof gpioConfigSchema>;
 export type LockConfig = z.infer<typeof lockConfigSchema>;
 export type CameraConfig = z.infer<typeof cameraConfigSchema>;
+export type CameraDriver = (typeof CAMERA_DRIVERS)[number];
+
+/** The driver a camera runs: its own, or the mode's. */
+export function cameraDriver(camera: CameraConfig, mode: HardwareConfig["mode"]): CameraDriver {
+  return camera.driver ?? (mode === "sim" ? "sim" : "rpicam");
+}
 export type BadgeConfig = z.infer<typeof badgeConfigSchema>;
 
 export function parseHardwareConfig(input: unknown): HardwareConfig {

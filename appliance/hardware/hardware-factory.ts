@@ -3,13 +3,14 @@ import { EvdevBadgeReader } from "./badge-reader.evdev.js";
 import type { BadgeReader } from "./badge-reader.js";
 import { SimBadgeReader } from "./badge-reader.sim.js";
 import type { Camera } from "./camera.js";
+import { RecordedCamera } from "./camera.recorded.js";
 import { RpicamCamera } from "./camera.rpicam.js";
 import { type ShelfRenderFn, SimCamera } from "./camera.sim.js";
 import { GpiodDoorSensor } from "./door-sensor.gpiod.js";
 import type { DoorSensor } from "./door-sensor.js";
 import { SimDoorSensor } from "./door-sensor.sim.js";
 import { SysfsDoorSensor } from "./door-sensor.sysfs.js";
-import type { HardwareConfig } from "./hardware-config.js";
+import { type CameraConfig, cameraDriver, type HardwareConfig } from "./hardware-config.js";
 import { Listeners, type Unsubscribe } from "./listeners.js";
 import { GpiodLockOutput } from "./lock.gpiod.js";
 import type { LockOutput } from "./lock.js";
@@ -32,7 +33,7 @@ export interface HardwareDeps {
   logger: Logger;
   /** Required in sim mode: the state shared with the simulator control API. */
   cabinet?: SimCabinet;
-  /** Required in sim mode when cameras are configured (appliance/sim/shelf-renderer.ts renderShelf). */
+  /** Required by sim cameras (appliance/sim/shelf-renderer.ts renderShelf). */
   renderShelf?: ShelfRenderFn;
   /** Environment for spawned tools (PATH lookup of gpiod and rpicam binaries). */
   env?: NodeJS.ProcessEnv;
@@ -61,13 +62,45 @@ class NullBadgeReader implements BadgeReader {
   }
 }
 
+function createCamera(c: CameraConfig, mode: HardwareConfig["mode"], deps: HardwareDeps): Camera {
+  const logger = deps.logger.child({ component: `camera:${c.id}` });
+  switch (cameraDriver(c, mode)) {
+    case "recorded":
+      return new RecordedCamera({ id: c.id, dir: c.dir!, shelves: c.shelves, logger });
+    case "sim": {
+      if (!deps.cabinet || !deps.renderShelf)
+        throw new Error("sim cameras need deps.cabinet and deps.renderShelf");
+      return new SimCamera(deps.cabinet, deps.renderShelf, {
+        id: c.id,
+        shelves: c.shelves,
+        width: c.width,
+        height: c.height,
+        logger,
+      });
+    }
+    case "rpicam":
+      return new RpicamCamera({
+        id: c.id,
+        index: c.index,
+        shelves: c.shelves,
+        width: c.width,
+        height: c.height,
+        timeoutMs: c.timeoutMs,
+        retries: c.retries,
+        backoffMs: c.backoffMs,
+        settleMs: c.settleMs,
+        env: deps.env,
+        logger,
+      });
+  }
+}
+
 /** The single place that instantiates drivers. Nothing touches hardware until start(). */
 export function createHardware(config: HardwareConfig, deps: HardwareDeps): Hardware {
   const log = (component: string) => deps.logger.child({ component });
   let door: DoorSensor;
   let output: LockOutput;
   let badge: BadgeReader;
-  let cameras: Camera[];
 
   if (config.mode === "sim") {
     const cabinet = deps.cabinet;
@@ -75,18 +108,6 @@ export function createHardware(config: HardwareConfig, deps: HardwareDeps): Hard
     door = new SimDoorSensor(cabinet, log("door"));
     output = new SimLockOutput(cabinet, config.lock.mode, log("lock"));
     badge = new SimBadgeReader(cabinet, log("badge"));
-    const render = deps.renderShelf;
-    if (config.cameras.length > 0 && !render) throw new Error("sim mode with cameras needs deps.renderShelf");
-    cameras = config.cameras.map(
-      (c) =>
-        new SimCamera(cabinet, render!, {
-          id: c.id,
-          shelves: c.shelves,
-          width: c.width,
-          height: c.height,
-          logger: log(`camera:${c.id}`),
-        }),
-    );
   } else {
     const g = config.gpio;
     if (!g) throw new Error("real mode needs gpio config");
@@ -131,23 +152,8 @@ export function createHardware(config: HardwareConfig, deps: HardwareDeps): Hard
             logger: log("badge"),
           })
         : new NullBadgeReader(log("badge"));
-    cameras = config.cameras.map(
-      (c) =>
-        new RpicamCamera({
-          id: c.id,
-          index: c.index,
-          shelves: c.shelves,
-          width: c.width,
-          height: c.height,
-          timeoutMs: c.timeoutMs,
-          retries: c.retries,
-          backoffMs: c.backoffMs,
-          settleMs: c.settleMs,
-          env: deps.env,
-          logger: log(`camera:${c.id}`),
-        }),
-    );
   }
+  const cameras = config.cameras.map((c) => createCamera(c, config.mode, deps));
 
   const lock = new LockController({
     output,

@@ -1,0 +1,239 @@
+// Memory footprint of the cabinet controller: the real appliance process (`lilo appliance run --sim`)
+// from cold start to ready, then its resident memory after 1, 5 and N scans, each scan asked for as
+// the kiosk's "scan now" does (POST /api/scan). Two runs:
+//   sim       the simulator's cameras, whose renderer draws every frame inside the process;
+//   recorded  the same cabinet with the frames the sim run captured replayed from disk (the
+//             recorded camera driver), the renderer never loaded: what a cabinet's sensor leaves.
+// Where the memory goes comes from the process itself (GET /api/status `memory`); zxing's
+// WebAssembly heap is measured here, by decoding the recorded frames as the appliance does.
+//
+//   npm run bench:footprint                  # 20 scans per run
+//   npm run bench:footprint -- --scans 10
+//   npm run bench:footprint -- --frames DIR  # only the recorded run, on DIR/shelf1 ... DIR/shelf4
+//   MALLOC_ARENA_MAX=0 npm run bench:footprint   # glibc's default arenas instead of the service's 2
+//   NODE_OPTIONS= npm run bench:footprint         # V8's own heap limit instead of the service's 96 MB
+import { type ChildProcess, spawn } from "node:child_process";
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { decodeLabels, ensureZxing } from "@lilo/vision";
+import { prepareZXingModule } from "zxing-wasm";
+import { KIOSK_KEY_FILE, KIOSK_KEY_HEADER } from "../appliance/kiosk-guard.middleware.js";
+import type { ProcessMemory } from "../appliance/process-memory.js";
+import { simConfigInput } from "../appliance/sim/sim-config.js";
+import { fromRoot } from "../shared/paths.js";
+
+function argInt(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : Number.NaN;
+  return Number.isFinite(v) && v > 0 ? Math.floor(v) : fallback;
+}
+
+const SCANS = Math.max(5, argInt("--scans", 20));
+/** Frames recorded earlier (a folder per camera: shelf1 ... shelf4): the sim run is skipped. */
+const FRAMES_DIR = process.argv.includes("--frames")
+  ? process.argv[process.argv.indexOf("--frames") + 1]
+  : undefined;
+/** Scans after which the process is measured: the first, then every fifth. */
+const isCheckpoint = (scan: number) => scan === 1 || scan % 5 === 0 || scan === SCANS;
+const READY_TIMEOUT_MS = 120_000;
+const MIB = 1024 * 1024;
+/** What systemd/lilo-appliance.service gives the process (its `--max-old-space-size` as NODE_OPTIONS). */
+const SERVICE_ENV = { MALLOC_ARENA_MAX: "2", NODE_OPTIONS: "--max-old-space-size=96" };
+
+interface Sample {
+  scans: number;
+  /** VmRSS, VmHWM (peak RSS) and RssAnon (RSS less mapped files: malloc, V8, WebAssembly) from /proc/<pid>/status. */
+  rss: number;
+  hwm: number;
+  anon: number;
+  memory: ProcessMemory;
+}
+
+interface RunResult {
+  name: string;
+  readyMs: number;
+  readyRss: number;
+  samples: Sample[];
+  scanMs: number[];
+  codesRead: number;
+}
+
+function procMemory(pid: number): { rss: number; hwm: number; anon: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kib = (key: string) =>
+    Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
+  return { rss: kib("VmRSS") * 1024, hwm: kib("VmHWM") * 1024, anon: kib("RssAnon") * 1024 };
+}
+
+/** Resolves with the API's base URL once the appliance logs that the simulated cabinet is ready. */
+function waitReady(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("appliance not ready in time")), READY_TIMEOUT_MS);
+    const lines = createInterface({ input: child.stdout! });
+    lines.on("line", (line) => {
+      let entry: { msg?: string; api?: string; level?: number };
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        return;
+      }
+      if (entry.level !== undefined && entry.level >= 50) console.error(`appliance: ${line}`);
+      if (entry.msg === "simulated cabinet ready" && entry.api) {
+        clearTimeout(timer);
+        resolve(entry.api);
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`appliance exited with code ${code} before it was ready`));
+    });
+  });
+}
+
+async function runAppliance(name: string, dataDir: string): Promise<RunResult> {
+  const started = performance.now();
+  const child = spawn(
+    process.execPath,
+    [fromRoot("bin/lilo.js"), "appliance", "run", "--sim", "--data-dir", dataDir, "--port", "0"],
+    // As systemd/lilo-appliance.service runs it, unless the environment says otherwise.
+    {
+      env: { ...SERVICE_ENV, ...process.env, LOG_LEVEL: "info" },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  try {
+    const api = await waitReady(child);
+    const readyMs = performance.now() - started;
+    const pid = child.pid!;
+    const readyRss = procMemory(pid).rss;
+    const key = readFileSync(join(dataDir, KIOSK_KEY_FILE), "utf8").trim();
+    const samples: Sample[] = [];
+    const scanMs: number[] = [];
+    let codesRead = 0;
+    for (let scan = 1; scan <= SCANS; scan++) {
+      const t0 = performance.now();
+      const res = await fetch(`${api}/scan`, {
+        method: "POST",
+        headers: { "content-type": "application/json", [KIOSK_KEY_HEADER]: key },
+        body: "{}",
+      });
+      if (!res.ok) throw new Error(`scan ${scan}: HTTP ${res.status} ${await res.text()}`);
+      const outcome = (await res.json()) as { shelves: { ok: boolean; codes: string[] }[] };
+      scanMs.push(performance.now() - t0);
+      codesRead += outcome.shelves.reduce((n, s) => n + s.codes.length, 0);
+      if (isCheckpoint(scan)) {
+        const status = (await (await fetch(`${api}/status`)).json()) as { memory: ProcessMemory };
+        samples.push({ scans: scan, ...procMemory(pid), memory: status.memory });
+      }
+    }
+    return { name, readyMs, readyRss, samples, scanMs, codesRead };
+  } finally {
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    await exited;
+  }
+}
+
+/** The shelf frames a run stored as its scans' evidence, one folder per camera (`shelf1`, ...). */
+function recordFrames(fromDataDir: string, toDir: string): Map<string, string> {
+  const dirs = new Map<string, string>();
+  const scans = join(fromDataDir, "scans");
+  for (const day of readdirSync(scans)) {
+    for (const file of readdirSync(join(scans, day))) {
+      const camera = /^(shelf\d+)-/.exec(file)?.[1];
+      if (!camera) continue;
+      const dir = join(toDir, camera);
+      mkdirSync(dir, { recursive: true });
+      copyFileSync(join(scans, day, file), join(dir, file));
+      dirs.set(camera, dir);
+    }
+  }
+  return dirs;
+}
+
+/** The standalone simulator's config with every camera replaying its recorded frames. */
+function writeRecordedConfig(dataDir: string, frames: Map<string, string>): void {
+  const config = simConfigInput(dataDir, 0);
+  config.hardware.cameras = (config.hardware.cameras ?? []).map((c) => {
+    const dir = frames.get(c.id);
+    if (!dir) throw new Error(`the sim run recorded no frame for camera ${c.id}`);
+    return { ...c, driver: "recorded" as const, dir };
+  });
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(join(dataDir, "appliance.json"), JSON.stringify(config, null, 2));
+}
+
+/** zxing's WebAssembly memory after decoding every recorded frame the way a scan does; it never shrinks. */
+async function zxingHeapAfter(frames: Map<string, string>): Promise<number> {
+  await ensureZxing();
+  for (const dir of frames.values())
+    for (const file of readdirSync(dir)) await decodeLabels(readFileSync(join(dir, file)));
+  // With no overrides, zxing-wasm hands back the instance ensureZxing prepared. Emscripten sets
+  // HEAPU8 on it (the view of the whole linear memory); zxing-wasm's types leave it out.
+  const module = (await prepareZXingModule({ fireImmediately: true })) as unknown as { HEAPU8: Uint8Array };
+  return module.HEAPU8.byteLength;
+}
+
+const mib = (bytes: number) => (bytes / MIB).toFixed(1);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function report(runs: RunResult[], zxingHeap: number): void {
+  const at = (r: RunResult, n: number) => r.samples.find((s) => s.scans === n)!;
+  console.log(
+    `\nRSS in MiB (VmRSS; peak = VmHWM over the run). ${SCANS} scans per run, 4 shelves of 1920x1080, MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX ?? SERVICE_ENV.MALLOC_ARENA_MAX}, NODE_OPTIONS=${process.env.NODE_OPTIONS ?? SERVICE_ENV.NODE_OPTIONS}.`,
+  );
+  console.log(
+    `| run | ready (s) | RSS ready | after 1 | after 5 | after ${SCANS} | peak | growth 5→${SCANS} | scan median (s) | codes read |`,
+  );
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+  for (const r of runs) {
+    const last = at(r, SCANS);
+    console.log(
+      `| ${r.name} | ${(r.readyMs / 1000).toFixed(2)} | ${mib(r.readyRss)} | ${mib(at(r, 1).rss)} | ${mib(at(r, 5).rss)} | ${mib(last.rss)} | ${mib(last.hwm)} | ${(last.rss / at(r, 5).rss).toFixed(3)} | ${(median(r.scanMs) / 1000).toFixed(2)} | ${r.codesRead} |`,
+    );
+  }
+  console.log(
+    `\nWhere it goes after ${SCANS} scans (MiB; process.memoryUsage() and sharp.cache() in the appliance):`,
+  );
+  console.log("| run | RSS | V8 heap used | external | of which ArrayBuffers | sharp cache (items) |");
+  console.log("| --- | --- | --- | --- | --- | --- |");
+  for (const r of runs) {
+    const { memory: m } = at(r, SCANS);
+    console.log(
+      `| ${r.name} | ${mib(m.rss_bytes)} | ${mib(m.heap_used_bytes)} | ${mib(m.external_bytes)} | ${mib(m.array_buffers_bytes)} | ${mib(m.sharp_cache.bytes)} (${m.sharp_cache.items}) |`,
+    );
+  }
+  console.log("\nRSS / of which anonymous / V8 heap used / external (MiB), after each checkpoint's scans:");
+  for (const r of runs)
+    console.log(
+      `${r.name}: ${r.samples.map((x) => `${x.scans}: ${mib(x.rss)} / ${mib(x.anon)} / ${mib(x.memory.heap_used_bytes)} / ${mib(x.memory.external_bytes)}`).join(", ")}`,
+    );
+  console.log(`\nzxing-wasm's WebAssembly memory after decoding every recorded frame: ${mib(zxingHeap)} MiB`);
+}
+
+const root = mkdtempSync(join(tmpdir(), "lilo-footprint-"));
+try {
+  const runs: RunResult[] = [];
+  let frames: Map<string, string>;
+  if (FRAMES_DIR) {
+    frames = new Map(readdirSync(FRAMES_DIR).map((camera) => [camera, join(FRAMES_DIR, camera)]));
+  } else {
+    runs.push(await runAppliance("sim", join(root, "sim")));
+    frames = recordFrames(join(root, "sim"), join(root, "frames"));
+  }
+  writeRecordedConfig(join(root, "recorded"), frames);
+  runs.push(await runAppliance("recorded", join(root, "recorded")));
+  report(runs, await zxingHeapAfter(frames));
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
