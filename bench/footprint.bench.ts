@@ -25,7 +25,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { decodeLabels, ensureZxing } from "@lilo/vision";
+import { createLabelDecoder, ensureZxing } from "@lilo/vision";
 import { prepareZXingModule } from "zxing-wasm";
 import { KIOSK_KEY_FILE, KIOSK_KEY_HEADER } from "../appliance/kiosk-guard.middleware.js";
 import type { ProcessMemory } from "../appliance/process-memory.js";
@@ -176,8 +176,11 @@ function writeRecordedConfig(dataDir: string, frames: Map<string, string>): void
 /** zxing's WebAssembly memory after decoding every recorded frame the way a scan does; it never shrinks. */
 async function zxingHeapAfter(frames: Map<string, string>): Promise<number> {
   await ensureZxing();
+  // On this thread only (each of the decoder's workers holds an instance of its own, as large).
+  const decoder = createLabelDecoder({ workers: 0 });
   for (const dir of frames.values())
-    for (const file of readdirSync(dir)) await decodeLabels(readFileSync(join(dir, file)));
+    for (const file of readdirSync(dir)) await decoder.decode(readFileSync(join(dir, file)));
+  await decoder.close();
   // With no overrides, zxing-wasm hands back the instance ensureZxing prepared. Emscripten sets
   // HEAPU8 on it (the view of the whole linear memory); zxing-wasm's types leave it out.
   const module = (await prepareZXingModule({ fireImmediately: true })) as unknown as { HEAPU8: Uint8Array };

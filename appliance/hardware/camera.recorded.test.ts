@@ -5,7 +5,7 @@ import { silentLogger } from "../../shared/logger.js";
 import { RecordedCamera, RecordedCameraError } from "./camera.recorded.js";
 import { createHardware, hardwareConfigSchema, parseHardwareConfig } from "./hardware-factory.js";
 import { SimCabinet } from "./sim-cabinet.js";
-import { removeDir, tempDir } from "./test-support.js";
+import { removeDir, tempDir } from "../../test/support/hardware.js";
 
 const shelves = [{ shelf: 1, roi: { x: 0, y: 0, w: 1, h: 1 } }];
 
