@@ -29,6 +29,7 @@ const CloudEnv = z.object({
   LILO_PASSWORD_HASH_CONCURRENCY: count(2),
   LILO_PASSWORD_HASH_QUEUE: count(16),
   MQTT_URL: z.string().url().optional(),
+  /** The cloud's broker account: on MQTT_URL, or the embedded broker's (default: a random one per start). */
   MQTT_USERNAME: z.string().min(1).optional(),
   MQTT_PASSWORD: z.string().min(1).optional(),
   /** `mosquitto-dynsec`: the cloud adds each device to Mosquitto's dynamic security on claim. */
@@ -105,7 +106,10 @@ export function loadCloudConfig(env: NodeJS.ProcessEnv = process.env): Readonly<
       `LILO_MQTT_HOST: ${mqttHost} would serve MQTT in plaintext beyond this machine; set LILO_MQTT_TLS_CERT and LILO_MQTT_TLS_KEY (or LILO_MQTT_ALLOW_PLAINTEXT=1 for development)`,
     ]);
   }
-  if (e.MQTT_URL && !(e.MQTT_USERNAME && e.MQTT_PASSWORD)) {
+  if (Boolean(e.MQTT_USERNAME) !== Boolean(e.MQTT_PASSWORD)) {
+    throw new ConfigError(["MQTT_USERNAME and MQTT_PASSWORD: give both or neither"]);
+  }
+  if (e.MQTT_URL && !e.MQTT_USERNAME) {
     throw new ConfigError([
       "MQTT_USERNAME and MQTT_PASSWORD: required with MQTT_URL (the cloud's broker account)",
     ]);

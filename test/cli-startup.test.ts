@@ -92,7 +92,7 @@ describe("lilo help loads no command's code", () => {
     expect(run.heavy).toEqual([]);
   });
 
-  it("a database command loads the database driver, not the HTTP server or the image and PDF libraries", async () => {
+  it("a database command on PostgreSQL loads its driver, not PGlite, the HTTP server or the image and PDF libraries", async () => {
     const run = await traced(
       ["cloud", "org", "create", "--name", "A", "--slug", "a", "--type", "university"],
       {
@@ -102,7 +102,7 @@ describe("lilo help loads no command's code", () => {
     );
     expect(run.stderr).toContain("ECONNREFUSED");
     expect(run.heavy).toContain("pg");
-    for (const name of ["hono", "sharp", "zxing-wasm", "pdfkit", "better-sqlite3"])
+    for (const name of ["@electric-sql/pglite", "hono", "sharp", "zxing-wasm", "pdfkit", "better-sqlite3"])
       expect(run.heavy).not.toContain(name);
   });
 

@@ -44,13 +44,16 @@ const MIN = 60_000;
 interface BrokerSetup {
   name: string;
   enabled: boolean;
-  /** Env for the cloud, and how the attacker reaches the broker with the cloud's own account. */
+  /**
+   * Env for the cloud, and how the attacker reaches the broker with the cloud's own account, given
+   * the URL the cabinet was told to use.
+   */
   start(
     tls: CertificatePair,
     files: { certFile: string; keyFile: string },
   ): Promise<{
     env: NodeJS.ProcessEnv;
-    attacker: (t: TestCloud) => { url: string; username: string; password: string };
+    attacker: (deviceUrl: string) => { url: string; username: string; password: string };
     stop(): Promise<void>;
   }>;
 }
@@ -61,14 +64,15 @@ const brokers: BrokerSetup[] = [
     enabled: true,
     async start(_tls, files) {
       return {
-        env: { LILO_MQTT_TLS_CERT: files.certFile, LILO_MQTT_TLS_KEY: files.keyFile },
-        // The embedded broker's account lives only in the cloud process: the attacker here has taken
-        // it from there (as someone with the cloud's memory or configuration would).
-        attacker: (t) => {
-          const live = (t.cloud as unknown as { live: { broker: AedesBroker } }).live;
-          const service = (live.broker as unknown as { opts: { service: typeof SERVICE } }).opts.service;
-          return { url: live.broker.internalUrl, ...service };
+        // The embedded broker's account is configured here, so the attacker holds it (as someone who
+        // read the cloud's configuration would) and uses it on the devices' own TLS listener.
+        env: {
+          LILO_MQTT_TLS_CERT: files.certFile,
+          LILO_MQTT_TLS_KEY: files.keyFile,
+          MQTT_USERNAME: SERVICE.username,
+          MQTT_PASSWORD: SERVICE.password,
         },
+        attacker: (deviceUrl) => ({ url: deviceUrl, ...SERVICE }),
         stop: async () => {},
       };
     },
@@ -119,6 +123,12 @@ describe.each(combos)("live channel on $broker.name, $backend.name", ({ broker, 
   let keys: CommandKeyService;
   const acks: AckMessage[] = [];
 
+  /** What the cabinet received at claim (device.json). */
+  const deviceIdentity = () =>
+    JSON.parse(readFileSync(join(dir, "cabinet", "device.json"), "utf8")) as {
+      mqtt_url: string;
+      command_key?: string;
+    };
   const lockState = async () =>
     ((await cabinet.sim<{ lock: string }>("GET", "/state")).json as { lock: string }).lock;
   const ackFor = (id: string, status: string) =>
@@ -196,8 +206,9 @@ describe.each(combos)("live channel on $broker.name, $backend.name", ({ broker, 
       },
       { what: "the cabinet online over MQTT", context: () => cabinet.logs() },
     );
-    const a = b.attacker(t);
+    const a = b.attacker(deviceIdentity().mqtt_url);
     attacker = await mqtt.connectAsync(a.url, {
+      ca: tls.cert,
       clientId: `attacker-${randomUUID().slice(0, 8)}`,
       username: a.username,
       password: a.password,
@@ -218,10 +229,7 @@ describe.each(combos)("live channel on $broker.name, $backend.name", ({ broker, 
   });
 
   it("connects the cabinet over TLS (mqtts) with the broker's self-signed certificate", () => {
-    const identity = JSON.parse(readFileSync(join(dir, "cabinet", "device.json"), "utf8")) as {
-      mqtt_url: string;
-      command_key?: string;
-    };
+    const identity = deviceIdentity();
     expect(identity.mqtt_url).toMatch(/^mqtts:\/\//);
     expect(identity.command_key).toMatch(/^MCowBQYDK2Vw/); // Ed25519 SPKI, received at claim
   });
@@ -333,7 +341,7 @@ describe.each(combos)("live channel on $broker.name, $backend.name", ({ broker, 
   it("does not connect to a plaintext broker on another machine (mqtt://example.com)", async () => {
     await cabinet.stop();
     const path = join(dir, "cabinet", "device.json");
-    const identity = JSON.parse(readFileSync(path, "utf8")) as { mqtt_url: string };
+    const identity = deviceIdentity();
     writeFileSync(path, JSON.stringify({ ...identity, mqtt_url: "mqtt://example.com:1883" }), {
       mode: 0o600,
     });
@@ -356,7 +364,7 @@ describe.each(combos)("live channel on $broker.name, $backend.name", ({ broker, 
   it.skipIf(!broker.name.startsWith("aedes"))(
     "disconnects a client that announces an oversized MQTT packet",
     async () => {
-      const url = new URL(JSON.parse(readFileSync(join(dir, "cabinet", "device.json"), "utf8")).mqtt_url);
+      const url = new URL(deviceIdentity().mqtt_url);
       const socket = tlsConnect({
         host: url.hostname,
         port: Number(url.port),
@@ -412,6 +420,16 @@ describe("bind and URL checks", () => {
       port: 0,
     });
     await expect(broker.start()).rejects.toThrow(/refusing to serve MQTT in plaintext on 0.0.0.0/);
+  });
+
+  it("takes the cloud's broker account from MQTT_USERNAME and MQTT_PASSWORD, given together", () => {
+    expect(loadCloudConfig({}).mqtt).toMatchObject({ username: undefined, password: undefined });
+    expect(loadCloudConfig({ MQTT_USERNAME: "svc", MQTT_PASSWORD: "pw" }).mqtt).toMatchObject({
+      username: "svc",
+      password: "pw",
+    });
+    expect(() => loadCloudConfig({ MQTT_USERNAME: "svc" })).toThrow(/give both or neither/);
+    expect(() => loadCloudConfig({ MQTT_PASSWORD: "pw" })).toThrow(/give both or neither/);
   });
 
   it("refuses a plaintext MQTT connection on the TLS listener", async () => {

@@ -1,11 +1,9 @@
 // One handle over PostgreSQL (pg) or embedded PGlite. Every tenant query goes through withTenant() (or,
 // inside a platform or owner transaction, withinTenant() or withinTenantAsOwner()).
 import { mkdirSync } from "node:fs";
-import { PGlite } from "@electric-sql/pglite";
 import { type SQL, sql } from "drizzle-orm";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
-import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import pg from "pg";
 import { tenantRoleName, tenantSchemaName } from "./names.js";
 
@@ -78,6 +76,11 @@ export async function connectDatabase(opts: ConnectOptions): Promise<Database> {
     }
   }
   if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
+  // Loaded only here: a command run against PostgreSQL does not pay for loading the embedded database.
+  const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([
+    import("@electric-sql/pglite"),
+    import("drizzle-orm/pglite"),
+  ]);
   const client = opts.dataDir ? new PGlite(opts.dataDir) : new PGlite();
   await client.waitReady;
   const db = drizzlePglite({ client }) as unknown as Tx;

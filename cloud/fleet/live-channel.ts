@@ -65,9 +65,9 @@ export class LiveChannel {
         this.provisioner = this.mosquitto;
       }
     } else {
-      username = "lilo-cloud";
-      // The embedded broker lives and dies with this process, so its service password can too.
-      password = randomBytes(24).toString("base64url");
+      username = config.username ?? "lilo-cloud";
+      // Unset, the embedded broker's service password lives and dies with this process: nobody holds it.
+      password = config.password ?? randomBytes(24).toString("base64url");
       this.broker = new AedesBroker({
         authenticator: {
           verify: async (user, token) => {
