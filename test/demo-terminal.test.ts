@@ -6,17 +6,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DemoPerson } from "../cloud/demo/demo-seed.js";
 import { fromRoot } from "../shared/paths.js";
 import { freePort } from "./support/free-port.js";
-
-interface DemoPerson {
-  name: string;
-  email: string;
-  password: string | null;
-  badge: string;
-  user_number: number;
-  pin: string;
-}
 
 const PRETTY_LINE = /^\d\d:\d\d:\d\d (TRACE|DEBUG|INFO |WARN |ERROR|FATAL) \S/;
 

@@ -38,6 +38,24 @@ const command = (cmd: string, issuedAt = new Date(), id: string = randomUUID()) 
   payload: JSON.stringify(key.signed({ id, command: cmd, issued_at: issuedAt.toISOString(), thing: THING })),
 });
 
+/** The test thing's link to the test broker; its guard keeps the command ids it ran in `nonces`. */
+const newLink = () =>
+  new DeviceLink({
+    url: broker.url,
+    thingName: THING,
+    token: TOKEN,
+    dataDir: tmpdir(),
+    logger: silentLogger,
+    guard: key.guard(THING, nonces),
+  });
+
+/** Starts the link and waits until it is connected. */
+async function connect(l: DeviceLink): Promise<void> {
+  const up = new Promise<void>((r) => l.onConnectionChange((c) => c && r()));
+  await l.start();
+  await up;
+}
+
 beforeAll(async () => {
   const devices = new StaticAuthenticator(
     new Map([[THING, { identity: { thing_name: THING, device_id: "d", org_id: "o" }, token: TOKEN }]]),
@@ -58,18 +76,9 @@ beforeAll(async () => {
   cloud = await mqtt.connectAsync(broker.url, { ...SERVICE, protocolVersion: 4, reconnectPeriod: 0 });
   cloud.on("message", (_t, p) => acks.push(JSON.parse(p.toString()) as AckMessage));
   await cloud.subscribeAsync(topics.cmdAck(THING), { qos: 1 });
-  link = new DeviceLink({
-    url: broker.url,
-    thingName: THING,
-    token: TOKEN,
-    dataDir: tmpdir(),
-    logger: silentLogger,
-    guard: key.guard(THING, nonces),
-  });
+  link = newLink();
   expect(link.publishEvent("door", {})).toBe(false);
-  const up = new Promise<void>((r) => link.onConnectionChange((c) => c && r()));
-  await link.start();
-  await up;
+  await connect(link);
 });
 
 afterAll(async () => {
@@ -123,21 +132,12 @@ it("refuses a replay after a restart: the command ids it ran are in SQLite", asy
   await waitForAck(c.id, "done");
   // A new link on the same database is what the cabinet is after a restart.
   await link.stop();
-  link = new DeviceLink({
-    url: broker.url,
-    thingName: THING,
-    token: TOKEN,
-    dataDir: tmpdir(),
-    logger: silentLogger,
-    guard: key.guard(THING, nonces),
-  });
+  link = newLink();
   link.onCommand(async () => {
     calls += 1;
     return { status: "done" };
   });
-  const up = new Promise<void>((r) => link.onConnectionChange((connected) => connected && r()));
-  await link.start();
-  await up;
+  await connect(link);
   await cloud.publishAsync(topics.cmd(THING), c.payload, { qos: 1 });
   expect(await waitForAck(c.id, "rejected")).toMatchObject({ detail: "refused: replayed" });
   expect(calls).toBe(before + 1);

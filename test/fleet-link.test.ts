@@ -14,11 +14,13 @@ import { silentLogger } from "../shared/logger.js";
 import { type CommandMessage, topics } from "../shared/mqtt/topics.js";
 import { testCommandKey } from "./support/command-key.js";
 import {
+  dynsecAdmin,
   mosquittoAvailable,
   type PrivateMosquitto,
   type Recorded,
   RecordingSink,
   StaticAuthenticator,
+  setUpServiceAccount,
   startMosquitto,
 } from "./support/mqtt.js";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.js";
@@ -66,15 +68,7 @@ async function mosquittoHarness(): Promise<Harness> {
   const mosquitto: PrivateMosquitto = await startMosquitto();
   // The dynsec admin only creates the cloud's account (`lilo cloud mqtt-setup`); devices are then
   // provisioned with that account, as the running cloud does.
-  const admin = new MosquittoProvisioner({
-    url: mosquitto.url,
-    username: mosquitto.adminUser,
-    password: mosquitto.adminPassword,
-    logger: silentLogger,
-  });
-  await admin.start();
-  await admin.ensureServiceAccount({ ...SERVICE, shareGroup: "lilo-cloud" });
-  await admin.stop();
+  await setUpServiceAccount(mosquitto, { ...SERVICE, shareGroup: "lilo-cloud" });
   const provisioner = new MosquittoProvisioner({ url: mosquitto.url, ...SERVICE, logger: silentLogger });
   await provisioner.start();
   for (const d of [A, B]) await provisioner.addDevice(d, tokenOf(d));
@@ -309,12 +303,7 @@ describe.runIf(mosquittoAvailable())("mosquitto provisioning", () => {
 
   beforeAll(async () => {
     mosquitto = await startMosquitto();
-    provisioner = new MosquittoProvisioner({
-      url: mosquitto.url,
-      username: mosquitto.adminUser,
-      password: mosquitto.adminPassword,
-      logger: silentLogger,
-    });
+    provisioner = dynsecAdmin(mosquitto);
     await provisioner.start();
   });
 

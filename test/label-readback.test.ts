@@ -13,6 +13,7 @@ import { lilo } from "./support/cli.js";
 import {
   documentedSizes,
   expectDocumentedLabel,
+  expectDocumentedPdfAndZpl,
   measureDataMatrixLabel,
   rasterisePdf,
   readersMissing,
@@ -66,11 +67,8 @@ describe.skipIf(readersMissing)(
         async () => {
           const pdf = await print(`${doc.size}.pdf`, ["--size", doc.size, "--page", "label"]);
           expect(pdf.stderr).toContain(`(${doc.size}, datamatrix`);
-          const fromPdf = await measureDataMatrixLabel(pdf.bytes, "pdf", dir, `${doc.size}-pdf`);
-          expectDocumentedLabel(fromPdf, doc, CODE);
           const zpl = await print(`${doc.size}.zpl`, ["--size", doc.size, "--format", "zpl"]);
-          const fromZpl = await measureDataMatrixLabel(zpl.bytes, "zpl", dir, `${doc.size}-zpl`);
-          expectDocumentedLabel(fromZpl, doc, CODE);
+          await expectDocumentedPdfAndZpl({ pdf: pdf.bytes, zpl: zpl.bytes }, doc, CODE, dir);
         },
         2 * PER_SPAWN,
       );

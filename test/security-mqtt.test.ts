@@ -17,7 +17,6 @@ import { type DemoOrg, ensureDemoOrg } from "../cloud/demo/demo-seed.js";
 import { ProvisioningService } from "../cloud/devices/provisioning.service.js";
 import { CommandKeyService } from "../cloud/fleet/command-key.service.js";
 import { AedesBroker } from "../cloud/mqtt/broker.aedes.js";
-import { MosquittoProvisioner } from "../cloud/mqtt/mosquitto.js";
 import { type CertificatePair, selfSignedCertificate } from "../cloud/mqtt/self-signed-cert.js";
 import type { SignableCommand } from "../shared/commands/command-signature.js";
 import { silentLogger } from "../shared/logger.js";
@@ -33,6 +32,7 @@ import {
   mosquittoAvailable,
   type PrivateMosquitto,
   StaticAuthenticator,
+  setUpServiceAccount,
   startMosquitto,
 } from "./support/mqtt.js";
 import { waitFor } from "./support/wait-for.js";
@@ -82,15 +82,7 @@ const brokers: BrokerSetup[] = [
     enabled: mosquittoAvailable(),
     async start(tls, files) {
       const mosquitto: PrivateMosquitto = await startMosquitto({ tls });
-      const admin = new MosquittoProvisioner({
-        url: mosquitto.url,
-        username: mosquitto.adminUser,
-        password: mosquitto.adminPassword,
-        logger: silentLogger,
-      });
-      await admin.start();
-      await admin.ensureServiceAccount(SERVICE);
-      await admin.stop();
+      await setUpServiceAccount(mosquitto, SERVICE);
       return {
         env: {
           MQTT_URL: mosquitto.tlsUrl!,

@@ -2,10 +2,10 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../../shared/logger.js";
+import { removeDir, tempDir } from "../../test/support/hardware.js";
 import { RecordedCamera, RecordedCameraError } from "./camera.recorded.js";
 import { createHardware, hardwareConfigSchema, parseHardwareConfig } from "./hardware-factory.js";
 import { SimCabinet } from "./sim-cabinet.js";
-import { removeDir, tempDir } from "../../test/support/hardware.js";
 
 const shelves = [{ shelf: 1, roi: { x: 0, y: 0, w: 1, h: 1 } }];
 

@@ -2,7 +2,7 @@ import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../../shared/logger.js";
-import { StubBin } from "../../test/support/hardware.js";
+import { StubBin, timerlessLock } from "../../test/support/hardware.js";
 import { waitFor } from "../../test/support/wait-for.js";
 import { GpiodDoorSensor } from "./door-sensor.gpiod.js";
 import type { DoorState } from "./door-sensor.js";
@@ -17,7 +17,6 @@ import {
   parseGpiomonLine,
 } from "./gpiod-tools.js";
 import { GpiodLockOutput } from "./lock.gpiod.js";
-import { LockController } from "./lock-controller.js";
 
 const VERSION_STUB = `case "$1" in --version|-v) echo "$(basename "$0") (libgpiod) v$GPIOD_STUB_VERSION"; echo "Copyright (C) 2017-2023 Bartosz Golaszewski"; exit 0;; esac`;
 
@@ -156,13 +155,7 @@ exec sleep 30`,
       settleMs: 150,
       logger: silentLogger,
     });
-    const lock = new LockController({
-      output,
-      mode: "fail-secure",
-      autoRelockMs: 0,
-      ajarAlarmMs: 0,
-      logger: silentLogger,
-    });
+    const lock = timerlessLock(output);
     stops.push(() => lock.stop());
     await lock.start();
     await lock.unlock();
@@ -184,13 +177,7 @@ exec sleep 30`,
       settleMs: 1000,
       logger: silentLogger,
     });
-    const lock = new LockController({
-      output,
-      mode: "fail-secure",
-      autoRelockMs: 0,
-      ajarAlarmMs: 0,
-      logger: silentLogger,
-    });
+    const lock = timerlessLock(output);
     stops.push(() => lock.stop());
     await lock.start();
     const unlocking = lock.unlock();

@@ -5,10 +5,11 @@ import type { AuthorizedUser, CabinetScope } from "../auth/auth.service.js";
 import { insertRecorded, updateRecorded } from "../db/change-recorder.js";
 import type { LocalDb } from "../db/local-database.js";
 import { chemicalInventory, containerTransactions } from "../db/schema.js";
-import { recordEvent } from "../session/event-recorder.js";
+import { type CabinetEvent, recordEvent } from "../session/event-recorder.js";
 import type { ExpectedContainer } from "./reconcile.js";
 
 export type Transaction = typeof containerTransactions.$inferSelect;
+type Container = typeof chemicalInventory.$inferSelect;
 
 /** One container's change, seen at `at`, within a session when there is one. */
 interface Change {
@@ -60,27 +61,18 @@ export class InventoryRepository {
   /** `user` took the container from shelf `from`. */
   checkout(db: LocalDb, c: Change & { from: number; user: AuthorizedUser }): void {
     const row = this.container(db, c.container_id);
-    insertRecorded(db, containerTransactions, {
-      container_id: row.container_id,
-      transaction_type: "checkout",
-      qr_code: row.qr_code,
-      ...who(c.user),
+    this.fileTransaction(db, row, c, "checkout", c.user, {
       checkout_timestamp: c.at,
       source_cabinet_id: this.scope.cabinet_id,
       source_shelf_level: c.from,
       quantity_unit: row.unit,
       status: "active",
-      workflow_id: c.session_id,
     });
     updateRecorded(db, chemicalInventory, row.container_id, { status: "checked_out", updated_at: c.at });
-    recordEvent(db, this.scope, {
-      type: "transaction",
-      category: "inventory",
+    this.recordChange(db, row, c, {
       action: "checkout",
       user: c.user,
       shelf: c.from,
-      container: eventContainer(row),
-      session_id: c.session_id,
       summary: `${c.user.display_name} took ${row.chemical_name} from shelf ${c.from}`,
     });
   }
@@ -88,14 +80,10 @@ export class InventoryRepository {
   /** The container is gone from shelf `from` with no one to attribute it to: flagged for review. */
   reportMissing(db: LocalDb, c: Omit<Change, "at"> & { from: number }): void {
     const row = this.container(db, c.container_id);
-    recordEvent(db, this.scope, {
-      type: "transaction",
-      category: "inventory",
+    this.recordChange(db, row, c, {
       action: "container_missing",
       severity: "warning",
       shelf: c.from,
-      container: eventContainer(row),
-      session_id: c.session_id,
       requires_review: true,
       summary: `${row.chemical_name} (${row.qr_code}) missing from shelf ${c.from}`,
     });
@@ -114,11 +102,7 @@ export class InventoryRepository {
         updated_at: c.at,
       });
     if (c.user) {
-      insertRecorded(db, containerTransactions, {
-        container_id: row.container_id,
-        transaction_type: "return",
-        qr_code: row.qr_code,
-        ...who(c.user),
+      this.fileTransaction(db, row, c, "return", c.user, {
         actual_return_timestamp: c.at,
         // The cloud files every transaction under the cabinet that recorded it.
         source_cabinet_id: this.scope.cabinet_id,
@@ -126,7 +110,6 @@ export class InventoryRepository {
         return_shelf_level: c.to,
         parent_transaction_id: c.checkout?.transaction_id,
         status: "returned",
-        workflow_id: c.session_id,
       });
     }
     updateRecorded(db, chemicalInventory, row.container_id, {
@@ -135,14 +118,10 @@ export class InventoryRepository {
       last_detected: c.at,
       updated_at: c.at,
     });
-    recordEvent(db, this.scope, {
-      type: "transaction",
-      category: "inventory",
+    this.recordChange(db, row, c, {
       action: "return",
       user: c.user,
       shelf: c.to,
-      container: eventContainer(row),
-      session_id: c.session_id,
       summary: `${row.chemical_name} returned to shelf ${c.to}`,
     });
   }
@@ -151,18 +130,13 @@ export class InventoryRepository {
   transfer(db: LocalDb, c: Change & { from: number; to: number; user?: AuthorizedUser }): void {
     const row = this.container(db, c.container_id);
     if (c.user) {
-      insertRecorded(db, containerTransactions, {
-        container_id: row.container_id,
-        transaction_type: "transfer",
-        qr_code: row.qr_code,
-        ...who(c.user),
+      this.fileTransaction(db, row, c, "transfer", c.user, {
         source_cabinet_id: this.scope.cabinet_id,
         source_shelf_level: c.from,
         return_cabinet_id: this.scope.cabinet_id,
         return_shelf_level: c.to,
         // A move within the cabinet is complete the moment it is seen.
         status: "returned",
-        workflow_id: c.session_id,
       });
     }
     updateRecorded(db, chemicalInventory, row.container_id, {
@@ -170,14 +144,10 @@ export class InventoryRepository {
       last_detected: c.at,
       updated_at: c.at,
     });
-    recordEvent(db, this.scope, {
-      type: "transaction",
-      category: "inventory",
+    this.recordChange(db, row, c, {
       action: "transfer",
       user: c.user,
       shelf: c.to,
-      container: eventContainer(row),
-      session_id: c.session_id,
       requires_review: !c.user,
       summary: `${row.chemical_name} moved from shelf ${c.from} to shelf ${c.to}`,
     });
@@ -206,6 +176,41 @@ export class InventoryRepository {
     });
   }
 
+  /** Files the container's transaction under `user`, within the change's session. */
+  private fileTransaction(
+    db: LocalDb,
+    row: Container,
+    c: Pick<Change, "session_id">,
+    type: Transaction["transaction_type"],
+    user: AuthorizedUser,
+    fields: Partial<typeof containerTransactions.$inferInsert>,
+  ): void {
+    insertRecorded(db, containerTransactions, {
+      container_id: row.container_id,
+      transaction_type: type,
+      qr_code: row.qr_code,
+      ...who(user),
+      ...fields,
+      workflow_id: c.session_id,
+    });
+  }
+
+  /** Logs an inventory transaction event about the container, within the change's session. */
+  private recordChange(
+    db: LocalDb,
+    row: Container,
+    c: Pick<Change, "session_id">,
+    e: Omit<CabinetEvent, "type" | "category" | "container" | "session_id">,
+  ): void {
+    recordEvent(db, this.scope, {
+      type: "transaction",
+      category: "inventory",
+      ...e,
+      container: eventContainer(row),
+      session_id: c.session_id,
+    });
+  }
+
   private container(db: LocalDb, id: string) {
     const row = db.select().from(chemicalInventory).where(eq(chemicalInventory.container_id, id)).get();
     if (!row) throw new Error(`container ${id} not found`);
@@ -213,7 +218,7 @@ export class InventoryRepository {
   }
 }
 
-function eventContainer(c: typeof chemicalInventory.$inferSelect) {
+function eventContainer(c: Container) {
   return {
     container_id: c.container_id,
     qr_code: c.qr_code,

@@ -3,6 +3,7 @@ import { ensureZxing } from "@lilo/vision";
 import sharp from "sharp";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { type ReadInputBarcodeFormat, readBarcodes } from "zxing-wasm";
+import { rasterizeZpl } from "../../test/support/label-reader.js";
 import { AppError } from "../errors.js";
 import { GHS_CODES, pictogramShapes } from "./ghs.js";
 import {
@@ -63,29 +64,6 @@ function toPgm(bmp: Bitmap, scale: number, border = 16): Uint8Array {
         );
     }
   return Buffer.concat([header, px]);
-}
-
-/** Just enough of a ZPL interpreter for tests: ^PW/^LL and every ^FO…^GFA graphic. */
-function rasterizeZpl(zpl: string): Bitmap {
-  const width = Number(/\^PW(\d+)/.exec(zpl)![1]);
-  const height = Number(/\^LL(\d+)/.exec(zpl)![1]);
-  const bmp = new Bitmap(width, height);
-  for (const m of zpl.matchAll(/\^FO(\d+),(\d+)\^GFA,(\d+),(\d+),(\d+),([0-9A-F]+)\^FS/g)) {
-    const [, fx, fy, total, , perRow, hex] = m;
-    const bytesPerRow = Number(perRow);
-    expect(hex!.length).toBe(Number(total) * 2);
-    const rows = Number(total) / bytesPerRow;
-    for (let y = 0; y < rows; y++)
-      for (let b = 0; b < bytesPerRow; b++) {
-        const byte = Number.parseInt(
-          hex!.slice((y * bytesPerRow + b) * 2, (y * bytesPerRow + b) * 2 + 2),
-          16,
-        );
-        for (let bit = 0; bit < 8; bit++)
-          if (byte & (0x80 >> bit)) bmp.set(Number(fx) + b * 8 + bit, Number(fy) + y, 1);
-      }
-  }
-  return bmp;
 }
 
 beforeAll(() => ensureZxing());

@@ -1,19 +1,13 @@
 // Child process for appliance/hardware/lock-safety.test.ts: unlocks a sysfs lock, installs the safety handlers and
 // then dies the way argv[3] says, so the test can check the relay file afterwards.
 import { SysfsLockOutput } from "../../appliance/hardware/lock.sysfs.js";
-import { LockController } from "../../appliance/hardware/lock-controller.js";
 import { installLockSafetyHandlers } from "../../appliance/hardware/lock-safety.js";
 import { silentLogger } from "../../shared/logger.js";
+import { timerlessLock } from "./hardware.js";
 
 const [root, how] = process.argv.slice(2);
 const output = new SysfsLockOutput({ bcm: 27, sysfsRoot: root, logger: silentLogger });
-const lock = new LockController({
-  output,
-  mode: "fail-secure",
-  autoRelockMs: 0,
-  ajarAlarmMs: 0,
-  logger: silentLogger,
-});
+const lock = timerlessLock(output);
 await lock.start();
 await lock.unlock();
 installLockSafetyHandlers(lock, { logger: silentLogger });

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { pino } from "pino";
-import type { Logger } from "../../shared/logger.js";
+import { LockController, type LockControllerOptions } from "../../appliance/hardware/lock-controller.js";
+import { type Logger, silentLogger } from "../../shared/logger.js";
 
 export function tempDir(prefix = "lilo-hw-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -126,4 +127,15 @@ export function capturingLogger(): { logger: Logger; records: Record<string, unk
     },
   });
   return { logger: pino({ level: "debug" }, stream), records };
+}
+
+/** A fail-secure lock on `output` with its relock and ajar timers off: it moves only when told to. */
+export function timerlessLock(output: LockControllerOptions["output"]): LockController {
+  return new LockController({
+    output,
+    mode: "fail-secure",
+    autoRelockMs: 0,
+    ajarAlarmMs: 0,
+    logger: silentLogger,
+  });
 }

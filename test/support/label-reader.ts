@@ -232,3 +232,14 @@ export function expectDocumentedLabel(m: MeasuredLabel, doc: DocumentedSize, cod
   expect(m.symbols[0]!.acrossMm).toBeCloseTo(doc.symbolAcrossMm, 0);
   expect(m.symbols[0]!.alongMm).toBeCloseTo(doc.symbolAlongMm, 0);
 }
+
+/** `expectDocumentedLabel` on one size's label printed as a PDF page and as ZPL, each read back. */
+export async function expectDocumentedPdfAndZpl(
+  printed: { pdf: Buffer; zpl: Buffer },
+  doc: DocumentedSize,
+  code: string,
+  dir: string,
+): Promise<void> {
+  expectDocumentedLabel(await measureDataMatrixLabel(printed.pdf, "pdf", dir, `${doc.size}-pdf`), doc, code);
+  expectDocumentedLabel(await measureDataMatrixLabel(printed.zpl, "zpl", dir, `${doc.size}-zpl`), doc, code);
+}

@@ -7,9 +7,11 @@ import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { MosquittoProvisioner, type ServiceAccountOptions } from "../../cloud/mqtt/mosquitto.js";
 import type { FleetSink } from "../../cloud/mqtt/mqtt-gateway.service.js";
 import type { BrokerDevice, DeviceAuthenticator } from "../../cloud/mqtt/provisioning.js";
 import type { CertificatePair } from "../../cloud/mqtt/self-signed-cert.js";
+import { silentLogger } from "../../shared/logger.js";
 import type { AckMessage, EventMessage, PresenceStatus, TelemetryMessage } from "../../shared/mqtt/topics.js";
 import { freePort } from "./free-port.js";
 import { waitFor } from "./wait-for.js";
@@ -59,6 +61,27 @@ export interface PrivateMosquitto {
   /** SIGKILL and start again on the same port (dynsec.json survives; sessions and retained do not). */
   restart(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** A provisioner logged in as the broker's dynsec admin (not yet started). */
+export function dynsecAdmin(mosquitto: PrivateMosquitto): MosquittoProvisioner {
+  return new MosquittoProvisioner({
+    url: mosquitto.url,
+    username: mosquitto.adminUser,
+    password: mosquitto.adminPassword,
+    logger: silentLogger,
+  });
+}
+
+/** Creates the cloud's account with the dynsec admin, as `lilo cloud mqtt-setup` does. */
+export async function setUpServiceAccount(
+  mosquitto: PrivateMosquitto,
+  account: ServiceAccountOptions,
+): Promise<void> {
+  const admin = dynsecAdmin(mosquitto);
+  await admin.start();
+  await admin.ensureServiceAccount(account);
+  await admin.stop();
 }
 
 /** A private Mosquitto with dynsec; with `tls`, also a TLS listener presenting that certificate. */
