@@ -9,9 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectDatabase, type Database, queryRows } from "../cloud/db/database.js";
+import { type Database, queryRows } from "../cloud/db/database.js";
 import { eventChange } from "./support/changes.js";
-import { backends, serverUrl } from "./support/databases.js";
+import { serverUrl } from "./support/databases.js";
 import {
   CabinetProcess,
   CloudProcess,
@@ -42,25 +42,9 @@ describe(`sync to the cloud under faults (cloud on ${backendName})`, () => {
 
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), "lilo-fault-sync-"));
-    if (serverUrl) {
-      const created = await backends.find((b) => b.name === "postgres")!.create();
-      dispose = created.dispose;
-      seeded = await seedCloud(created.database);
-      cloud = await CloudProcess.create({
-        url: created.url,
-        ownerUrl: created.ownerUrl,
-        handle: created.database,
-      });
-    } else {
-      const dataDir = join(tmp, "cloud");
-      const database = await connectDatabase({ dataDir });
-      try {
-        seeded = await seedCloud(database);
-      } finally {
-        await database.close();
-      }
-      cloud = await CloudProcess.create({ dataDir });
-    }
+    ({ cloud, dispose } = await CloudProcess.prepared(tmp, async (database) => {
+      seeded = await seedCloud(database);
+    }));
     await cloud.start();
     const dir = join(tmp, "cabinet");
     const port = await freePort();

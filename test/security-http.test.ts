@@ -14,8 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KIOSK_KEY_FILE, KIOSK_KEY_HEADER } from "../appliance/kiosk-guard.middleware.js";
 import { simConfigInput } from "../appliance/sim/sim-config.js";
 import { AccountService } from "../cloud/accounts/account.service.js";
-import { connectDatabase, type Database } from "../cloud/db/database.js";
-import { backends, serverUrl } from "./support/databases.js";
+import type { Database } from "../cloud/db/database.js";
+import { serverUrl } from "./support/databases.js";
 import {
   CabinetProcess,
   CloudProcess,
@@ -150,25 +150,7 @@ describe(`hostile HTTP to the cloud and the cabinet (cloud on ${backendName})`, 
       leaverId = (await accounts.create({ ...LEAVER, org_id: seeded.org.org_id, org_role: "member" }))
         .user_id;
     };
-    if (serverUrl) {
-      const created = await backends.find((b) => b.name === "postgres")!.create();
-      dispose = created.dispose;
-      await prepare(created.database);
-      cloud = await CloudProcess.create({
-        url: created.url,
-        ownerUrl: created.ownerUrl,
-        handle: created.database,
-      });
-    } else {
-      const dataDir = join(tmp, "cloud");
-      const database = await connectDatabase({ dataDir });
-      try {
-        await prepare(database);
-      } finally {
-        await database.close();
-      }
-      cloud = await CloudProcess.create({ dataDir });
-    }
+    ({ cloud, dispose } = await CloudProcess.prepared(tmp, prepare));
     // The cloud process inherits this environment: small limits, so that a test reaches them quickly.
     Object.assign(process.env, LIMITS);
     await cloud.start();

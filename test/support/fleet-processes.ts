@@ -17,6 +17,7 @@ import { DEMO_SHELVES, type DemoOrg, ensureDemoOrg } from "../../cloud/demo/demo
 import { ProvisioningService } from "../../cloud/devices/provisioning.service.js";
 import { fromRoot } from "../../shared/paths.js";
 import { cabinets } from "../../shared/schema/tenant.js";
+import { backends, serverUrl } from "./databases.js";
 import { freePort } from "./free-port.js";
 import { waitFor } from "./wait-for.js";
 
@@ -165,6 +166,34 @@ export class CloudProcess {
     handle?: Database;
   }): Promise<CloudProcess> {
     return new CloudProcess(backend, await freePort(), await freePort());
+  }
+
+  /**
+   * A cloud on the tests' PostgreSQL server when there is one, else on PGlite under `tmp`; `prepare`
+   * seeds its database first. The process is not started yet; `dispose` drops the server database.
+   */
+  static async prepared(
+    tmp: string,
+    prepare: (database: Database) => Promise<void>,
+  ): Promise<{ cloud: CloudProcess; dispose: () => Promise<void> }> {
+    if (serverUrl) {
+      const created = await backends.find((b) => b.name === "postgres")!.create();
+      await prepare(created.database);
+      const cloud = await CloudProcess.create({
+        url: created.url,
+        ownerUrl: created.ownerUrl,
+        handle: created.database,
+      });
+      return { cloud, dispose: created.dispose };
+    }
+    const dataDir = join(tmp, "cloud");
+    const database = await connectDatabase({ dataDir });
+    try {
+      await prepare(database);
+    } finally {
+      await database.close();
+    }
+    return { cloud: await CloudProcess.create({ dataDir }), dispose: async () => {} };
   }
 
   get running(): boolean {
