@@ -6,32 +6,14 @@ import { randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  connectDatabase,
-  type Database,
-  queryRows,
-  serviceLoginWarning,
-  type Tx,
-} from "../cloud/db/database.js";
+import { connectDatabase, type Database, queryRows, serviceLoginWarning } from "../cloud/db/database.js";
 import { migrateAll } from "../cloud/db/migrator.js";
 import { ProvisioningService } from "../cloud/devices/provisioning.service.js";
 import { OrganizationService } from "../cloud/orgs/organization.service.js";
-import { cabinets, departments, laboratories } from "../shared/schema/tenant.js";
+import { cabinets } from "../shared/schema/tenant.js";
+import { seedCabinet } from "./support/cabinet-rows.js";
 import { lilo } from "./support/cli.js";
 import { backends, serverUrl } from "./support/databases.js";
-
-async function seedCabinet(tx: Tx, code: string): Promise<string> {
-  const [dept] = await tx.insert(departments).values({ dept_name: "Chemistry" }).returning();
-  const [lab] = await tx
-    .insert(laboratories)
-    .values({ dept_id: dept!.dept_id, lab_name: "Lab 1" })
-    .returning();
-  const [cab] = await tx
-    .insert(cabinets)
-    .values({ lab_id: lab!.lab_id, cabinet_name: "Flammables", cabinet_code: code })
-    .returning();
-  return cab!.cabinet_id;
-}
 
 /** SQLSTATE of what `query` raises as the given client, or "ok". */
 async function outcome(client: pg.Client, query: string): Promise<string> {

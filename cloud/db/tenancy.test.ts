@@ -3,13 +3,13 @@ import { eq, sql } from "drizzle-orm";
 import { getTableConfig, type PgTable } from "drizzle-orm/pg-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as tenantTables from "../../shared/schema/tenant.js";
+import { seedCabinet } from "../../test/support/cabinet-rows.js";
 import { backends } from "../../test/support/databases.js";
 import { OrganizationService } from "../orgs/organization.service.js";
 import { type Database, pgErrorCode, queryRows, type Tx } from "./database.js";
 import { migrateAll } from "./migrator.js";
 
-const { cabinets, chemicalInventory, containerTransactions, departments, laboratories, unifiedEventLog } =
-  tenantTables;
+const { chemicalInventory, containerTransactions, unifiedEventLog } = tenantTables;
 const tenantTableNames = Object.values(tenantTables)
   .map((t) => getTableConfig(t as PgTable).name)
   .sort();
@@ -36,20 +36,6 @@ async function errorOf(p: Promise<unknown>): Promise<string | undefined> {
     return pgErrorCode(err) ?? String(err);
   }
   return undefined;
-}
-
-/** A department, lab and cabinet in one tenant, returning the cabinet id. */
-async function seedCabinet(tx: Tx, code: string): Promise<string> {
-  const [dept] = await tx.insert(departments).values({ dept_name: "Chemistry" }).returning();
-  const [lab] = await tx
-    .insert(laboratories)
-    .values({ dept_id: dept!.dept_id, lab_name: "Lab 301" })
-    .returning();
-  const [cab] = await tx
-    .insert(cabinets)
-    .values({ lab_id: lab!.lab_id, cabinet_name: "Flammables", cabinet_code: code })
-    .returning();
-  return cab!.cabinet_id;
 }
 
 const container = (

@@ -4,8 +4,11 @@ import { randomUUID } from "node:crypto";
 import { eq, inArray, or, sql } from "drizzle-orm";
 import { queryRows, type Tx } from "../../cloud/db/database.js";
 import {
+  cabinets,
   chemicalInventory,
   containerTransactions,
+  departments,
+  laboratories,
   safetyAlerts,
   scanResults,
   unifiedEventLog,
@@ -313,4 +316,18 @@ export async function existingRows(tx: Tx, changes: Change[]): Promise<string[]>
     found.push(...rows.map((r) => r.id));
   }
   return found;
+}
+
+/** A department, lab and cabinet in the tenant `tx` works in, returning the cabinet id. */
+export async function seedCabinet(tx: Tx, code: string): Promise<string> {
+  const [dept] = await tx.insert(departments).values({ dept_name: "Chemistry" }).returning();
+  const [lab] = await tx
+    .insert(laboratories)
+    .values({ dept_id: dept!.dept_id, lab_name: "Lab 1" })
+    .returning();
+  const [cab] = await tx
+    .insert(cabinets)
+    .values({ lab_id: lab!.lab_id, cabinet_name: "Flammables", cabinet_code: code })
+    .returning();
+  return cab!.cabinet_id;
 }
