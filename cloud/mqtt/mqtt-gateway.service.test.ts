@@ -38,14 +38,18 @@ afterAll(async () => {
   await broker?.stop();
 });
 
-it("drops malformed device messages with a warning and keeps going", async () => {
-  const device = await mqtt.connectAsync(broker.url, {
+/** The test cabinet's MQTT connection, as the appliance makes it (its credential, no reconnect). */
+const connectDevice = () =>
+  mqtt.connectAsync(broker.url, {
     clientId: THING,
     username: THING,
     password: TOKEN,
     protocolVersion: 4,
     reconnectPeriod: 0,
   });
+
+it("drops malformed device messages with a warning and keeps going", async () => {
+  const device = await connectDevice();
   await device.publishAsync(topics.telemetry(THING), "not json", { qos: 1 });
   await device.publishAsync(topics.events(THING), JSON.stringify({ type: "", at: "x" }), { qos: 1 });
   await device.publishAsync(topics.cmdAck(THING), JSON.stringify({ id: randomUUID(), status: "maybe" }), {
@@ -64,13 +68,7 @@ it("drops malformed device messages with a warning and keeps going", async () =>
 
 it("stamps reports with the cloud's receive time, not the device's clock", async () => {
   sink.clear();
-  const device = await mqtt.connectAsync(broker.url, {
-    clientId: THING,
-    username: THING,
-    password: TOKEN,
-    protocolVersion: 4,
-    reconnectPeriod: 0,
-  });
+  const device = await connectDevice();
   const future = "2100-01-01T00:00:00.000Z";
   const before = Date.now();
   await device.publishAsync(topics.presence(THING), JSON.stringify({ status: "online", at: future }), {
