@@ -2,25 +2,20 @@
 // declarations load here; each command loads its code when it runs, so `lilo --help` starts fast.
 import { Command, CommanderError } from "commander";
 import { AppError } from "../shared/errors.js";
+import { registerApplianceCommands } from "./appliance.commands.js";
+import { registerCloudCommands } from "./cloud.commands.js";
+import { registerDemoCommand } from "./demo.command.js";
+import { registerLabelCommands } from "./label.commands.js";
 
 const program = new Command("lilo")
   .description("L.I.L.O. smart chemical cabinet: cloud service, cabinet appliance and demo")
   .showHelpAfterError()
   .exitOverride();
 
-/** Each group's commands, imported on demand: a group's module pulls in all it depends on. */
-const GROUPS: Record<string, () => Promise<(program: Command) => void>> = {
-  cloud: async () => (await import("./cloud.commands.js")).registerCloudCommands,
-  appliance: async () => (await import("./appliance.commands.js")).registerApplianceCommands,
-  demo: async () => (await import("./demo.command.js")).registerDemoCommand,
-  label: async () => (await import("./label.commands.js")).registerLabelCommands,
-};
-
-// A named group loads alone: `lilo appliance run` shares a 1 GB board with the kiosk browser and must
-// not carry the cloud's modules (PostgreSQL, the broker, PDF labels: about 30 MB of resident memory).
-const group = process.argv[2];
-const loaders = group && Object.hasOwn(GROUPS, group) ? [GROUPS[group]!] : Object.values(GROUPS);
-for (const register of await Promise.all(loaders.map((load) => load()))) register(program);
+registerCloudCommands(program);
+registerApplianceCommands(program);
+registerDemoCommand(program);
+registerLabelCommands(program);
 
 async function fail(err: unknown): Promise<never> {
   // Help, a version or a usage error: commander has printed what to say.
