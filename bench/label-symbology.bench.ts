@@ -17,7 +17,8 @@ import { join } from "node:path";
 import { ensureZxing } from "@lilo/vision";
 import sharp from "sharp";
 import { type ReadInputBarcodeFormat, readBarcodes } from "zxing-wasm";
-import { encodeSymbol, type SymbolMatrix, type Symbology } from "../shared/labels/symbology.js";
+import type { Symbology } from "../shared/labels/options.js";
+import { encodeSymbol, type SymbolMatrix } from "../shared/labels/symbology.js";
 import { drawShot, FRAME, type Placement, renderShot, SCENE_RANGES } from "./symbology-scene.js";
 
 function arg(name: string): string | undefined {

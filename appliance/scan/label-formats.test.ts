@@ -4,8 +4,8 @@ import { createLabelDecoder } from "@lilo/vision";
 import sharp from "sharp";
 import { afterAll, describe, expect, it } from "vitest";
 import { type LabelData, layoutLabel } from "../../shared/labels/layout.js";
+import { SYMBOLOGIES } from "../../shared/labels/options.js";
 import { renderSvg } from "../../shared/labels/svg.js";
-import { SYMBOLOGIES } from "../../shared/labels/symbology.js";
 
 const ACETONE: LabelData = {
   code: "LILO:C:000042",

@@ -5,9 +5,6 @@ import bwipjs from "bwip-js";
 import { AppError } from "../errors.js";
 import { SYMBOLOGIES, type Symbology } from "./options.js";
 
-// Beside the encoder for callers that take both from here (benches, the decoder's tests).
-export { SYMBOLOGIES, type Symbology };
-
 export interface SymbolMatrix {
   symbology: Symbology;
   /** Modules across and down, quiet zone excluded. */
