@@ -33,7 +33,7 @@ echo "boot-test: booting $kernel under qemu-system-aarch64 -M virt (serial log: 
 qemu-system-aarch64 -M virt -cpu cortex-a72 -smp 2 -m 2048 -nographic -nic none -no-reboot \
   -kernel "$work/vmlinuz" -initrd "$work/initrd.img" \
   -append "root=LABEL=LILO-ROOT rw console=ttyAMA0 panic=-1" \
-  -drive "if=virtio,format=raw,file=$work/disk.img" </dev/null >"$work/serial.log" 2>&1 &
+  -device virtio-rng-pci -drive "if=virtio,format=raw,file=$work/disk.img" </dev/null >"$work/serial.log" 2>&1 &
 qemu_pid=$!
 
 want_firstboot='lilo-firstboot: changed '
