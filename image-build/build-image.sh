@@ -48,7 +48,7 @@ log "stage the appliance and Node 20 for arm64"
 
 packages=(
   systemd-sysv udev dbus libpam-systemd systemd-timesyncd kmod iproute2 netbase ca-certificates tzdata
-  hostname e2fsprogs fdisk dosfstools
+  systemd-resolved hostname e2fsprogs fdisk dosfstools
   linux-image-arm64 raspi-firmware firmware-brcm80211 initramfs-tools busybox zstd
   gpiod cage chromium fonts-dejavu-core
 )
@@ -60,7 +60,7 @@ base="$LILO_IMAGE_CACHE/rootfs-$base_key.tar"
 if [ ! -f "$base" ]; then
   log "root filesystem packages (mmdebstrap, arm64, ${#packages[@]} packages and their dependencies)"
   mmdebstrap --mode=root --arch=arm64 --variant=apt --components="main non-free-firmware" \
-    --aptopt='APT::Install-Recommends "false"' \
+    --aptopt='APT::Install-Recommends "false"' --dpkgopt=force-unsafe-io \
     --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
     --dpkgopt='path-include=/usr/share/locale/locale.alias' \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \

@@ -41,7 +41,7 @@ mkdir -p "$root/etc/systemd/system.conf.d"
 install -m 0644 "$LILO_REPO"/systemd/system.conf.d/*.conf "$root/etc/systemd/system.conf.d/"
 rm -f "$root/etc/systemd/system/lilo-cloud.service"
 in_root systemctl enable lilo-firstboot.service lilo-appliance.service lilo-kiosk.service \
-  systemd-networkd.service systemd-timesyncd.service
+  systemd-networkd.service systemd-resolved.service systemd-timesyncd.service
 # No login prompt on the display or the serial port; no remote login (openssh is not installed).
 in_root systemctl mask getty@.service serial-getty@.service
 
