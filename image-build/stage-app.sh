@@ -25,7 +25,7 @@ if [ ! -x "$nodedir/bin/node" ]; then
 fi
 
 log "compile the appliance"
-(cd "$repo" && npm run build --silent)
+(cd "$repo" && npm run build >"$cache/app-build.log" 2>&1) || { cat "$cache/app-build.log" >&2; exit 1; }
 
 app="$out/opt/lilo"
 rm -rf "$app" && mkdir -p "$app/packages/vision" "$out/usr/bin"
