@@ -5,6 +5,9 @@ set -euo pipefail
 root=$1
 here=$(cd "$(dirname "$0")" && pwd)
 in_root() { chroot "$root" "$@"; }
+# Programs in the chroot (Node, maintainer scripts) expect /proc; nothing else is mounted.
+mount -t proc proc "$root/proc"
+trap 'umount -l "$root/proc"' EXIT
 
 # Extra packages first (a Raspberry Pi OS kernel brings its own initramfs and firmware hooks).
 if [ -n "${LILO_EXTRA_DEBS:-}" ]; then
