@@ -2,10 +2,11 @@
 # Builds the flashable L.I.L.O. SD-card image for the Raspberry Pi 3/4/400/CM4 (arm64) from Debian 12
 # packages, on an x86_64 Debian machine, as root, without mounting anything:
 #
-#   image-build/build-image.sh [--out DIR] [--extra-debs DIR]
+#   image-build/build-image.sh [--out DIR] [--extra-debs DIR] [--no-kiosk]
 #
 # Writes DIR/lilo-<version>.img (default DIR: image-build/out). --extra-debs installs every .deb of a
-# folder into the root (the Raspberry Pi OS kernel and camera stack for the Pi 5 variant).
+# folder into the root (the Raspberry Pi OS kernel and camera stack for the Pi 5 variant). --no-kiosk
+# leaves out cage and Chromium (a cabinet without a display; the qemu boot test, which has none).
 # Needs: mmdebstrap qemu-user-static binfmt-support dosfstools mtools e2fsprogs fdisk g++-aarch64-linux-gnu
 # and npm. See image-build/README.md.
 set -euo pipefail
@@ -13,11 +14,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 out="$here/out"
 extra_debs=
+kiosk=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out=$2; shift 2 ;;
     --extra-debs) extra_debs=$(cd "$2" && pwd); shift 2 ;;
-    *) echo "usage: $0 [--out DIR] [--extra-debs DIR]" >&2; exit 2 ;;
+    --no-kiosk) kiosk=0; shift ;;
+    *) echo "usage: $0 [--out DIR] [--extra-debs DIR] [--no-kiosk]" >&2; exit 2 ;;
   esac
 done
 [ "$(id -u)" = 0 ] || { echo "build-image.sh: run as root (mmdebstrap, device nodes, file owners)" >&2; exit 2; }
@@ -50,8 +53,9 @@ packages=(
   systemd-sysv udev dbus libpam-systemd systemd-timesyncd kmod iproute2 netbase ca-certificates tzdata
   systemd-resolved hostname e2fsprogs fdisk dosfstools
   linux-image-arm64 raspi-firmware firmware-brcm80211 initramfs-tools busybox zstd
-  gpiod cage chromium fonts-dejavu-core
+  gpiod
 )
+[ "$kiosk" = 0 ] || packages+=(cage chromium fonts-dejavu-core)
 # The packages alone, cached by everything that shapes them: installing them under qemu-user is most of
 # the build, and the app, the units and the settings on top take a minute.
 base_key=$( (printf '%s\n' "${packages[@]}" "$mirror" "$security"; cat "$here"/rootfs/etc/initramfs-tools/*/*) |
@@ -84,7 +88,7 @@ LILO_APP_VERSION=$app_version
 LILO_COMMIT=$commit
 LILO_BUILT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 REL
-LILO_STAGE="$work/stage" LILO_EXTRA_DEBS="$extra_debs" LILO_RELEASE="$work/release" LILO_REPO="$repo" \
+LILO_KIOSK=$kiosk LILO_STAGE="$work/stage" LILO_EXTRA_DEBS="$extra_debs" LILO_RELEASE="$work/release" LILO_REPO="$repo" \
   "$here/customize.sh" "$root"
 
 log "partitions: FAT firmware, ext4 root, ext4 data"

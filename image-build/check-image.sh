@@ -47,8 +47,13 @@ file -b "$work/sqlite.node" | grep -q 'ARM aarch64' || fail "better-sqlite3 is n
 exists_root /opt/lilo/node_modules/@img/sharp-linux-arm64/package.json || fail "sharp's arm64 build missing"
 exists_root /opt/lilo/bin/lilo.js && exists_root /opt/lilo/dist/cli/main.js || fail "the appliance is missing"
 cat_root /etc/lilo-release | grep -q '^LILO_IMAGE_VERSION=' || fail "/etc/lilo-release has no version"
-for link in multi-user.target.wants/lilo-appliance.service multi-user.target.wants/lilo-firstboot.service \
-  multi-user.target.wants/lilo-kiosk.service; do
+links="multi-user.target.wants/lilo-appliance.service multi-user.target.wants/lilo-firstboot.service"
+# The kiosk where the image has its compositor (not with --no-kiosk).
+if exists_root /usr/bin/cage; then
+  exists_root /usr/bin/chromium || fail "cage without chromium"
+  links="$links multi-user.target.wants/lilo-kiosk.service"
+fi
+for link in $links; do
   exists_root "/etc/systemd/system/$link" || fail "$link not enabled"
 done
 cat_root /etc/systemd/system.conf.d/10-lilo-watchdog.conf | grep -q '^RuntimeWatchdogSec=14s' || fail "watchdog"

@@ -43,8 +43,10 @@ install -m 0644 "$LILO_REPO"/systemd/*.service "$root/etc/systemd/system/"
 mkdir -p "$root/etc/systemd/system.conf.d"
 install -m 0644 "$LILO_REPO"/systemd/system.conf.d/*.conf "$root/etc/systemd/system.conf.d/"
 rm -f "$root/etc/systemd/system/lilo-cloud.service"
-in_root systemctl enable lilo-firstboot.service lilo-appliance.service lilo-kiosk.service \
+[ "$LILO_KIOSK" = 1 ] || rm -f "$root/etc/systemd/system/lilo-kiosk.service" "$root/etc/pam.d/lilo-kiosk"
+in_root systemctl enable lilo-firstboot.service lilo-appliance.service \
   systemd-networkd.service systemd-resolved.service systemd-timesyncd.service
+[ "$LILO_KIOSK" = 0 ] || in_root systemctl enable lilo-kiosk.service
 # No login prompt on the display or the serial port; no remote login (openssh is not installed).
 in_root systemctl mask getty@.service serial-getty@.service
 
