@@ -7,6 +7,7 @@ import { createLabelDecoder, type LabelDecoder } from "@lilo/vision";
 import { eq } from "drizzle-orm";
 import sharp from "sharp";
 import type { Logger } from "../shared/logger.js";
+import type { ServiceNotifier } from "../shared/systemd/sd-notify.js";
 import { AuthService, type CabinetScope, type Credential } from "./auth/auth.service.js";
 import type { ApplianceConfig } from "./config.js";
 import { type LocalDatabase, openLocalDatabase } from "./db/local-database.js";
@@ -24,6 +25,7 @@ import { CommandNonceRepository } from "./mqtt/command-nonce.repository.js";
 import { DeviceLink } from "./mqtt/device-link.service.js";
 import { LiveEventsListener } from "./mqtt/live-events.listener.js";
 import { processMemory } from "./process-memory.js";
+import { firmwareVersion } from "./release.js";
 import { EvidenceStore } from "./scan/evidence.store.js";
 import { InventoryRepository } from "./scan/inventory.repository.js";
 import { ScanService } from "./scan/scan.service.js";
@@ -39,8 +41,6 @@ import { SyncService, storedCommandKey, storedSecret } from "./sync/sync.service
 import { UploadAfterScanListener } from "./sync/upload-after-scan.listener.js";
 import { assertSecureUrl } from "./sync/url-policy.js";
 
-export const FIRMWARE_VERSION = "0.1.0";
-
 /** Loaded with the first frame it draws, so a cabinet whose cameras are real or recorded never holds it. */
 const renderShelf: ShelfRenderFn = async (shelf) =>
   (await import("./sim/shelf-renderer.js")).renderShelf(shelf);
@@ -49,6 +49,8 @@ export interface ApplianceOptions {
   logger: Logger;
   /** Install process-wide crash handlers that drive the lock to its safe state (production: yes). */
   installCrashHandlers?: boolean;
+  /** systemd's Type=notify protocol: ready once the database, the GPIO lines and HTTP are up. */
+  notifier?: ServiceNotifier;
 }
 
 export class Appliance {
@@ -98,6 +100,7 @@ export class Appliance {
     // libvips keeps its last 100 operations, their images with them; a scan never repeats one, and
     // the cache kept the resident memory growing from scan 5 to scan 20 (bench/NOTEBOOK.md).
     sharp.cache(false);
+    opts.notifier?.starting();
 
     const local = openLocalDatabase(join(config.dataDir, "appliance.db"));
     this.local = local;
@@ -193,6 +196,7 @@ export class Appliance {
     });
     await this.http.start();
     this.url = this.http.url;
+    opts.notifier?.ready(`serving ${this.url}`);
     await this.sync?.start();
 
     this.link = this.liveChannel(local);
@@ -232,7 +236,7 @@ export class Appliance {
         claimToken: config.cloud.claimToken,
         claimTokenFile: config.cloud.claimTokenFile,
         serialNumber: config.cloud.serialNumber,
-        firmwareVersion: FIRMWARE_VERSION,
+        firmwareVersion: firmwareVersion(),
         identityPath: join(config.dataDir, "device.json"),
         maxBackoffMs: config.cloud.maxBackoffMs,
         signal: this.abort.signal,
@@ -332,6 +336,7 @@ export class Appliance {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.opts.notifier?.stopping();
     this.abort.abort();
     await this.link?.stop();
     this.liveListeners.stop();

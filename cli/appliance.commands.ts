@@ -1,4 +1,5 @@
-// `lilo appliance ...`: run the cabinet service, decode shelf photos, drive the lock to its safe state.
+// `lilo appliance ...`: run the cabinet service, decode shelf photos, drive the lock to its safe state,
+// apply the installer's settings at first boot.
 // Declared here with nothing but commander; what each command runs is loaded from appliance.handlers.ts.
 import type { Command } from "commander";
 
@@ -35,4 +36,15 @@ export function registerApplianceCommands(program: Command): void {
     .description("drive the lock to its configured safe state (systemd ExecStopPost)")
     .requiredOption("--config <file>", "appliance configuration (JSON)")
     .action(async (opts) => (await handlers()).lockSafe(opts));
+
+  appliance
+    .command("firstboot")
+    .description(
+      "apply the installer's lilo.conf from the boot partition: config, host name, time, secrets, claim (lilo-firstboot.service)",
+    )
+    .option("--boot <dir>", "the mounted boot partition", "/boot/firmware")
+    .option("--root <dir>", "the root the files are written under", "/")
+    .option("--owner <user>", "the service user (looked up in <root>/etc/passwd) that owns the data files")
+    .option("--claim-timeout <seconds>", "how long the claim may wait for the cloud", "60")
+    .action(async (opts) => (await import("./firstboot.handler.js")).firstboot(opts));
 }

@@ -11,6 +11,7 @@ import { ensureSimConfigFile, SIM_SHELVES } from "../appliance/sim/sim-config.js
 import { SIM_PEOPLE } from "../appliance/sim/sim-people.js";
 import { seedLocalCabinet } from "../appliance/sim/sim-seed.js";
 import { createLogger } from "../shared/logger.js";
+import { createServiceNotifier } from "../shared/systemd/sd-notify.js";
 
 /** Stops cleanly on SIGTERM/SIGINT, giving up after a timeout so systemd never waits forever. */
 function stopOnSignals(stop: () => Promise<void>, timeoutMs = 10_000): void {
@@ -49,7 +50,11 @@ export async function run(opts: RunOptions, cmd: Command): Promise<void> {
     });
   }
   const logger = createLogger();
-  const app = new Appliance(config, { logger, installCrashHandlers: true });
+  const app = new Appliance(config, {
+    logger,
+    installCrashHandlers: true,
+    notifier: createServiceNotifier(logger),
+  });
   stopOnSignals(() => app.stop());
   await app.start();
   if (standalone && app.sim) {

@@ -13,6 +13,7 @@ import { CabinetService } from "../cloud/orgs/cabinet.service.js";
 import { OrganizationService } from "../cloud/orgs/organization.service.js";
 import { AppError } from "../shared/errors.js";
 import { createLogger, silentLogger } from "../shared/logger.js";
+import { createServiceNotifier } from "../shared/systemd/sd-notify.js";
 
 /** Opens the cloud database named by the environment for one command, and closes it. */
 export async function withDatabase<T>(fn: (db: Database) => Promise<T>): Promise<T> {
@@ -67,12 +68,17 @@ export async function serve(): Promise<void> {
   const { Cloud } = await import("../cloud/cloud.js");
   const logger = createLogger(loadCloudConfig().logLevel);
   const service = new Cloud(loadCloudConfig(), logger);
+  const notifier = createServiceNotifier(logger);
+  notifier.starting();
   await service.start();
-  const stop = () =>
+  notifier.ready("serving");
+  const stop = () => {
+    notifier.stopping();
     void service.stop().then(
       () => process.exit(0),
       () => process.exit(1),
     );
+  };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
 }

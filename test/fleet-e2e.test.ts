@@ -1,7 +1,7 @@
 // A simulated cabinet provisioned through the real claim flow against a real cloud: the session's
 // checkout reaches the tenant schema, presence and telemetry arrive over MQTT, and a remote unlock
 // from a manager is carried out and audited.
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { and, eq } from "drizzle-orm";
@@ -20,6 +20,8 @@ import { startCloud, type TestCloud } from "./support/cloud.js";
 import { backends } from "./support/databases.js";
 import { waitFor } from "./support/wait-for.js";
 
+const IMAGE_VERSION = "0.1.0+202612061920.e2e";
+
 describe.each(backends)("a provisioned cabinet on $name", (backend) => {
   let t: TestCloud;
   let org: DemoOrg;
@@ -36,6 +38,9 @@ describe.each(backends)("a provisioned cabinet on $name", (backend) => {
     t = await startCloud(backend);
     org = await ensureDemoOrg(t.cloud.db);
     dir = mkdtempSync(join(tmpdir(), "lilo-e2e-"));
+    // The image's version file (image-build/ writes /etc/lilo-release): the claim and telemetry report it.
+    writeFileSync(join(dir, "lilo-release"), `LILO_IMAGE_VERSION=${IMAGE_VERSION}\nLILO_APP_VERSION=0.1.0\n`);
+    process.env.LILO_RELEASE_FILE = join(dir, "lilo-release");
     const { claim_token } = await new ProvisioningService(t.cloud.db).createClaimToken(
       org.org_id,
       org.cabinet_id,
@@ -55,6 +60,7 @@ describe.each(backends)("a provisioned cabinet on $name", (backend) => {
     await appliance.start();
   });
   afterAll(async () => {
+    delete process.env.LILO_RELEASE_FILE;
     await appliance?.stop();
     await t?.dispose();
     rmSync(dir, { recursive: true, force: true });
@@ -66,7 +72,11 @@ describe.each(backends)("a provisioned cabinet on $name", (backend) => {
     const [device] = await t.cloud.db.asService((tx) =>
       tx.select().from(iotDevices).where(eq(iotDevices.device_id, appliance.device!.device_id)),
     );
-    expect(device).toMatchObject({ device_serial_number: "E2E-1", assigned_cabinet_id: org.cabinet_id });
+    expect(device).toMatchObject({
+      device_serial_number: "E2E-1",
+      assigned_cabinet_id: org.cabinet_id,
+      firmware_version: IMAGE_VERSION,
+    });
   });
 
   it("reports presence and health telemetry over MQTT", async () => {
@@ -86,6 +96,8 @@ describe.each(backends)("a provisioned cabinet on $name", (backend) => {
     );
     expect(telemetry[0]).toMatchObject({ org_id: org.org_id, cabinet_id: org.cabinet_id });
     expect(telemetry[0]!.metrics).toHaveProperty("uptime_seconds");
+    expect(telemetry[0]!.metrics).toMatchObject({ firmware_version: IMAGE_VERSION });
+    expect(device.firmware_version).toBe(IMAGE_VERSION);
   });
 
   it("brings a checkout by the technician into the tenant schema", async () => {

@@ -2,6 +2,7 @@
 import { readFile, statfs } from "node:fs/promises";
 import os from "node:os";
 import type { TelemetryMessage } from "../../shared/mqtt/topics.js";
+import { firmwareVersion } from "../release.js";
 
 export type SystemSample = Omit<TelemetryMessage, "at">;
 
@@ -32,6 +33,8 @@ const clampPercent = (v: number) => Math.min(100, Math.max(0, Math.round(v * 10)
 
 export class SystemMetrics {
   private last: CpuTimes | undefined;
+  /** Read once: the image changes only with a reboot. */
+  private readonly version = firmwareVersion();
 
   constructor(private readonly opts: SystemMetricsOptions) {}
 
@@ -44,6 +47,7 @@ export class SystemMetrics {
       disk_usage_percent: disk,
       temperature_celsius: temperature,
       uptime_seconds: Math.round(os.uptime()),
+      firmware_version: this.version,
     };
   }
 

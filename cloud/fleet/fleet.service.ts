@@ -125,6 +125,8 @@ export class FleetService implements FleetSink {
           disk_usage_percent: pct(m.disk_usage_percent),
           temperature_celsius: m.temperature_celsius === null ? null : pct(m.temperature_celsius),
           uptime_seconds: Math.round(m.uptime_seconds),
+          // An updated image reports its version here; the claim recorded the first one.
+          ...(m.firmware_version ? { firmware_version: m.firmware_version } : {}),
           last_heartbeat_at: at,
           last_seen_at: at,
           status: "active",

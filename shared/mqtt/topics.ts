@@ -96,6 +96,8 @@ export const TelemetryMessage = z.object({
   disk_usage_percent: percent,
   temperature_celsius: z.number().finite().min(-100).max(250).nullable(),
   uptime_seconds: z.number().finite().nonnegative(),
+  /** The image (or appliance) version the cabinet runs; absent from cabinets older than the image build. */
+  firmware_version: z.string().min(1).max(50).optional(),
   at: isoTime,
 });
 export type TelemetryMessage = z.infer<typeof TelemetryMessage>;
