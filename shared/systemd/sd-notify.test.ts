@@ -112,7 +112,7 @@ describe("systemd notifications", () => {
       what: "two pings",
     });
     const blockedFrom = performance.now();
-    while (performance.now() - blockedFrom < 1_000) {
+    while (performance.now() - blockedFrom < 3_000) {
       // a hung event loop
     }
     await waitFor(() => listener!.texts().filter((t) => t === "WATCHDOG=1").length >= 5, {
@@ -121,7 +121,8 @@ describe("systemd notifications", () => {
     notifier.stopping();
     const pings = listener.messages.filter((m) => m.message === "WATCHDOG=1").map((m) => m.at);
     const longestGap = Math.max(...pings.slice(1).map((at, i) => at - pings[i]!));
-    expect(longestGap).toBeGreaterThanOrEqual(0.9);
+    // None for the 3 s hang; a ping spawned just before it may land inside it on a loaded machine.
+    expect(longestGap).toBeGreaterThanOrEqual(1.5);
   });
 
   it("pings only when the watchdog is meant for this process", () => {
