@@ -1,6 +1,7 @@
 // The appliance's HTTP server: the kiosk API under /api (the touchscreen's own under /api/kiosk), the
 // touchscreen's page under /kiosk/ and, in simulator mode, the simulator's control API under /sim.
 // Each start issues a new kiosk key (`<dataDir>/kiosk-key`); stopping discards it.
+import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { bodyLimit, MAX_FORM_BODY_BYTES } from "../shared/http/body-limit.js";
@@ -54,7 +55,11 @@ export class HttpServer {
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    const server = this.server as Server | undefined;
+    const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    // The kiosk's live streams never end by themselves.
+    server?.closeAllConnections();
+    await closed;
     this.kioskKey?.discard();
   }
 }

@@ -164,12 +164,20 @@ export class KioskViewRepository {
     const last = done[0];
     if (!last) return undefined;
     const after = done[1]?.rowid ?? 0;
-    const steps = this.local.sqlite
+    // What needs a hand is the latest scan's; what changed is the whole session's, over any re-scans.
+    const needsHand = this.local.sqlite
       .prepare(
         `${EVENT_SELECT} WHERE rowid > ? AND rowid < ? AND json_extract(event_details, '$.action')
-         IN ('checkout', 'return', 'transfer', 'label_not_read', 'unknown_code') ORDER BY rowid`,
+         IN ('label_not_read', 'unknown_code') ORDER BY rowid`,
       )
       .all(after, last.rowid) as EventRow[];
+    const changes = this.local.sqlite
+      .prepare(
+        `${EVENT_SELECT} WHERE (rowid > ? OR workflow_id = ?) AND rowid < ? AND json_extract(event_details, '$.action')
+         IN ('checkout', 'return', 'transfer') ORDER BY rowid`,
+      )
+      .all(after, last.workflow_id, last.rowid) as EventRow[];
+    const steps = [...changes, ...needsHand];
     const details = JSON.parse(last.details ?? "{}") as { scan_ids?: string[] };
     const scansById = this.scanRows(details.scan_ids ?? []);
     const scanOfShelf = (shelf: number) => [...scansById.values()].find((s) => s.shelf_id === shelf);
@@ -203,7 +211,7 @@ export class KioskViewRepository {
       user: this.userOf(last),
       at: last.event_timestamp,
       confirmed:
-        this.eventsWhere("action = 'scan_confirmed' AND json_extract(event_details, '$.review_id') = ?", [
+        this.eventsWhere("action = 'scan_confirmed' AND json_extract(details, '$.review_id') = ?", [
           last.event_id,
         ]).length > 0,
       superseded:

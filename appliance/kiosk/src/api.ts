@@ -184,11 +184,14 @@ export const photoUrl = (scanId: string) => `/api/kiosk/photos/${scanId}`;
 export const pictogramUrl = (code: string) => `/api/kiosk/ghs/${code}.svg`;
 
 /** Calls `onChange` whenever the cabinet reports a change; `onState` with whether the stream is up. */
-export function followCabinet(onChange: (kind: string) => void, onState: (up: boolean) => void): () => void {
+export function followCabinet(
+  onChange: (change: { kind: string; detail?: string }) => void,
+  onState: (up: boolean) => void,
+): () => void {
   const source = new EventSource("/api/kiosk/live");
   source.addEventListener("hello", () => onState(true));
   source.addEventListener("change", (e) =>
-    onChange((JSON.parse((e as MessageEvent<string>).data) as { kind: string }).kind),
+    onChange(JSON.parse((e as MessageEvent<string>).data) as { kind: string; detail?: string }),
   );
   source.onerror = () => onState(false);
   return () => source.close();

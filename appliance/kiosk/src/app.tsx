@@ -53,8 +53,8 @@ export function App() {
     void refresh();
     let pending: number | undefined;
     const stop = followCabinet(
-      (kind) => {
-        if (kind === "session") setScanning(true);
+      ({ kind, detail }) => {
+        if (kind === "session" && detail === "scanning") setScanning(true);
         if (kind === "scan") setScanning(false);
         clearTimeout(pending);
         pending = window.setTimeout(() => {

@@ -74,7 +74,7 @@ export function IdleScreen(props: {
           <span class="tile-title">{t("sync.title")}</span>
           <span class="tile-value">
             {sync.mode === "standalone"
-              ? t("sync.standalone")
+              ? t("sync.standaloneLong")
               : sync.last_sync
                 ? t("sync.lastSync", { time: clock(sync.last_sync) })
                 : t("sync.never")}

@@ -96,16 +96,17 @@ export function RegisterScreen(props: {
               onClick={() => setField("cas")}
               data-testid="field-cas"
             >
-              <span class="muted small">{t("register.cas")}</span>
+              {cas ? (
+                <span class={`small ${casOk ? "ok" : "bad"}`} data-testid="cas-check">
+                  {casOk ? `✓ ${t("register.casValid")}` : t("register.casInvalid")}
+                </span>
+              ) : (
+                <span class="muted small">{t("register.cas")}</span>
+              )}
               <span class="input">
                 {cas}
                 {field === "cas" && <span class="caret" />}
               </span>
-              {cas && (
-                <span class={`small ${casOk ? "ok" : "bad"}`} data-testid="cas-check">
-                  {casOk ? `✓ ${t("register.casValid")}` : t("register.casInvalid")}
-                </span>
-              )}
             </button>
           </div>
           <Keyboard

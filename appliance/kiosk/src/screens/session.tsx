@@ -65,9 +65,7 @@ export function SessionScreen(props: {
         )}
       </div>
       <div class="session-actions">
-        {open ? (
-          <p class="callout">{t("session.closeToSignOut")}</p>
-        ) : (
+        {!open && (
           <>
             <Button tone="primary" size="lg" onClick={act(api.open)} disabled={busy} testId="open-cabinet">
               {t("session.open")}
