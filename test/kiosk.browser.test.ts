@@ -92,9 +92,13 @@ describe.each(KIOSK_SCREENS)("kiosk at $name", (screen) => {
     await see("door-open-hint");
     await visit("door-open");
     expect((await cab.sim("DELETE", `/shelves/1/containers/${enc(labelFor(1))}`)).status).toBe(204);
-    expect((await cab.sim("PATCH", `/shelves/2/containers/${enc(labelFor(2))}`, { unreadable: true })).status).toBe(200);
+    expect(
+      (await cab.sim("PATCH", `/shelves/2/containers/${enc(labelFor(2))}`, { unreadable: true })).status,
+    ).toBe(200);
     const stranger = labelFor(42);
-    expect((await cab.sim("POST", "/shelves/3/containers", { qr_code: stranger, x: 0.86, y: 0.5 })).status).toBe(201);
+    expect(
+      (await cab.sim("POST", "/shelves/3/containers", { qr_code: stranger, x: 0.86, y: 0.5 })).status,
+    ).toBe(201);
     await cab.sim("POST", "/door", { open: false });
     await see("review", SCAN_MS);
     await see(`taken-${labelFor(1)}`);
@@ -111,7 +115,8 @@ describe.each(KIOSK_SCREENS)("kiosk at $name", (screen) => {
       timeoutMs: SCAN_MS,
     });
     expect(actions(cab)).toContain("kiosk_rescan");
-    const inv = (qr: string) => db.select().from(chemicalInventory).where(eq(chemicalInventory.qr_code, qr)).get();
+    const inv = (qr: string) =>
+      db.select().from(chemicalInventory).where(eq(chemicalInventory.qr_code, qr)).get();
     expect(inv(labelFor(2))?.status).toBe("in_cabinet");
 
     // Register the unknown container; a CAS number with a wrong check digit is refused on the spot.
@@ -157,16 +162,21 @@ describe.each(KIOSK_SCREENS)("kiosk at $name", (screen) => {
     expect(await page.getByTestId("unknown-card").count()).toBe(0);
     await tap("purpose-analysis");
     await tap("edit-experiment");
-    await typeOn("kb", "EXP7");
+    await typeOn("kb", "Exp7");
     await tap("kb-done");
     await tap("confirm");
     await see("prompt", 10_000);
     const checkout = db
       .select()
       .from(containerTransactions)
-      .where(and(eq(containerTransactions.qr_code, labelFor(1)), eq(containerTransactions.transaction_type, "checkout")))
+      .where(
+        and(
+          eq(containerTransactions.qr_code, labelFor(1)),
+          eq(containerTransactions.transaction_type, "checkout"),
+        ),
+      )
       .get()!;
-    expect(checkout).toMatchObject({ user_id: TECH.user_id, purpose: "analysis", experiment_id: "EXP7" });
+    expect(checkout).toMatchObject({ user_id: TECH.user_id, purpose: "analysis", experiment_id: "Exp7" });
     expect(actions(cab)).toContain("scan_confirmed");
 
     // The shelves: container 1 is gone from shelf 1, the new one stands on shelf 3.
@@ -211,7 +221,9 @@ describe.each(KIOSK_SCREENS)("kiosk at $name", (screen) => {
       severity: "critical",
       at: new Date().toISOString(),
     });
-    await waitFor(async () => (await text("alerts-tile")).includes("1 open alerts"), { what: "the alert on the idle screen" });
+    await waitFor(async () => (await text("alerts-tile")).includes("1 open alerts"), {
+      what: "the alert on the idle screen",
+    });
     await visit("idle-alert");
     await tap("alerts-tile");
     await tap(`alert-${alert.alert_id}`);
@@ -224,7 +236,11 @@ describe.each(KIOSK_SCREENS)("kiosk at $name", (screen) => {
     await see("acknowledged");
     await visit("alert-acknowledged");
     const acked = db.select().from(safetyAlerts).where(eq(safetyAlerts.alert_id, alert.alert_id)).get()!;
-    expect(acked).toMatchObject({ status: "acknowledged", acknowledged_by: TECH.user_id, acknowledged_via: "kiosk" });
+    expect(acked).toMatchObject({
+      status: "acknowledged",
+      acknowledged_by: TECH.user_id,
+      acknowledged_via: "kiosk",
+    });
     expect(actions(cab)).toContain("alert_acknowledged");
 
     // Still signed in from acknowledging: open, put container 1 back, close, say how it came back.
@@ -243,7 +259,12 @@ describe.each(KIOSK_SCREENS)("kiosk at $name", (screen) => {
     const ret = db
       .select()
       .from(containerTransactions)
-      .where(and(eq(containerTransactions.qr_code, labelFor(1)), eq(containerTransactions.transaction_type, "return")))
+      .where(
+        and(
+          eq(containerTransactions.qr_code, labelFor(1)),
+          eq(containerTransactions.transaction_type, "return"),
+        ),
+      )
       .get()!;
     expect(ret).toMatchObject({ user_id: TECH.user_id, return_condition: "nearly_empty" });
     expect(actions(cab)).toContain("kiosk_open");

@@ -38,7 +38,9 @@ export class KioskLiveListener implements ApplianceListener {
     const { bus, door, lock, syncState } = this.deps;
     bus.on(this, "cabinet.event", (e) => this.send({ kind: "event", detail: e.action }));
     // A session whose door was opened ends in a scan of the shelves.
-    bus.on(this, "session.ended", (s) => this.send({ kind: "session", detail: s.opened ? "scanning" : "ended" }));
+    bus.on(this, "session.ended", (s) =>
+      this.send({ kind: "session", detail: s.opened ? "scanning" : "ended" }),
+    );
     bus.on(this, "scan.completed", () => this.send({ kind: "scan", detail: "completed" }));
     this.unsubscribe.push(door.onChange((s) => this.send({ kind: "door", detail: s })));
     this.unsubscribe.push(lock.onChange((s) => this.send({ kind: "lock", detail: s })));

@@ -410,7 +410,9 @@ function spillBox(loc: unknown, size: { w: number; h: number }): PhotoBox | unde
 }
 
 function locationOf(sensorData: unknown): unknown {
-  return sensorData && typeof sensorData === "object" ? (sensorData as { location?: unknown }).location : undefined;
+  return sensorData && typeof sensorData === "object"
+    ? (sensorData as { location?: unknown }).location
+    : undefined;
 }
 
 function expiryOf(date: string | null, now: Date): ShelfContainerView["expiry"] {

@@ -32,7 +32,11 @@ export interface KioskPage {
   text(testId: string): Promise<string>;
 }
 
-export async function openKiosk(browser: Browser, url: string, screen: (typeof KIOSK_SCREENS)[number]): Promise<KioskPage> {
+export async function openKiosk(
+  browser: Browser,
+  url: string,
+  screen: (typeof KIOSK_SCREENS)[number],
+): Promise<KioskPage> {
   const context = await browser.newContext({
     viewport: { width: screen.width, height: screen.height },
     hasTouch: true,

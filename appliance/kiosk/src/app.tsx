@@ -15,7 +15,7 @@ import { Button, clock, I18n, useT } from "./ui";
 
 export type View =
   | { name: "home" }
-  | { name: "pin"; then?: View }
+  | { name: "pin"; next?: View }
   | { name: "shelves" }
   | { name: "alerts"; alertId?: string }
   | { name: "register"; reviewId: string; qr: string; shelf: number };
@@ -134,7 +134,7 @@ export function App() {
 
   // Signing in ends whatever the person was doing at the screen before.
   useEffect(() => {
-    if (signedIn && view.name === "pin") setView(view.then ?? { name: "home" });
+    if (signedIn && view.name === "pin") setView(view.next ?? { name: "home" });
   }, [signedIn, view]);
 
   const go = (v: View) => {
@@ -161,7 +161,7 @@ export function App() {
         signedIn={signedIn}
         onOpen={(id) => go({ name: "alerts", alertId: id })}
         onBack={() => go(view.alertId ? { name: "alerts" } : { name: "home" })}
-        onSignIn={(id) => go({ name: "pin", then: { name: "alerts", alertId: id } })}
+        onSignIn={(id) => go({ name: "pin", next: { name: "alerts", alertId: id } })}
         fail={fail}
       />
     );

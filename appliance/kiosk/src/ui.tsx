@@ -63,7 +63,6 @@ export function ShelfPhoto(props: {
       <img src={photoUrl(props.scanId)} alt="" draggable={false} />
       {props.marks.map((m, i) => (
         <div
-          // biome-ignore lint/suspicious/noArrayIndexKey: marks have no identity beyond their place
           key={i}
           class={`mark mark-${m.tone}`}
           data-testid={`mark-${m.tone}`}

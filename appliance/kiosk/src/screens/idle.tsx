@@ -23,7 +23,7 @@ export function IdleScreen(props: {
         ) : (
           <>
             <div class="badge-icon" aria-hidden="true">
-              <svg viewBox="0 0 64 64" width="72" height="72">
+              <svg viewBox="0 0 64 64" width="72" height="72" aria-hidden="true">
                 <rect
                   x="10"
                   y="6"

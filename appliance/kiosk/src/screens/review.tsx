@@ -148,7 +148,7 @@ export function ReviewScreen(props: {
               </div>
               {i.transaction_id && (
                 <>
-                  <div class="chips" role="group" aria-label={t("review.purpose")}>
+                  <div class="chips">
                     {PURPOSES.map((p) => (
                       <Button
                         key={p}
@@ -192,7 +192,7 @@ export function ReviewScreen(props: {
                 <span class="muted">{t("common.shelf", { n: i.shelf })}</span>
               </div>
               {i.transaction_id && (
-                <div class="chips" role="group" aria-label={t("review.condition")}>
+                <div class="chips">
                   {CONDITIONS.map((c) => (
                     <Button
                       key={c}
