@@ -58,7 +58,7 @@ describe("kiosk with the cloud stopped", () => {
       what: "the cabinet to be claimed",
       context: logs,
     });
-  });
+  }, 240_000);
 
   afterAll(async () => {
     await browser?.close();

@@ -249,9 +249,10 @@ describe.each(KIOSK_SCREENS)("kiosk at $name", (screen) => {
     await see("signed-in-name");
     await tap("open-cabinet");
     await cab.sim("POST", "/door", { open: true });
-    await cab.sim("POST", "/shelves/1/containers", { qr_code: labelFor(1), x: 0.5, y: 0.55 });
+    await cab.sim("POST", "/shelves/1/containers", { qr_code: labelFor(1), x: 0.14, y: 0.55 });
     await cab.sim("POST", "/door", { open: false });
     await see(`returned-${labelFor(1)}`, SCAN_MS);
+    expect(await page.getByTestId("unread-card").count()).toBe(0);
     await tap("condition-nearly_empty");
     await visit("review-return");
     await tap("confirm");
