@@ -122,26 +122,22 @@ describe("kiosk with the cloud stopped", () => {
     await cloud.start();
     await syncState("Online");
     const schema = seeded.org.tenant_schema;
-    const registered = await cloud.query((db) =>
-      cloudIds(
-        db,
-        schema,
-        "chemical_inventory",
-        "container_id",
-        `qr_code = '${stranger}' AND chemical_name = 'Toluene'`,
-      ),
+    const inCloud = (table: string, pk: string, where: string) =>
+      waitFor(async () => (await cloud.query((db) => cloudIds(db, schema, table, pk, where))).length === 1, {
+        what: `${table} where ${where} in the cloud`,
+        context: logs,
+      });
+    await inCloud(
+      "chemical_inventory",
+      "container_id",
+      `qr_code = '${stranger}' AND chemical_name = 'Toluene'`,
     );
-    expect(registered).toHaveLength(1);
-    const checkouts = await cloud.query((db) =>
-      cloudIds(
-        db,
-        schema,
-        "container_transactions",
-        "transaction_id",
-        `qr_code = '${taken.qr_code}' AND transaction_type = 'checkout' AND purpose = 'experiment'`,
-      ),
+    await inCloud(
+      "container_transactions",
+      "transaction_id",
+      `qr_code = '${taken.qr_code}' AND transaction_type = 'checkout' AND purpose = 'experiment'`,
     );
-    expect(checkouts).toHaveLength(1);
+    await syncState("Online");
     expect(await shot("online-again")).toEqual([]);
     await page.context().close();
   }, 300_000);

@@ -44,6 +44,13 @@ export function App() {
     }
   }, []);
 
+  // A confirmation goes by itself; an error stays until it is dismissed.
+  useEffect(() => {
+    if (notice?.tone !== "ok") return;
+    const timer = setTimeout(() => setNotice(undefined), 8_000);
+    return () => clearTimeout(timer);
+  }, [notice]);
+
   useEffect(() => {
     document.documentElement.lang = lang;
     localStorage.setItem("lilo-kiosk-lang", lang);

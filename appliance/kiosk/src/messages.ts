@@ -25,7 +25,7 @@ const en = {
   "sync.lastSync": "Last sync: {time}",
   "sync.never": "Not synced since start",
   "sync.pending": "{n} changes waiting to go up",
-  "sync.offlineHint": "The cabinet works normally offline; everything goes up when the cloud is back.",
+  "sync.offlineHint": "Works offline; syncs when the cloud is back.",
   "cabinet.lost": "No connection to the cabinet controller. Retrying…",
   "cabinet.unpaired": "This screen is not paired with the cabinet. Restart the kiosk.",
   "idle.prompt": "Swipe your badge or enter your PIN",
@@ -166,8 +166,7 @@ const de: Record<MessageKey, string> = {
   "sync.lastSync": "Letzter Abgleich: {time}",
   "sync.never": "Seit dem Start nicht abgeglichen",
   "sync.pending": "{n} Änderungen warten auf Übertragung",
-  "sync.offlineHint":
-    "Der Schrank arbeitet offline normal weiter; alles wird übertragen, sobald die Cloud erreichbar ist.",
+  "sync.offlineHint": "Arbeitet offline; gleicht ab, sobald die Cloud da ist.",
   "cabinet.lost": "Keine Verbindung zur Schranksteuerung. Neuer Versuch…",
   "cabinet.unpaired": "Dieser Bildschirm ist nicht mit dem Schrank gekoppelt. Kiosk neu starten.",
   "idle.prompt": "Ausweis vorhalten oder PIN eingeben",
