@@ -128,7 +128,7 @@ export class KioskService implements ApplianceListener {
     if (!status) return { mode: "standalone" as const, online: false, last_sync: null, pending: 0 };
     return {
       mode: "cloud" as const,
-      // The cloud answered since the last failure (a failed upload and a good downlink: not online).
+      // Online: the cloud has answered (an upload or a downlink) since the last failed attempt.
       online:
         status.last_contact_at !== undefined &&
         (!status.last_error || (status.last_error_at ?? "") < status.last_contact_at),
