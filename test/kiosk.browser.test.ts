@@ -40,11 +40,7 @@ describe.each(KIOSK_SCREENS)("kiosk at $name", (screen) => {
   afterAll(() => cab?.dispose());
 
   it("signs in, takes, confirms, turns a bottle, registers, acknowledges, returns", async () => {
-    // One frame per camera: a turned label stays unreadable at any exposure, and scans take half as long.
-    cab = await startSimAppliance({
-      containers: 8,
-      config: { scan: { intervalMinutes: 0, afterSession: true, framesPerScan: 1 } },
-    });
+    cab = await startSimAppliance({ containers: 8 });
     const { db } = cab.appliance.database;
     const kiosk = await openKiosk(browser, `${cab.url}/kiosk/`, screen);
     const { page, tap, typeOn, shot, text } = kiosk;
@@ -252,7 +248,6 @@ describe.each(KIOSK_SCREENS)("kiosk at $name", (screen) => {
     await cab.sim("POST", "/shelves/1/containers", { qr_code: labelFor(1), x: 0.14, y: 0.55 });
     await cab.sim("POST", "/door", { open: false });
     await see(`returned-${labelFor(1)}`, SCAN_MS);
-    expect(await page.getByTestId("unread-card").count()).toBe(0);
     await tap("condition-nearly_empty");
     await visit("review-return");
     await tap("confirm");

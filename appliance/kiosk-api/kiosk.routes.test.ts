@@ -32,10 +32,7 @@ const call = async (method: string, path: string, body?: unknown, headers: Recor
 const outbox = () => cab.appliance.database.db.select().from(changeLog).all().length;
 
 beforeAll(async () => {
-  cab = await startSimAppliance({
-    containers: 4,
-    config: { scan: { intervalMinutes: 0, afterSession: true, framesPerScan: 1 } },
-  });
+  cab = await startSimAppliance({ containers: 4 });
   key = readFileSync(join(cab.appliance.config.dataDir, "kiosk-key"), "utf8").trim();
   const scanned = new Promise((r) => cab.appliance.events.on({}, "scan.completed", r));
   await cab.sim("POST", "/badge", { badge: TECH.badge });

@@ -43,6 +43,8 @@ export async function openKiosk(
     isMobile: false,
     locale: "en-GB",
     timezoneId: "UTC",
+    // The page's CSP forbids eval; the test's own probes (waitForFunction, evaluate) are not the page's.
+    bypassCSP: true,
   });
   const page = await context.newPage();
   await page.goto(url);
