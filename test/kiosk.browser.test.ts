@@ -27,7 +27,7 @@ afterAll(() => browser?.close());
 
 const enc = encodeURIComponent;
 /** A scan of four shelves: seconds on a quiet machine, much longer on two busy cores. */
-const SCAN_MS = 90_000;
+const SCAN_MS = 180_000;
 const actions = (cab: SimAppliance) =>
   cab.appliance.database.db
     .select()
@@ -282,5 +282,5 @@ describe.each(KIOSK_SCREENS)("kiosk at $name", (screen) => {
 
     expect(small).toEqual(Object.fromEntries(Object.keys(small).map((k) => [k, []])));
     await page.context().close();
-  }, 400_000);
+  }, 600_000);
 });
