@@ -7,6 +7,7 @@ import { createLabelDecoder, type LabelDecoder } from "@lilo/vision";
 import { eq } from "drizzle-orm";
 import sharp from "sharp";
 import type { Logger } from "../shared/logger.js";
+import { fromRoot } from "../shared/paths.js";
 import type { ServiceNotifier } from "../shared/systemd/sd-notify.js";
 import { AuthService, type CabinetScope, type Credential } from "./auth/auth.service.js";
 import type { ApplianceConfig } from "./config.js";
@@ -18,6 +19,9 @@ import { createHardware, type Hardware } from "./hardware/hardware-factory.js";
 import { installLockSafetyHandlers } from "./hardware/lock-safety.js";
 import { SimCabinet } from "./hardware/sim-cabinet.js";
 import { HttpServer } from "./http.server.js";
+import { KioskService } from "./kiosk-api/kiosk.service.js";
+import { KioskLiveListener } from "./kiosk-api/kiosk-live.listener.js";
+import { KioskViewRepository } from "./kiosk-api/kiosk-view.repository.js";
 import { CloudClock } from "./mqtt/cloud-clock.js";
 import { CommandListener } from "./mqtt/command.listener.js";
 import { CommandGuard } from "./mqtt/command-guard.js";
@@ -68,6 +72,8 @@ export class Appliance {
   private readonly sessionListeners = new ListenerGroup();
   private readonly scheduleListeners = new ListenerGroup();
   private readonly liveListeners = new ListenerGroup();
+  /** The touchscreen's: in place before the HTTP server serves it. */
+  private readonly kioskListeners = new ListenerGroup();
   private stopped = false;
   /** The cloud's time, from the claim and every downlink: remote commands are checked against it. */
   private readonly cloudClock = new CloudClock();
@@ -146,14 +152,16 @@ export class Appliance {
     });
     this.session = session;
     this.decoder = createLabelDecoder();
+    const results = new ScanResultRepository(scope.cabinet_id);
+    const evidenceDir = join(config.dataDir, "scans");
     const scans = new ScanService({
       local,
       cameras,
       scope,
       decoder: this.decoder,
       inventory: new InventoryRepository(scope),
-      results: new ScanResultRepository(scope.cabinet_id),
-      evidence: new EvidenceStore(join(config.dataDir, "scans")),
+      results,
+      evidence: new EvidenceStore(evidenceDir),
       logger: log("scan"),
       frames: { framesPerScan: config.scan.framesPerScan, exposureEv: config.scan.exposureEv },
     });
@@ -178,6 +186,23 @@ export class Appliance {
           })
         : undefined,
     );
+    const views = new KioskViewRepository(local, scope, results);
+    const kiosk = new KioskService({
+      local,
+      scope,
+      session,
+      door,
+      lock,
+      scans,
+      bus,
+      views,
+      shelves: cameras.flatMap((c) => c.shelves.map((s) => s.shelf)).sort((a, b) => a - b),
+      autoRelockMs: config.hardware.lock.autoRelockMs,
+      sync: this.sync,
+      logger: log("kiosk"),
+    });
+    const live = new KioskLiveListener({ bus, door, lock, syncState: () => kiosk.syncState() });
+    this.kioskListeners.start(kiosk, live);
     const sim = this.sim;
     this.http = new HttpServer({
       host: config.http.host,
@@ -185,6 +210,7 @@ export class Appliance {
       dataDir: config.dataDir,
       logger: opts.logger,
       api: { access: (c) => this.access(c), scans, status: () => this.status() },
+      kiosk: { kiosk, views, live, evidenceDir, pageDir: fromRoot("appliance/kiosk/dist") },
       sim: sim && {
         cabinet: sim,
         render: renderShelf,
@@ -342,6 +368,7 @@ export class Appliance {
     this.liveListeners.stop();
     await this.sync?.stop();
     await this.http?.stop();
+    this.kioskListeners.stop();
     this.scheduleListeners.stop();
     await this.session?.stop();
     this.sessionListeners.stop();

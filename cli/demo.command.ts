@@ -8,6 +8,6 @@ export function registerDemoCommand(program: Command): void {
     .description("run the cloud and a simulated cabinet together (what `npm start` runs)")
     .option("--data-dir <dir>", "where the demo keeps its data", "./data")
     .option("--cloud-port <port>", "cloud HTTP port", "8080")
-    .option("--appliance-port <port>", "cabinet HTTP port (API and simulator)", "8081")
+    .option("--appliance-port <port>", "cabinet HTTP port (API, touchscreen and simulator)", "8081")
     .action(async (opts) => (await import("./demo.handler.js")).runDemo(opts));
 }

@@ -138,6 +138,7 @@ function demoBanner(b: BannerInfo): string {
     `  L.I.L.O. demo ${b.created ? "created" : "resumed"}; Ctrl-C stops it`,
     "",
     `  Cloud        ${b.cloudUrl}`,
+    `  Touchscreen  ${b.applianceUrl}/kiosk/  (open it in a browser at 800×480 or 1280×800)`,
     `  Cabinet API  ${b.applianceUrl}/api  (the kiosk's: header ${b.kiosk.key_header}, key in ${b.kiosk.key_file})`,
     `  Simulator    ${b.applianceUrl}/sim`,
     `  All of this  ${b.demoFile}`,
@@ -207,6 +208,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
         {
           cloud_url: cloud.url,
           sim_url: `${applianceUrl}/sim`,
+          kiosk_url: `${applianceUrl}/kiosk/`,
           appliance_url: `${applianceUrl}/api`,
           org_id: org.org_id,
           tenant_schema: org.tenant_schema,

@@ -19,6 +19,8 @@ describe("lilo demo on a terminal", () => {
   let stdout = "";
   let stderr = "";
   let people: DemoPerson[];
+  let kioskUrl: string;
+  let kioskPage: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "lilo-demo-tty-"));
@@ -62,7 +64,13 @@ describe("lilo demo on a terminal", () => {
         reject(new Error(`demo exited (${code}) before its banner\n${stdout}${stderr}`)),
       );
     });
-    people = (JSON.parse(readFileSync(join(dir, "demo.json"), "utf8")) as { users: DemoPerson[] }).users;
+    const demoFile = JSON.parse(readFileSync(join(dir, "demo.json"), "utf8")) as {
+      users: DemoPerson[];
+      kiosk_url: string;
+    };
+    people = demoFile.users;
+    kioskUrl = demoFile.kiosk_url;
+    kioskPage = await fetch(kioskUrl).then((r) => r.text());
     const exited = new Promise((resolve) => demo.once("exit", resolve));
     demo.kill("SIGTERM");
     await exited;
@@ -88,6 +96,7 @@ describe("lilo demo on a terminal", () => {
     expect(banner).toContain(`Cloud        http://127.0.0.1:${ports.cloud}`);
     expect(banner).toContain(`Cabinet API  http://127.0.0.1:${ports.appliance}/api`);
     expect(banner).toContain(`Simulator    http://127.0.0.1:${ports.appliance}/sim`);
+    expect(banner).toContain(`Touchscreen  http://127.0.0.1:${ports.appliance}/kiosk/`);
     expect(banner).toContain(join(dir, "demo.json"));
     expect(people.length).toBeGreaterThanOrEqual(2);
     for (const p of people) {
@@ -103,6 +112,11 @@ describe("lilo demo on a terminal", () => {
     expect(banner).toContain("x-lilo-kiosk-key");
     expect(banner).toContain("appliance decode shelf-1.jpg");
     expect(banner).toContain(`curl -XPOST http://127.0.0.1:${ports.cloud}/api/v1/auth/login`);
+  });
+
+  it("serves the touchscreen at demo.json's kiosk_url", () => {
+    expect(kioskUrl).toBe(`http://127.0.0.1:${ports.appliance}/kiosk/`);
+    expect(kioskPage).toContain('<div id="app"></div>');
   });
 
   it("logs readable lines from the cloud and the cabinet, with no badge, PIN or password in them", () => {

@@ -10,6 +10,8 @@ export interface SimContainer {
   qr_code: string;
   x: number;
   y: number;
+  /** Its label faces away (or is bent or scratched): the camera sees a label but cannot read it. */
+  unreadable?: boolean;
 }
 
 export interface SimHazard {
@@ -49,7 +51,9 @@ const persistedSchema = z.object({
   shelves: z.array(
     z.object({
       shelf: z.number().int(),
-      containers: z.array(z.object({ qr_code: z.string(), x: z.number(), y: z.number() })),
+      containers: z.array(
+        z.object({ qr_code: z.string(), x: z.number(), y: z.number(), unreadable: z.boolean().optional() }),
+      ),
       hazards: z
         .array(
           z.object({ x: z.number(), y: z.number(), radius: z.number(), kind: z.enum(["spill", "breakage"]) }),
@@ -150,6 +154,16 @@ export class SimCabinet {
     const i = s.containers.findIndex((c) => c.qr_code === qr);
     if (i < 0) return false;
     s.containers.splice(i, 1);
+    this.changed();
+    return true;
+  }
+
+  /** Turns a container's label away from the camera (`unreadable`) or back; false when it is not there. */
+  setUnreadable(shelf: number, qr: string, unreadable: boolean): boolean {
+    const c = this.shelf(shelf).containers.find((x) => x.qr_code === qr);
+    if (!c) return false;
+    if (unreadable) c.unreadable = true;
+    else delete c.unreadable;
     this.changed();
     return true;
   }

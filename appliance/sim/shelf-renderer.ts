@@ -42,6 +42,11 @@ export interface ShelfContainer {
   rotationDeg?: number;
   /** Default "printed". */
   label?: ShelfLabelKind;
+  /**
+   * The label is in view but its code cannot be read (turned half away, bent, scratched): the middle
+   * of the printed symbol is drawn inverted, past what its error correction repairs.
+   */
+  unreadable?: boolean;
 }
 
 export interface ShelfHazard {
@@ -339,10 +344,16 @@ interface WrappedLabel {
  * body: a label column `s` from the code's centre shows at R·sin(s/R) and darkens toward the
  * silhouette; what runs past the side of the body is out of sight.
  */
-async function wrappedLabel(code: string, shape: ContainerShape, modulePx: number): Promise<WrappedLabel> {
+async function wrappedLabel(
+  code: string,
+  shape: ContainerShape,
+  modulePx: number,
+  unreadable: boolean,
+): Promise<WrappedLabel> {
   const layout = layoutLabel(simLabelData(code), { size: LABEL_SIZE[shape] });
   const sym = layout.items.find((i) => i.kind === "symbol");
   if (sym?.kind !== "symbol") throw new Error(`label of ${code} has no symbol`);
+  if (unreadable) sym.matrix = { ...sym.matrix, modules: scratched(sym.matrix) };
   const pxPerDot = modulePx / sym.module;
   const ss = WRAP_SUPERSAMPLE;
   const flatW = Math.ceil(layout.width * pxPerDot * ss);
@@ -402,6 +413,14 @@ async function wrappedLabel(code: string, shape: ContainerShape, modulePx: numbe
   };
 }
 
+/** The symbol with its middle half (each way) inverted: the finder edges stay, the data does not. */
+function scratched(m: { cols: number; rows: number; modules: ArrayLike<number> }): Uint8Array {
+  const modules = Uint8Array.from(m.modules);
+  for (let y = Math.floor(m.rows / 4); y < Math.ceil((3 * m.rows) / 4); y++)
+    for (let x = Math.floor(m.cols / 4); x < Math.ceil((3 * m.cols) / 4); x++) modules[y * m.cols + x]! ^= 1;
+  return modules;
+}
+
 function shade(hex: string, f: number): string {
   const n = Number.parseInt(hex.replace("#", ""), 16);
   const ch = (s: number) => Math.max(0, Math.min(255, Math.round(((n >> s) & 255) * f)));
@@ -438,7 +457,9 @@ async function containerSvg(
   const half = SYMBOL_MODULES / 2;
   // Symbol corners and the label paper's outline round the code's centre, before the transform.
   const printed =
-    (c.label ?? "printed") === "printed" ? await wrappedLabel(c.qr_code, shape, mod) : undefined;
+    (c.label ?? "printed") === "printed"
+      ? await wrappedLabel(c.qr_code, shape, mod, c.unreadable ?? false)
+      : undefined;
   const local = printed ?? {
     symbol: [
       [-half * mod, -half * mod],

@@ -16,6 +16,8 @@ const ContainerBody = z.object({
   x: unit.optional(),
   y: unit.optional(),
 });
+/** `unreadable`: the bottle is turned so its label faces away; false turns it back. */
+const LabelBody = z.object({ unreadable: z.boolean() });
 const HazardBody = z.object({
   x: unit,
   y: unit,
@@ -28,9 +30,14 @@ export interface SimRouteDeps {
   render: ShelfRenderFn;
   /** Swipes at the simulated reader and resolves once the appliance has decided. */
   swipe: (badge: string) => Promise<unknown>;
+  /**
+   * The kiosk key of this start. A simulated cabinet's kiosk page takes it from here (a real kiosk
+   * browser is handed it from the key file): whoever reaches /sim can open the door anyway.
+   */
+  kioskKey: () => string;
 }
 
-export function simRoutes({ cabinet, render, swipe }: SimRouteDeps): Hono {
+export function simRoutes({ cabinet, render, swipe, kioskKey }: SimRouteDeps): Hono {
   const shelfOf = (raw: string): number => {
     const shelf = Number(raw);
     if (!cabinet.snapshot().shelves.some((s) => s.shelf === shelf)) {
@@ -48,6 +55,7 @@ export function simRoutes({ cabinet, render, swipe }: SimRouteDeps): Hono {
         shelves: s.shelves.map((sh) => ({ shelf: sh.shelf, containers: sh.containers, hazards: sh.hazards })),
       });
     })
+    .get("/kiosk-key", (c) => c.json({ key: kioskKey() }))
     .post("/badge", async (c) => {
       const { badge } = await parseBody(c, BadgeBody);
       return c.json(await swipe(badge));
@@ -76,6 +84,14 @@ export function simRoutes({ cabinet, render, swipe }: SimRouteDeps): Hono {
       if (!cabinet.removeContainer(shelf, qr))
         throw new AppError("not_found", `${qr} is not on shelf ${shelf}`);
       return c.body(null, 204);
+    })
+    .patch("/shelves/:shelf/containers/:qr", async (c) => {
+      const shelf = shelfOf(c.req.param("shelf"));
+      const qr = decodeURIComponent(c.req.param("qr"));
+      const { unreadable } = await parseBody(c, LabelBody);
+      if (!cabinet.setUnreadable(shelf, qr, unreadable))
+        throw new AppError("not_found", `${qr} is not on shelf ${shelf}`);
+      return c.json({ qr_code: qr, shelf, unreadable });
     })
     .post("/shelves/:shelf/spill", async (c) => {
       const shelf = shelfOf(c.req.param("shelf"));

@@ -28,7 +28,11 @@ export interface SyncStatus {
   pending: number;
   acked_through: number;
   last_upload_at?: string;
+  /** The last time the cloud answered (an upload or a downlink). */
+  last_contact_at?: string;
   last_error?: string;
+  /** When the last sync attempt failed. */
+  last_error_at?: string;
   downlink_version?: string;
 }
 
@@ -39,7 +43,9 @@ export class SyncService {
   private nextUploadAt = 0;
   private nextDownlinkAt = 0;
   private lastError?: string;
+  private lastErrorAt?: Date;
   private lastUploadAt?: Date;
+  private lastContactAt?: Date;
   private wake?: () => void;
 
   constructor(
@@ -87,7 +93,9 @@ export class SyncService {
       pending: db.select({ n: count() }).from(changeLog).get()?.n ?? 0,
       acked_through: Number(getDeviceState(db, "acked_through") ?? 0),
       last_upload_at: this.lastUploadAt?.toISOString(),
+      last_contact_at: this.lastContactAt?.toISOString(),
       last_error: this.lastError,
+      last_error_at: this.lastErrorAt?.toISOString(),
       downlink_version: getDeviceState(db, "downlink_version"),
     };
   }
@@ -108,6 +116,7 @@ export class SyncService {
       } catch (err) {
         this.failures++;
         this.lastError = (err as Error).message;
+        this.lastErrorAt = new Date();
         const wait = backoffMs(this.failures, 500, this.deps.options.maxBackoffMs);
         this.deps.logger.warn({ err: this.lastError, retry_in_ms: wait }, "sync failed");
         this.nextUploadAt = Date.now() + wait;
@@ -162,6 +171,7 @@ export class SyncService {
       setDeviceState(db, "acked_through", String(ackedThrough));
     });
     this.lastUploadAt = new Date();
+    this.lastContactAt = this.lastUploadAt;
     // Only a request that reached the cloud clears the error; an empty outbox proves nothing.
     this.lastError = undefined;
     this.deps.logger.debug({ acked_through: ackedThrough, sent: rows.length }, "uploaded");
@@ -189,6 +199,7 @@ export class SyncService {
       etag: version,
     });
     if (res.cloudTime) this.deps.onCloudTime?.(res.cloudTime);
+    this.lastContactAt = new Date();
     if (res.status === 304 || !res.json) return false;
     local.transaction((db) => applySnapshot(db, res.json!));
     this.deps.logger.info(

@@ -87,8 +87,12 @@ const RULES: Record<SyncedEntity, EntityRule> = {
     otherCabinetColumns: ["return_cabinet_id"],
     // Returns recorded before source_cabinet_id was required carry only the returning cabinet.
     ownerOf: sql`coalesce(${tenant.containerTransactions.source_cabinet_id}, ${tenant.containerTransactions.return_cabinet_id})`,
-    // Who took what, and any approval, is fixed once recorded; the cabinet only closes the transaction.
+    // Who took what, and any approval, is fixed once recorded; the cabinet closes the transaction, and
+    // adds what its person said at the kiosk about a checkout (purpose, experiment, project).
     updatable: [
+      "purpose",
+      "experiment_id",
+      "project_name",
       "status",
       "actual_return_timestamp",
       "return_cabinet_id",

@@ -1,5 +1,5 @@
 // SVG of a label layout: previews, and the pixels the tests read the code back from (via sharp).
-import { type Paint, pictogramShapes, placeShapes, type Shape } from "./ghs.js";
+import { type GhsCode, type Paint, pictogramShapes, placeShapes, type Shape } from "./ghs.js";
 import { DOTS_PER_MM, type LabelLayout } from "./layout.js";
 import { isDark } from "./symbology.js";
 
@@ -11,6 +11,14 @@ const esc = (s: string) =>
 function pathData(shape: Shape): string {
   return shape.rings.map((ring) => `M${ring.map(([x, y]) => `${x} ${y}`).join("L")}Z`).join("");
 }
+
+/** One GHS pictogram as a standalone SVG document (the kiosk shows them beside each container). */
+export function pictogramSvg(code: GhsCode): string {
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100">${pictogramShapes(code).map(shapePath).join("")}</svg>\n`;
+}
+
+const shapePath = (shape: Shape) =>
+  `<path d="${pathData(shape)}" fill="${PAINT_RGB[shape.fill]}" fill-rule="evenodd"/>`;
 
 /** A standalone SVG document, `viewBox` in dots, physical size in mm. */
 export function renderSvg(layout: LabelLayout): string {
@@ -30,9 +38,8 @@ export function renderSvg(layout: LabelLayout): string {
       }
       out.push(`<path d="${d}" fill="#000000" shape-rendering="crispEdges"/>`);
     } else if (item.kind === "pictogram") {
-      for (const shape of placeShapes(pictogramShapes(item.code), item.x, item.y, item.size)) {
-        out.push(`<path d="${pathData(shape)}" fill="${PAINT_RGB[shape.fill]}" fill-rule="evenodd"/>`);
-      }
+      for (const shape of placeShapes(pictogramShapes(item.code), item.x, item.y, item.size))
+        out.push(shapePath(shape));
     } else {
       const family = item.mono ? "Courier New, Courier, monospace" : "Helvetica, Arial, sans-serif";
       out.push(

@@ -1,0 +1,6 @@
+// The cabinet's touchscreen page.
+import { render } from "preact";
+import { App } from "./app";
+import "./styles.css";
+
+render(<App />, document.getElementById("app")!);
