@@ -102,6 +102,7 @@ export class Cloud {
     await this.live.start();
     this.sweepTimer = setInterval(() => void this.sweepRevocations(), REVOCATION_SWEEP_MS);
     this.sweepTimer.unref();
+    const labels = new LabelService(this.database);
     const api = new Hono()
       .route(
         "/",
@@ -114,7 +115,7 @@ export class Cloud {
         }),
       )
       .route("/", authRoutes({ accounts, limits, rules }))
-      .route("/", labelRoutes({ accounts, labels: new LabelService(this.database) }))
+      .route("/", labelRoutes({ accounts, labels }))
       .route(
         "/",
         orgRoutes({
@@ -130,7 +131,12 @@ export class Cloud {
       "/",
       createV1App({
         caller: callerAuth({ accounts, apiKeys }),
-        routers: v1Routers({ database: this.database, access: new AccessService(this.database), apiKeys }),
+        routers: v1Routers({
+          database: this.database,
+          access: new AccessService(this.database),
+          apiKeys,
+          labels,
+        }),
       }),
     );
     await new Promise<void>((resolve) => {
