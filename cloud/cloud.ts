@@ -136,6 +136,7 @@ export class Cloud {
           access: new AccessService(this.database),
           apiKeys,
           labels,
+          accounts,
         }),
       }),
     );

@@ -2,18 +2,23 @@
 // key is shown once at creation; only its SHA-256 and an 8-character prefix are kept. Scopes are
 // permissions (shared/permissions.ts) or `all`; each key has its own hourly rate limit, counted in the
 // shared rate-limit table, and a revoked or expired key is refused from its next request on.
+import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { AppError, parseInput } from "../../shared/errors.js";
 import { PERMISSIONS } from "../../shared/permissions.js";
+import { users } from "../../shared/schema/platform.js";
 import { newToken, sha256 } from "../../shared/tokens.js";
+import { accountRepository } from "../accounts/account.repository.js";
 import { API_KEY_ALL } from "../authz/authorize.js";
 import type { Database } from "../db/database.js";
 import { decodeCursor, type Page, type PageRequest, pageOf } from "../db/pagination.js";
+import { organizationRepository } from "../orgs/organization.repository.js";
 import type { RateLimitService } from "../security/rate-limit.service.js";
 import { systemEventRepository } from "../security/system-event.repository.js";
 import { type ApiKeyView, apiKeyRepository, keyOrder } from "./api-key.repository.js";
 
 export const API_KEY_TOKEN_PREFIX = "lilo_key";
+const OPERATOR_EMAIL = "operator@lilo.invalid";
 const HOUR_MS = 3600_000;
 
 export const API_KEY_SCOPES = [API_KEY_ALL, ...PERMISSIONS] as const;
@@ -27,7 +32,7 @@ export const CreateApiKeyInput = z.strictObject({
   rate_limit_per_hour: z.number().int().min(1).max(1_000_000).default(1000),
   expires_at: z.coerce.date().optional(),
 });
-export type CreateApiKeyInput = z.input<typeof CreateApiKeyInput>;
+export type CreateApiKeyInput = Omit<z.input<typeof CreateApiKeyInput>, "scopes"> & { scopes: string[] };
 
 export const RevokeApiKeyInput = z.strictObject({ reason: z.string().trim().max(500).optional() });
 
@@ -85,6 +90,28 @@ export class ApiKeyService {
       return row;
     });
     return { key_id: api_key.api_key_id, key, prefix, api_key };
+  }
+
+  /**
+   * From the shell (`lilo cloud apikey create`): the key is recorded as created by the platform's
+   * operator account, which cannot sign in (no password) and belongs to no organization.
+   */
+  async createByOperator(orgId: string, input: CreateApiKeyInput): Promise<CreatedApiKey> {
+    const exists = await this.database.asService((tx) => organizationRepository.find(tx, orgId));
+    if (!exists) throw new AppError("not_found", `no organization ${orgId}`);
+    const operator = await this.database.asService(async (tx) => {
+      const found = await accountRepository.findByEmail(tx, OPERATOR_EMAIL);
+      if (found) return found.user_id;
+      const user_id = randomUUID();
+      await tx.insert(users).values({
+        user_id,
+        cognito_user_id: "local:operator",
+        email: OPERATOR_EMAIL,
+        display_name: "Platform operator (CLI)",
+      });
+      return user_id;
+    });
+    return this.create(orgId, input, operator);
   }
 
   /** The caller this key stands for, or undefined (unknown, revoked, expired); 429 past its hourly limit. */
