@@ -151,7 +151,7 @@ export class ApiKeyService {
 
   async get(orgId: string, keyId: string): Promise<ApiKeyView> {
     const row = await this.database.asService((tx) => apiKeyRepository.find(tx, orgId, keyId));
-    if (!row) throw new AppError("not_found", `no API key ${keyId} in organization ${orgId}`);
+    if (!row) throw new AppError("not_found", "no such API key in this organization");
     return row;
   }
 
@@ -159,7 +159,7 @@ export class ApiKeyService {
   async revoke(orgId: string, keyId: string, revokedBy: string | null, reason?: string): Promise<ApiKeyView> {
     return this.database.asService(async (tx) => {
       const existing = await apiKeyRepository.find(tx, orgId, keyId);
-      if (!existing) throw new AppError("not_found", `no API key ${keyId} in organization ${orgId}`);
+      if (!existing) throw new AppError("not_found", "no such API key in this organization");
       const row = await apiKeyRepository.revoke(tx, orgId, keyId, {
         revoked_by: revokedBy,
         revocation_reason: reason ?? null,

@@ -25,8 +25,7 @@ export interface OrgTree {
   cabinets: Map<string, string>;
 }
 
-const notFound = (what: string, id: string, orgId: string) =>
-  new AppError("not_found", `no ${what} ${id} in organization ${orgId}`);
+const notFound = (what: string) => new AppError("not_found", `no such ${what} in this organization`);
 
 export class OrgAccess {
   constructor(
@@ -66,19 +65,19 @@ export class OrgAccess {
   }
 
   deptResource(deptId: string): Resource {
-    if (!this.tree.departments.has(deptId)) throw notFound("department", deptId, this.org_id);
+    if (!this.tree.departments.has(deptId)) throw notFound("department");
     return { org_id: this.org_id, dept_ids: this.deptChain(deptId) };
   }
 
   labResource(labId: string): Resource {
     const dept = this.tree.labs.get(labId);
-    if (dept === undefined) throw notFound("laboratory", labId, this.org_id);
+    if (dept === undefined) throw notFound("laboratory");
     return { org_id: this.org_id, dept_ids: this.deptChain(dept), lab_id: labId };
   }
 
   cabinetResource(cabinetId: string): Resource {
     const lab = this.tree.cabinets.get(cabinetId);
-    if (lab === undefined) throw notFound("cabinet", cabinetId, this.org_id);
+    if (lab === undefined) throw notFound("cabinet");
     return { ...this.labResource(lab), cabinet_id: cabinetId };
   }
 
@@ -130,7 +129,7 @@ export class AccessService {
     const membership =
       caller.kind === "user" ? caller.memberships.find((m) => m.org_id === orgId) : undefined;
     if (caller.kind === "api_key" ? caller.org_id !== orgId : !membership) {
-      throw new AppError("not_found", `no organization ${orgId}`);
+      throw new AppError("not_found", "no such organization");
     }
     const loaded = await this.database.withTenant(orgId, async (tx) => ({
       grants:

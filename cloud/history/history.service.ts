@@ -36,8 +36,7 @@ export const EventQuery = z.object({
     .optional(),
 });
 
-const notFound = (what: string, id: string, orgId: string) =>
-  new AppError("not_found", `no ${what} ${id} in organization ${orgId}`);
+const notFound = (what: string) => new AppError("not_found", `no such ${what} in this organization`);
 
 export class HistoryService {
   constructor(private readonly database: Database) {}
@@ -69,7 +68,7 @@ export class HistoryService {
   async transaction(access: OrgAccess, id: string): Promise<Transaction> {
     const row = await this.database.withTenant(access.org_id, (tx) => historyRepository.transaction(tx, id));
     const cabinet = row?.source_cabinet_id ?? row?.return_cabinet_id;
-    if (!row || !cabinet) throw notFound("transaction", id, access.org_id);
+    if (!row || !cabinet) throw notFound("transaction");
     access.require("inventory:read", access.cabinetResource(cabinet));
     return row;
   }
@@ -86,7 +85,7 @@ export class HistoryService {
 
   async scan(access: OrgAccess, id: string): Promise<Scan> {
     const row = await this.database.withTenant(access.org_id, (tx) => historyRepository.scan(tx, id));
-    if (!row) throw notFound("scan", id, access.org_id);
+    if (!row) throw notFound("scan");
     access.require("inventory:read", access.cabinetResource(row.cabinet_id));
     return row;
   }
@@ -107,7 +106,7 @@ export class HistoryService {
 
   async event(access: OrgAccess, id: string): Promise<EventRow> {
     const row = await this.database.withTenant(access.org_id, (tx) => historyRepository.event(tx, id));
-    if (!row) throw notFound("event", id, access.org_id);
+    if (!row) throw notFound("event");
     access.require(
       "event:read",
       row.cabinet_id ? access.cabinetResource(row.cabinet_id) : access.orgResource(),

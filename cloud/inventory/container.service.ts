@@ -168,7 +168,7 @@ export class ContainerService {
     const c = await this.database.withTenant(access.org_id, (tx) =>
       containerRepository.find(tx, containerId),
     );
-    if (!c) throw notFound(containerId, access.org_id);
+    if (!c) throw notFound();
     access.require("inventory:read", access.cabinetResource(c.cabinet_id));
     return c;
   }
@@ -298,7 +298,7 @@ export class ContainerService {
   ): Promise<void> {
     await this.database.withTenant(access.org_id, async (tx) => {
       const before = await containerRepository.lock(tx, containerId);
-      if (!before) throw notFound(containerId, access.org_id);
+      if (!before) throw notFound();
       access.require("container:write", access.cabinetResource(before.cabinet_id));
       await fn(tx, before);
     });
@@ -332,8 +332,7 @@ export class ContainerService {
   }
 }
 
-const notFound = (id: string, orgId: string) =>
-  new AppError("not_found", `no container ${id} in organization ${orgId}`);
+const notFound = () => new AppError("not_found", "no such container in this organization");
 
 async function checkShelf(tx: Tx, cabinetId: string, shelf: number): Promise<void> {
   const cabinet = await treeRepository.findCabinet(tx, cabinetId);

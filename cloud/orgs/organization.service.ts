@@ -91,7 +91,7 @@ export class OrganizationReader {
   async get(orgId: string): Promise<OrganizationView> {
     // The tenant role sees its own organization's row only (row-level security).
     const row = await this.database.withTenant(orgId, (tx) => organizationRepository.find(tx, orgId));
-    if (!row) throw new AppError("not_found", `no organization ${orgId}`);
+    if (!row) throw new AppError("not_found", "no such organization");
     return view(row);
   }
 

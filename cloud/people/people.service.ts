@@ -66,8 +66,7 @@ export interface CredentialSummary {
   status: string;
 }
 
-const notFound = (what: string, id: string, orgId: string) =>
-  new AppError("not_found", `no ${what} ${id} in organization ${orgId}`);
+const notFound = (what: string) => new AppError("not_found", `no such ${what} in this organization`);
 
 export class PeopleService {
   constructor(
@@ -92,7 +91,7 @@ export class PeopleService {
   ): Promise<Member & { credentials: CredentialSummary | null }> {
     access.requireSomewhere("user:manage");
     const m = await this.database.asService((tx) => peopleRepository.member(tx, access.org_id, userId));
-    if (!m) throw notFound("member", userId, access.org_id);
+    if (!m) throw notFound("member");
     const c = await this.database.withTenant(access.org_id, (tx) => peopleRepository.credentials(tx, userId));
     return {
       ...m,
@@ -194,7 +193,7 @@ export class PeopleService {
   private scopeResource(access: OrgAccess, type: (typeof SCOPE_TYPES)[number], id: string): Resource {
     switch (type) {
       case "organization":
-        if (id !== access.org_id) throw notFound("organization", id, access.org_id);
+        if (id !== access.org_id) throw notFound("organization");
         return access.orgResource();
       case "department":
         return access.deptResource(id);
@@ -216,12 +215,11 @@ export class PeopleService {
     const member = await this.database.asService((tx) =>
       peopleRepository.member(tx, access.org_id, input.user_id),
     );
-    if (!member) throw notFound("member", input.user_id, access.org_id);
+    if (!member) throw notFound("member");
     return this.database
       .withTenant(access.org_id, async (tx) => {
         const all = await peopleRepository.roles(tx);
-        if (!all.some((r) => r.role_id === input.role_id))
-          throw notFound("role", input.role_id, access.org_id);
+        if (!all.some((r) => r.role_id === input.role_id)) throw notFound("role");
         const defs = new Map<string, RoleDef>(
           all.map((r) => [
             r.role_id,
@@ -262,7 +260,7 @@ export class PeopleService {
   async revokeGrant(access: OrgAccess, grantId: string): Promise<GrantRow> {
     return this.database.withTenant(access.org_id, async (tx) => {
       const g = await peopleRepository.grant(tx, grantId);
-      if (!g) throw notFound("grant", grantId, access.org_id);
+      if (!g) throw notFound("grant");
       access.require("user:manage", this.scopeResource(access, g.scope_type, g.scope_id));
       const row = await peopleRepository.revokeGrant(tx, grantId, actingUserId(access.caller));
       if (!row) throw new AppError("conflict", `grant ${grantId} is already revoked`);
@@ -278,7 +276,7 @@ export class PeopleService {
   ): Promise<CredentialSummary> {
     access.requireSomewhere("user:manage");
     const m = await this.database.asService((tx) => peopleRepository.member(tx, access.org_id, userId));
-    if (!m) throw notFound("member", userId, access.org_id);
+    if (!m) throw notFound("member");
     const pin_hash = input.pin ? await hashPin(input.pin) : undefined;
     return this.database
       .withTenant(access.org_id, async (tx) => {
