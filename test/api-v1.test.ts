@@ -1,7 +1,6 @@
 // The v1 API on a real cloud and PostgreSQL: the OpenAPI document, credentials, API keys, containers,
 // grants, and the cross-tenant suite that sends every operation of the document as organization B (a
 // person and an API key) on organization A's ids: each answers 403 or 404 and none leaks an id of A.
-import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AccountService } from "../cloud/accounts/account.service.js";
 import { ApiKeyService } from "../cloud/apikeys/api-key.service.js";
