@@ -39,6 +39,32 @@ export function registerCloudCommands(program: Command): void {
     .option("--tier <tier>", "starter | professional | enterprise", "starter")
     .action(async (opts) => (await handlers()).createOrganization(opts));
 
+  const access = () => import("./access.handlers.js");
+  cloud
+    .command("user")
+    .description("people of an organization")
+    .command("create")
+    .description("create a person with a role (password from standard input); prints {user_id}")
+    .requiredOption("--org <org_id>", "organization id")
+    .requiredOption("--email <email>", "their email, used to sign in")
+    .requiredOption(
+      "--role <role>",
+      "technician | lab_manager | safety_officer | auditor | org_admin (granted organization-wide), or owner | admin | manager | member",
+    )
+    .option("--first-name <name>", "first name")
+    .option("--last-name <name>", "last name")
+    .action(async (opts) => (await access()).createUser(opts));
+  cloud
+    .command("apikey")
+    .description("API keys of an organization")
+    .command("create")
+    .description("create an API key; prints {key_id, key, prefix}: the key is shown this once")
+    .requiredOption("--org <org_id>", "organization id")
+    .requiredOption("--name <name>", "what it is for")
+    .requiredOption("--scopes <scopes>", "comma-separated permissions, or `all` for every permission")
+    .option("--rate-limit <n>", "requests per hour", "1000")
+    .action(async (opts) => (await access()).createApiKey(opts));
+
   const cabinet = cloud.command("cabinet").description("cabinets of an organization");
   cabinet
     .command("create")

@@ -12,6 +12,11 @@ import { deviceRoutes } from "./api/devices.routes.js";
 import { labelRoutes } from "./api/labels.routes.js";
 import { orgRoutes } from "./api/orgs.routes.js";
 import { MAX_BODY_BYTES } from "./api/request-body.js";
+import { v1Routers } from "./api/v1/routers.js";
+import { createV1App } from "./api/v1/v1.app.js";
+import { ApiKeyService } from "./apikeys/api-key.service.js";
+import { AccessService } from "./authz/access.service.js";
+import { callerAuth } from "./authz/caller.middleware.js";
 import type { CloudConfig } from "./config.js";
 import { connectDatabase, type Database, serviceLoginWarning } from "./db/database.js";
 import { migrateAll } from "./db/migrator.js";
@@ -97,6 +102,7 @@ export class Cloud {
     await this.live.start();
     this.sweepTimer = setInterval(() => void this.sweepRevocations(), REVOCATION_SWEEP_MS);
     this.sweepTimer.unref();
+    const labels = new LabelService(this.database);
     const api = new Hono()
       .route(
         "/",
@@ -109,7 +115,7 @@ export class Cloud {
         }),
       )
       .route("/", authRoutes({ accounts, limits, rules }))
-      .route("/", labelRoutes({ accounts, labels: new LabelService(this.database) }))
+      .route("/", labelRoutes({ accounts, labels }))
       .route(
         "/",
         orgRoutes({
@@ -120,6 +126,20 @@ export class Cloud {
         }),
       );
     app.route("/api/v1", api);
+    const apiKeys = new ApiKeyService(this.database, limits);
+    app.route(
+      "/",
+      createV1App({
+        caller: callerAuth({ accounts, apiKeys }),
+        routers: v1Routers({
+          database: this.database,
+          access: new AccessService(this.database),
+          apiKeys,
+          labels,
+          accounts,
+        }),
+      }),
+    );
     await new Promise<void>((resolve) => {
       this.server = serve({ fetch: app.fetch, hostname: "0.0.0.0", port: config.port }, (info) => {
         this.url = `http://127.0.0.1:${info.port}`;

@@ -39,6 +39,10 @@ export const accountRepository = {
     await tx.insert(userOrgMemberships).values(membership);
   },
 
+  async addMembership(tx: Tx, membership: NewMembership): Promise<void> {
+    await tx.insert(userOrgMemberships).values(membership);
+  },
+
   async recordLogin(tx: Tx, userId: string): Promise<void> {
     await tx.update(users).set({ last_login_at: new Date() }).where(eq(users.user_id, userId));
   },
