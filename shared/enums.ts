@@ -26,6 +26,10 @@ export const AUDIT_CATEGORIES = [
   "hazardous_waste",
   "safety_incident",
   "inventory_audit",
+  // Beyond the seed (docs/data-model.md): the 21 CFR Part 11 subset of the audit trail.
+  "access_control",
+  "electronic_signature",
+  "data_export",
 ] as const;
 export const COMPLIANCE_STATUSES = ["compliant", "flagged", "reviewed", "resolved", "violation"] as const;
 export const VIEW_ENTITIES = ["chemicals", "transactions", "scans", "alerts", "events"] as const;
@@ -43,6 +47,7 @@ export type TransactionType = (typeof TRANSACTION_TYPES)[number];
 export type ScanTriggerType = (typeof SCAN_TRIGGER_TYPES)[number];
 export type AlertType = (typeof ALERT_TYPES)[number];
 export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+export type AuditCategory = (typeof AUDIT_CATEGORIES)[number];
 export type ScopeType = (typeof SCOPE_TYPES)[number];
 export type EventSeverity = (typeof EVENT_SEVERITIES)[number];
 export type LockMode = (typeof LOCK_MODES)[number];

@@ -6,6 +6,7 @@
 import { getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import { z } from "zod";
+import { deviceChainId } from "../../shared/audit/audit-hash.js";
 import type { DeviceIdentity } from "../../shared/device-identity.js";
 import { AppError, parseInput, validationError } from "../../shared/errors.js";
 import * as tenant from "../../shared/schema/tenant.js";
@@ -160,7 +161,7 @@ export class IngestService {
         );
       }
     }
-    const rows = batch.changes.map((change) => this.check(device, change));
+    const rows = batch.changes.map((change) => this.check(device, change, batch.log_id));
 
     return this.applyBatch(device, batch.log_id, rows).catch((err: unknown) => {
       throw databaseError(err);
@@ -200,8 +201,17 @@ export class IngestService {
     return { log_id: row?.log_id ?? null, last_seq: row?.last_seq ?? 0 };
   }
 
-  private check(device: DeviceIdentity, change: Change): CheckedChange {
+  private check(device: DeviceIdentity, change: Change, logId: string): CheckedChange {
     const rule = RULES[change.entity];
+    // A cabinet extends only its own log's hash chain; rows from before chaining carry none, and the
+    // cloud's trigger links those into its own chain.
+    const chain = change.entity === "unified_event_log" ? change.payload.chain_id : undefined;
+    if (chain != null && chain !== deviceChainId(logId)) {
+      throw new AppError(
+        "forbidden",
+        `change ${change.seq}: unified_event_log.chain_id must be this change log's chain (${deviceChainId(logId)})`,
+      );
+    }
     const pk = primaryKeyOf(rule.table);
     if (change.payload[pk.name] !== change.entity_id) {
       throw new AppError(
