@@ -63,8 +63,11 @@ export function walkChain(rows: readonly ChainRow[], checkpoint?: Checkpoint): W
     }
     const twoBack = i >= 2 ? rows[i - 2]! : undefined;
     if (contentOk(r) && twoBack && r.prev_hash === twoBack.row_hash) {
-      const intruder = rows[i - 1]!;
-      return at(intruder, "row inserted", `row ${r.id} was chained directly after row ${twoBack.id}`);
+      // Two rows claim the same predecessor: the one the chain goes on from is the genuine one.
+      const previous = rows[i - 1]!;
+      const genuine = next?.prev_hash === r.row_hash ? r : previous;
+      const intruder = genuine === r ? previous : r;
+      return at(intruder, "row inserted", `row ${genuine.id} was chained directly after row ${twoBack.id}`);
     }
     if (next && contentOk(next) && next.prev_hash === prev) {
       return at(r, "row inserted", `the next row (${next.id}) was chained directly after the row before it`);

@@ -203,20 +203,13 @@ export class IngestService {
 
   private check(device: DeviceIdentity, change: Change, logId: string): CheckedChange {
     const rule = RULES[change.entity];
-    // A cabinet extends only its own log's hash chain; rows from before chaining carry none, and the
-    // cloud's trigger links those into its own chain.
+    // A cabinet extends only its own log's hash chain. Rows from before chaining carry none, and any
+    // chain not a cabinet's is the cloud's: its trigger links those rows anew.
     const chain = change.entity === "unified_event_log" ? change.payload.chain_id : undefined;
-    if (chain != null && chain !== deviceChainId(logId)) {
+    if (typeof chain === "string" && chain.startsWith("device:") && chain !== deviceChainId(logId)) {
       throw new AppError(
         "forbidden",
         `change ${change.seq}: unified_event_log.chain_id must be this change log's chain (${deviceChainId(logId)})`,
-      );
-    }
-    const pk = primaryKeyOf(rule.table);
-    if (change.payload[pk.name] !== change.entity_id) {
-      throw new AppError(
-        "validation_failed",
-        `change ${change.seq}: payload ${pk.name} does not match entity_id`,
       );
     }
     const filedUnder = change.payload[rule.cabinetColumn];
