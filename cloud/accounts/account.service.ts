@@ -124,6 +124,24 @@ export class AccountService {
     return { token, expires_at };
   }
 
+  /**
+   * Checks a signed-in person's password again, as an electronic signature requires; a wrong one
+   * counts toward the same lock-out as a failed sign-in.
+   */
+  async confirmPassword(email: string, password: string): Promise<boolean> {
+    const account = secretKey(email);
+    await this.limits.check(this.lockout, account);
+    const row = await this.database.asService((tx) => accountRepository.findSignIn(tx, email));
+    const matches = row
+      ? await this.hasher.verify(password, row.hash)
+      : await this.hasher.verifyDummy(password);
+    if (!row || !matches || row.status !== "active") {
+      await this.limits.fail(this.lockout, account);
+      return false;
+    }
+    return true;
+  }
+
   /** Ends the session of this token (sign-out); unknown or expired tokens are ignored. */
   async logout(token: string): Promise<void> {
     await this.database.asService((tx) => sessionRepository.delete(tx, sessionIdFor(token)));
@@ -182,7 +200,9 @@ async function recordSignIn(
         type: "access",
         category: "user_action",
         severity: succeeded ? "info" : "warning",
-        summary: succeeded ? `${email} signed in` : `${email}: sign-in refused (wrong password or inactive account)`,
+        summary: succeeded
+          ? `${email} signed in`
+          : `${email}: sign-in refused (wrong password or inactive account)`,
         actor: { user_id: userId, name: email, role: m.org_role },
         origin: { ip_address: meta.ip, user_agent: meta.user_agent, api_endpoint: "POST /api/v1/auth/login" },
         audit_category: "access_control",

@@ -1,8 +1,8 @@
 // Creating a cabinet in an organization, with its department and lab found or created by name, so an
 // admin can set one up in one step before issuing its claim token.
 import { z } from "zod";
-import { type AuditActor, recordAuditEvent } from "../audit/audit-event.js";
 import { AppError, parseInput } from "../../shared/errors.js";
+import { type AuditActor, recordAuditEvent } from "../audit/audit-event.js";
 import { type Database, pgErrorCode } from "../db/database.js";
 import { cabinetRepository } from "./cabinet.repository.js";
 

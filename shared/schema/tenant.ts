@@ -704,3 +704,31 @@ export const auditCheckpoints = pgTable(
   },
   (t) => [index("idx_audit_checkpoint_chain").on(t.table_name, t.chain_id, t.seq)],
 );
+
+/**
+ * Beyond the seed: electronic signatures (21 CFR Part 11 style). Bound to the record by the hash of its
+ * content when signed: a later change to the record shows the signature as no longer valid.
+ */
+export const electronicSignatures = pgTable(
+  "electronic_signatures",
+  {
+    signature_id: uuid("signature_id").primaryKey().defaultRandom(),
+    record_type: varchar("record_type", { length: 50, enum: E.SIGNED_RECORD_TYPES }).notNull(),
+    record_id: uuid("record_id").notNull(),
+    signer_user_id: uuid("signer_user_id").notNull(),
+    signer_name: varchar("signer_name", { length: 255 }).notNull(),
+    meaning: varchar("meaning", { length: 20, enum: E.SIGNATURE_MEANINGS }).notNull(),
+    reason: text("reason"),
+    signed_at: ts("signed_at").notNull().defaultNow(),
+    record_hash: varchar("record_hash", { length: 64 }).notNull(),
+    /** The audit event that records the signing. */
+    event_id: uuid("event_id")
+      .notNull()
+      .references(() => unifiedEventLog.event_id),
+  },
+  (t) => [
+    check("valid_signed_record_type", inList(t.record_type, E.SIGNED_RECORD_TYPES)),
+    check("valid_signature_meaning", inList(t.meaning, E.SIGNATURE_MEANINGS)),
+    index("idx_signature_record").on(t.record_type, t.record_id),
+  ],
+);
