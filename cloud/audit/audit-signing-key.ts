@@ -23,8 +23,12 @@ export interface AuditSigningKey {
   verify(document: unknown, signature: string): boolean;
 }
 
-export function loadSigningKey(file: string): AuditSigningKey {
+/** The key in `file`; created there when missing, unless `create` is false (then undefined). */
+export function loadSigningKey(file: string): AuditSigningKey;
+export function loadSigningKey(file: string, options: { create: false }): AuditSigningKey | undefined;
+export function loadSigningKey(file: string, options = { create: true }): AuditSigningKey | undefined {
   let privateKey: KeyObject;
+  if (!options.create && !existsSync(file)) return undefined;
   if (existsSync(file)) {
     privateKey = createPrivateKey(readFileSync(file));
     if (privateKey.asymmetricKeyType !== "ed25519") throw new Error(`${file}: not an Ed25519 private key`);
