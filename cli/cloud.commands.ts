@@ -1,6 +1,7 @@
 // `lilo cloud ...`: database migrations, organizations, devices, retention. Declared here with nothing but
 // commander, so `lilo --help` stays fast; what each command runs is loaded from cloud.handlers.ts then.
 import type { Command } from "commander";
+import { registerAuditCommands } from "./audit.commands.js";
 
 const handlers = () => import("./cloud.handlers.js");
 
@@ -28,6 +29,8 @@ export function registerCloudCommands(program: Command): void {
         "service login without superuser, BYPASSRLS or CREATEROLE, and grant it lilo_service and every tenant role",
     )
     .action(async () => (await handlers()).initDatabaseRoles());
+
+  registerAuditCommands(cloud);
 
   const org = cloud.command("org").description("organizations (tenants)");
   org

@@ -13,6 +13,7 @@ import { labelRoutes } from "./api/labels.routes.js";
 import { orgRoutes } from "./api/orgs.routes.js";
 import { MAX_BODY_BYTES } from "./api/request-body.js";
 import { v1Routers } from "./api/v1/routers.js";
+import { signatureRoutes } from "./api/v1/signatures/signatures.routes.js";
 import { createV1App } from "./api/v1/v1.app.js";
 import { ApiKeyService } from "./apikeys/api-key.service.js";
 import { AccessService } from "./authz/access.service.js";
@@ -29,6 +30,7 @@ import { LabelService } from "./labels/label.service.js";
 import { CabinetService } from "./orgs/cabinet.service.js";
 import { RateLimitRepository } from "./security/rate-limit.repository.js";
 import { RateLimitService, rateRules } from "./security/rate-limit.service.js";
+import { SignatureService } from "./signatures/signature.service.js";
 import { DownlinkService } from "./sync/downlink.service.js";
 import { IngestService } from "./sync/ingest.service.js";
 
@@ -127,17 +129,15 @@ export class Cloud {
       );
     app.route("/api/v1", api);
     const apiKeys = new ApiKeyService(this.database, limits);
+    const access = new AccessService(this.database);
     app.route(
       "/",
       createV1App({
         caller: callerAuth({ accounts, apiKeys }),
-        routers: v1Routers({
-          database: this.database,
-          access: new AccessService(this.database),
-          apiKeys,
-          labels,
-          accounts,
-        }),
+        routers: [
+          ...v1Routers({ database: this.database, access, apiKeys, labels, accounts }),
+          signatureRoutes({ access, signatures: new SignatureService(this.database, accounts) }),
+        ],
       }),
     );
     await new Promise<void>((resolve) => {

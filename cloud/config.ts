@@ -1,4 +1,5 @@
 // The cloud's configuration, parsed once from the environment; the process exits naming bad keys.
+import { join } from "node:path";
 import { z } from "zod";
 import { isLoopback } from "../shared/loopback.js";
 import { DEFAULT_RETENTION_DAYS } from "./db/partitions.js";
@@ -51,6 +52,8 @@ const CloudEnv = z.object({
    * they are stored unencrypted and anyone who can read lilo_platform can forge commands to cabinets.
    */
   LILO_COMMAND_KEY_SECRET: z.string().min(32).optional(),
+  /** Ed25519 private key (PKCS#8 PEM) that signs audit checkpoints; created there when missing. */
+  LILO_AUDIT_SIGNING_KEY_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -75,6 +78,7 @@ export interface CloudConfig {
     caFile?: string;
   };
   commandKeySecret?: string;
+  auditSigningKeyFile: string;
   logLevel: string;
 }
 
@@ -148,6 +152,8 @@ export function loadCloudConfig(env: NodeJS.ProcessEnv = process.env): Readonly<
       caFile: e.MQTT_CA_FILE,
     },
     commandKeySecret: e.LILO_COMMAND_KEY_SECRET,
+    auditSigningKeyFile:
+      e.LILO_AUDIT_SIGNING_KEY_FILE ?? join(e.LILO_CLOUD_DATA_DIR, "audit-signing-key.pem"),
     logLevel: e.LOG_LEVEL,
   });
 }

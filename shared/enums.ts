@@ -26,7 +26,19 @@ export const AUDIT_CATEGORIES = [
   "hazardous_waste",
   "safety_incident",
   "inventory_audit",
+  // Beyond the seed (docs/data-model.md): the 21 CFR Part 11 subset of the audit trail.
+  "access_control",
+  "electronic_signature",
+  "data_export",
 ] as const;
+/** Beyond the seed: what an electronic signature may be given for, and what it states (docs/audit.md). */
+export const SIGNED_RECORD_TYPES = [
+  "controlled_substance_disposal",
+  "spill_resolution",
+  "audit_review",
+  "inventory_count",
+] as const;
+export const SIGNATURE_MEANINGS = ["reviewed", "approved", "performed"] as const;
 export const COMPLIANCE_STATUSES = ["compliant", "flagged", "reviewed", "resolved", "violation"] as const;
 export const VIEW_ENTITIES = ["chemicals", "transactions", "scans", "alerts", "events"] as const;
 export const VIEW_VISIBILITIES = ["private", "shared", "public"] as const;
@@ -43,6 +55,9 @@ export type TransactionType = (typeof TRANSACTION_TYPES)[number];
 export type ScanTriggerType = (typeof SCAN_TRIGGER_TYPES)[number];
 export type AlertType = (typeof ALERT_TYPES)[number];
 export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+export type AuditCategory = (typeof AUDIT_CATEGORIES)[number];
+export type SignedRecordType = (typeof SIGNED_RECORD_TYPES)[number];
+export type SignatureMeaning = (typeof SIGNATURE_MEANINGS)[number];
 export type ScopeType = (typeof SCOPE_TYPES)[number];
 export type EventSeverity = (typeof EVENT_SEVERITIES)[number];
 export type LockMode = (typeof LOCK_MODES)[number];

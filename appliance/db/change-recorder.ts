@@ -5,8 +5,9 @@ import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import { getTableConfig } from "drizzle-orm/sqlite-core";
 import { canonicalJson } from "../../shared/canonical-json.js";
 import type { SyncedEntity } from "../../shared/sync/change.js";
+import { chainedEvent } from "./event-chain.js";
 import type { LocalDb } from "./local-database.js";
-import { changeLog } from "./schema.js";
+import { changeLog, unifiedEventLog } from "./schema.js";
 
 function primaryKey(table: SQLiteTable): SQLiteColumn {
   const pk = Object.values(getTableColumns(table)).find((c) => c.primary);
@@ -36,13 +37,20 @@ function record(
   return change!.seq;
 }
 
-/** Inserts a row of a synced table and its outbox entry; returns the stored row. */
+/**
+ * Inserts a row of a synced table and its outbox entry; returns the stored row. An event is linked into
+ * this cabinet's hash chain here, the one place events are written.
+ */
 export function insertRecorded<T extends SQLiteTable>(
   db: LocalDb,
   table: T,
   values: T["$inferInsert"],
 ): T["$inferSelect"] {
-  const [row] = db.insert(table).values(values).returning().all() as T["$inferSelect"][];
+  const stored =
+    (table as SQLiteTable) === unifiedEventLog
+      ? (chainedEvent(db, values as never) as typeof values)
+      : values;
+  const [row] = db.insert(table).values(stored).returning().all() as T["$inferSelect"][];
   record(db, table, "insert", row as Record<string, unknown>);
   return row!;
 }

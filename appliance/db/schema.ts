@@ -19,7 +19,9 @@ export const scanResults = mirrorTable(tenant.scanResults, {
   indexes: [["cabinet_id", "shelf_id", "scan_timestamp"]],
 });
 export const safetyAlerts = mirrorTable(tenant.safetyAlerts, { indexes: [["status"]] });
-export const unifiedEventLog = mirrorTable(tenant.unifiedEventLog, { indexes: [["event_timestamp"]] });
+export const unifiedEventLog = mirrorTable(tenant.unifiedEventLog, {
+  indexes: [["event_timestamp"], ["chain_id", "chain_seq"]],
+});
 export const roles = mirrorTable(tenant.roles);
 export const userRoleAssignments = mirrorTable(tenant.userRoleAssignments, { indexes: [["user_id"]] });
 

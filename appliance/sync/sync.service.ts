@@ -1,11 +1,10 @@
 // Uploads the outbox to the cloud and applies the cloud's downlink. Changes stay in the outbox until
 // the cloud acknowledges them (its high-water mark), then are pruned; batches are bounded, gzipped and
 // retried with exponential backoff and jitter; a restart resumes from the outbox.
-import { randomUUID } from "node:crypto";
 import { and, asc, count, eq, lte, notInArray } from "drizzle-orm";
 import type { Logger } from "../../shared/logger.js";
 import { CABINET_OWNED_CONTAINER_FIELDS, type DownlinkSnapshot } from "../../shared/sync/downlink.js";
-import { getDeviceState, setDeviceState } from "../db/device-state.repository.js";
+import { changeLogId, getDeviceState, setDeviceState } from "../db/device-state.repository.js";
 import type { LocalDatabase, LocalDb } from "../db/local-database.js";
 import {
   cabinets,
@@ -61,12 +60,7 @@ export class SyncService {
 
   /** The id of this change log; a new database gets a new one, so the cloud never confuses two logs. */
   logId(): string {
-    const { db } = this.deps.local;
-    const existing = getDeviceState(db, "change_log_id");
-    if (existing) return existing;
-    const id = randomUUID();
-    setDeviceState(db, "change_log_id", id);
-    return id;
+    return changeLogId(this.deps.local.db);
   }
 
   async start(): Promise<void> {

@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AppError } from "../../shared/errors.js";
 import { userPasswords } from "../../shared/schema/platform.js";
+import { unifiedEventLog } from "../../shared/schema/tenant.js";
 import { backends } from "../../test/support/databases.js";
 import type { Database } from "../db/database.js";
 import { migrateAll } from "../db/migrator.js";
@@ -82,6 +83,30 @@ describe.each(backends)("accounts on $name", (backend) => {
     // An unknown email locks the same way: the answer says nothing about which emails exist.
     for (let i = 0; i < lockout.limit; i++) await failure(accounts.login("ghost@example.org", "x"));
     expect((await failure(accounts.login("ghost@example.org", "x"))).status).toBe(429);
+  });
+
+  it("records each sign-in and each refused one in the organization's audit trail, who and from where", async () => {
+    const { email, user_id } = await member("manager");
+    await failure(accounts.login(email, "wrong-password", { ip: "192.0.2.9", user_agent: "test" }));
+    await accounts.login(email, PASSWORD, { ip: "192.0.2.9", user_agent: "test" });
+    const events = await db.database.withTenant(orgId, (tx) =>
+      tx
+        .select()
+        .from(unifiedEventLog)
+        .where(eq(unifiedEventLog.user_id, user_id))
+        .orderBy(unifiedEventLog.chain_seq),
+    );
+    expect(
+      events.map((e) => [
+        (e.event_details as { action: string }).action,
+        e.user_role,
+        e.ip_address,
+        e.chain_id,
+      ]),
+    ).toEqual([
+      ["sign_in_refused", "manager", "192.0.2.9", "cloud"],
+      ["sign_in", "manager", "192.0.2.9", "cloud"],
+    ]);
   });
 
   it("forgets earlier failures after a successful sign-in", async () => {

@@ -6,7 +6,8 @@ import { z } from "zod";
 import { ORG_ROLES } from "../../shared/enums.js";
 import { AppError, parseInput } from "../../shared/errors.js";
 import { newToken, sha256 } from "../../shared/tokens.js";
-import type { Database } from "../db/database.js";
+import { recordAuditEvent } from "../audit/audit-event.js";
+import { type Database, type Tx, withinTenant } from "../db/database.js";
 import { RateLimitRepository } from "../security/rate-limit.repository.js";
 import { RateLimitService, type RateRule, rateRules, secretKey } from "../security/rate-limit.service.js";
 import { accountRepository } from "./account.repository.js";
@@ -100,6 +101,7 @@ export class AccountService {
       : await this.hasher.verifyDummy(password);
     if (!row || !matches || row.status !== "active") {
       await this.limits.fail(this.lockout, account);
+      if (row) await this.database.asService((tx) => recordSignIn(tx, row.user_id, email, meta, false));
       throw new AppError("unauthorized", "wrong email or password");
     }
     await this.limits.reset(this.lockout, account);
@@ -116,9 +118,28 @@ export class AccountService {
         user_agent: meta.user_agent,
       });
       await accountRepository.recordLogin(tx, row.user_id);
+      await recordSignIn(tx, row.user_id, email, meta, true);
       if (rehashed) await accountRepository.updatePassword(tx, row.user_id, rehashed);
     });
     return { token, expires_at };
+  }
+
+  /**
+   * Checks a signed-in person's password again, as an electronic signature requires; a wrong one
+   * counts toward the same lock-out as a failed sign-in.
+   */
+  async confirmPassword(email: string, password: string): Promise<boolean> {
+    const account = secretKey(email);
+    await this.limits.check(this.lockout, account);
+    const row = await this.database.asService((tx) => accountRepository.findSignIn(tx, email));
+    const matches = row
+      ? await this.hasher.verify(password, row.hash)
+      : await this.hasher.verifyDummy(password);
+    if (!row || !matches || row.status !== "active") {
+      await this.limits.fail(this.lockout, account);
+      return false;
+    }
+    return true;
   }
 
   /** Ends the session of this token (sign-out); unknown or expired tokens are ignored. */
@@ -161,6 +182,32 @@ export class AccountService {
       const memberships = await accountRepository.activeMemberships(tx, user.user_id);
       return { user_id: user.user_id, email: user.email, memberships };
     });
+  }
+}
+
+/** Files a sign-in, or a refused one, in the audit trail of each organization the person belongs to. */
+async function recordSignIn(
+  tx: Tx,
+  userId: string,
+  email: string,
+  meta: { ip?: string; user_agent?: string },
+  succeeded: boolean,
+): Promise<void> {
+  for (const m of await accountRepository.activeMemberships(tx, userId)) {
+    await withinTenant(tx, m.org_id, (t) =>
+      recordAuditEvent(t, {
+        action: succeeded ? "sign_in" : "sign_in_refused",
+        type: "access",
+        category: "user_action",
+        severity: succeeded ? "info" : "warning",
+        summary: succeeded
+          ? `${email} signed in`
+          : `${email}: sign-in refused (wrong password or inactive account)`,
+        actor: { user_id: userId, name: email, role: m.org_role },
+        origin: { ip_address: meta.ip, user_agent: meta.user_agent, api_endpoint: "POST /api/v1/auth/login" },
+        audit_category: "access_control",
+      }),
+    );
   }
 }
 

@@ -32,7 +32,13 @@ export function orgRoutes(deps: {
         ),
       )
       .post("/orgs/:org/cabinets", admin, async (c) =>
-        c.json(await cabinets.create(c.req.param("org"), await parseBody(c, CreateCabinetInput)), 201),
+        c.json(
+          await cabinets.create(c.req.param("org"), await parseBody(c, CreateCabinetInput), {
+            user_id: c.get("principal").user_id,
+            name: c.get("principal").email,
+          }),
+          201,
+        ),
       )
       .post("/orgs/:org/cabinets/:cabinet/claim-tokens", admin, async (c) =>
         c.json(

@@ -9,8 +9,9 @@ import { PERMISSIONS } from "../../shared/permissions.js";
 import { users } from "../../shared/schema/platform.js";
 import { newToken, sha256 } from "../../shared/tokens.js";
 import { accountRepository } from "../accounts/account.repository.js";
+import { recordAuditEvent } from "../audit/audit-event.js";
 import { API_KEY_ALL } from "../authz/authorize.js";
-import type { Database } from "../db/database.js";
+import { type Database, withinTenant } from "../db/database.js";
 import { decodeCursor, type Page, type PageRequest, pageOf } from "../db/pagination.js";
 import { organizationRepository } from "../orgs/organization.repository.js";
 import type { RateLimitService } from "../security/rate-limit.service.js";
@@ -87,6 +88,17 @@ export class ApiKeyService {
         event_category: "security",
         event_data: { api_key_id: row.api_key_id, name: a.name, prefix, scopes: row.scopes },
       });
+      await withinTenant(tx, orgId, (t) =>
+        recordAuditEvent(t, {
+          action: "api_key_created",
+          type: "manual",
+          category: "user_action",
+          summary: `API key ${a.name} (${prefix}) created with ${[...new Set(a.scopes)].join(", ")}`,
+          actor: { user_id: createdBy },
+          new_values: { api_key_id: row.api_key_id, name: a.name, prefix, scopes: row.scopes },
+          audit_category: "access_control",
+        }),
+      );
       return row;
     });
     return { key_id: api_key.api_key_id, key, prefix, api_key };
@@ -172,6 +184,19 @@ export class ApiKeyService {
         event_category: "security",
         event_data: { api_key_id: keyId, reason: reason ?? null },
       });
+      await withinTenant(tx, orgId, (t) =>
+        recordAuditEvent(t, {
+          action: "api_key_revoked",
+          type: "manual",
+          category: "user_action",
+          summary: `API key ${existing.key_name} (${existing.key_prefix}) revoked`,
+          actor: { user_id: revokedBy },
+          old_values: { status: existing.status },
+          new_values: { status: row.status },
+          reason,
+          audit_category: "access_control",
+        }),
+      );
       return row;
     });
   }

@@ -73,8 +73,17 @@ export async function migrateTenant(tx: Tx, orgId: string, serviceLogin: string)
   });
   await tx.execute(sql.raw(`GRANT USAGE ON SCHEMA ${s} TO ${role}`));
   await tx.execute(sql.raw(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${s} TO ${role}`));
-  // The event log is append-only (audit trail): no UPDATE or DELETE, even for the tenant itself.
-  await tx.execute(sql.raw(`REVOKE UPDATE, DELETE, TRUNCATE ON ${s}.unified_event_log FROM ${role}`));
+  // The audit trail is append-only: no UPDATE or DELETE, even for the tenant itself (a trigger refuses
+  // them too); chain heads are written only by the chaining trigger's SECURITY DEFINER function.
+  for (const table of [
+    "unified_event_log",
+    "compliance_audit_log",
+    "audit_checkpoints",
+    "electronic_signatures",
+  ]) {
+    await tx.execute(sql.raw(`REVOKE UPDATE, DELETE, TRUNCATE ON ${s}.${table} FROM ${role}`));
+  }
+  await tx.execute(sql.raw(`REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ${s}.audit_chain_heads FROM ${role}`));
   await tx.execute(sql.raw(`REVOKE INSERT, UPDATE, DELETE ON ${s}.schema_migrations FROM ${role}`));
   return { schema, applied };
 }

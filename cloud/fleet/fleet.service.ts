@@ -13,7 +13,8 @@ import type {
 import { deviceTelemetry, eventStream, systemEvents } from "../../shared/schema/partitioned.js";
 import { deviceCredentials, iotDevices } from "../../shared/schema/platform.js";
 import { cabinets } from "../../shared/schema/tenant.js";
-import type { Database } from "../db/database.js";
+import { recordAuditEvent } from "../audit/audit-event.js";
+import { type Database, withinTenant } from "../db/database.js";
 import type { FleetSink, MqttGateway } from "../mqtt/mqtt-gateway.service.js";
 import type { CommandKeyService } from "./command-key.service.js";
 import { unlockApprovalRepository } from "./unlock-approval.repository.js";
@@ -204,24 +205,38 @@ export class FleetService implements FleetSink {
     } catch (err) {
       error = (err as Error).message;
     }
-    await this.database.asService((tx) =>
-      tx.insert(systemEvents).values({
+    const commandData = {
+      device_id: deviceId,
+      thing: device.iot_thing_name,
+      command,
+      params,
+      approved_by: approvedBy,
+      ack: ack ?? null,
+      error: error ?? null,
+    };
+    await this.database.asService(async (tx) => {
+      await tx.insert(systemEvents).values({
         org_id: orgId,
         user_id: issuedBy,
         event_type: "device_command",
         event_category: command === "unlock" ? "security" : "system",
         severity: command === "unlock" ? "warning" : "info",
-        event_data: {
-          device_id: deviceId,
-          thing: device.iot_thing_name,
-          command,
-          params,
-          approved_by: approvedBy,
-          ack: ack ?? null,
-          error: error ?? null,
-        },
-      }),
-    );
+        event_data: commandData,
+      });
+      await withinTenant(tx, orgId, (t) =>
+        recordAuditEvent(t, {
+          action: "lock_command",
+          type: "hardware",
+          category: "user_action",
+          severity: command === "unlock" ? "warning" : "info",
+          summary: `${command} sent to ${device.iot_thing_name}: ${ack ? "acknowledged" : `no answer (${error})`}`,
+          actor: { user_id: issuedBy },
+          cabinet_id: device.assigned_cabinet_id,
+          details: commandData,
+          audit_category: "access_control",
+        }),
+      );
+    });
     if (!ack) throw new AppError("internal", `command ${command} got no answer: ${error}`);
     return ack;
   }

@@ -2,6 +2,7 @@
 // admin can set one up in one step before issuing its claim token.
 import { z } from "zod";
 import { AppError, parseInput } from "../../shared/errors.js";
+import { type AuditActor, recordAuditEvent } from "../audit/audit-event.js";
 import { type Database, pgErrorCode } from "../db/database.js";
 import { cabinetRepository } from "./cabinet.repository.js";
 
@@ -20,6 +21,7 @@ export class CabinetService {
   async create(
     orgId: string,
     input: z.input<typeof CreateCabinetInput>,
+    actor: AuditActor = {},
   ): Promise<{ cabinet_id: string; lab_id: string; dept_id: string }> {
     const c = parseInput(CreateCabinetInput, input);
     return this.database
@@ -36,6 +38,16 @@ export class CabinetService {
           cabinet_code: c.code,
           num_shelves: c.shelves,
           requires_dual_approval: c.requires_dual_approval,
+        });
+        await recordAuditEvent(tx, {
+          action: "cabinet_created",
+          type: "manual",
+          category: "maintenance",
+          summary: `cabinet ${c.code} created in ${c.department} / ${c.lab}`,
+          actor,
+          cabinet_id: cab.cabinet_id,
+          lab_id: lab.lab_id,
+          new_values: { ...c },
         });
         return { cabinet_id: cab.cabinet_id, lab_id: lab.lab_id, dept_id: dept.dept_id };
       })

@@ -6,6 +6,7 @@
 import { getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import { z } from "zod";
+import { deviceChainId } from "../../shared/audit/audit-hash.js";
 import type { DeviceIdentity } from "../../shared/device-identity.js";
 import { AppError, parseInput, validationError } from "../../shared/errors.js";
 import * as tenant from "../../shared/schema/tenant.js";
@@ -164,7 +165,7 @@ export class IngestService {
         );
       }
     }
-    const rows = batch.changes.map((change) => this.check(device, change));
+    const rows = batch.changes.map((change) => this.check(device, change, batch.log_id));
 
     return this.applyBatch(device, batch.log_id, rows).catch((err: unknown) => {
       throw databaseError(err);
@@ -204,13 +205,15 @@ export class IngestService {
     return { log_id: row?.log_id ?? null, last_seq: row?.last_seq ?? 0 };
   }
 
-  private check(device: DeviceIdentity, change: Change): CheckedChange {
+  private check(device: DeviceIdentity, change: Change, logId: string): CheckedChange {
     const rule = RULES[change.entity];
-    const pk = primaryKeyOf(rule.table);
-    if (change.payload[pk.name] !== change.entity_id) {
+    // A cabinet extends only its own log's hash chain. Rows from before chaining carry none, and any
+    // chain not a cabinet's is the cloud's: its trigger links those rows anew.
+    const chain = change.entity === "unified_event_log" ? change.payload.chain_id : undefined;
+    if (typeof chain === "string" && chain.startsWith("device:") && chain !== deviceChainId(logId)) {
       throw new AppError(
-        "validation_failed",
-        `change ${change.seq}: payload ${pk.name} does not match entity_id`,
+        "forbidden",
+        `change ${change.seq}: unified_event_log.chain_id must be this change log's chain (${deviceChainId(logId)})`,
       );
     }
     const filedUnder = change.payload[rule.cabinetColumn];

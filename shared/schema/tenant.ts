@@ -15,6 +15,7 @@ import {
   numeric,
   pgTable,
   point,
+  primaryKey,
   text,
   unique,
   uuid,
@@ -395,6 +396,18 @@ export const safetyAlerts = pgTable(
   ],
 );
 
+/**
+ * Beyond the seed: the hash chain a row belongs to (docs/audit.md). `chain_id` is `device:<log_id>` for
+ * rows a cabinet chained, `cloud` for rows the cloud wrote (chained by a trigger); the hash covers the
+ * row's audited columns (shared/audit/audit-hash.ts) and `prev_hash`.
+ */
+const auditChain = () => ({
+  chain_id: varchar("chain_id", { length: 80 }),
+  chain_seq: bigint("chain_seq", { mode: "number" }),
+  prev_hash: varchar("prev_hash", { length: 64 }),
+  row_hash: varchar("row_hash", { length: 64 }),
+});
+
 export const unifiedEventLog = pgTable(
   "unified_event_log",
   {
@@ -436,6 +449,7 @@ export const unifiedEventLog = pgTable(
     tsv: tsvector("tsv").generatedAlwaysAs(
       sql`to_tsvector('english', COALESCE(event_type, '') || ' ' || COALESCE(event_category, '') || ' ' || COALESCE(changes_summary, '') || ' ' || COALESCE(chemical_name, '') )`,
     ),
+    ...auditChain(),
   },
   (t) => [
     index("idx_event_timestamp").on(t.event_timestamp.desc()),
@@ -448,6 +462,7 @@ export const unifiedEventLog = pgTable(
     index("idx_event_workflow").on(t.workflow_id),
     index("idx_event_requires_review").on(t.requires_review).where(sql`requires_review = TRUE`),
     index("idx_event_tsv").using("gin", t.tsv),
+    index("idx_event_chain").on(t.chain_id, t.chain_seq),
   ],
 );
 
@@ -476,6 +491,7 @@ export const complianceAuditLog = pgTable(
     last_exported_at: ts("last_exported_at"),
     last_exported_by: uuid("last_exported_by"),
     created_at: ts("created_at").defaultNow(),
+    ...auditChain(),
   },
   (t) => [
     check("valid_audit_category", inList(t.audit_category, E.AUDIT_CATEGORIES)),
@@ -486,6 +502,7 @@ export const complianceAuditLog = pgTable(
     index("idx_audit_status").on(t.compliance_status),
     index("idx_audit_retention").on(t.retention_until),
     index("idx_audit_timestamp").on(t.audit_timestamp.desc()),
+    index("idx_audit_chain").on(t.chain_id, t.chain_seq),
   ],
 );
 
@@ -655,3 +672,63 @@ export const deviceSyncState = pgTable("device_sync_state", {
   changes_applied: bigint("changes_applied", { mode: "number" }).notNull().default(0),
   updated_at: ts("updated_at").notNull().defaultNow(),
 });
+
+/**
+ * The last link of each hash chain the cloud appends to, locked FOR UPDATE by the chaining trigger so
+ * that concurrent writers take turns (docs/audit.md). Written only by that trigger.
+ */
+export const auditChainHeads = pgTable(
+  "audit_chain_heads",
+  {
+    table_name: varchar("table_name", { length: 63 }).notNull(),
+    chain_id: varchar("chain_id", { length: 80 }).notNull(),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    hash: varchar("hash", { length: 64 }).notNull(),
+    updated_at: ts("updated_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.table_name, t.chain_id] })],
+);
+
+/** Signed snapshots of chain heads: a later rewrite of a chain no longer matches them. */
+export const auditCheckpoints = pgTable(
+  "audit_checkpoints",
+  {
+    checkpoint_id: uuid("checkpoint_id").primaryKey().defaultRandom(),
+    table_name: varchar("table_name", { length: 63 }).notNull(),
+    chain_id: varchar("chain_id", { length: 80 }).notNull(),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    hash: varchar("hash", { length: 64 }).notNull(),
+    at: ts("at").notNull().defaultNow(),
+    key_id: varchar("key_id", { length: 64 }).notNull(),
+    signature: varchar("signature", { length: 200 }).notNull(),
+  },
+  (t) => [index("idx_audit_checkpoint_chain").on(t.table_name, t.chain_id, t.seq)],
+);
+
+/**
+ * Beyond the seed: electronic signatures (21 CFR Part 11 style). Bound to the record by the hash of its
+ * content when signed: a later change to the record shows the signature as no longer valid.
+ */
+export const electronicSignatures = pgTable(
+  "electronic_signatures",
+  {
+    signature_id: uuid("signature_id").primaryKey().defaultRandom(),
+    record_type: varchar("record_type", { length: 50, enum: E.SIGNED_RECORD_TYPES }).notNull(),
+    record_id: uuid("record_id").notNull(),
+    signer_user_id: uuid("signer_user_id").notNull(),
+    signer_name: varchar("signer_name", { length: 255 }).notNull(),
+    meaning: varchar("meaning", { length: 20, enum: E.SIGNATURE_MEANINGS }).notNull(),
+    reason: text("reason"),
+    signed_at: ts("signed_at").notNull().defaultNow(),
+    record_hash: varchar("record_hash", { length: 64 }).notNull(),
+    /** The audit event that records the signing. */
+    event_id: uuid("event_id")
+      .notNull()
+      .references(() => unifiedEventLog.event_id),
+  },
+  (t) => [
+    check("valid_signed_record_type", inList(t.record_type, E.SIGNED_RECORD_TYPES)),
+    check("valid_signature_meaning", inList(t.meaning, E.SIGNATURE_MEANINGS)),
+    index("idx_signature_record").on(t.record_type, t.record_id),
+  ],
+);
