@@ -51,6 +51,13 @@ const CloudEnv = z.object({
    * they are stored unencrypted and anyone who can read lilo_platform can forge commands to cabinets.
    */
   LILO_COMMAND_KEY_SECRET: z.string().min(32).optional(),
+  /** SMTP server for alert e-mail, e.g. smtps://user:pass@mail.example.org:465; without it no e-mail is sent. */
+  LILO_SMTP_URL: z.string().url().optional(),
+  LILO_SMTP_FROM: z.string().min(3).default("L.I.L.O. alerts <alerts@lilo.invalid>"),
+  /** How often each instance looks for alerts to notify or escalate. */
+  LILO_ALERT_SWEEP_SECONDS: count(30),
+  /** How often the cloud runs the chemical safety rules over every cabinet. */
+  LILO_SAFETY_RULES_HOURS: count(24),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -75,6 +82,7 @@ export interface CloudConfig {
     caFile?: string;
   };
   commandKeySecret?: string;
+  alerts: { smtpUrl?: string; smtpFrom: string; sweepSeconds: number; rulesEveryHours: number };
   logLevel: string;
 }
 
@@ -148,6 +156,12 @@ export function loadCloudConfig(env: NodeJS.ProcessEnv = process.env): Readonly<
       caFile: e.MQTT_CA_FILE,
     },
     commandKeySecret: e.LILO_COMMAND_KEY_SECRET,
+    alerts: {
+      smtpUrl: e.LILO_SMTP_URL,
+      smtpFrom: e.LILO_SMTP_FROM,
+      sweepSeconds: e.LILO_ALERT_SWEEP_SECONDS,
+      rulesEveryHours: e.LILO_SAFETY_RULES_HOURS,
+    },
     logLevel: e.LOG_LEVEL,
   });
 }
