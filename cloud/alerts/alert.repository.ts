@@ -75,7 +75,11 @@ export const alertRepository = {
       })
       .from(safetyAlerts)
       .where(where.length ? and(...where) : undefined)
-      .orderBy(sql`2 DESC`, sql`${safetyAlerts.detected_at} DESC`, sql`${safetyAlerts.alert_id} DESC`)
+      .orderBy(
+        sql`${activeRank} DESC`,
+        sql`${safetyAlerts.detected_at} DESC`,
+        sql`${safetyAlerts.alert_id} DESC`,
+      )
       .limit(limit);
     return {
       rows: rows.map((r) => r.alert),
