@@ -17,6 +17,11 @@ import { deviceRoutes } from "./api/devices.routes.js";
 import { labelRoutes } from "./api/labels.routes.js";
 import { orgRoutes } from "./api/orgs.routes.js";
 import { MAX_BODY_BYTES } from "./api/request-body.js";
+import { v1Routers } from "./api/v1/routers.js";
+import { createV1App } from "./api/v1/v1.app.js";
+import { ApiKeyService } from "./apikeys/api-key.service.js";
+import { AccessService } from "./authz/access.service.js";
+import { callerAuth } from "./authz/caller.middleware.js";
 import type { CloudConfig } from "./config.js";
 import { connectDatabase, type Database, serviceLoginWarning } from "./db/database.js";
 import { migrateAll } from "./db/migrator.js";
@@ -128,7 +133,6 @@ export class Cloud {
       )
       .route("/", authRoutes({ accounts, limits, rules }))
       .route("/", labelRoutes({ accounts, labels: new LabelService(this.database) }))
-      .route("/", alertRoutes({ accounts, alerts }))
       .route(
         "/",
         orgRoutes({
@@ -139,6 +143,18 @@ export class Cloud {
         }),
       );
     app.route("/api/v1", api);
+    const apiKeys = new ApiKeyService(this.database, limits);
+    const access = new AccessService(this.database);
+    app.route(
+      "/",
+      createV1App({
+        caller: callerAuth({ accounts, apiKeys }),
+        routers: [
+          ...v1Routers({ database: this.database, access, apiKeys }),
+          alertRoutes({ access, alerts }),
+        ],
+      }),
+    );
     this.alertJobs = new AlertScheduler({
       database: this.database,
       alerts,

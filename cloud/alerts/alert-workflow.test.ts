@@ -15,10 +15,13 @@ import { errorHandler } from "../../shared/http/errors.js";
 import { silentLogger } from "../../shared/logger.js";
 import { SAFETY_ALERT_EVENT } from "../../shared/mqtt/topics.js";
 import {
+  cabinets,
   chemicalInventory,
   complianceAuditLog,
+  roles,
   safetyAlerts,
   unifiedEventLog,
+  userRoleAssignments,
 } from "../../shared/schema/tenant.js";
 import { change, newAlert, numbered } from "../../test/support/cabinet-rows.js";
 import { backends } from "../../test/support/databases.js";
@@ -30,6 +33,10 @@ import { freePort } from "../../test/support/free-port.js";
 import { waitFor } from "../../test/support/wait-for.js";
 import { AccountService } from "../accounts/account.service.js";
 import { PasswordHasher } from "../accounts/password.js";
+import { createV1App } from "../api/v1/v1.app.js";
+import { ApiKeyService } from "../apikeys/api-key.service.js";
+import { AccessService } from "../authz/access.service.js";
+import { callerAuth } from "../authz/caller.middleware.js";
 import type { Database, Tx } from "../db/database.js";
 import { migrateAll } from "../db/migrator.js";
 import { type DemoOrg, ensureDemoOrg } from "../demo/demo-seed.js";
@@ -37,6 +44,8 @@ import { ProvisioningService } from "../devices/provisioning.service.js";
 import { CommandKeyService } from "../fleet/command-key.service.js";
 import { FleetService } from "../fleet/fleet.service.js";
 import { OrganizationService } from "../orgs/organization.service.js";
+import { RateLimitRepository } from "../security/rate-limit.repository.js";
+import { RateLimitService } from "../security/rate-limit.service.js";
 import { IngestService } from "../sync/ingest.service.js";
 import { alertRoutes } from "./alert.routes.js";
 import { AlertService } from "./alert.service.js";
@@ -130,7 +139,14 @@ describe(`alert workflow on ${backend.name}`, () => {
       hasher: new PasswordHasher({ maxConcurrent: 2, maxQueued: 8 }),
     });
     app.onError(errorHandler(silentLogger));
-    app.route("/api/v1", alertRoutes({ accounts, alerts }));
+    const limits = new RateLimitService(new RateLimitRepository(database));
+    app.route(
+      "/",
+      createV1App({
+        caller: callerAuth({ accounts, apiKeys: new ApiKeyService(database, limits) }),
+        routers: [alertRoutes({ access: new AccessService(database), alerts })],
+      }),
+    );
 
     const provisioning = new ProvisioningService(database);
     device = await provisioning.claim({
@@ -138,7 +154,20 @@ describe(`alert workflow on ${backend.name}`, () => {
       serial_number: `TEST-${randomUUID().slice(0, 8)}`,
     });
     const password = "correct horse battery";
-    await accounts.create({ email: "member@a.test", password, org_id: org.org_id, org_role: "member" });
+    const { user_id: memberId } = await accounts.create({
+      email: "member@a.test",
+      password,
+      org_id: org.org_id,
+      org_role: "member",
+    });
+    // A technician of the demo lab: reads and acknowledges its alerts, resolves none.
+    await tenant(async (tx) => {
+      const [tech] = await tx.select().from(roles).where(eq(roles.role_slug, "technician"));
+      const [cab] = await tx.select().from(cabinets).where(eq(cabinets.cabinet_id, org.cabinet_id));
+      await tx
+        .insert(userRoleAssignments)
+        .values({ user_id: memberId, role_id: tech!.role_id, scope_type: "lab", scope_id: cab!.lab_id });
+    });
     orgB = (
       await new OrganizationService(database).create({
         name: "Other University",

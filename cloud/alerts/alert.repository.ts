@@ -11,10 +11,12 @@ import {
   chemicalInventory,
   complianceAuditLog,
   laboratories,
+  roles,
   safetyAlerts,
   tenantSettings,
   unifiedEventLog,
 } from "../../shared/schema/tenant.js";
+import { effectivePermissions } from "../authz/authorize.js";
 import { queryRows, type Tx } from "../db/database.js";
 
 export type Alert = typeof safetyAlerts.$inferSelect;
@@ -24,6 +26,8 @@ export interface AlertFilter {
   status?: AlertStatus[];
   severity?: AlertSeverity[];
   cabinet_id?: string;
+  /** Only alerts of these cabinets (what the caller may read). */
+  cabinets?: string[];
   alert_type?: Alert["alert_type"][];
 }
 
@@ -61,6 +65,10 @@ export const alertRepository = {
     if (filter.severity?.length) where.push(inArray(safetyAlerts.severity, filter.severity));
     if (filter.alert_type?.length) where.push(inArray(safetyAlerts.alert_type, filter.alert_type));
     if (filter.cabinet_id) where.push(eq(safetyAlerts.cabinet_id, filter.cabinet_id));
+    if (filter.cabinets) {
+      if (filter.cabinets.length === 0) return { rows: [], cursors: [] };
+      where.push(inArray(safetyAlerts.cabinet_id, filter.cabinets));
+    }
     if (after) {
       where.push(
         sql`(${activeRank}, ${safetyAlerts.detected_at}, ${safetyAlerts.alert_id}) < (${after.active}, ${after.at}::timestamptz, ${after.id}::uuid)`,
@@ -133,7 +141,7 @@ export const alertRepository = {
       .for("update", { skipLocked: true });
   },
 
-  /** People with a role that acknowledges alerts, assigned at the alert's cabinet or lab, or wider. */
+  /** People with a role that acknowledges or resolves alerts, assigned at the alert's cabinet or lab, or wider. */
   async recipients(tx: Tx, alert: Alert, scope: NotifyScope, orgId: string): Promise<Recipient[]> {
     const [place] = alert.cabinet_id
       ? await tx
@@ -149,18 +157,33 @@ export const alertRepository = {
       scopes.push(sql`(a.scope_type = 'department' AND a.scope_id = ${place.dept_id})`);
     if (scope === "organization") scopes.push(sql`(a.scope_type = 'organization' AND a.scope_id = ${orgId})`);
     if (scopes.length === 0) return [];
-    return queryRows<Recipient>(
+    const assigned = await queryRows<Recipient & { role_id: string }>(
       tx,
-      sql`SELECT DISTINCT c.user_id, c.display_name, c.email
+      sql`SELECT c.user_id, c.display_name, c.email, a.role_id
             FROM user_role_assignments a
-            JOIN roles r ON r.role_id = a.role_id
             JOIN ${accessCredentials} c ON c.user_id = a.user_id
-           WHERE a.is_active AND (a.expires_at IS NULL OR a.expires_at > now())
+           WHERE a.is_active AND a.revoked_at IS NULL AND (a.expires_at IS NULL OR a.expires_at > now())
              AND c.status = 'active' AND c.email IS NOT NULL
-             AND r.permissions @> '["alert:acknowledge"]'::jsonb
              AND (${sql.join(scopes, sql` OR `)})
            ORDER BY c.email`,
     );
+    const roleRows = await tx
+      .select({ role_id: roles.role_id, permissions: roles.permissions, inherits_from: roles.inherits_from })
+      .from(roles);
+    const defs = new Map(
+      roleRows.map((r) => [
+        r.role_id,
+        { ...r, permissions: Array.isArray(r.permissions) ? (r.permissions as string[]) : [] },
+      ]),
+    );
+    // Whoever may act on the alert is told about it: acknowledging or resolving, directly or inherited.
+    const out = new Map<string, Recipient>();
+    for (const a of assigned) {
+      const may = effectivePermissions(a.role_id, defs);
+      if (may.has("alert:acknowledge") || may.has("alert:resolve"))
+        out.set(a.user_id, { user_id: a.user_id, display_name: a.display_name, email: a.email });
+    }
+    return [...out.values()];
   },
 
   async cabinetsForRules(tx: Tx): Promise<RuleCabinet[]> {

@@ -1,13 +1,24 @@
 // The alert API, declared once with zod (OpenAPI): list and read an organization's alerts, take the
-// workflow steps, read and change its notification settings. Members read and acknowledge; owners,
-// admins and managers assign, resolve, mark false positives and change the settings. Another
-// organization's ids answer 404: nothing says whether they exist.
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import type { Context, MiddlewareHandler } from "hono";
+// workflow steps, read and change its notification settings. Each is decided by the one authorization
+// function at the alert's cabinet: alert:read to see it, alert:acknowledge, alert:resolve (assign,
+// resolve, false positive), org:manage for the settings. Another organization's ids answer 404.
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { ALERT_SEVERITIES, ALERT_STATUSES, ALERT_TYPES } from "../../shared/enums.js";
 import { AppError, validationError } from "../../shared/errors.js";
-import { type AccountService, canAdminister } from "../accounts/account.service.js";
-import { type CloudEnv, userAuth } from "../api/auth.middleware.js";
+import type { Permission } from "../../shared/permissions.js";
+import {
+  type ApiEnv,
+  CONFLICT_RESPONSE,
+  createApiRouter,
+  ERROR_RESPONSES,
+  json,
+  OrgParams,
+  SECURITY,
+  Uuid,
+} from "../api/v1/openapi.js";
+import type { AccessService, OrgAccess } from "../authz/access.service.js";
+import { actingUserId, callerLabel } from "../authz/caller.middleware.js";
 import type { Alert } from "./alert.repository.js";
 import {
   AcknowledgeInput,
@@ -18,18 +29,7 @@ import {
 } from "./alert.service.js";
 import { AlertSettings } from "./alert-settings.js";
 
-const Params = z.object({ org: z.uuid() });
-const AlertParams = Params.extend({ alert: z.uuid() });
-
-const ErrorBody = z
-  .object({
-    error: z.object({
-      code: z.string(),
-      message: z.string(),
-      fields: z.record(z.string(), z.string()).optional(),
-    }),
-  })
-  .openapi("Error");
+const AlertParams = OrgParams.extend({ alert: Uuid("alert") });
 
 const AlertView = z
   .object({
@@ -72,23 +72,15 @@ const AlertList = z
   .object({ items: z.array(AlertView), next_cursor: z.string().nullable() })
   .openapi("SafetyAlertList");
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { "application/json": { schema } },
-  description,
-});
-const errors = {
-  400: json(ErrorBody, "invalid input"),
-  401: json(ErrorBody, "not signed in"),
-  403: json(ErrorBody, "not allowed in this organization"),
-  404: json(ErrorBody, "no such organization or alert"),
-};
+const errors = ERROR_RESPONSES;
 
 const listRoute = createRoute({
   method: "get",
   path: "/orgs/{org}/alerts",
   summary: "List safety alerts, open ones first, newest first",
+  security: SECURITY,
   request: {
-    params: Params,
+    params: OrgParams,
     query: z.object({
       status: z
         .string()
@@ -114,6 +106,7 @@ const getRoute = createRoute({
   method: "get",
   path: "/orgs/{org}/alerts/{alert}",
   summary: "One safety alert with its notification and escalation record",
+  security: SECURITY,
   request: { params: AlertParams },
   responses: { 200: json(AlertView, "the alert"), ...errors },
 });
@@ -123,6 +116,7 @@ const step = (action: string, body: z.ZodType, summary: string) =>
     method: "post",
     path: `/orgs/{org}/alerts/{alert}/${action}`,
     summary,
+    security: SECURITY,
     request: {
       params: AlertParams,
       body: { content: { "application/json": { schema: body } }, required: false },
@@ -130,7 +124,7 @@ const step = (action: string, body: z.ZodType, summary: string) =>
     responses: {
       200: json(AlertView, "the alert after the step"),
       ...errors,
-      409: json(ErrorBody, "the alert's state does not allow this step"),
+      ...CONFLICT_RESPONSE,
     },
   });
 
@@ -138,38 +132,25 @@ const settingsGet = createRoute({
   method: "get",
   path: "/orgs/{org}/alert-settings",
   summary: "Notification channels and escalation steps of the organization",
-  request: { params: Params },
+  security: SECURITY,
+  request: { params: OrgParams },
   responses: { 200: json(AlertSettings, "the settings"), ...errors },
 });
 const settingsPut = createRoute({
   method: "put",
   path: "/orgs/{org}/alert-settings",
   summary: "Change notification channels and escalation steps",
+  security: SECURITY,
   request: {
-    params: Params,
+    params: OrgParams,
     body: { content: { "application/json": { schema: AlertSettings } }, required: true },
   },
   responses: { 200: json(AlertSettings, "the settings now"), ...errors },
 });
 
-/** A member of the route's organization; anyone else gets the 404 an unknown organization gets. */
-function member(accounts: AccountService): MiddlewareHandler<CloudEnv> {
-  const authenticate = userAuth(accounts);
-  return (c, next) =>
-    authenticate(c, async () => {
-      const org = c.req.param("org") ?? "";
-      if (!c.get("principal").memberships.some((m) => m.org_id === org)) {
-        throw new AppError("not_found", `no organization ${org}`);
-      }
-      await next();
-    });
-}
-
-function requireManager(c: Context<CloudEnv>, org: string): void {
-  if (!canAdminister(c.get("principal"), org)) {
-    throw new AppError("forbidden", "only owners, admins and managers of this organization may do this");
-  }
-}
+/** Where an alert sits, for the authorization function: its cabinet, or the organization. */
+const placeOf = (access: OrgAccess, alert: Alert) =>
+  alert.cabinet_id ? access.cabinetResource(alert.cabinet_id) : access.orgResource();
 
 /** An empty body is an empty object: acknowledging needs no note. */
 async function body<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
@@ -189,62 +170,70 @@ function safeJson(text: string): unknown {
 
 const view = (a: Alert) => JSON.parse(JSON.stringify(a)) as z.infer<typeof AlertView>;
 
-export function alertRoutes(deps: { accounts: AccountService; alerts: AlertService }) {
-  const { alerts } = deps;
-  const app = new OpenAPIHono<CloudEnv>({
-    defaultHook: (result) => {
-      if (!result.success) throw validationError(result.error.issues);
-    },
+export function alertRoutes(deps: { access: AccessService; alerts: AlertService }) {
+  const { access, alerts } = deps;
+  const app = createApiRouter();
+  const orgAccess = (c: Context<ApiEnv>, org: string) => access.forOrg(c.get("caller"), org);
+  const actor = (c: Context<ApiEnv>) => ({
+    user_id: actingUserId(c.get("caller")),
+    email: callerLabel(c.get("caller")),
   });
-  const auth = member(deps.accounts);
-  app.use("/orgs/:org/alerts", auth);
-  app.use("/orgs/:org/alerts/*", auth);
-  app.use("/orgs/:org/alert-settings", auth);
-  const actor = (c: Context<CloudEnv>) => ({
-    user_id: c.get("principal").user_id,
-    email: c.get("principal").email,
-  });
+  /** The alert if the caller may see it (404 otherwise, as if it did not exist), after `permission`. */
+  const alertFor = async (c: Context<ApiEnv>, org: string, id: string, permission?: Permission) => {
+    const a = await orgAccess(c, org);
+    const alert = await alerts.get(org, id);
+    const place = placeOf(a, alert);
+    if (!a.can("alert:read", place)) throw new AppError("not_found", `no alert ${id}`);
+    if (permission) a.require(permission, place);
+    return alert;
+  };
 
   app.openapi(listRoute, async (c) => {
     const { org } = c.req.valid("param");
+    const a = await orgAccess(c, org);
+    a.requireSomewhere("alert:read");
     const q = AlertQuery.safeParse(c.req.query());
     if (!q.success) throw validationError(q.error.issues);
-    const page = await alerts.list(org, q.data);
+    // Organization-wide readers see every alert; others the alerts of the cabinets they may read.
+    const cabinets = a.can("alert:read", a.orgResource()) ? undefined : a.cabinetsWhere("alert:read");
+    const page = await alerts.list(org, q.data, cabinets);
     return c.json({ items: page.items.map(view), next_cursor: page.next_cursor }, 200);
   });
   app.openapi(getRoute, async (c) => {
     const { org, alert } = c.req.valid("param");
-    return c.json(view(await alerts.get(org, alert)), 200);
+    return c.json(view(await alertFor(c, org, alert)), 200);
   });
   app.openapi(step("acknowledge", AcknowledgeInput, "Acknowledge an open alert"), async (c) => {
     const { org, alert } = c.req.valid("param");
+    await alertFor(c, org, alert, "alert:acknowledge");
     return c.json(view(await alerts.acknowledge(org, alert, actor(c), await body(c, AcknowledgeInput))), 200);
   });
   app.openapi(
     step("assign", AssignInput, "Assign an alert to a member (it is then in progress)"),
     async (c) => {
       const { org, alert } = c.req.valid("param");
-      requireManager(c, org);
+      await alertFor(c, org, alert, "alert:resolve");
       return c.json(view(await alerts.assign(org, alert, actor(c), await body(c, AssignInput))), 200);
     },
   );
   app.openapi(step("resolve", ResolveInput, "Resolve an alert with what was done"), async (c) => {
     const { org, alert } = c.req.valid("param");
-    requireManager(c, org);
+    await alertFor(c, org, alert, "alert:resolve");
     return c.json(view(await alerts.resolve(org, alert, actor(c), await body(c, ResolveInput))), 200);
   });
   app.openapi(step("false-positive", ResolveInput, "Close an alert as a false positive"), async (c) => {
     const { org, alert } = c.req.valid("param");
-    requireManager(c, org);
+    await alertFor(c, org, alert, "alert:resolve");
     return c.json(view(await alerts.falsePositive(org, alert, actor(c), await body(c, ResolveInput))), 200);
   });
   app.openapi(settingsGet, async (c) => {
     const { org } = c.req.valid("param");
+    (await orgAccess(c, org)).requireSomewhere("alert:read");
     return c.json(await alerts.settings(org), 200);
   });
   app.openapi(settingsPut, async (c) => {
     const { org } = c.req.valid("param");
-    requireManager(c, org);
+    (await orgAccess(c, org)).require("org:manage");
     return c.json(await alerts.saveSettings(org, c.req.valid("json")), 200);
   });
   return app;

@@ -77,12 +77,17 @@ export class AlertService {
     },
   ) {}
 
-  async list(orgId: string, q: AlertQuery): Promise<{ items: Alert[]; next_cursor: string | null }> {
+  /** A page of alerts; `cabinets` restricts it to those cabinets' alerts (undefined: every alert). */
+  async list(
+    orgId: string,
+    q: AlertQuery,
+    cabinets?: string[],
+  ): Promise<{ items: Alert[]; next_cursor: string | null }> {
     const after = q.cursor ? decodeCursor(q.cursor) : undefined;
     const { rows, cursors } = await this.deps.database.withTenant(orgId, (tx) =>
       alertRepository.list(
         tx,
-        { status: q.status, severity: q.severity, alert_type: q.type, cabinet_id: q.cabinet },
+        { status: q.status, severity: q.severity, alert_type: q.type, cabinet_id: q.cabinet, cabinets },
         q.limit + 1,
         after,
       ),
