@@ -24,7 +24,7 @@ export class AlertNotifier {
     private readonly deps: {
       database: Database;
       logger: Logger;
-      /** Absent without SMTP configured: then e-mail is not sent (and the log says so once). */
+      /** Absent without SMTP configured: then no e-mail is sent (the cloud warns at start). */
       email?: EmailChannel;
     },
   ) {}
@@ -65,9 +65,7 @@ export class AlertNotifier {
     let total = 0;
     for (;;) {
       const done = await database.withTenant(orgId, async (tx) => {
-        const due = (await alertRepository.lockDue(tx, delays, BATCH)).filter((a) =>
-          severities.includes(a.severity),
-        );
+        const due = await alertRepository.lockDue(tx, delays, severities, BATCH);
         for (const alert of due) await this.step(tx, orgId, alert, settings);
         return due.length;
       });

@@ -122,16 +122,22 @@ export const alertRepository = {
 
   /**
    * Active alerts that owe a notification, locked for this transaction: never notified, or open past
-   * the delay of their next escalation level (`delays[level]`, minutes). Rows another instance holds are
+   * the delay of their next escalation level (`delays[level]`, minutes), of the severities that notify.
+   * Rows another instance holds are
    * skipped, so two instances never notify the same step twice.
    */
-  async lockDue(tx: Tx, delaysMinutes: number[], limit: number): Promise<Alert[]> {
+  async lockDue(
+    tx: Tx,
+    delaysMinutes: number[],
+    severities: AlertSeverity[],
+    limit: number,
+  ): Promise<Alert[]> {
     const delays = sql.raw(`ARRAY[${delaysMinutes.map((m) => Number(m)).join(",")}]::int[]`);
     return tx
       .select()
       .from(safetyAlerts)
       .where(
-        sql`${safetyAlerts.status} IN ${ACTIVE} AND (${safetyAlerts.notifications_sent} IS NULL OR (
+        sql`${safetyAlerts.status} IN ${ACTIVE} AND ${inArray(safetyAlerts.severity, severities)} AND (${safetyAlerts.notifications_sent} IS NULL OR (
           ${safetyAlerts.status} = 'open'
           AND coalesce(${safetyAlerts.escalation_level}, 0) < ${delaysMinutes.length}
           AND ${safetyAlerts.detected_at} + make_interval(mins => (${delays})[coalesce(${safetyAlerts.escalation_level}, 0) + 1]) <= now()))`,
