@@ -2,7 +2,7 @@
 // their outbox entries are written in the caller's transaction.
 import { and, eq, inArray } from "drizzle-orm";
 import { ACTIVE_ALERT_STATUSES } from "../../shared/safety/alert-workflow.js";
-import type { RuleCabinet, RuleContainer } from "../../shared/safety/safety-rules.js";
+import { type RuleCabinet, type RuleContainer, ruleColumns } from "../../shared/safety/safety-rules.js";
 import { insertRecorded } from "../db/change-recorder.js";
 import type { LocalDb } from "../db/local-database.js";
 import { cabinets, chemicalInventory, safetyAlerts, scanResults } from "../db/schema.js";
@@ -28,21 +28,7 @@ export class AlertRepository {
 
   containers(db: LocalDb): RuleContainer[] {
     return db
-      .select({
-        container_id: chemicalInventory.container_id,
-        chemical_name: chemicalInventory.chemical_name,
-        cas_number: chemicalInventory.cas_number,
-        chemical_formula: chemicalInventory.chemical_formula,
-        hazard_class: chemicalInventory.hazard_class,
-        h_statements: chemicalInventory.h_statements,
-        shelf_level: chemicalInventory.shelf_level,
-        status: chemicalInventory.status,
-        quantity: chemicalInventory.quantity,
-        minimum_quantity: chemicalInventory.minimum_quantity,
-        unit: chemicalInventory.unit,
-        expiry_date: chemicalInventory.expiry_date,
-        date_opened: chemicalInventory.date_opened,
-      })
+      .select(ruleColumns(chemicalInventory))
       .from(chemicalInventory)
       .where(eq(chemicalInventory.cabinet_id, this.cabinetId))
       .all();

@@ -4,7 +4,7 @@
 import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { AlertSeverity } from "../../shared/enums.js";
 import { ACTIVE_ALERT_STATUSES, type AlertStatus } from "../../shared/safety/alert-workflow.js";
-import type { RuleCabinet, RuleContainer } from "../../shared/safety/safety-rules.js";
+import { type RuleCabinet, type RuleContainer, ruleColumns } from "../../shared/safety/safety-rules.js";
 import {
   accessCredentials,
   cabinets,
@@ -204,22 +204,7 @@ export const alertRepository = {
 
   async containersForRules(tx: Tx): Promise<(RuleContainer & { cabinet_id: string })[]> {
     return tx
-      .select({
-        cabinet_id: chemicalInventory.cabinet_id,
-        container_id: chemicalInventory.container_id,
-        chemical_name: chemicalInventory.chemical_name,
-        cas_number: chemicalInventory.cas_number,
-        chemical_formula: chemicalInventory.chemical_formula,
-        hazard_class: chemicalInventory.hazard_class,
-        h_statements: chemicalInventory.h_statements,
-        shelf_level: chemicalInventory.shelf_level,
-        status: chemicalInventory.status,
-        quantity: chemicalInventory.quantity,
-        minimum_quantity: chemicalInventory.minimum_quantity,
-        unit: chemicalInventory.unit,
-        expiry_date: chemicalInventory.expiry_date,
-        date_opened: chemicalInventory.date_opened,
-      })
+      .select({ cabinet_id: chemicalInventory.cabinet_id, ...ruleColumns(chemicalInventory) })
       .from(chemicalInventory);
   },
 

@@ -203,29 +203,35 @@ export function alertRoutes(deps: { access: AccessService; alerts: AlertService 
     const { org, alert } = c.req.valid("param");
     return c.json(view(await alertFor(c, org, alert)), 200);
   });
-  app.openapi(step("acknowledge", AcknowledgeInput, "Acknowledge an open alert"), async (c) => {
-    const { org, alert } = c.req.valid("param");
-    await alertFor(c, org, alert, "alert:acknowledge");
-    return c.json(view(await alerts.acknowledge(org, alert, actor(c), await body(c, AcknowledgeInput))), 200);
-  });
-  app.openapi(
-    step("assign", AssignInput, "Assign an alert to a member (it is then in progress)"),
-    async (c) => {
+  /** One workflow step: its route, the permission it needs at the alert, and the service call. */
+  const addStep = <T>(
+    action: string,
+    input: z.ZodType<T>,
+    permission: Permission,
+    summary: string,
+    run: (org: string, alert: string, who: ReturnType<typeof actor>, body: T) => Promise<Alert>,
+  ) =>
+    app.openapi(step(action, input, summary), async (c) => {
       const { org, alert } = c.req.valid("param");
-      await alertFor(c, org, alert, "alert:resolve");
-      return c.json(view(await alerts.assign(org, alert, actor(c), await body(c, AssignInput))), 200);
-    },
+      await alertFor(c, org, alert, permission);
+      return c.json(view(await run(org, alert, actor(c), await body(c, input))), 200);
+    });
+  addStep("acknowledge", AcknowledgeInput, "alert:acknowledge", "Acknowledge an open alert", (...a) =>
+    alerts.acknowledge(...a),
   );
-  app.openapi(step("resolve", ResolveInput, "Resolve an alert with what was done"), async (c) => {
-    const { org, alert } = c.req.valid("param");
-    await alertFor(c, org, alert, "alert:resolve");
-    return c.json(view(await alerts.resolve(org, alert, actor(c), await body(c, ResolveInput))), 200);
-  });
-  app.openapi(step("false-positive", ResolveInput, "Close an alert as a false positive"), async (c) => {
-    const { org, alert } = c.req.valid("param");
-    await alertFor(c, org, alert, "alert:resolve");
-    return c.json(view(await alerts.falsePositive(org, alert, actor(c), await body(c, ResolveInput))), 200);
-  });
+  addStep(
+    "assign",
+    AssignInput,
+    "alert:resolve",
+    "Assign an alert to a member (it is then in progress)",
+    (...a) => alerts.assign(...a),
+  );
+  addStep("resolve", ResolveInput, "alert:resolve", "Resolve an alert with what was done", (...a) =>
+    alerts.resolve(...a),
+  );
+  addStep("false-positive", ResolveInput, "alert:resolve", "Close an alert as a false positive", (...a) =>
+    alerts.falsePositive(...a),
+  );
   app.openapi(settingsGet, async (c) => {
     const { org } = c.req.valid("param");
     (await orgAccess(c, org)).requireSomewhere("alert:read");

@@ -19,6 +19,29 @@ export interface RuleContainer extends ContainerFacts {
   date_opened: string | null;
 }
 
+/** The chemical_inventory columns the rules read: the same names on the cabinet (SQLite) and in the cloud. */
+export const RULE_CONTAINER_FIELDS = [
+  "container_id",
+  "chemical_name",
+  "cas_number",
+  "chemical_formula",
+  "hazard_class",
+  "h_statements",
+  "shelf_level",
+  "status",
+  "quantity",
+  "minimum_quantity",
+  "unit",
+  "expiry_date",
+  "date_opened",
+] as const;
+type RuleField = (typeof RULE_CONTAINER_FIELDS)[number];
+
+/** Those columns of either side's chemical_inventory table, for a select. */
+export function ruleColumns<T extends Record<RuleField, unknown>>(table: T): Pick<T, RuleField> {
+  return Object.fromEntries(RULE_CONTAINER_FIELDS.map((f) => [f, table[f]])) as Pick<T, RuleField>;
+}
+
 export interface RuleCabinet {
   cabinet_id: string;
   lab_id: string;
