@@ -179,7 +179,6 @@ export class Appliance {
       config.scan.intervalMinutes > 0
         ? new ScheduledScanListener({
             scans,
-            bus,
             session,
             intervalMinutes: config.scan.intervalMinutes,
             logger: log("scan"),

@@ -1,9 +1,7 @@
 // After a scan: the chemical safety rules over this cabinet's containers, and the spill and breakage the
-// scan saw above their thresholds. Each new alert is written with its event and outbox rows in one
-// transaction; a condition already alerted (same id, or the same release still open on the shelf) is not
+// scan saw above their thresholds. Each new alert is written with its outbox row in one transaction; a condition already alerted (same id, or the same release still open on the shelf) is not
 // raised again.
 import { randomUUID } from "node:crypto";
-import type { EventSeverity } from "../../shared/enums.js";
 import { releaseSeverity } from "../../shared/safety/alert-severity.js";
 import {
   evaluateSafetyRules,
@@ -13,7 +11,6 @@ import {
 } from "../../shared/safety/safety-rules.js";
 import type { CabinetScope } from "../auth/auth.service.js";
 import type { LocalDatabase, LocalDb } from "../db/local-database.js";
-import { recordEvent } from "../session/event-recorder.js";
 import type { AlertRepository, AlertRow, NewAlert, ScanRow } from "./alert.repository.js";
 
 export interface ReleaseThresholds {
@@ -22,13 +19,6 @@ export interface ReleaseThresholds {
   /** Breakage confidence from which a scan raises a breakage alert. */
   breakage: number;
 }
-
-const EVENT_SEVERITY: Record<AlertRow["severity"], EventSeverity> = {
-  low: "info",
-  medium: "warning",
-  high: "error",
-  critical: "critical",
-};
 
 /** The region a detector reported, in words for people who read the alert. */
 function regionText(shelf: number, region: unknown): string {
@@ -121,17 +111,6 @@ export class SafetyCheckService {
   }
 
   private raise(db: LocalDb, row: NewAlert): AlertRow {
-    const alert = this.deps.alerts.insert(db, row);
-    recordEvent(db, this.deps.scope, {
-      type: "safety",
-      category: "safety",
-      action: "alert_raised",
-      summary: alert.title,
-      severity: EVENT_SEVERITY[alert.severity],
-      shelf: alert.shelf_id ?? undefined,
-      details: { alert_id: alert.alert_id, alert_type: alert.alert_type, severity: alert.severity },
-      requires_review: alert.severity === "critical",
-    });
-    return alert;
+    return this.deps.alerts.insert(db, row);
   }
 }
