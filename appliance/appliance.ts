@@ -30,6 +30,9 @@ import { DeviceLink } from "./mqtt/device-link.service.js";
 import { LiveEventsListener } from "./mqtt/live-events.listener.js";
 import { processMemory } from "./process-memory.js";
 import { firmwareVersion } from "./release.js";
+import { AlertRepository } from "./safety/alert.repository.js";
+import { SafetyAfterScanListener } from "./safety/safety-after-scan.listener.js";
+import { SafetyCheckService } from "./safety/safety-check.service.js";
 import { EvidenceStore } from "./scan/evidence.store.js";
 import { InventoryRepository } from "./scan/inventory.repository.js";
 import { ScanService } from "./scan/scan.service.js";
@@ -169,8 +172,15 @@ export class Appliance {
       ? new ScanAfterSessionListener({ bus, scans, logger: log("scan") })
       : undefined;
     this.badges = new BadgeListener({ badge, access: (c) => this.access(c), logger: log("session") });
+    const checks = new SafetyCheckService({
+      local,
+      scope,
+      alerts: new AlertRepository(scope.cabinet_id),
+      thresholds: { spill: config.safety.spillThreshold, breakage: config.safety.breakageThreshold },
+    });
     this.sessionListeners.start(
       this.badges,
+      new SafetyAfterScanListener({ bus, checks, logger: log("safety") }),
       this.sessionScans,
       this.sync && new UploadAfterScanListener({ bus, sync: this.sync }),
     );

@@ -11,6 +11,8 @@ export const CONFIG_VERSION = 1;
 const DEFAULT_FRAMES_PER_SCAN = 2;
 const DEFAULT_EXPOSURE_EV = [0, -1] as const;
 
+const DEFAULT_RELEASE_THRESHOLD = 0.5;
+
 const uuid = z.uuid();
 
 export const applianceConfigSchema = z
@@ -102,6 +104,13 @@ export const applianceConfigSchema = z
         framesPerScan: DEFAULT_FRAMES_PER_SCAN,
         exposureEv: [...DEFAULT_EXPOSURE_EV],
       }),
+    /** Confidence from which a scan's spill or breakage finding raises a safety alert. */
+    safety: z
+      .object({
+        spillThreshold: z.number().min(0).max(1).default(DEFAULT_RELEASE_THRESHOLD),
+        breakageThreshold: z.number().min(0).max(1).default(DEFAULT_RELEASE_THRESHOLD),
+      })
+      .default({ spillThreshold: DEFAULT_RELEASE_THRESHOLD, breakageThreshold: DEFAULT_RELEASE_THRESHOLD }),
     hardware: hardwareConfigSchema,
   })
   .superRefine((c, ctx) => {

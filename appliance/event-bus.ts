@@ -3,6 +3,7 @@
 import { EventEmitter } from "node:events";
 import type { EventSeverity } from "../shared/enums.js";
 import type { Logger } from "../shared/logger.js";
+import type { safetyAlerts } from "./db/schema.js";
 
 /**
  * One behaviour of the appliance (zigbee2mqtt's extensions): the constructor stores collaborators, work
@@ -53,6 +54,8 @@ export interface BusEvents {
   "session.ended": SessionSummary;
   /** A scan after a session or on a cloud command finished: its results should go up now. */
   "scan.completed": { scan_ids: string[]; session_id?: string };
+  /** A safety alert was just written (with its outbox row): it should reach the cloud live. */
+  "alert.raised": typeof safetyAlerts.$inferSelect;
 }
 
 type Handler<K extends keyof BusEvents> = (payload: BusEvents[K]) => void | Promise<void>;

@@ -7,6 +7,11 @@ import { errorHandler } from "../shared/http/errors.js";
 import type { Logger } from "../shared/logger.js";
 import { AccountService } from "./accounts/account.service.js";
 import { PasswordHasher } from "./accounts/password.js";
+import { alertRoutes } from "./alerts/alert.routes.js";
+import { AlertService } from "./alerts/alert.service.js";
+import { AlertNotifier } from "./alerts/alert-notifier.service.js";
+import { AlertScheduler } from "./alerts/alert-scheduler.js";
+import { EmailChannel } from "./alerts/notification-channels.js";
 import { authRoutes } from "./api/auth.routes.js";
 import { deviceRoutes } from "./api/devices.routes.js";
 import { labelRoutes } from "./api/labels.routes.js";
@@ -46,6 +51,8 @@ export class Cloud {
   private provisioning?: ProvisioningService;
   private limits?: RateLimitService;
   private live?: LiveChannel;
+  private alertJobs?: AlertScheduler;
+  private email?: EmailChannel;
   fleet?: FleetService;
   url = "";
 
@@ -89,7 +96,18 @@ export class Cloud {
       lockout: rules.loginFailures,
     });
     const commandKeys = new CommandKeyService(this.database, config.commandKeySecret);
-    this.fleet = new FleetService(this.database, logger.child({ component: "fleet" }), commandKeys);
+    const ingest = new IngestService(this.database);
+    const alertLog = logger.child({ component: "alerts" });
+    if (config.alerts.smtpUrl) this.email = new EmailChannel(config.alerts.smtpUrl, config.alerts.smtpFrom);
+    else alertLog.warn("LILO_SMTP_URL is not set: alerts are not sent by e-mail");
+    const notifier = new AlertNotifier({ database: this.database, logger: alertLog, email: this.email });
+    const alerts = new AlertService({ database: this.database, ingest, notifier });
+    this.fleet = new FleetService(
+      this.database,
+      logger.child({ component: "fleet" }),
+      commandKeys,
+      (device, alert) => alerts.raiseFromCabinet(device, alert),
+    );
     this.live = new LiveChannel(config.mqtt, {
       provisioning: () => this.provisioning!,
       fleet: this.fleet,
@@ -112,7 +130,7 @@ export class Cloud {
           limits,
           rules,
           provisioning: this.provisioning,
-          ingest: new IngestService(this.database),
+          ingest,
           downlink: new DownlinkService(this.database, commandKeys),
         }),
       )
@@ -137,9 +155,19 @@ export class Cloud {
         routers: [
           ...v1Routers({ database: this.database, access, apiKeys, labels, accounts }),
           signatureRoutes({ access, signatures: new SignatureService(this.database, accounts) }),
+          alertRoutes({ access, alerts }),
         ],
       }),
     );
+    this.alertJobs = new AlertScheduler({
+      database: this.database,
+      alerts,
+      notifier,
+      logger: alertLog,
+      sweepSeconds: config.alerts.sweepSeconds,
+      rulesEveryHours: config.alerts.rulesEveryHours,
+    });
+    this.alertJobs.start();
     await new Promise<void>((resolve) => {
       this.server = serve({ fetch: app.fetch, hostname: "0.0.0.0", port: config.port }, (info) => {
         this.url = `http://127.0.0.1:${info.port}`;
@@ -175,8 +203,10 @@ export class Cloud {
   async stop(): Promise<void> {
     clearInterval(this.retentionTimer);
     clearInterval(this.sweepTimer);
+    this.alertJobs?.stop();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     await this.live?.stop();
+    this.email?.close();
     await this.database?.close();
   }
 }

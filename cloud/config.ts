@@ -54,6 +54,13 @@ const CloudEnv = z.object({
   LILO_COMMAND_KEY_SECRET: z.string().min(32).optional(),
   /** Ed25519 private key (PKCS#8 PEM) that signs audit checkpoints; created there when missing. */
   LILO_AUDIT_SIGNING_KEY_FILE: z.string().min(1).optional(),
+  /** SMTP server for alert e-mail, e.g. smtps://user:pass@mail.example.org:465; without it no e-mail is sent. */
+  LILO_SMTP_URL: z.string().url().optional(),
+  LILO_SMTP_FROM: z.string().min(3).default("L.I.L.O. alerts <alerts@lilo.invalid>"),
+  /** How often each instance looks for alerts to notify or escalate. */
+  LILO_ALERT_SWEEP_SECONDS: count(30),
+  /** How often the cloud runs the chemical safety rules over every cabinet. */
+  LILO_SAFETY_RULES_HOURS: count(24),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -79,6 +86,7 @@ export interface CloudConfig {
   };
   commandKeySecret?: string;
   auditSigningKeyFile: string;
+  alerts: { smtpUrl?: string; smtpFrom: string; sweepSeconds: number; rulesEveryHours: number };
   logLevel: string;
 }
 
@@ -154,6 +162,12 @@ export function loadCloudConfig(env: NodeJS.ProcessEnv = process.env): Readonly<
     commandKeySecret: e.LILO_COMMAND_KEY_SECRET,
     auditSigningKeyFile:
       e.LILO_AUDIT_SIGNING_KEY_FILE ?? join(e.LILO_CLOUD_DATA_DIR, "audit-signing-key.pem"),
+    alerts: {
+      smtpUrl: e.LILO_SMTP_URL,
+      smtpFrom: e.LILO_SMTP_FROM,
+      sweepSeconds: e.LILO_ALERT_SWEEP_SECONDS,
+      rulesEveryHours: e.LILO_SAFETY_RULES_HOURS,
+    },
     logLevel: e.LOG_LEVEL,
   });
 }

@@ -18,6 +18,10 @@ export const ALERT_TYPES = [
   "corrosion",
   "unknown_anomaly",
   "expired_chemical",
+  // Not in the seed: the chemical safety rules (docs/data-model.md, "Alert types").
+  "peroxide_former_expired",
+  "incompatible_storage",
+  "low_stock",
 ] as const;
 export const ALERT_SEVERITIES = ["low", "medium", "high", "critical"] as const;
 export const ALERT_STATUSES = ["open", "acknowledged", "in_progress", "resolved", "false_positive"] as const;

@@ -1,6 +1,7 @@
 // The cloud's side of the live channel: presence, health telemetry and live events from the cabinets
 // go into the device registry and the hot tables; commands go out, each audited with its outcome.
 import { and, eq, isNull, lt, ne, or, sql } from "drizzle-orm";
+import type { DeviceIdentity } from "../../shared/device-identity.js";
 import { AppError } from "../../shared/errors.js";
 import type { Logger } from "../../shared/logger.js";
 import type {
@@ -10,6 +11,7 @@ import type {
   PresenceStatus,
   TelemetryMessage,
 } from "../../shared/mqtt/topics.js";
+import { SAFETY_ALERT_EVENT } from "../../shared/mqtt/topics.js";
 import { deviceTelemetry, eventStream, systemEvents } from "../../shared/schema/partitioned.js";
 import { deviceCredentials, iotDevices } from "../../shared/schema/platform.js";
 import { cabinets } from "../../shared/schema/tenant.js";
@@ -45,6 +47,8 @@ export class FleetService implements FleetSink {
     private readonly database: Database,
     private readonly logger: Logger,
     private readonly commandKeys: CommandKeyService,
+    /** Stores a safety alert a cabinet sent live (`SAFETY_ALERT_EVENT`) and notifies it. */
+    private readonly alertSink?: (device: DeviceIdentity, alert: Record<string, unknown>) => Promise<unknown>,
   ) {}
 
   /**
@@ -151,6 +155,25 @@ export class FleetService implements FleetSink {
   async event(thing: string, e: EventMessage, receivedAt: Date): Promise<void> {
     const device = await this.reporter(thing);
     if (!device) return;
+    const alert = e.data.alert;
+    if (
+      e.type === SAFETY_ALERT_EVENT &&
+      this.alertSink &&
+      alert &&
+      typeof alert === "object" &&
+      device.assigned_cabinet_id
+    ) {
+      const identity = {
+        device_id: device.device_id,
+        org_id: device.org_id,
+        thing_name: thing,
+        cabinet_id: device.assigned_cabinet_id,
+      };
+      // Refused like the same change in a sync batch would be (another cabinet's, a closed state).
+      await this.alertSink(identity, alert as Record<string, unknown>).catch((err: unknown) =>
+        this.logger.warn({ thing, err: (err as Error).message }, "live safety alert refused"),
+      );
+    }
     await this.database.asService((tx) =>
       tx.insert(eventStream).values({
         org_id: device.org_id,

@@ -197,6 +197,30 @@ export class IngestService {
     });
   }
 
+  /**
+   * A safety alert the cabinet sent live (MQTT), before its change log brings it: checked as that change
+   * will be and inserted if new. The synced row then finds it by its id and changes only what a cabinet
+   * may, so the live and the synced copy are one alert. True when this call stored it.
+   */
+  async raiseLive(device: DeviceIdentity, payload: Record<string, unknown>): Promise<boolean> {
+    const checked = this.check(device, {
+      seq: 1,
+      entity: "safety_alerts",
+      entity_id: String(payload.alert_id ?? ""),
+      op: "insert",
+      payload,
+      recorded_at: new Date().toISOString(),
+    });
+    return this.database
+      .withTenant(device.org_id, async (tx) => {
+        await this.checkContainers(tx, device, [checked]);
+        return (await ingestRepository.insertNew(tx, alerts, [checked.row])) === 1;
+      })
+      .catch((err: unknown) => {
+        throw databaseError(err);
+      });
+  }
+
   /** The device's high-water mark, as the appliance asks for it after a restart. */
   async state(device: DeviceIdentity): Promise<{ log_id: string | null; last_seq: number }> {
     const row = await this.database.withTenant(device.org_id, (tx) =>

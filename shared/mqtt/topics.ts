@@ -109,6 +109,9 @@ export const EventMessage = z.object({
 });
 export type EventMessage = z.infer<typeof EventMessage>;
 
+/** The live event that carries a new safety alert, `data.alert` being its safety_alerts row. */
+export const SAFETY_ALERT_EVENT = "safety_alert";
+
 export const COMMAND_NAMES = ["scan_now", "sync_now", "unlock"] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
