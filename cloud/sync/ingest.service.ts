@@ -203,14 +203,18 @@ export class IngestService {
    * may, so the live and the synced copy are one alert. True when this call stored it.
    */
   async raiseLive(device: DeviceIdentity, payload: Record<string, unknown>): Promise<boolean> {
-    const checked = this.check(device, {
-      seq: 1,
-      entity: "safety_alerts",
-      entity_id: String(payload.alert_id ?? ""),
-      op: "insert",
-      payload,
-      recorded_at: new Date().toISOString(),
-    });
+    const checked = this.check(
+      device,
+      {
+        seq: 1,
+        entity: "safety_alerts",
+        entity_id: String(payload.alert_id ?? ""),
+        op: "insert",
+        payload,
+        recorded_at: new Date().toISOString(),
+      },
+      null,
+    );
     return this.database
       .withTenant(device.org_id, async (tx) => {
         await this.checkContainers(tx, device, [checked]);
@@ -229,15 +233,20 @@ export class IngestService {
     return { log_id: row?.log_id ?? null, last_seq: row?.last_seq ?? 0 };
   }
 
-  private check(device: DeviceIdentity, change: Change, logId: string): CheckedChange {
+  /** `logId` is null for a change that arrives outside a change log (live over MQTT): it extends no chain. */
+  private check(device: DeviceIdentity, change: Change, logId: string | null): CheckedChange {
     const rule = RULES[change.entity];
     // A cabinet extends only its own log's hash chain. Rows from before chaining carry none, and any
     // chain not a cabinet's is the cloud's: its trigger links those rows anew.
     const chain = change.entity === "unified_event_log" ? change.payload.chain_id : undefined;
-    if (typeof chain === "string" && chain.startsWith("device:") && chain !== deviceChainId(logId)) {
+    if (
+      typeof chain === "string" &&
+      chain.startsWith("device:") &&
+      (logId === null || chain !== deviceChainId(logId))
+    ) {
       throw new AppError(
         "forbidden",
-        `change ${change.seq}: unified_event_log.chain_id must be this change log's chain (${deviceChainId(logId)})`,
+        `change ${change.seq}: unified_event_log.chain_id must be this change log's chain${logId === null ? "" : ` (${deviceChainId(logId)})`}`,
       );
     }
     const filedUnder = change.payload[rule.cabinetColumn];
