@@ -12,15 +12,20 @@ import { deviceRoutes } from "./api/devices.routes.js";
 import { labelRoutes } from "./api/labels.routes.js";
 import { orgRoutes } from "./api/orgs.routes.js";
 import { MAX_BODY_BYTES } from "./api/request-body.js";
+import { createBlobStore } from "./blobs/blob-store.js";
 import type { CloudConfig } from "./config.js";
 import { connectDatabase, type Database, serviceLoginWarning } from "./db/database.js";
 import { migrateAll } from "./db/migrator.js";
 import { ensurePartitions, expirePartitions } from "./db/partitions.js";
 import { ProvisioningService } from "./devices/provisioning.service.js";
+import { evidenceRoutes } from "./evidence/evidence.routes.js";
+import { EvidenceService } from "./evidence/evidence.service.js";
 import { CommandKeyService } from "./fleet/command-key.service.js";
 import { FleetService } from "./fleet/fleet.service.js";
 import { LiveChannel } from "./fleet/live-channel.js";
 import { LabelService } from "./labels/label.service.js";
+import { LiveHub } from "./live/live-hub.js";
+import { liveRoutes } from "./live/live.routes.js";
 import { CabinetService } from "./orgs/cabinet.service.js";
 import { RateLimitRepository } from "./security/rate-limit.repository.js";
 import { RateLimitService, rateRules } from "./security/rate-limit.service.js";
@@ -39,6 +44,7 @@ export class Cloud {
   private provisioning?: ProvisioningService;
   private limits?: RateLimitService;
   private live?: LiveChannel;
+  private hub?: LiveHub;
   fleet?: FleetService;
   url = "";
 
@@ -95,6 +101,8 @@ export class Cloud {
       commandKeys,
     );
     await this.live.start();
+    this.hub = new LiveHub(this.database, logger.child({ component: "live" }));
+    await this.hub.start();
     this.sweepTimer = setInterval(() => void this.sweepRevocations(), REVOCATION_SWEEP_MS);
     this.sweepTimer.unref();
     const api = new Hono()
@@ -118,7 +126,17 @@ export class Cloud {
           fleet: this.fleet,
           cabinets: new CabinetService(this.database),
         }),
-      );
+      )
+      .route(
+        "/",
+        evidenceRoutes({
+          accounts,
+          provisioning: this.provisioning,
+          evidence: new EvidenceService(this.database, createBlobStore(config)),
+          maxBytes: config.evidenceMaxBytes,
+        }),
+      )
+      .route("/", liveRoutes({ accounts, hub: this.hub, heartbeatMs: config.liveHeartbeatMs }));
     app.route("/api/v1", api);
     await new Promise<void>((resolve) => {
       this.server = serve({ fetch: app.fetch, hostname: "0.0.0.0", port: config.port }, (info) => {
@@ -155,6 +173,8 @@ export class Cloud {
   async stop(): Promise<void> {
     clearInterval(this.retentionTimer);
     clearInterval(this.sweepTimer);
+    // Live streams end first: the HTTP server waits for open connections before it closes.
+    await this.hub?.stop();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     await this.live?.stop();
     await this.database?.close();
