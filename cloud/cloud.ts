@@ -12,13 +12,18 @@ import { deviceRoutes } from "./api/devices.routes.js";
 import { labelRoutes } from "./api/labels.routes.js";
 import { orgRoutes } from "./api/orgs.routes.js";
 import { MAX_BODY_BYTES } from "./api/request-body.js";
+import { v1Routers } from "./api/v1/routers.js";
+import { createV1App } from "./api/v1/v1.app.js";
+import { ApiKeyService } from "./apikeys/api-key.service.js";
+import { AccessService } from "./authz/access.service.js";
+import { authenticateCaller, callerAuth } from "./authz/caller.middleware.js";
 import { createBlobStore } from "./blobs/blob-store.js";
 import type { CloudConfig } from "./config.js";
 import { connectDatabase, type Database, serviceLoginWarning } from "./db/database.js";
 import { migrateAll } from "./db/migrator.js";
 import { ensurePartitions, expirePartitions } from "./db/partitions.js";
 import { ProvisioningService } from "./devices/provisioning.service.js";
-import { evidenceRoutes } from "./evidence/evidence.routes.js";
+import { evidenceDeviceRoutes, evidenceRoutes } from "./evidence/evidence.routes.js";
 import { EvidenceService } from "./evidence/evidence.service.js";
 import { CommandKeyService } from "./fleet/command-key.service.js";
 import { FleetService } from "./fleet/fleet.service.js";
@@ -105,6 +110,7 @@ export class Cloud {
     await this.hub.start();
     this.sweepTimer = setInterval(() => void this.sweepRevocations(), REVOCATION_SWEEP_MS);
     this.sweepTimer.unref();
+    const evidence = new EvidenceService(this.database, createBlobStore(config));
     const api = new Hono()
       .route(
         "/",
@@ -129,15 +135,27 @@ export class Cloud {
       )
       .route(
         "/",
-        evidenceRoutes({
-          accounts,
-          provisioning: this.provisioning,
-          evidence: new EvidenceService(this.database, createBlobStore(config)),
-          maxBytes: config.evidenceMaxBytes,
-        }),
-      )
-      .route("/", liveRoutes({ accounts, hub: this.hub, heartbeatMs: config.liveHeartbeatMs }));
+        evidenceDeviceRoutes({ provisioning: this.provisioning, evidence, maxBytes: config.evidenceMaxBytes }),
+      );
     app.route("/api/v1", api);
+    const apiKeys = new ApiKeyService(this.database, limits);
+    const access = new AccessService(this.database);
+    app.route(
+      "/",
+      createV1App({
+        caller: callerAuth({ accounts, apiKeys }),
+        routers: [
+          ...v1Routers({ database: this.database, access, apiKeys }),
+          evidenceRoutes({ access, evidence }),
+          liveRoutes({
+            access,
+            hub: this.hub,
+            heartbeatMs: config.liveHeartbeatMs,
+            authenticate: (token) => authenticateCaller({ accounts, apiKeys }, token),
+          }),
+        ],
+      }),
+    );
     await new Promise<void>((resolve) => {
       this.server = serve({ fetch: app.fetch, hostname: "0.0.0.0", port: config.port }, (info) => {
         this.url = `http://127.0.0.1:${info.port}`;
