@@ -29,8 +29,8 @@ import { CommandKeyService } from "./fleet/command-key.service.js";
 import { FleetService } from "./fleet/fleet.service.js";
 import { LiveChannel } from "./fleet/live-channel.js";
 import { LabelService } from "./labels/label.service.js";
-import { LiveHub } from "./live/live-hub.js";
 import { liveRoutes } from "./live/live.routes.js";
+import { LiveHub } from "./live/live-hub.js";
 import { CabinetService } from "./orgs/cabinet.service.js";
 import { RateLimitRepository } from "./security/rate-limit.repository.js";
 import { RateLimitService, rateRules } from "./security/rate-limit.service.js";
@@ -135,7 +135,11 @@ export class Cloud {
       )
       .route(
         "/",
-        evidenceDeviceRoutes({ provisioning: this.provisioning, evidence, maxBytes: config.evidenceMaxBytes }),
+        evidenceDeviceRoutes({
+          provisioning: this.provisioning,
+          evidence,
+          maxBytes: config.evidenceMaxBytes,
+        }),
       );
     app.route("/api/v1", api);
     const apiKeys = new ApiKeyService(this.database, limits);

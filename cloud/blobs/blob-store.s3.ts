@@ -46,7 +46,10 @@ export class S3BlobStore implements BlobStore {
   }
 
   async put(key: string, bytes: Uint8Array, contentType: string): Promise<void> {
-    await this.call("PUT", key, { body: bytes as RequestInit["body"], headers: { "content-type": contentType } });
+    await this.call("PUT", key, {
+      body: bytes as RequestInit["body"],
+      headers: { "content-type": contentType },
+    });
   }
 
   async get(key: string): Promise<Blob | undefined> {
