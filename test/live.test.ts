@@ -147,7 +147,6 @@ describe.skipIf(!serverUrl)("live status across two cloud instances on PostgreSQ
       org_id: other.org_id,
       org_role: "owner",
     });
-    await created.database.close();
     const instance = () =>
       new Cloud(
         loadCloudConfig({
