@@ -42,7 +42,9 @@ describe("EvidenceStore", () => {
     const store = new EvidenceStore(join(dir, "scans"), { quotaBytes: 250, hardCapBytes: 1000 });
     const saved = [0, 1, 2, 3, 4].map((n) => store.save(image(n)));
     // 0: uploaded, 1: waiting, 2: never to upload, 3: waiting, 4: uploaded.
-    saved.forEach((s, n) => store.track(local.db, s, at(n), n !== 2));
+    saved.forEach((s, n) => {
+      store.track(local.db, s, at(n), n !== 2);
+    });
     store.markUploaded(local.db, saved[0]!.image_key);
     store.markUploaded(local.db, saved[4]!.image_key);
 
@@ -58,7 +60,9 @@ describe("EvidenceStore", () => {
   it("past the hard cap removes the oldest images not yet uploaded too, and says so", () => {
     const store = new EvidenceStore(join(dir, "scans"), { quotaBytes: 100, hardCapBytes: 250 });
     const saved = [0, 1, 2, 3].map((n) => store.save(image(n)));
-    saved.forEach((s, n) => store.track(local.db, s, at(n), true));
+    saved.forEach((s, n) => {
+      store.track(local.db, s, at(n), true);
+    });
     expect(store.prune(local.db)).toEqual({ removed: 2, removedBeforeUpload: 2, bytesLeft: 200 });
     expect(store.pending(local.db, 10).map((p) => p.image_key)).toEqual([
       saved[2]!.image_key,
