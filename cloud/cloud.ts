@@ -17,7 +17,7 @@ import { createV1App } from "./api/v1/v1.app.js";
 import { ApiKeyService } from "./apikeys/api-key.service.js";
 import { AccessService } from "./authz/access.service.js";
 import { authenticateCaller, callerAuth } from "./authz/caller.middleware.js";
-import { createBlobStore } from "./blobs/blob-store.js";
+import { createBlobStore } from "./blobs/blob-store.factory.js";
 import type { CloudConfig } from "./config.js";
 import { connectDatabase, type Database, serviceLoginWarning } from "./db/database.js";
 import { migrateAll } from "./db/migrator.js";

@@ -23,6 +23,8 @@ import { backends } from "./support/databases.js";
 import { waitFor } from "./support/wait-for.js";
 
 const MAX_IMAGE_BYTES = 2 * 1024 * 1024;
+/** A scan decodes every shelf: seconds on an idle machine, far more on a loaded CI runner. */
+const SCAN_TIMEOUT_MS = 90_000;
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
 describe.each(backends)("photo evidence on $name", (backend) => {
@@ -100,7 +102,8 @@ describe.each(backends)("photo evidence on $name", (backend) => {
         ...simConfigInput(dir, 0),
         cabinet: undefined,
         credentialSecret: undefined,
-        scan: { intervalMinutes: 0, afterSession: true },
+        // One frame per shelf: every scan here is of labels in plain view.
+        scan: { intervalMinutes: 0, afterSession: true, framesPerScan: 1 },
         cloud: { url: t.cloud.url, claimToken: claim_token, serialNumber: "EV-1", uploadIntervalMs: 300 },
       }),
       { logger: silentLogger },
@@ -109,84 +112,89 @@ describe.each(backends)("photo evidence on $name", (backend) => {
     const managerUser = org.users.find((u) => u.role === "lab_manager")!;
     manager = await login(managerUser.email, "lilo-demo-manager");
     outsider = { org: other.org_id, token: await login("eve@other.example", "eve-password-123") };
-  });
+  }, 240_000);
   afterAll(async () => {
     await appliance?.stop();
     await t?.dispose();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it("follows a checkout on the simulator to its before and after photos through the API", async () => {
-    // A scan with nothing changed first: its pictures stay on the cabinet.
-    const tech = org.users.find((u) => u.role === "technician")!;
-    await sim("POST", "/badge", { badge: tech.badge });
-    await sim("POST", "/door", { open: true });
-    await sim("POST", "/door", { open: false });
-    await waitFor(
-      async () => (await t.cloud.db.withTenant(org.org_id, (tx) => tx.select().from(scanResults))).length > 0,
-      { what: "the first scan in the cloud" },
-    );
-
-    expect(await sim("POST", "/badge", { badge: tech.badge })).toMatchObject({ granted: true });
-    await sim("POST", "/door", { open: true });
-    await sim("DELETE", `/shelves/2/containers/${encodeURIComponent("LILO:C:000002")}`);
-    await sim("POST", "/door", { open: false });
-    const txn = await waitFor(
-      async () => {
-        const [row] = await t.cloud.db.withTenant(org.org_id, (tx) =>
-          tx.select().from(containerTransactions).where(eq(containerTransactions.qr_code, "LILO:C:000002")),
-        );
-        return row;
-      },
-      { what: "the checkout in the cloud" },
-    );
-    expect(txn).toMatchObject({
-      transaction_type: "checkout",
-      image_s3_key: expect.stringMatching(/^[0-9a-f]{64}$/),
-    });
-    const [after] = await t.cloud.db.withTenant(org.org_id, (tx) =>
-      tx.select().from(scanResults).where(eq(scanResults.scan_id, txn.scan_id!)),
-    );
-    expect(after).toMatchObject({ shelf_id: 2, image_s3_key: txn.image_s3_key });
-    expect(after!.qr_codes_found).not.toContain("LILO:C:000002");
-    const [before] = await t.cloud.db.withTenant(org.org_id, (tx) =>
-      tx.select().from(scanResults).where(eq(scanResults.scan_id, after!.previous_scan_id!)),
-    );
-    expect(before!.qr_codes_found).toContain("LILO:C:000002");
-
-    for (const key of [after!.image_s3_key, before!.image_s3_key]) {
-      const res = await waitFor(
-        async () => {
-          const r = await api(`/orgs/${org.org_id}/images/${key}`, { headers: bearer(manager) });
-          return r.status === 200 ? r : undefined;
-        },
-        { what: `image ${key.slice(0, 8)} through the API` },
+  it(
+    "follows a checkout on the simulator to its before and after photos through the API",
+    async () => {
+      // A scan with nothing changed first: its pictures stay on the cabinet.
+      const tech = org.users.find((u) => u.role === "technician")!;
+      await sim("POST", "/badge", { badge: tech.badge });
+      await sim("POST", "/door", { open: true });
+      await sim("POST", "/door", { open: false });
+      await waitFor(
+        async () =>
+          (await t.cloud.db.withTenant(org.org_id, (tx) => tx.select().from(scanResults))).length > 0,
+        { what: "the first scan in the cloud", timeoutMs: SCAN_TIMEOUT_MS },
       );
-      expect(res.headers.get("content-type")).toMatch(/^image\/(jpeg|png)$/);
-      const bytes = new Uint8Array(await res.arrayBuffer());
-      expect(sha256(bytes)).toBe(key);
-    }
-    // Shelves where nothing changed were not uploaded; the cabinet still has them.
-    const uploaded = await t.cloud.db.withTenant(org.org_id, (tx) => tx.select().from(evidenceImages));
-    expect(uploaded.every((u) => u.cabinet_id === org.cabinet_id)).toBe(true);
-    const local = new Sqlite(join(dir, "appliance.db"), { readonly: true });
-    try {
-      const rows = local.prepare("SELECT image_key, upload, uploaded_at FROM evidence_images").all() as {
-        image_key: string;
-        upload: number;
-        uploaded_at: string | null;
-      }[];
-      expect(
-        rows
-          .filter((r) => r.uploaded_at)
-          .map((r) => r.image_key)
-          .sort(),
-      ).toEqual(uploaded.map((u) => u.image_key).sort());
-      expect(rows.some((r) => !r.upload)).toBe(true);
-    } finally {
-      local.close();
-    }
-  }, 120_000);
+
+      expect(await sim("POST", "/badge", { badge: tech.badge })).toMatchObject({ granted: true });
+      await sim("POST", "/door", { open: true });
+      await sim("DELETE", `/shelves/2/containers/${encodeURIComponent("LILO:C:000002")}`);
+      await sim("POST", "/door", { open: false });
+      const txn = await waitFor(
+        async () => {
+          const [row] = await t.cloud.db.withTenant(org.org_id, (tx) =>
+            tx.select().from(containerTransactions).where(eq(containerTransactions.qr_code, "LILO:C:000002")),
+          );
+          return row;
+        },
+        { what: "the checkout in the cloud", timeoutMs: SCAN_TIMEOUT_MS },
+      );
+      expect(txn).toMatchObject({
+        transaction_type: "checkout",
+        image_s3_key: expect.stringMatching(/^[0-9a-f]{64}$/),
+      });
+      const [after] = await t.cloud.db.withTenant(org.org_id, (tx) =>
+        tx.select().from(scanResults).where(eq(scanResults.scan_id, txn.scan_id!)),
+      );
+      expect(after).toMatchObject({ shelf_id: 2, image_s3_key: txn.image_s3_key });
+      expect(after!.qr_codes_found).not.toContain("LILO:C:000002");
+      const [before] = await t.cloud.db.withTenant(org.org_id, (tx) =>
+        tx.select().from(scanResults).where(eq(scanResults.scan_id, after!.previous_scan_id!)),
+      );
+      expect(before!.qr_codes_found).toContain("LILO:C:000002");
+
+      for (const key of [after!.image_s3_key, before!.image_s3_key]) {
+        const res = await waitFor(
+          async () => {
+            const r = await api(`/orgs/${org.org_id}/images/${key}`, { headers: bearer(manager) });
+            return r.status === 200 ? r : undefined;
+          },
+          { what: `image ${key.slice(0, 8)} through the API`, timeoutMs: SCAN_TIMEOUT_MS },
+        );
+        expect(res.headers.get("content-type")).toMatch(/^image\/(jpeg|png)$/);
+        const bytes = new Uint8Array(await res.arrayBuffer());
+        expect(sha256(bytes)).toBe(key);
+      }
+      // Shelves where nothing changed were not uploaded; the cabinet still has them.
+      const uploaded = await t.cloud.db.withTenant(org.org_id, (tx) => tx.select().from(evidenceImages));
+      expect(uploaded.every((u) => u.cabinet_id === org.cabinet_id)).toBe(true);
+      const local = new Sqlite(join(dir, "appliance.db"), { readonly: true });
+      try {
+        const rows = local.prepare("SELECT image_key, upload, uploaded_at FROM evidence_images").all() as {
+          image_key: string;
+          upload: number;
+          uploaded_at: string | null;
+        }[];
+        expect(
+          rows
+            .filter((r) => r.uploaded_at)
+            .map((r) => r.image_key)
+            .sort(),
+        ).toEqual(uploaded.map((u) => u.image_key).sort());
+        expect(rows.some((r) => !r.upload)).toBe(true);
+      } finally {
+        local.close();
+      }
+    },
+    4 * SCAN_TIMEOUT_MS,
+  );
 
   it("serves an image only to members of its organization; others get 404", async () => {
     const [img] = await t.cloud.db.withTenant(org.org_id, (tx) => tx.select().from(evidenceImages));

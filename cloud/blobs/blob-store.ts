@@ -1,9 +1,5 @@
 // Where shelf images live in the cloud: a key → bytes store behind one interface, the filesystem by
-// default and an S3-compatible bucket by configuration (chosen once, in createBlobStore).
-import { join } from "node:path";
-import type { CloudConfig } from "../config.js";
-import { FsBlobStore } from "./blob-store.fs.js";
-import { S3BlobStore } from "./blob-store.s3.js";
+// default and an S3-compatible bucket by configuration (chosen once, in blob-store.factory.ts).
 
 export interface Blob {
   bytes: Uint8Array;
@@ -25,10 +21,4 @@ const KEY = /^(?!.*\.\.)[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
 export function assertBlobKey(key: string): string {
   if (!KEY.test(key)) throw new Error(`invalid blob key: ${JSON.stringify(key)}`);
   return key;
-}
-
-export function createBlobStore(config: Pick<CloudConfig, "dataDir" | "blobs">): BlobStore {
-  const { blobs } = config;
-  if (blobs.kind === "s3") return new S3BlobStore(blobs);
-  return new FsBlobStore(blobs.dir ?? join(config.dataDir, "blobs"));
 }
