@@ -5,8 +5,8 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { BlobStore } from "./blob-store.js";
 import { createBlobStore } from "./blob-store.factory.js";
+import type { BlobStore } from "./blob-store.js";
 import { S3BlobStore } from "./blob-store.s3.js";
 
 interface S3rver {
