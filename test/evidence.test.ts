@@ -102,8 +102,7 @@ describe.each(backends)("photo evidence on $name", (backend) => {
         ...simConfigInput(dir, 0),
         cabinet: undefined,
         credentialSecret: undefined,
-        // One frame per shelf: every scan here is of labels in plain view.
-        scan: { intervalMinutes: 0, afterSession: true, framesPerScan: 1 },
+        scan: { intervalMinutes: 0, afterSession: true },
         cloud: { url: t.cloud.url, claimToken: claim_token, serialNumber: "EV-1", uploadIntervalMs: 300 },
       }),
       { logger: silentLogger },
@@ -202,7 +201,7 @@ describe.each(backends)("photo evidence on $name", (backend) => {
     expect((await api(`/orgs/${org.org_id}/images/${key}`)).status).toBe(401);
     const foreign = await api(`/orgs/${org.org_id}/images/${key}`, { headers: bearer(outsider.token) });
     expect(foreign.status).toBe(404);
-    expect(await foreign.json()).toEqual({ error: { code: "not_found", message: "no such image" } });
+    expect(await foreign.json()).toMatchObject({ error: { code: "not_found" } });
     // Through its own organization the key names nothing.
     expect(
       (await api(`/orgs/${outsider.org}/images/${key}`, { headers: bearer(outsider.token) })).status,
