@@ -34,6 +34,7 @@ import { AlertRepository } from "./safety/alert.repository.js";
 import { SafetyAfterScanListener } from "./safety/safety-after-scan.listener.js";
 import { SafetyCheckService } from "./safety/safety-check.service.js";
 import { EvidenceStore } from "./scan/evidence.store.js";
+import { EvidenceRetentionListener } from "./scan/evidence-retention.listener.js";
 import { InventoryRepository } from "./scan/inventory.repository.js";
 import { ScanService } from "./scan/scan.service.js";
 import { ScanAfterSessionListener } from "./scan/scan-after-session.listener.js";
@@ -125,7 +126,12 @@ export class Appliance {
     if (opts.installCrashHandlers)
       this.uninstallCrashHandlers = installLockSafetyHandlers(lock, { logger: log("lock") });
 
-    const cloud = this.cloud(local);
+    const MIB = 1024 * 1024;
+    const evidence = new EvidenceStore(join(config.dataDir, "scans"), {
+      quotaBytes: config.scan.evidenceQuotaMB * MIB,
+      hardCapBytes: config.scan.evidenceHardCapMB * MIB,
+    });
+    const cloud = this.cloud(local, evidence);
     if (cloud) {
       this.sync = cloud.sync;
       await cloud.provisioning.start();
@@ -164,7 +170,7 @@ export class Appliance {
       decoder: this.decoder,
       inventory: new InventoryRepository(scope),
       results,
-      evidence: new EvidenceStore(evidenceDir),
+      evidence,
       logger: log("scan"),
       frames: { framesPerScan: config.scan.framesPerScan, exposureEv: config.scan.exposureEv },
     });
@@ -182,6 +188,7 @@ export class Appliance {
       this.badges,
       new SafetyAfterScanListener({ bus, checks, logger: log("safety") }),
       this.sessionScans,
+      new EvidenceRetentionListener({ bus, local, evidence, logger: log("scan") }),
       this.sync && new UploadAfterScanListener({ bus, sync: this.sync }),
     );
     // After the listeners: starting may resume an interrupted session, whose scan must not be missed.
@@ -246,7 +253,10 @@ export class Appliance {
   }
 
   /** With a cloud configured: this cabinet's claim and its sync, over one cloud client. */
-  private cloud(local: LocalDatabase): { provisioning: DeviceProvisioning; sync: SyncService } | undefined {
+  private cloud(
+    local: LocalDatabase,
+    evidence: EvidenceStore,
+  ): { provisioning: DeviceProvisioning; sync: SyncService } | undefined {
     const { config, opts } = this;
     if (!config.cloud) return undefined;
     // Before the first request: the claim token and the device credential travel on this URL.
@@ -264,6 +274,7 @@ export class Appliance {
       },
       logger: opts.logger.child({ component: "sync" }),
       onCloudTime,
+      evidence,
     });
     const provisioning = new DeviceProvisioning({
       client,

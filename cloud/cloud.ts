@@ -22,16 +22,21 @@ import { signatureRoutes } from "./api/v1/signatures/signatures.routes.js";
 import { createV1App } from "./api/v1/v1.app.js";
 import { ApiKeyService } from "./apikeys/api-key.service.js";
 import { AccessService } from "./authz/access.service.js";
-import { callerAuth } from "./authz/caller.middleware.js";
+import { authenticateCaller, callerAuth } from "./authz/caller.middleware.js";
+import { createBlobStore } from "./blobs/blob-store.factory.js";
 import type { CloudConfig } from "./config.js";
 import { connectDatabase, type Database, serviceLoginWarning } from "./db/database.js";
 import { migrateAll } from "./db/migrator.js";
 import { ensurePartitions, expirePartitions } from "./db/partitions.js";
 import { ProvisioningService } from "./devices/provisioning.service.js";
+import { evidenceDeviceRoutes, evidenceRoutes } from "./evidence/evidence.routes.js";
+import { EvidenceService } from "./evidence/evidence.service.js";
 import { CommandKeyService } from "./fleet/command-key.service.js";
 import { FleetService } from "./fleet/fleet.service.js";
 import { LiveChannel } from "./fleet/live-channel.js";
 import { LabelService } from "./labels/label.service.js";
+import { liveRoutes } from "./live/live.routes.js";
+import { LiveHub } from "./live/live-hub.js";
 import { CabinetService } from "./orgs/cabinet.service.js";
 import { RateLimitRepository } from "./security/rate-limit.repository.js";
 import { RateLimitService, rateRules } from "./security/rate-limit.service.js";
@@ -53,6 +58,7 @@ export class Cloud {
   private live?: LiveChannel;
   private alertJobs?: AlertScheduler;
   private email?: EmailChannel;
+  private hub?: LiveHub;
   fleet?: FleetService;
   url = "";
 
@@ -120,9 +126,12 @@ export class Cloud {
       commandKeys,
     );
     await this.live.start();
+    this.hub = new LiveHub(this.database, logger.child({ component: "live" }));
+    await this.hub.start();
     this.sweepTimer = setInterval(() => void this.sweepRevocations(), REVOCATION_SWEEP_MS);
     this.sweepTimer.unref();
     const labels = new LabelService(this.database);
+    const evidence = new EvidenceService(this.database, createBlobStore(config));
     const api = new Hono()
       .route(
         "/",
@@ -144,6 +153,14 @@ export class Cloud {
           fleet: this.fleet,
           cabinets: new CabinetService(this.database),
         }),
+      )
+      .route(
+        "/",
+        evidenceDeviceRoutes({
+          provisioning: this.provisioning,
+          evidence,
+          maxBytes: config.evidenceMaxBytes,
+        }),
       );
     app.route("/api/v1", api);
     const apiKeys = new ApiKeyService(this.database, limits);
@@ -156,6 +173,13 @@ export class Cloud {
           ...v1Routers({ database: this.database, access, apiKeys, labels, accounts }),
           signatureRoutes({ access, signatures: new SignatureService(this.database, accounts) }),
           alertRoutes({ access, alerts }),
+          evidenceRoutes({ access, evidence }),
+          liveRoutes({
+            access,
+            hub: this.hub,
+            heartbeatMs: config.liveHeartbeatMs,
+            authenticate: (token) => authenticateCaller({ accounts, apiKeys }, token),
+          }),
         ],
       }),
     );
@@ -204,6 +228,8 @@ export class Cloud {
     clearInterval(this.retentionTimer);
     clearInterval(this.sweepTimer);
     this.alertJobs?.stop();
+    // Live streams end first: the HTTP server waits for open connections before it closes.
+    await this.hub?.stop();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     await this.live?.stop();
     this.email?.close();

@@ -2,6 +2,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { isLoopback } from "../shared/loopback.js";
+import type { S3Settings } from "./blobs/blob-store.s3.js";
 import { DEFAULT_RETENTION_DAYS } from "./db/partitions.js";
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from "./security/rate-limit.service.js";
 
@@ -61,6 +62,23 @@ const CloudEnv = z.object({
   LILO_ALERT_SWEEP_SECONDS: count(30),
   /** How often the cloud runs the chemical safety rules over every cabinet. */
   LILO_SAFETY_RULES_HOURS: count(24),
+  /** Where shelf images are kept: `fs` (under LILO_BLOB_DIR, default <data dir>/blobs) or an S3 bucket. */
+  LILO_BLOB_STORE: z.enum(["fs", "s3"]).default("fs"),
+  LILO_BLOB_DIR: z.string().min(1).optional(),
+  /** An S3-compatible endpoint, e.g. https://s3.eu-central-1.amazonaws.com or http://minio:9000. */
+  LILO_S3_ENDPOINT: z.string().url().optional(),
+  LILO_S3_BUCKET: z.string().min(3).max(63).optional(),
+  LILO_S3_REGION: z.string().min(1).default("us-east-1"),
+  LILO_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  LILO_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  LILO_S3_PREFIX: z
+    .string()
+    .regex(/^([A-Za-z0-9_.-]+\/)*$/, "empty, or segments each ending in /")
+    .default(""),
+  /** The largest shelf image a cabinet may upload. */
+  LILO_EVIDENCE_MAX_BYTES: count(8 * 1024 * 1024),
+  /** How often a live (SSE) stream sends a heartbeat and checks that its session still holds. */
+  LILO_LIVE_HEARTBEAT_SECONDS: count(15),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -87,6 +105,9 @@ export interface CloudConfig {
   commandKeySecret?: string;
   auditSigningKeyFile: string;
   alerts: { smtpUrl?: string; smtpFrom: string; sweepSeconds: number; rulesEveryHours: number };
+  blobs: { kind: "fs"; dir?: string } | ({ kind: "s3" } & S3Settings);
+  evidenceMaxBytes: number;
+  liveHeartbeatMs: number;
   logLevel: string;
 }
 
@@ -126,6 +147,24 @@ export function loadCloudConfig(env: NodeJS.ProcessEnv = process.env): Readonly<
       "MQTT_USERNAME and MQTT_PASSWORD: required with MQTT_URL (the cloud's broker account)",
     ]);
   }
+  const s3Missing = (
+    ["LILO_S3_ENDPOINT", "LILO_S3_BUCKET", "LILO_S3_ACCESS_KEY_ID", "LILO_S3_SECRET_ACCESS_KEY"] as const
+  ).filter((k) => !e[k]);
+  if (e.LILO_BLOB_STORE === "s3" && s3Missing.length) {
+    throw new ConfigError(s3Missing.map((k) => `${k}: required with LILO_BLOB_STORE=s3`));
+  }
+  const blobs: CloudConfig["blobs"] =
+    e.LILO_BLOB_STORE === "s3"
+      ? {
+          kind: "s3",
+          endpoint: e.LILO_S3_ENDPOINT!,
+          bucket: e.LILO_S3_BUCKET!,
+          region: e.LILO_S3_REGION,
+          accessKeyId: e.LILO_S3_ACCESS_KEY_ID!,
+          secretAccessKey: e.LILO_S3_SECRET_ACCESS_KEY!,
+          prefix: e.LILO_S3_PREFIX,
+        }
+      : { kind: "fs", dir: e.LILO_BLOB_DIR };
   return Object.freeze({
     databaseUrl: e.DATABASE_URL,
     databaseOwnerUrl: e.DATABASE_OWNER_URL,
@@ -168,6 +207,9 @@ export function loadCloudConfig(env: NodeJS.ProcessEnv = process.env): Readonly<
       sweepSeconds: e.LILO_ALERT_SWEEP_SECONDS,
       rulesEveryHours: e.LILO_SAFETY_RULES_HOURS,
     },
+    blobs,
+    evidenceMaxBytes: e.LILO_EVIDENCE_MAX_BYTES,
+    liveHeartbeatMs: e.LILO_LIVE_HEARTBEAT_SECONDS * 1000,
     logLevel: e.LOG_LEVEL,
   });
 }
