@@ -8,6 +8,7 @@ import type { Logger } from "../shared/logger.js";
 import { AccountService } from "./accounts/account.service.js";
 import { PasswordHasher } from "./accounts/password.js";
 import { authRoutes } from "./api/auth.routes.js";
+import { dashboardRoutes } from "./api/dashboard.routes.js";
 import { deviceRoutes } from "./api/devices.routes.js";
 import { labelRoutes } from "./api/labels.routes.js";
 import { orgRoutes } from "./api/orgs.routes.js";
@@ -120,6 +121,7 @@ export class Cloud {
         }),
       );
     app.route("/api/v1", api);
+    app.route("/", dashboardRoutes());
     await new Promise<void>((resolve) => {
       this.server = serve({ fetch: app.fetch, hostname: "0.0.0.0", port: config.port }, (info) => {
         this.url = `http://127.0.0.1:${info.port}`;
