@@ -2,7 +2,7 @@
 // assets are cached for a year, index.html is revalidated every time, and every other path under
 // /dashboard/ answers index.html so the browser's router can take it (bookmarks, reloads).
 import { readFile } from "node:fs/promises";
-import { extname, join, normalize } from "node:path";
+import { extname, join, normalize, sep } from "node:path";
 import { Hono } from "hono";
 import { fromRoot } from "../../shared/paths.js";
 
@@ -36,7 +36,7 @@ export function dashboardRoutes(distDir = fromRoot("cloud", "dashboard", "dist")
   const read = async (file: string) => {
     // normalize() resolves "..": a request cannot leave distDir.
     const path = normalize(join(distDir, file));
-    if (!path.startsWith(distDir)) return undefined;
+    if (!path.startsWith(distDir + sep)) return undefined;
     return readFile(path).catch(() => undefined);
   };
   return new Hono()

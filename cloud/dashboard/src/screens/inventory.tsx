@@ -76,11 +76,6 @@ export function ExpiryText({ date }: { date: string | null }) {
   );
 }
 
-export const locationText = (c: Container) =>
-  [c.location?.lab_name, c.location?.cabinet_name, `shelf ${c.shelf_level}`, c.position_code]
-    .filter(Boolean)
-    .join(" › ");
-
 function facetLabel(filter: Filter, f: FacetValue): string {
   if (f.label) return f.label;
   if (filter === "ghs") return `${f.value} ${ghsName(f.value)}`;
@@ -265,9 +260,8 @@ export function InventoryScreen() {
                     <Link href={`/containers/${c.container_id}`} class="strong">
                       {c.chemical_name}
                     </Link>
-                    <span class="cell-sub mono">
-                      {c.cas_number ? `CAS ${c.cas_number}` : "No CAS"} · {c.qr_code}
-                    </span>
+                    <span class="cell-sub mono">{c.cas_number ? `CAS ${c.cas_number}` : "No CAS"}</span>
+                    <span class="cell-sub mono">{c.qr_code}</span>
                   </td>
                   <td>
                     <span class="pictos">
@@ -277,7 +271,10 @@ export function InventoryScreen() {
                     </span>
                   </td>
                   <td class="nowrap">{quantity(c.quantity, c.unit)}</td>
-                  <td class="cell-wrap">{locationText(c)}</td>
+                  <td class="cell-wrap">
+                    {c.location?.cabinet_name ?? "—"}, shelf {c.shelf_level}
+                    <span class="cell-sub">{c.location?.lab_name}</span>
+                  </td>
                   <td class="nowrap">
                     <ExpiryText date={c.expiry_date} />
                   </td>
