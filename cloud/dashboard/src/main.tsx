@@ -2,11 +2,11 @@
 import "./styles.css";
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { currentSession, onSession, type Page } from "./api.js";
+import { currentSession, onSession } from "./api.js";
 import { AppShell } from "./components/app-shell.js";
 import { Empty, Loaded } from "./components/ui.js";
 import { publishLive, useLive } from "./live.js";
-import { type Org, OrgContext } from "./org.js";
+import { type Me, type Org, OrgContext } from "./org.js";
 import { useResource } from "./resource.js";
 import { match, navigate, useLocation } from "./router.js";
 import { ApiKeysScreen } from "./screens/api-keys.js";
@@ -52,11 +52,11 @@ function SignedIn({ org }: { org: Org }) {
 }
 
 function Organizations() {
-  const orgs = useResource<Page<Org>>("/orgs");
+  const me = useResource<Me>("/me");
   return (
-    <Loaded resource={orgs} what="Your organizations">
-      {(page) => {
-        const org = page.items[0];
+    <Loaded resource={me} what="Your organizations">
+      {(caller) => {
+        const org = caller.organizations[0];
         if (!org)
           return (
             <div class="center-page">

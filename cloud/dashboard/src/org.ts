@@ -1,12 +1,21 @@
-// The organization the dashboard shows, chosen among the caller's own (GET /api/v1/orgs).
+// The organization the dashboard shows: the first of the caller's own (GET /api/v1/me).
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
 
 export interface Org {
   org_id: string;
   org_name: string;
-  org_slug?: string;
-  role?: string;
+  org_slug: string;
+  org_role: string | null;
+  /** What the caller may do somewhere in the organization: actions it may not take are not offered. */
+  permissions: string[];
+}
+
+export interface Me {
+  kind: "user" | "api_key";
+  user_id?: string;
+  email?: string;
+  organizations: Org[];
 }
 
 export const OrgContext = createContext<Org | null>(null);
@@ -18,4 +27,6 @@ export function useOrg(): Org {
 }
 
 /** "/cabinets" → "/orgs/<id>/cabinets" for the current organization. */
+export const can = (org: Org, permission: string) => org.permissions.includes(permission);
+
 export const orgPath = (org: Org, path: string) => `/orgs/${encodeURIComponent(org.org_id)}${path}`;

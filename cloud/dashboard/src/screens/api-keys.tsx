@@ -4,18 +4,18 @@ import { useState } from "preact/hooks";
 import { type ApiError, type Page, post } from "../api.js";
 import { Card, Dialog, Empty, Field, FormError, Loaded, PageHeader, Pill, Secret } from "../components/ui.js";
 import { formatDateTime, relative } from "../format.js";
-import { orgPath, useOrg } from "../org.js";
+import { can, orgPath, useOrg } from "../org.js";
 import { useResource } from "../resource.js";
 
 interface ApiKey {
-  key_id: string;
-  name: string;
-  prefix: string;
+  api_key_id: string;
+  key_name: string;
+  key_prefix: string;
   scopes: string[];
+  rate_limit_per_hour: number | null;
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
-  rate_limit_per_minute?: number | null;
 }
 
 const SCOPES = ["all", "inventory:read", "container:write", "alert:read", "evidence:read", "event:read"];
@@ -44,10 +44,10 @@ export function ApiKeysScreen() {
     }
   };
   const revoke = async (k: ApiKey) => {
-    if (!confirm(`Revoke the key "${k.name}"? Integrations using it stop working at once.`)) return;
+    if (!confirm(`Revoke the key "${k.key_name}"? Integrations using it stop working at once.`)) return;
     setError(null);
     try {
-      await post(orgPath(org, `/api-keys/${k.key_id}/revoke`));
+      await post(orgPath(org, `/api-keys/${k.api_key_id}/revoke`));
       keys.reload();
     } catch (err) {
       setError(err as ApiError);
@@ -65,9 +65,11 @@ export function ApiKeysScreen() {
           </>
         }
         actions={
-          <button type="button" class="button button--primary" onClick={() => setCreating(true)}>
-            New API key
-          </button>
+          can(org, "apikey:manage") && (
+            <button type="button" class="button button--primary" onClick={() => setCreating(true)}>
+              New API key
+            </button>
+          )
         }
       />
       {!creating && <FormError error={error} />}
@@ -86,6 +88,7 @@ export function ApiKeysScreen() {
                       <th scope="col">Name</th>
                       <th scope="col">Prefix</th>
                       <th scope="col">Scopes</th>
+                      <th scope="col">Limit</th>
                       <th scope="col">Last used</th>
                       <th scope="col">
                         <span class="visually-hidden">Actions</span>
@@ -94,12 +97,12 @@ export function ApiKeysScreen() {
                   </thead>
                   <tbody>
                     {page.items.map((k) => (
-                      <tr key={k.key_id} class={k.revoked_at ? "is-muted" : ""}>
+                      <tr key={k.api_key_id} class={k.revoked_at ? "is-muted" : ""}>
                         <td>
-                          <span class="strong">{k.name}</span>
+                          <span class="strong">{k.key_name}</span>
                           <span class="cell-sub">Created {formatDateTime(k.created_at)}</span>
                         </td>
-                        <td class="mono">{k.prefix}…</td>
+                        <td class="mono">{k.key_prefix}…</td>
                         <td class="cell-wrap">
                           {k.scopes.map((s) => (
                             <span key={s} class="tag mono">
@@ -107,18 +110,23 @@ export function ApiKeysScreen() {
                             </span>
                           ))}
                         </td>
+                        <td class="nowrap">
+                          {k.rate_limit_per_hour ? `${k.rate_limit_per_hour.toLocaleString("en-GB")}/h` : "—"}
+                        </td>
                         <td>{k.last_used_at ? relative(k.last_used_at) : "Never"}</td>
                         <td class="actions">
                           {k.revoked_at ? (
                             <Pill tone="neutral">Revoked</Pill>
                           ) : (
-                            <button
-                              type="button"
-                              class="button button--small button--danger-ghost"
-                              onClick={() => void revoke(k)}
-                            >
-                              Revoke
-                            </button>
+                            can(org, "apikey:manage") && (
+                              <button
+                                type="button"
+                                class="button button--small button--danger-ghost"
+                                onClick={() => void revoke(k)}
+                              >
+                                Revoke
+                              </button>
+                            )
                           )}
                         </td>
                       </tr>

@@ -15,7 +15,7 @@ import {
   type Tone,
 } from "../components/ui.js";
 import { formatDateTime, relative, words } from "../format.js";
-import { orgPath, useOrg } from "../org.js";
+import { can, orgPath, useOrg } from "../org.js";
 import { useResource } from "../resource.js";
 import type { Cabinet } from "./overview.js";
 
@@ -91,9 +91,11 @@ export function DevicesScreen() {
         title="Devices"
         subtitle="Cabinet controllers and the one-time tokens that claim them."
         actions={
-          <button type="button" class="button button--primary" onClick={() => setIssuing(true)}>
-            New claim token
-          </button>
+          can(org, "device:manage") && (
+            <button type="button" class="button button--primary" onClick={() => setIssuing(true)}>
+              New claim token
+            </button>
+          )
         }
       />
       <FormError error={error} />
@@ -131,7 +133,7 @@ export function DevicesScreen() {
                         </td>
                         <td title={formatDateTime(d.last_seen_at)}>{relative(d.last_seen_at)}</td>
                         <td class="actions">
-                          {d.status !== "decommissioned" && (
+                          {d.status !== "decommissioned" && can(org, "device:manage") && (
                             <>
                               <button
                                 type="button"
@@ -202,7 +204,7 @@ export function DevicesScreen() {
                             <Pill tone={tone}>{state}</Pill>
                           </td>
                           <td class="actions">
-                            {state === "Waiting" && (
+                            {state === "Waiting" && can(org, "device:manage") && (
                               <button
                                 type="button"
                                 class="button button--small button--danger-ghost"

@@ -14,7 +14,7 @@ import {
   Pill,
 } from "../components/ui.js";
 import { formatDate, words } from "../format.js";
-import { orgPath, useOrg } from "../org.js";
+import { can, orgPath, useOrg } from "../org.js";
 import { useResource } from "../resource.js";
 
 interface Person {
@@ -239,14 +239,16 @@ export function PeopleScreen() {
         title="People & access"
         subtitle="Who may open which cabinet, and how they prove it."
         actions={
-          <button
-            type="button"
-            class="button button--primary"
-            onClick={() => setEnrolling(true)}
-            disabled={!roles.data}
-          >
-            Enrol technician
-          </button>
+          can(org, "user:manage") && (
+            <button
+              type="button"
+              class="button button--primary"
+              onClick={() => setEnrolling(true)}
+              disabled={!roles.data}
+            >
+              Enrol technician
+            </button>
+          )
         }
       />
       <div class="tabs" role="tablist" aria-label="People and access">
@@ -372,7 +374,7 @@ export function PeopleScreen() {
                                 : "No end"}
                           </td>
                           <td class="actions">
-                            {!g.revoked_at && (
+                            {!g.revoked_at && can(org, "user:manage") && (
                               <button
                                 type="button"
                                 class="button button--small button--danger-ghost"
