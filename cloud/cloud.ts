@@ -13,6 +13,11 @@ import { deviceRoutes } from "./api/devices.routes.js";
 import { labelRoutes } from "./api/labels.routes.js";
 import { orgRoutes } from "./api/orgs.routes.js";
 import { MAX_BODY_BYTES } from "./api/request-body.js";
+import { v1Routers } from "./api/v1/routers.js";
+import { createV1App } from "./api/v1/v1.app.js";
+import { ApiKeyService } from "./apikeys/api-key.service.js";
+import { AccessService } from "./authz/access.service.js";
+import { callerAuth } from "./authz/caller.middleware.js";
 import type { CloudConfig } from "./config.js";
 import { connectDatabase, type Database, serviceLoginWarning } from "./db/database.js";
 import { migrateAll } from "./db/migrator.js";
@@ -121,6 +126,14 @@ export class Cloud {
         }),
       );
     app.route("/api/v1", api);
+    const apiKeys = new ApiKeyService(this.database, limits);
+    app.route(
+      "/",
+      createV1App({
+        caller: callerAuth({ accounts, apiKeys }),
+        routers: v1Routers({ database: this.database, access: new AccessService(this.database), apiKeys }),
+      }),
+    );
     app.route("/", dashboardRoutes());
     await new Promise<void>((resolve) => {
       this.server = serve({ fetch: app.fetch, hostname: "0.0.0.0", port: config.port }, (info) => {

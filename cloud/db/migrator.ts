@@ -4,6 +4,7 @@ import { sql } from "drizzle-orm";
 import { loadMigrations, type Migration } from "../../shared/migrations.js";
 import { fromRoot } from "../../shared/paths.js";
 import { PLATFORM_SCHEMA } from "../../shared/schema/platform.js";
+import { ensureSystemRoles } from "../authz/system-roles.js";
 import { type Database, queryRows, quoteIdent, type Tx, withinTenantAsOwner } from "./database.js";
 import { tenantRoleName, tenantSchemaName } from "./names.js";
 import { ensurePartitions } from "./partitions.js";
@@ -65,7 +66,11 @@ export async function migrateTenant(tx: Tx, orgId: string, serviceLogin: string)
   await tx.execute(sql.raw(`GRANT lilo_tenant TO ${role}`));
   await grantIfMissing(tx, tenantRoleName(orgId), serviceLogin);
   // Tenant migrations name no schema (scripts/migration-targets.ts): they land in the search_path's.
-  const applied = await withinTenantAsOwner(tx, orgId, (t) => applyPending(t, schema, tenantMigrations()));
+  const applied = await withinTenantAsOwner(tx, orgId, async (t) => {
+    const versions = await applyPending(t, schema, tenantMigrations());
+    await ensureSystemRoles(t);
+    return versions;
+  });
   await tx.execute(sql.raw(`GRANT USAGE ON SCHEMA ${s} TO ${role}`));
   await tx.execute(sql.raw(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${s} TO ${role}`));
   // The event log is append-only (audit trail): no UPDATE or DELETE, even for the tenant itself.

@@ -5,7 +5,6 @@ import { eq } from "drizzle-orm";
 import { DEMO_CHEMICALS, stockPlacement } from "../../shared/chemicals.js";
 import { badgeDigest, hashPin } from "../../shared/credential-hash.js";
 import { labelFor } from "../../shared/labels/label-code.js";
-import { MANAGER_PERMISSIONS, TECHNICIAN_PERMISSIONS } from "../../shared/permissions.js";
 import { organizations } from "../../shared/schema/platform.js";
 import {
   accessCredentials,
@@ -13,10 +12,10 @@ import {
   chemicalInventory,
   departments,
   laboratories,
-  roles,
   userRoleAssignments,
 } from "../../shared/schema/tenant.js";
 import { AccountService } from "../accounts/account.service.js";
+import { systemRoleId } from "../authz/system-roles.js";
 import type { Database } from "../db/database.js";
 import { tenantSchemaName } from "../db/names.js";
 import { OrganizationService } from "../orgs/organization.service.js";
@@ -172,23 +171,9 @@ export async function ensureDemoOrg(database: Database): Promise<DemoOrg> {
         precise_location: "North wall, next to fume hood 2",
       })
       .returning();
-    const [tech, manager] = await tx
-      .insert(roles)
-      .values([
-        {
-          role_name: "Technician",
-          role_slug: "technician",
-          is_system_role: true,
-          permissions: TECHNICIAN_PERMISSIONS,
-        },
-        {
-          role_name: "Lab manager",
-          role_slug: "lab_manager",
-          is_system_role: true,
-          permissions: MANAGER_PERMISSIONS,
-        },
-      ])
-      .returning();
+    // The system roles exist in every organization (cloud/authz/system-roles.ts).
+    const tech = await systemRoleId(tx, "technician");
+    const manager = await systemRoleId(tx, "lab_manager");
     for (const u of users) {
       await tx.insert(accessCredentials).values({
         user_id: u.user_id,
@@ -198,7 +183,7 @@ export async function ensureDemoOrg(database: Database): Promise<DemoOrg> {
       });
       await tx.insert(userRoleAssignments).values({
         user_id: u.user_id,
-        role_id: (u.role === "technician" ? tech : manager)!.role_id,
+        role_id: (u.role === "technician" ? tech : manager)!,
         scope_type: "lab",
         scope_id: lab!.lab_id,
       });

@@ -8,7 +8,7 @@ import { type Database, pgErrorCode } from "../db/database.js";
 import { migrateTenant } from "../db/migrator.js";
 import { tenantSchemaName } from "../db/names.js";
 import { systemEventRepository } from "../security/system-event.repository.js";
-import { organizationRepository } from "./organization.repository.js";
+import { type Organization, organizationRepository } from "./organization.repository.js";
 
 export const CreateOrganizationInput = z.object({
   name: z.string().trim().min(1, "name is required").max(255),
@@ -65,6 +65,38 @@ export class OrganizationService {
       });
       return { org_id: orgId, schema };
     });
+  }
+}
+
+export type OrganizationView = Pick<
+  Organization,
+  "org_id" | "org_name" | "org_slug" | "org_type" | "subscription_tier" | "status" | "timezone" | "created_at"
+>;
+
+const view = (o: Organization): OrganizationView => ({
+  org_id: o.org_id,
+  org_name: o.org_name,
+  org_slug: o.org_slug,
+  org_type: o.org_type,
+  subscription_tier: o.subscription_tier,
+  status: o.status,
+  timezone: o.timezone,
+  created_at: o.created_at,
+});
+
+/** Reads of organizations for the API: one through its own tenant role, a caller's several as the service. */
+export class OrganizationReader {
+  constructor(private readonly database: Database) {}
+
+  async get(orgId: string): Promise<OrganizationView> {
+    // The tenant role sees its own organization's row only (row-level security).
+    const row = await this.database.withTenant(orgId, (tx) => organizationRepository.find(tx, orgId));
+    if (!row) throw new AppError("not_found", `no organization ${orgId}`);
+    return view(row);
+  }
+
+  async many(orgIds: string[]): Promise<OrganizationView[]> {
+    return (await this.database.asService((tx) => organizationRepository.findMany(tx, orgIds))).map(view);
   }
 }
 
