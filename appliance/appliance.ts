@@ -25,6 +25,7 @@ import { DeviceLink } from "./mqtt/device-link.service.js";
 import { LiveEventsListener } from "./mqtt/live-events.listener.js";
 import { processMemory } from "./process-memory.js";
 import { EvidenceStore } from "./scan/evidence.store.js";
+import { EvidenceRetentionListener } from "./scan/evidence-retention.listener.js";
 import { InventoryRepository } from "./scan/inventory.repository.js";
 import { ScanService } from "./scan/scan.service.js";
 import { ScanAfterSessionListener } from "./scan/scan-after-session.listener.js";
@@ -113,7 +114,12 @@ export class Appliance {
     if (opts.installCrashHandlers)
       this.uninstallCrashHandlers = installLockSafetyHandlers(lock, { logger: log("lock") });
 
-    const cloud = this.cloud(local);
+    const MIB = 1024 * 1024;
+    const evidence = new EvidenceStore(join(config.dataDir, "scans"), {
+      quotaBytes: config.scan.evidenceQuotaMB * MIB,
+      hardCapBytes: config.scan.evidenceHardCapMB * MIB,
+    });
+    const cloud = this.cloud(local, evidence);
     if (cloud) {
       this.sync = cloud.sync;
       await cloud.provisioning.start();
@@ -150,7 +156,7 @@ export class Appliance {
       decoder: this.decoder,
       inventory: new InventoryRepository(scope),
       results: new ScanResultRepository(scope.cabinet_id),
-      evidence: new EvidenceStore(join(config.dataDir, "scans")),
+      evidence,
       logger: log("scan"),
       frames: { framesPerScan: config.scan.framesPerScan, exposureEv: config.scan.exposureEv },
     });
@@ -161,6 +167,7 @@ export class Appliance {
     this.sessionListeners.start(
       this.badges,
       this.sessionScans,
+      new EvidenceRetentionListener({ bus, local, evidence, logger: log("scan") }),
       this.sync && new UploadAfterScanListener({ bus, sync: this.sync }),
     );
     // After the listeners: starting may resume an interrupted session, whose scan must not be missed.
@@ -206,7 +213,10 @@ export class Appliance {
   }
 
   /** With a cloud configured: this cabinet's claim and its sync, over one cloud client. */
-  private cloud(local: LocalDatabase): { provisioning: DeviceProvisioning; sync: SyncService } | undefined {
+  private cloud(
+    local: LocalDatabase,
+    evidence: EvidenceStore,
+  ): { provisioning: DeviceProvisioning; sync: SyncService } | undefined {
     const { config, opts } = this;
     if (!config.cloud) return undefined;
     // Before the first request: the claim token and the device credential travel on this URL.
@@ -224,6 +234,7 @@ export class Appliance {
       },
       logger: opts.logger.child({ component: "sync" }),
       onCloudTime,
+      evidence,
     });
     const provisioning = new DeviceProvisioning({
       client,

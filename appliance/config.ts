@@ -8,6 +8,8 @@ import { hardwareConfigSchema } from "./hardware/hardware-config.js";
 export const CONFIG_VERSION = 1;
 
 /** A second frame, one stop darker, keeps glare-washed labels readable; docs/architecture.md, "Scans". */
+const DEFAULT_EVIDENCE_QUOTA_MB = 512;
+const DEFAULT_EVIDENCE_HARD_CAP_MB = 2048;
 const DEFAULT_FRAMES_PER_SCAN = 2;
 const DEFAULT_EXPOSURE_EV = [0, -1] as const;
 
@@ -95,12 +97,25 @@ export const applianceConfigSchema = z
           .array(z.number().min(-4).max(4))
           .min(1)
           .default([...DEFAULT_EXPOSURE_EV]),
+        /**
+         * Disk for shelf images (MiB): past it the oldest images already uploaded (or never to be) are
+         * removed after each scan.
+         */
+        evidenceQuotaMB: z.number().positive().default(DEFAULT_EVIDENCE_QUOTA_MB),
+        /** Past this the oldest images not yet uploaded go too: the cloud has been away too long. */
+        evidenceHardCapMB: z.number().positive().default(DEFAULT_EVIDENCE_HARD_CAP_MB),
+      })
+      .refine((s) => s.evidenceHardCapMB >= s.evidenceQuotaMB, {
+        path: ["evidenceHardCapMB"],
+        message: "must be at least evidenceQuotaMB",
       })
       .default({
         intervalMinutes: 60,
         afterSession: true,
         framesPerScan: DEFAULT_FRAMES_PER_SCAN,
         exposureEv: [...DEFAULT_EXPOSURE_EV],
+        evidenceQuotaMB: DEFAULT_EVIDENCE_QUOTA_MB,
+        evidenceHardCapMB: DEFAULT_EVIDENCE_HARD_CAP_MB,
       }),
     hardware: hardwareConfigSchema,
   })

@@ -18,15 +18,20 @@ import { createV1App } from "./api/v1/v1.app.js";
 import { ApiKeyService } from "./apikeys/api-key.service.js";
 import { AccessService } from "./authz/access.service.js";
 import { callerAuth } from "./authz/caller.middleware.js";
+import { createBlobStore } from "./blobs/blob-store.js";
 import type { CloudConfig } from "./config.js";
 import { connectDatabase, type Database, serviceLoginWarning } from "./db/database.js";
 import { migrateAll } from "./db/migrator.js";
 import { ensurePartitions, expirePartitions } from "./db/partitions.js";
 import { ProvisioningService } from "./devices/provisioning.service.js";
+import { evidenceRoutes } from "./evidence/evidence.routes.js";
+import { EvidenceService } from "./evidence/evidence.service.js";
 import { CommandKeyService } from "./fleet/command-key.service.js";
 import { FleetService } from "./fleet/fleet.service.js";
 import { LiveChannel } from "./fleet/live-channel.js";
 import { LabelService } from "./labels/label.service.js";
+import { liveRoutes } from "./live/live.routes.js";
+import { LiveHub } from "./live/live-hub.js";
 import { CabinetService } from "./orgs/cabinet.service.js";
 import { RateLimitRepository } from "./security/rate-limit.repository.js";
 import { RateLimitService, rateRules } from "./security/rate-limit.service.js";
@@ -45,6 +50,7 @@ export class Cloud {
   private provisioning?: ProvisioningService;
   private limits?: RateLimitService;
   private live?: LiveChannel;
+  private hub?: LiveHub;
   fleet?: FleetService;
   url = "";
 
@@ -101,6 +107,8 @@ export class Cloud {
       commandKeys,
     );
     await this.live.start();
+    this.hub = new LiveHub(this.database, logger.child({ component: "live" }));
+    await this.hub.start();
     this.sweepTimer = setInterval(() => void this.sweepRevocations(), REVOCATION_SWEEP_MS);
     this.sweepTimer.unref();
     const api = new Hono()
@@ -124,7 +132,17 @@ export class Cloud {
           fleet: this.fleet,
           cabinets: new CabinetService(this.database),
         }),
-      );
+      )
+      .route(
+        "/",
+        evidenceRoutes({
+          accounts,
+          provisioning: this.provisioning,
+          evidence: new EvidenceService(this.database, createBlobStore(config)),
+          maxBytes: config.evidenceMaxBytes,
+        }),
+      )
+      .route("/", liveRoutes({ accounts, hub: this.hub, heartbeatMs: config.liveHeartbeatMs }));
     app.route("/api/v1", api);
     const apiKeys = new ApiKeyService(this.database, limits);
     app.route(
@@ -170,6 +188,8 @@ export class Cloud {
   async stop(): Promise<void> {
     clearInterval(this.retentionTimer);
     clearInterval(this.sweepTimer);
+    // Live streams end first: the HTTP server waits for open connections before it closes.
+    await this.hub?.stop();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     await this.live?.stop();
     await this.database?.close();

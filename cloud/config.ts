@@ -1,6 +1,7 @@
 // The cloud's configuration, parsed once from the environment; the process exits naming bad keys.
 import { z } from "zod";
 import { isLoopback } from "../shared/loopback.js";
+import type { S3Settings } from "./blobs/blob-store.s3.js";
 import { DEFAULT_RETENTION_DAYS } from "./db/partitions.js";
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from "./security/rate-limit.service.js";
 
@@ -51,6 +52,23 @@ const CloudEnv = z.object({
    * they are stored unencrypted and anyone who can read lilo_platform can forge commands to cabinets.
    */
   LILO_COMMAND_KEY_SECRET: z.string().min(32).optional(),
+  /** Where shelf images are kept: `fs` (under LILO_BLOB_DIR, default <data dir>/blobs) or an S3 bucket. */
+  LILO_BLOB_STORE: z.enum(["fs", "s3"]).default("fs"),
+  LILO_BLOB_DIR: z.string().min(1).optional(),
+  /** An S3-compatible endpoint, e.g. https://s3.eu-central-1.amazonaws.com or http://minio:9000. */
+  LILO_S3_ENDPOINT: z.string().url().optional(),
+  LILO_S3_BUCKET: z.string().min(3).max(63).optional(),
+  LILO_S3_REGION: z.string().min(1).default("us-east-1"),
+  LILO_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  LILO_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  LILO_S3_PREFIX: z
+    .string()
+    .regex(/^([A-Za-z0-9_.-]+\/)*$/, "empty, or segments each ending in /")
+    .default(""),
+  /** The largest shelf image a cabinet may upload. */
+  LILO_EVIDENCE_MAX_BYTES: count(8 * 1024 * 1024),
+  /** How often a live (SSE) stream sends a heartbeat and checks that its session still holds. */
+  LILO_LIVE_HEARTBEAT_SECONDS: count(15),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -75,6 +93,9 @@ export interface CloudConfig {
     caFile?: string;
   };
   commandKeySecret?: string;
+  blobs: { kind: "fs"; dir?: string } | ({ kind: "s3" } & S3Settings);
+  evidenceMaxBytes: number;
+  liveHeartbeatMs: number;
   logLevel: string;
 }
 
@@ -114,6 +135,24 @@ export function loadCloudConfig(env: NodeJS.ProcessEnv = process.env): Readonly<
       "MQTT_USERNAME and MQTT_PASSWORD: required with MQTT_URL (the cloud's broker account)",
     ]);
   }
+  const s3Missing = (
+    ["LILO_S3_ENDPOINT", "LILO_S3_BUCKET", "LILO_S3_ACCESS_KEY_ID", "LILO_S3_SECRET_ACCESS_KEY"] as const
+  ).filter((k) => !e[k]);
+  if (e.LILO_BLOB_STORE === "s3" && s3Missing.length) {
+    throw new ConfigError(s3Missing.map((k) => `${k}: required with LILO_BLOB_STORE=s3`));
+  }
+  const blobs: CloudConfig["blobs"] =
+    e.LILO_BLOB_STORE === "s3"
+      ? {
+          kind: "s3",
+          endpoint: e.LILO_S3_ENDPOINT!,
+          bucket: e.LILO_S3_BUCKET!,
+          region: e.LILO_S3_REGION,
+          accessKeyId: e.LILO_S3_ACCESS_KEY_ID!,
+          secretAccessKey: e.LILO_S3_SECRET_ACCESS_KEY!,
+          prefix: e.LILO_S3_PREFIX,
+        }
+      : { kind: "fs", dir: e.LILO_BLOB_DIR };
   return Object.freeze({
     databaseUrl: e.DATABASE_URL,
     databaseOwnerUrl: e.DATABASE_OWNER_URL,
@@ -148,6 +187,9 @@ export function loadCloudConfig(env: NodeJS.ProcessEnv = process.env): Readonly<
       caFile: e.MQTT_CA_FILE,
     },
     commandKeySecret: e.LILO_COMMAND_KEY_SECRET,
+    blobs,
+    evidenceMaxBytes: e.LILO_EVIDENCE_MAX_BYTES,
+    liveHeartbeatMs: e.LILO_LIVE_HEARTBEAT_SECONDS * 1000,
     logLevel: e.LOG_LEVEL,
   });
 }

@@ -74,3 +74,22 @@ export const deviceState = sqliteTable("device_state", {
   value: text("value").notNull(),
   updated_at: text("updated_at").notNull(),
 });
+
+/**
+ * Shelf images on this cabinet's disk, by the SHA-256 of their bytes. Those of scans that changed
+ * something are uploaded after their rows (`upload` = 1 until `uploaded_at`); retention removes the
+ * oldest uploaded or never-to-upload files first (`removed_at`).
+ */
+export const evidenceImages = sqliteTable(
+  "evidence_images",
+  {
+    image_key: text("image_key").primaryKey(),
+    path: text("path").notNull(),
+    size_bytes: integer("size_bytes").notNull(),
+    captured_at: text("captured_at").notNull(),
+    upload: integer("upload", { mode: "boolean" }).notNull().default(false),
+    uploaded_at: text("uploaded_at"),
+    removed_at: text("removed_at"),
+  },
+  (t) => [index("idx_evidence_images_captured").on(t.captured_at)],
+);

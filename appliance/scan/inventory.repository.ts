@@ -11,11 +11,18 @@ import type { ExpectedContainer } from "./reconcile.js";
 export type Transaction = typeof containerTransactions.$inferSelect;
 type Container = typeof chemicalInventory.$inferSelect;
 
+/** The shelf's scan that saw a change, and its image: the change's photo evidence. */
+export interface ShelfEvidence {
+  scan_id: string;
+  image_key: string;
+}
+
 /** One container's change, seen at `at`, within a session when there is one. */
 interface Change {
   container_id: string;
   session_id?: string;
   at: Date;
+  evidence?: ShelfEvidence;
 }
 
 const who = (u: AuthorizedUser) => ({
@@ -171,6 +178,7 @@ export class InventoryRepository {
       user: c.user,
       session_id: c.session_id,
       requires_review: true,
+      image: c.evidence?.image_key,
       summary: `A label on shelf ${c.shelf} could not be read; ${row.chemical_name} (${row.qr_code}) not confirmed: please turn the bottle so its label faces the camera`,
       details: { prompt: "turn_bottle" },
     });
@@ -180,7 +188,7 @@ export class InventoryRepository {
   private fileTransaction(
     db: LocalDb,
     row: Container,
-    c: Pick<Change, "session_id">,
+    c: Pick<Change, "session_id" | "evidence">,
     type: Transaction["transaction_type"],
     user: AuthorizedUser,
     fields: Partial<typeof containerTransactions.$inferInsert>,
@@ -192,6 +200,8 @@ export class InventoryRepository {
       ...who(user),
       ...fields,
       workflow_id: c.session_id,
+      scan_id: c.evidence?.scan_id,
+      image_s3_key: c.evidence?.image_key,
     });
   }
 
@@ -199,7 +209,7 @@ export class InventoryRepository {
   private recordChange(
     db: LocalDb,
     row: Container,
-    c: Pick<Change, "session_id">,
+    c: Pick<Change, "session_id" | "evidence">,
     e: Omit<CabinetEvent, "type" | "category" | "container" | "session_id">,
   ): void {
     recordEvent(db, this.scope, {
@@ -208,6 +218,7 @@ export class InventoryRepository {
       ...e,
       container: eventContainer(row),
       session_id: c.session_id,
+      image: c.evidence?.image_key,
     });
   }
 

@@ -92,7 +92,7 @@ function cabinetWith(specular: SpecularStripe[], frames: ScanFrames, wrap = (cam
     scope,
     inventory: new InventoryRepository(scope),
     results: new ScanResultRepository(scope.cabinet_id),
-    evidence: new EvidenceStore(join(dir, "scans")),
+    evidence: new EvidenceStore(join(dir, "scans"), { quotaBytes: 2 ** 30, hardCapBytes: 2 ** 30 }),
     logger: silentLogger,
     decoder,
     frames,

@@ -10,7 +10,7 @@ import type { LocalDatabase, LocalDb } from "../db/local-database.js";
 import type { Camera } from "../hardware/camera.js";
 import { recordEvent } from "../session/event-recorder.js";
 import type { EvidenceStore } from "./evidence.store.js";
-import type { InventoryRepository, Transaction } from "./inventory.repository.js";
+import type { InventoryRepository, ShelfEvidence, Transaction } from "./inventory.repository.js";
 import { type FrameRead, mergeFrames, readsEverything } from "./merge-frames.js";
 import { type Reconciliation, reconcile } from "./reconcile.js";
 import type { ScanResultRepository } from "./scan-result.repository.js";
@@ -164,8 +164,7 @@ export class ScanService {
       codes: merged.codes,
       unread: merged.unread,
       frames: merged.frames,
-      image_path: this.deps.evidence.save(shelf, startedAt, image),
-      image_size_bytes: image.length,
+      image: this.deps.evidence.save(image),
       resolution,
       processing_ms,
       started_at: startedAt,
@@ -199,7 +198,8 @@ export class ScanService {
     const scanned = new Set(shelves.filter((s) => s.ok).map((s) => s.shelf));
     const unread = new Map(shelves.map((s) => [s.shelf, s.unread?.length ?? 0]));
     const r = reconcile(inventory.containers(db), observed, scanned, unread);
-    this.applyReconciliation(db, r, ctx);
+    const evidence = this.trackEvidence(db, shelves, scanIds, changedShelves(r));
+    this.applyReconciliation(db, r, ctx, evidence);
     recordEvent(db, scope, {
       type: "scan",
       category: "inventory",
@@ -217,15 +217,40 @@ export class ScanService {
     return { scan_ids: scanIds, shelves, reconciliation: r };
   }
 
+  /**
+   * Records each shelf's image with the scan; those of shelves where something changed are to be
+   * uploaded. Returns each such shelf's evidence for the changes to link to.
+   */
+  private trackEvidence(
+    db: LocalDb,
+    shelves: ShelfObservation[],
+    scanIds: string[],
+    changed: ReadonlySet<number>,
+  ): Map<number, ShelfEvidence> {
+    const out = new Map<number, ShelfEvidence>();
+    shelves.forEach((s, i) => {
+      if (!s.image) return;
+      this.deps.evidence.track(db, s.image, s.started_at, changed.has(s.shelf));
+      if (changed.has(s.shelf)) out.set(s.shelf, { scan_id: scanIds[i]!, image_key: s.image.image_key });
+    });
+    return out;
+  }
+
   /** Who answers for each change: the session's person; a return without one, whoever checked it out. */
-  private applyReconciliation(db: LocalDb, r: Reconciliation, ctx: ScanContext): void {
+  private applyReconciliation(
+    db: LocalDb,
+    r: Reconciliation,
+    ctx: ScanContext,
+    evidence: ReadonlyMap<number, ShelfEvidence>,
+  ): void {
     const { scope, inventory } = this.deps;
     const at = new Date();
     const { user, session_id } = ctx;
     for (const { container, from } of r.taken) {
+      const change = { container_id: container.container_id, from, session_id, evidence: evidence.get(from) };
       // No one to attribute it to (scheduled scan, forced door): flag it, do not invent a checkout.
-      if (user) inventory.checkout(db, { container_id: container.container_id, from, user, session_id, at });
-      else inventory.reportMissing(db, { container_id: container.container_id, from, session_id });
+      if (user) inventory.checkout(db, { ...change, user, at });
+      else inventory.reportMissing(db, change);
     }
     for (const { container, to } of r.returned) {
       const checkout = inventory.openCheckout(db, container.container_id);
@@ -236,12 +261,27 @@ export class ScanService {
         checkout,
         session_id,
         at,
+        evidence: evidence.get(to),
       });
     }
     for (const { container, from, to } of r.moved)
-      inventory.transfer(db, { container_id: container.container_id, from, to, user, session_id, at });
+      inventory.transfer(db, {
+        container_id: container.container_id,
+        from,
+        to,
+        user,
+        session_id,
+        at,
+        evidence: evidence.get(to),
+      });
     for (const { container, shelf } of r.labelNotRead)
-      inventory.reportUnreadLabel(db, { container_id: container.container_id, shelf, user, session_id });
+      inventory.reportUnreadLabel(db, {
+        container_id: container.container_id,
+        shelf,
+        user,
+        session_id,
+        evidence: evidence.get(shelf),
+      });
     for (const { container } of r.present) inventory.markSeen(db, container.container_id, at);
     for (const { qr_code, shelf } of r.unknown) {
       recordEvent(db, scope, {
@@ -253,6 +293,7 @@ export class ScanService {
         session_id,
         user,
         requires_review: true,
+        image: evidence.get(shelf)?.image_key,
         summary: `Unregistered label ${qr_code} on shelf ${shelf}: register this container`,
         details: { qr_code, prompt: "register_container" },
       });
@@ -270,6 +311,17 @@ export class ScanService {
       });
     }
   }
+}
+
+/** Shelves whose picture shows a change: a container taken, returned, moved, unread or unknown. */
+function changedShelves(r: Reconciliation): Set<number> {
+  return new Set([
+    ...r.taken.map((t) => t.from),
+    ...r.returned.map((t) => t.to),
+    ...r.moved.flatMap((t) => [t.from, t.to]),
+    ...r.labelNotRead.map((t) => t.shelf),
+    ...r.unknown.map((t) => t.shelf),
+  ]);
 }
 
 function checkedOutBy(t: Transaction): AuthorizedUser {

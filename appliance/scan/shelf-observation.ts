@@ -3,6 +3,7 @@
 import type { DecodedLabel } from "@lilo/vision";
 import type { ScanTriggerType } from "../../shared/enums.js";
 import type { AuthorizedUser } from "../auth/auth.service.js";
+import type { StoredImage } from "./evidence.store.js";
 
 export interface ScanContext {
   trigger: ScanTriggerType;
@@ -21,8 +22,8 @@ export interface ShelfObservation {
   unread?: { x: number; y: number; w: number; h: number }[];
   /** Frames merged into this observation. */
   frames?: number;
-  image_path?: string;
-  image_size_bytes?: number;
+  /** The evidence image, present when the shelf decoded. */
+  image?: StoredImage;
   resolution?: string;
   processing_ms: number;
   started_at: Date;

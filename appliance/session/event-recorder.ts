@@ -22,6 +22,8 @@ export interface CabinetEvent {
   container?: { container_id: string; qr_code: string; chemical_name: string; cas_number: string | null };
   details?: Record<string, unknown>;
   requires_review?: boolean;
+  /** The key of the shelf image that shows it (see appliance/scan/evidence.store.ts). */
+  image?: string;
 }
 
 export function recordEvent(db: LocalDb, scope: CabinetScope, e: CabinetEvent) {
@@ -43,5 +45,6 @@ export function recordEvent(db: LocalDb, scope: CabinetScope, e: CabinetEvent) {
     changes_summary: e.summary,
     workflow_id: e.session_id,
     requires_review: e.requires_review ?? false,
+    image_reference: e.image,
   });
 }

@@ -40,7 +40,11 @@ export class CloudClient {
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (opts.etag) headers["if-none-match"] = opts.etag;
     let payload: Uint8Array | string | undefined;
-    if (body !== undefined) {
+    if (body instanceof Uint8Array) {
+      // Bytes go as they are (a shelf image); the cloud tells their type from the bytes themselves.
+      headers["content-type"] = "application/octet-stream";
+      payload = body;
+    } else if (body !== undefined) {
       headers["content-type"] = "application/json";
       const text = JSON.stringify(body);
       if (opts.gzip) {

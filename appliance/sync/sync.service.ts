@@ -15,7 +15,13 @@ import {
   roles,
   userRoleAssignments,
 } from "../db/schema.js";
+import type { EvidenceStore } from "../scan/evidence.store.js";
 import { backoffMs, type CloudClient, CloudError } from "./cloud-client.js";
+
+/** Images sent per round before the loop looks at the outbox again. */
+const IMAGES_PER_ROUND = 8;
+/** What the cloud answers for an image it will never take (malformed, not named by a synced row, too big). */
+const REFUSED_FOR_GOOD = new Set([400, 404, 413]);
 
 export interface SyncOptions {
   batchSize: number;
@@ -30,6 +36,8 @@ export interface SyncStatus {
   last_upload_at?: string;
   last_error?: string;
   downlink_version?: string;
+  /** Shelf images waiting to be uploaded. */
+  images_pending: number;
 }
 
 export class SyncService {
@@ -41,6 +49,8 @@ export class SyncService {
   private lastError?: string;
   private lastUploadAt?: Date;
   private wake?: () => void;
+  private imageFailures = 0;
+  private nextImagesAt = 0;
 
   constructor(
     private readonly deps: {
@@ -50,6 +60,8 @@ export class SyncService {
       logger: Logger;
       /** Told the cloud's time from every downlink response (the cabinet has no real-time clock). */
       onCloudTime?: (iso: string) => void;
+      /** Shelf images to upload after the rows that name them. */
+      evidence?: EvidenceStore;
     },
   ) {}
 
@@ -89,6 +101,7 @@ export class SyncService {
       last_upload_at: this.lastUploadAt?.toISOString(),
       last_error: this.lastError,
       downlink_version: getDeviceState(db, "downlink_version"),
+      images_pending: this.deps.evidence?.pendingCount(db) ?? 0,
     };
   }
 
@@ -101,7 +114,7 @@ export class SyncService {
           this.nextDownlinkAt = Date.now() + this.deps.options.downlinkIntervalMs;
         }
         if (now >= this.nextUploadAt) {
-          const more = await this.uploadOnce();
+          const more = (await this.uploadOnce()) || (await this.uploadImages());
           this.failures = 0;
           this.nextUploadAt = more ? 0 : Date.now() + this.deps.options.uploadIntervalMs;
         }
@@ -166,6 +179,45 @@ export class SyncService {
     this.lastError = undefined;
     this.deps.logger.debug({ acked_through: ackedThrough, sent: rows.length }, "uploaded");
     return rows.length === options.batchSize;
+  }
+
+  /**
+   * Uploads shelf images waiting for the cloud, oldest first, a few per round; true when more wait.
+   * Only with an empty outbox, so that the rows naming an image are in the cloud before it; a change
+   * recorded meanwhile goes first. A failure here never holds up the rows: images back off on their own.
+   */
+  async uploadImages(): Promise<boolean> {
+    const { local, client, evidence, logger } = this.deps;
+    if (!evidence || Date.now() < this.nextImagesAt) return false;
+    const outboxEmpty = () => !local.db.select({ seq: changeLog.seq }).from(changeLog).limit(1).get();
+    if (!outboxEmpty()) return true;
+    const batch = evidence.pending(local.db, IMAGES_PER_ROUND);
+    for (const image of batch) {
+      if (!outboxEmpty()) return true;
+      const bytes = evidence.read(image);
+      if (!bytes) {
+        logger.warn({ image: image.image_key }, "shelf image missing on disk; not uploaded");
+        evidence.abandon(local.db, image.image_key);
+        continue;
+      }
+      try {
+        await client.request("PUT", `/device/evidence/${image.image_key}`, new Uint8Array(bytes));
+        evidence.markUploaded(local.db, image.image_key);
+      } catch (err) {
+        if (err instanceof CloudError && REFUSED_FOR_GOOD.has(err.status)) {
+          logger.warn({ image: image.image_key, err: err.message }, "shelf image refused by the cloud");
+          evidence.abandon(local.db, image.image_key);
+          continue;
+        }
+        this.imageFailures++;
+        const wait = backoffMs(this.imageFailures, 500, this.deps.options.maxBackoffMs);
+        this.nextImagesAt = Date.now() + wait;
+        logger.warn({ err: (err as Error).message, retry_in_ms: wait }, "image upload failed");
+        return false;
+      }
+    }
+    this.imageFailures = 0;
+    return batch.length === IMAGES_PER_ROUND;
   }
 
   /**

@@ -30,6 +30,11 @@ export interface Database {
   asService<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** A transaction as the organization's own role, on its own schema only. */
   withTenant<T>(orgId: string, fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * LISTENs on `channel` over one dedicated connection (re-opened if it drops) and hands every
+   * notification's payload to `onNotify`; resolves to the function that stops listening.
+   */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -63,12 +68,14 @@ export async function connectDatabase(opts: ConnectOptions): Promise<Database> {
             "the service login must have none of them (create it with `lilo cloud db init-roles`)",
         );
       }
+      const databaseUrl = opts.databaseUrl;
       return wrap(
         "postgres",
         serviceLogin,
         drizzlePg({ client: service }) as unknown as Tx,
         drizzlePg({ client: owner }) as unknown as Tx,
         close,
+        (channel, onNotify) => listenPg(databaseUrl, channel, onNotify),
       );
     } catch (err) {
       await close();
@@ -92,7 +99,17 @@ export async function connectDatabase(opts: ConnectOptions): Promise<Database> {
     createRole: true,
     separate: false,
   };
-  return wrap("pglite", serviceLogin, db, db, () => client.close());
+  return wrap(
+    "pglite",
+    serviceLogin,
+    db,
+    db,
+    () => client.close(),
+    async (channel, onNotify) => {
+      const unlisten = await client.listen(channel, onNotify);
+      return () => unlisten();
+    },
+  );
 }
 
 /** A loud warning when the service connects as a login that row-level security does not bind. */
@@ -111,6 +128,45 @@ function openPool(url: string, max: number): pg.Pool {
   // An idle client losing its server (restart, failover) must not crash the process; the pool replaces it.
   pool.on("error", () => {});
   return pool;
+}
+
+const RELISTEN_MS = 1_000;
+
+/**
+ * A pg.Client of its own (never a pooled one: LISTEN belongs to a session) that reconnects when the
+ * server goes away. Notifications sent while it is reconnecting are lost: live views are best effort.
+ */
+async function listenPg(
+  url: string,
+  channel: string,
+  onNotify: (payload: string) => void,
+): Promise<() => Promise<void>> {
+  let client: pg.Client | undefined;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  const connect = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString: url });
+    const again = () => {
+      if (stopped || client !== c) return;
+      client = undefined;
+      c.end().catch(() => {});
+      retry = setTimeout(() => void connect().catch(again), RELISTEN_MS);
+    };
+    client = c;
+    c.on("error", again);
+    c.on("end", again);
+    c.on("notification", (n) => {
+      if (n.channel === channel && n.payload !== undefined) onNotify(n.payload);
+    });
+    await c.connect();
+    await c.query(`LISTEN ${quoteIdent(channel)}`);
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    await client?.end().catch(() => {});
+  };
 }
 
 async function loginOf(pool: pg.Pool): Promise<Omit<ServiceLogin, "separate">> {
@@ -133,11 +189,13 @@ function wrap(
   db: Tx,
   ownerDb: Tx,
   close: () => Promise<void>,
+  listen: Database["listen"],
 ): Database {
   return {
     kind,
     db,
     serviceLogin,
+    listen,
     asOwner: (fn) => ownerDb.transaction(fn),
     asService: (fn) =>
       db.transaction(async (tx) => {

@@ -14,6 +14,7 @@ import { deviceTelemetry, eventStream, systemEvents } from "../../shared/schema/
 import { deviceCredentials, iotDevices } from "../../shared/schema/platform.js";
 import { cabinets } from "../../shared/schema/tenant.js";
 import type { Database } from "../db/database.js";
+import { notifyLive } from "../live/live-notify.js";
 import type { FleetSink, MqttGateway } from "../mqtt/mqtt-gateway.service.js";
 import type { CommandKeyService } from "./command-key.service.js";
 import { unlockApprovalRepository } from "./unlock-approval.repository.js";
@@ -99,15 +100,22 @@ export class FleetService implements FleetSink {
     );
     if (updated.length === 0) return;
     this.logger.info({ thing, status, at }, "cabinet presence");
-    await this.database.asService((tx) =>
-      tx.insert(eventStream).values({
+    await this.database.asService(async (tx) => {
+      await tx.insert(eventStream).values({
         org_id: device.org_id,
         event_timestamp: when,
         event_type: `device_${status}`,
         cabinet_id: device.assigned_cabinet_id,
         details: { thing },
-      }),
-    );
+      });
+      await notifyLive(tx, {
+        k: "presence",
+        org: device.org_id,
+        cabinet: device.assigned_cabinet_id,
+        status,
+        at: when.toISOString(),
+      });
+    });
   }
 
   async telemetry(thing: string, m: TelemetryMessage, receivedAt: Date): Promise<void> {
@@ -148,15 +156,25 @@ export class FleetService implements FleetSink {
   async event(thing: string, e: EventMessage, receivedAt: Date): Promise<void> {
     const device = await this.reporter(thing);
     if (!device) return;
-    await this.database.asService((tx) =>
-      tx.insert(eventStream).values({
-        org_id: device.org_id,
-        event_timestamp: receivedAt,
-        event_type: e.type.slice(0, 50),
-        cabinet_id: device.assigned_cabinet_id,
-        details: { ...e.data, device_at: e.at },
-      }),
-    );
+    await this.database.asService(async (tx) => {
+      const [row] = await tx
+        .insert(eventStream)
+        .values({
+          org_id: device.org_id,
+          event_timestamp: receivedAt,
+          event_type: e.type.slice(0, 50),
+          cabinet_id: device.assigned_cabinet_id,
+          details: { ...e.data, device_at: e.at },
+        })
+        .returning({ id: eventStream.event_id });
+      await notifyLive(tx, {
+        k: "cabinet",
+        org: device.org_id,
+        cabinet: device.assigned_cabinet_id,
+        id: row!.id,
+        at: receivedAt.toISOString(),
+      });
+    });
   }
 
   ack(_thing: string, _ack: AckMessage): void {

@@ -12,6 +12,7 @@ import * as tenant from "../../shared/schema/tenant.js";
 import * as validation from "../../shared/schema/validation.js";
 import { Change, type SyncedEntity } from "../../shared/sync/change.js";
 import { type Database, pgErrorCode, type Tx } from "../db/database.js";
+import { notifyLive } from "../live/live-notify.js";
 import { ingestRepository, primaryKeyOf, type Row } from "./ingest.repository.js";
 
 export const MAX_BATCH_CHANGES = 1000;
@@ -188,6 +189,15 @@ export class IngestService {
       }
       const last = fresh.at(-1)!.seq;
       await ingestRepository.advance(tx, device.device_id, last, fresh.length);
+      // Live views on every instance hear of the new events and alerts once this commits.
+      const idsOf = (entity: SyncedEntity, pk: string) => [
+        ...new Set(fresh.filter((r) => r.entity === entity).map((r) => String(r.row[pk]))),
+      ];
+      const live = { org: device.org_id, cabinet: device.cabinet_id };
+      const events = idsOf("unified_event_log", "event_id");
+      const raised = idsOf("safety_alerts", "alert_id");
+      if (events.length) await notifyLive(tx, { k: "events", ...live, ids: events });
+      if (raised.length) await notifyLive(tx, { k: "alerts", ...live, ids: raised });
       return { accepted_through: last, applied: fresh.length, skipped: rows.length - fresh.length };
     });
   }

@@ -15,6 +15,7 @@ import {
   numeric,
   pgTable,
   point,
+  primaryKey,
   text,
   unique,
   uuid,
@@ -263,6 +264,13 @@ export const containerTransactions = pgTable(
     workflow_id: uuid("workflow_id"),
     created_at: ts("created_at").defaultNow(),
     updated_at: ts("updated_at").defaultNow(),
+    /**
+     * Not in the seed: the photo evidence of the change. `scan_id` is the shelf's scan that recorded it
+     * (its `previous_scan_id` is the shelf before), `image_s3_key` that scan's image (the SHA-256 of its
+     * bytes; served by `GET /api/v1/orgs/{org}/images/{key}`).
+     */
+    scan_id: uuid("scan_id"),
+    image_s3_key: text("image_s3_key"),
   },
   (t) => [
     check("valid_transaction_type", inList(t.transaction_type, E.TRANSACTION_TYPES)),
@@ -655,3 +663,22 @@ export const deviceSyncState = pgTable("device_sync_state", {
   changes_applied: bigint("changes_applied", { mode: "number" }).notNull().default(0),
   updated_at: ts("updated_at").notNull().defaultNow(),
 });
+
+/**
+ * Not in the seed: the shelf images a cabinet uploaded, one row per image and cabinet. `image_key` is
+ * the SHA-256 of the bytes (what scan_results.image_s3_key and container_transactions.image_s3_key
+ * name); the bytes are in the blob store once per organization and hash.
+ */
+export const evidenceImages = pgTable(
+  "evidence_images",
+  {
+    image_key: varchar("image_key", { length: 64 }).notNull(),
+    cabinet_id: uuid("cabinet_id")
+      .notNull()
+      .references(() => cabinets.cabinet_id, { onDelete: "cascade" }),
+    content_type: varchar("content_type", { length: 50 }).notNull(),
+    size_bytes: bigint("size_bytes", { mode: "number" }).notNull(),
+    uploaded_at: ts("uploaded_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.image_key, t.cabinet_id] })],
+);
