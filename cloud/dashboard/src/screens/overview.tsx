@@ -57,7 +57,7 @@ const SEVERITY_TONE: Record<string, Tone> = {
   low: "info",
   info: "info",
 };
-const SEVERITY_ORDER = ["critical", "high", "medium", "low", "info"];
+const SEVERITY_ORDER = ["critical", "high", "medium", "low"];
 
 function CabinetCard({ cabinet, alerts }: { cabinet: Cabinet; alerts: Alert[] }) {
   const { live } = cabinet;
@@ -112,21 +112,28 @@ export function OverviewScreen() {
   const depts = useResource<Page<Department>>(orgPath(org, "/departments?limit=200"));
   const labs = useResource<Page<Laboratory>>(orgPath(org, "/laboratories?limit=200"));
   const cabinetsRes = useResource<Page<Cabinet>>(orgPath(org, "/cabinets?limit=200"));
-  const alertsRes = useResource<Page<Alert>>(orgPath(org, "/alerts?state=open&limit=200"));
+  const alertsRes = useResource<Page<Alert>>(
+    orgPath(org, "/alerts?status=open,acknowledged,in_progress&limit=200"),
+  );
   const [cabinets, setCabinets] = useState<Cabinet[]>([]);
   const [alerts, setAlerts] = useState<Alert[]>([]);
   useEffect(() => setCabinets(cabinetsRes.data?.items ?? []), [cabinetsRes.data]);
   useEffect(() => setAlerts(alertsRes.data?.items ?? []), [alertsRes.data]);
 
+  // presence: {cabinet_id, status: online|offline, at}; cabinet: a door/lock/session step, with
+  // door and lock when the step changes them; alert: a new or changed alert.
   useLiveEvents((e) => {
     const cabinetId = e.data.cabinet_id as string | undefined;
-    if (e.type.startsWith("cabinet") && cabinetId) {
+    const patch = (change: Partial<CabinetLive>) =>
       setCabinets((list) =>
-        list.map((c) =>
-          c.cabinet_id === cabinetId ? { ...c, live: { ...c.live, ...(e.data as Partial<CabinetLive>) } } : c,
-        ),
+        list.map((c) => (c.cabinet_id === cabinetId ? { ...c, live: { ...c.live, ...change } } : c)),
       );
-    } else if (e.type.startsWith("alert")) {
+    if (e.type === "presence" && cabinetId) {
+      patch({ online: e.data.status === "online", last_seen_at: (e.data.at as string | undefined) ?? null });
+    } else if (e.type === "cabinet" && cabinetId) {
+      const { door, lock } = e.data as Partial<CabinetLive>;
+      patch({ online: true, ...(door ? { door } : {}), ...(lock ? { lock } : {}) });
+    } else if (e.type === "alert") {
       alertsRes.reload();
     }
   });
