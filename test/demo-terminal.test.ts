@@ -19,6 +19,7 @@ describe("lilo demo on a terminal", () => {
   let stdout = "";
   let stderr = "";
   let people: DemoPerson[];
+  let dashboardUrl: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "lilo-demo-tty-"));
@@ -62,7 +63,12 @@ describe("lilo demo on a terminal", () => {
         reject(new Error(`demo exited (${code}) before its banner\n${stdout}${stderr}`)),
       );
     });
-    people = (JSON.parse(readFileSync(join(dir, "demo.json"), "utf8")) as { users: DemoPerson[] }).users;
+    const demoFile = JSON.parse(readFileSync(join(dir, "demo.json"), "utf8")) as {
+      users: DemoPerson[];
+      dashboard_url: string;
+    };
+    people = demoFile.users;
+    dashboardUrl = demoFile.dashboard_url;
     const exited = new Promise((resolve) => demo.once("exit", resolve));
     demo.kill("SIGTERM");
     await exited;
@@ -86,6 +92,8 @@ describe("lilo demo on a terminal", () => {
     const { banner } = split();
     expect(banner).toContain("L.I.L.O. demo created; Ctrl-C stops it");
     expect(banner).toContain(`Cloud        http://127.0.0.1:${ports.cloud}`);
+    expect(banner).toContain(`Dashboard    http://127.0.0.1:${ports.cloud}/dashboard/`);
+    expect(dashboardUrl).toBe(`http://127.0.0.1:${ports.cloud}/dashboard/`);
     expect(banner).toContain(`Cabinet API  http://127.0.0.1:${ports.appliance}/api`);
     expect(banner).toContain(`Simulator    http://127.0.0.1:${ports.appliance}/sim`);
     expect(banner).toContain(join(dir, "demo.json"));

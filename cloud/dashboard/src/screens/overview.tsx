@@ -1,11 +1,11 @@
 // The organization at a glance: departments → laboratories → cabinets, each cabinet's live status
 // (online, door, lock) kept current by the live stream, and the open alerts, worst first.
 import { useEffect, useState } from "preact/hooks";
-import type { Page } from "../api.js";
-import { Card, Empty, ErrorNote, PageHeader, Pill, type Tone } from "../components/ui.js";
+import { type ApiError, type Page, post } from "../api.js";
+import { Card, Empty, ErrorNote, FormError, PageHeader, Pill, type Tone } from "../components/ui.js";
 import { relative, words } from "../format.js";
 import { useLiveEvents } from "../live.js";
-import { orgPath, useOrg } from "../org.js";
+import { can, orgPath, useOrg } from "../org.js";
 import { useResource } from "../resource.js";
 import { Link } from "../router.js";
 
@@ -147,6 +147,16 @@ export function OverviewScreen() {
       b.detected_at.localeCompare(a.detected_at),
   );
   const alertsOf = (cabinetId: string) => alerts.filter((a) => a.cabinet_id === cabinetId);
+  const [stepError, setStepError] = useState<ApiError | null>(null);
+  const step = async (a: Alert, action: "acknowledge" | "resolve") => {
+    setStepError(null);
+    try {
+      await post(orgPath(org, `/alerts/${a.alert_id}/${action}`));
+      alertsRes.reload();
+    } catch (err) {
+      setStepError(err as ApiError);
+    }
+  };
   const cabinetName = (id: string | null) =>
     cabinets.find((c) => c.cabinet_id === id)?.cabinet_name ?? "Organization";
 
@@ -227,6 +237,7 @@ export function OverviewScreen() {
           )}
         </div>
         <Card class="overview__alerts" title="Open alerts">
+          <FormError error={stepError} />
           {alertsRes.error ? (
             <ErrorNote error={alertsRes.error} what="Alerts" />
           ) : sortedAlerts.length === 0 ? (
@@ -243,6 +254,26 @@ export function OverviewScreen() {
                     <p class="muted">
                       {cabinetName(a.cabinet_id)} · {relative(a.detected_at)} · {words(a.status)}
                     </p>
+                    <div class="alert__actions">
+                      {a.status === "open" && can(org, "alert:acknowledge") && (
+                        <button
+                          type="button"
+                          class="button button--small button--secondary"
+                          onClick={() => void step(a, "acknowledge")}
+                        >
+                          Acknowledge
+                        </button>
+                      )}
+                      {can(org, "alert:resolve") && (
+                        <button
+                          type="button"
+                          class="button button--small button--ghost"
+                          onClick={() => void step(a, "resolve")}
+                        >
+                          Resolve
+                        </button>
+                      )}
+                    </div>
                   </div>
                 </li>
               ))}

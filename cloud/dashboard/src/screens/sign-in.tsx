@@ -68,6 +68,11 @@ export function SignInScreen({ onSignedIn }: { onSignedIn: () => void }) {
       <aside class="sign-in__aside" aria-hidden="true">
         <div class="sign-in__art">
           <p class="sign-in__quote">Every bottle, every door, every hand — with the photo to prove it.</p>
+          <ul class="sign-in__points">
+            <li>Live status of every cabinet: online, door, lock</li>
+            <li>Inventory with GHS hazards, down to the shelf</li>
+            <li>Before and after shelf photos of each checkout</li>
+          </ul>
         </div>
       </aside>
     </div>
