@@ -25,7 +25,7 @@ interface Laboratory {
 }
 export interface CabinetLive {
   online: boolean;
-  door: "open" | "closed" | null;
+  door: "open" | "closed" | "forced" | null;
   lock: "locked" | "unlocked" | null;
   last_seen_at: string | null;
 }
@@ -57,6 +57,7 @@ const SEVERITY_TONE: Record<string, Tone> = {
   low: "info",
   info: "info",
 };
+const DOOR_TONE: Record<string, Tone> = { open: "warn", forced: "danger", closed: "ok" };
 const SEVERITY_ORDER = ["critical", "high", "medium", "low"];
 
 function CabinetCard({ cabinet, alerts }: { cabinet: Cabinet; alerts: Alert[] }) {
@@ -77,7 +78,7 @@ function CabinetCard({ cabinet, alerts }: { cabinet: Cabinet; alerts: Alert[] })
           <Pill tone={live.online ? "ok" : "danger"}>{live.online ? "Online" : "Offline"}</Pill>
         </li>
         <li>
-          <Pill tone={live.door === "open" ? "warn" : live.door === "closed" ? "ok" : "neutral"}>
+          <Pill tone={DOOR_TONE[live.door ?? ""] ?? "neutral"}>
             Door {live.door ?? "unknown"}
           </Pill>
         </li>
@@ -140,7 +141,7 @@ export function OverviewScreen() {
 
   const error = depts.error ?? labs.error ?? cabinetsRes.error;
   const online = cabinets.filter((c) => c.live.online).length;
-  const doorsOpen = cabinets.filter((c) => c.live.door === "open").length;
+  const doorsOpen = cabinets.filter((c) => c.live.door === "open" || c.live.door === "forced").length;
   const sortedAlerts = [...alerts].sort(
     (a, b) =>
       SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) ||
