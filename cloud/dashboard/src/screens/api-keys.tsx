@@ -1,6 +1,7 @@
 // API keys for integrations: create one with its scopes (the key is shown once), see prefixes and
 // last use, revoke.
 import { useState } from "preact/hooks";
+import { PERMISSIONS } from "../../../../shared/permissions.js";
 import { type ApiError, type Page, post } from "../api.js";
 import { Card, Dialog, Empty, Field, FormError, Loaded, PageHeader, Pill, Secret } from "../components/ui.js";
 import { formatDateTime, relative } from "../format.js";
@@ -18,7 +19,8 @@ interface ApiKey {
   revoked_at: string | null;
 }
 
-const SCOPES = ["all", "inventory:read", "container:write", "alert:read", "evidence:read", "event:read"];
+/** `all` is every permission, now and later; otherwise the key holds exactly the permissions ticked. */
+const SCOPES = ["all", ...PERMISSIONS];
 
 export function ApiKeysScreen() {
   const org = useOrg();

@@ -78,9 +78,7 @@ function CabinetCard({ cabinet, alerts }: { cabinet: Cabinet; alerts: Alert[] })
           <Pill tone={live.online ? "ok" : "danger"}>{live.online ? "Online" : "Offline"}</Pill>
         </li>
         <li>
-          <Pill tone={DOOR_TONE[live.door ?? ""] ?? "neutral"}>
-            Door {live.door ?? "unknown"}
-          </Pill>
+          <Pill tone={DOOR_TONE[live.door ?? ""] ?? "neutral"}>Door {live.door ?? "unknown"}</Pill>
         </li>
         <li>
           <Pill tone={live.lock === "unlocked" ? "warn" : live.lock === "locked" ? "ok" : "neutral"}>
