@@ -35,11 +35,13 @@ export interface Container {
 }
 interface FacetValue {
   value: string;
-  count: number;
+  /** How many containers of the current result have it; absent where the server does not count. */
+  count?: number;
   label?: string;
 }
 interface InventoryPage extends Page<Container> {
-  facets?: Record<string, FacetValue[]>;
+  /** Per facet, value → number of containers in the whole result. */
+  facets?: Record<string, Record<string, number>>;
 }
 
 const FILTERS = ["status", "hazard_class", "ghs", "cabinet", "expiry"] as const;
@@ -51,11 +53,28 @@ const FILTER_LABEL: Record<Filter, string> = {
   cabinet: "Cabinet",
   expiry: "Expiry",
 };
-const EXPIRY_CHOICES: FacetValue[] = [
-  { value: "expired", label: "Expired", count: -1 },
-  { value: "30d", label: "Within 30 days", count: -1 },
-  { value: "90d", label: "Within 90 days", count: -1 },
+/** Which facet of the answer counts each filter's values. */
+const FACET_OF: Record<Filter, string> = {
+  status: "status",
+  hazard_class: "hazard_class",
+  ghs: "ghs_pictograms",
+  cabinet: "cabinet",
+  expiry: "expiry",
+};
+const EXPIRY_CHOICES = [
+  { value: "expired", label: "Expired", facet: "expired" },
+  { value: "30d", label: "Within 30 days", facet: "within_30_days" },
 ];
+
+/** The dashboard's filters (in its address) as the API's query: expiry becomes a date or a flag. */
+function apiFilters(filters: Record<Filter, string>): Record<string, string> {
+  const { expiry, ...rest } = filters;
+  const soon = new Date(Date.now() + 31 * 86_400_000).toISOString().slice(0, 10);
+  return {
+    ...rest,
+    ...(expiry === "expired" ? { expired: "true" } : expiry === "30d" ? { expires_before: soon } : {}),
+  };
+}
 
 export const STATUS_TONE: Record<string, Tone> = {
   in_cabinet: "ok",
@@ -93,7 +112,10 @@ export function InventoryScreen() {
   const [exporting, setExporting] = useState<ApiError | "busy" | null>(null);
   const search = query({ q, ...filters });
   const page = useResource<InventoryPage>(
-    orgPath(org, `/inventory${query({ q, ...filters, limit: 50, cursor })}`),
+    orgPath(org, `/inventory${query({ q, ...apiFilters(filters), limit: 50, cursor })}`),
+  );
+  const cabinets = useResource<Page<{ cabinet_id: string; cabinet_name: string }>>(
+    orgPath(org, "/cabinets?limit=200"),
   );
 
   useEffect(() => {
@@ -115,7 +137,7 @@ export function InventoryScreen() {
   const exportCsv = async () => {
     setExporting("busy");
     try {
-      const all = await getAll<Container>(orgPath(org, "/inventory"), { q, ...filters });
+      const all = await getAll<Container>(orgPath(org, "/inventory"), { q, ...apiFilters(filters) });
       download(
         `inventory-${new Date().toISOString().slice(0, 10)}.csv`,
         toCsv(
@@ -158,7 +180,17 @@ export function InventoryScreen() {
   };
 
   const facets = page.data?.facets ?? {};
-  const facetChoices = (f: Filter): FacetValue[] => (f === "expiry" ? EXPIRY_CHOICES : (facets[f] ?? []));
+  const facetChoices = (f: Filter): FacetValue[] => {
+    const counts = facets[FACET_OF[f]] ?? {};
+    if (f === "expiry")
+      return EXPIRY_CHOICES.map((c) => ({ value: c.value, label: c.label, count: counts[c.facet] }));
+    return Object.entries(counts).map(([value, count]) => ({
+      value,
+      count,
+      label:
+        f === "cabinet" ? cabinets.data?.items.find((c) => c.cabinet_id === value)?.cabinet_name : undefined,
+    }));
+  };
   const active = FILTERS.filter((f) => filters[f]);
 
   return (
@@ -215,7 +247,7 @@ export function InventoryScreen() {
                 {choices.map((c) => (
                   <option key={c.value} value={c.value}>
                     {facetLabel(f, c)}
-                    {c.count >= 0 ? ` (${c.count})` : ""}
+                    {c.count !== undefined ? ` (${c.count})` : ""}
                   </option>
                 ))}
                 {filters[f] && !choices.some((c) => c.value === filters[f]) && (
