@@ -10,7 +10,7 @@ import { formatDate, formatDateTime, quantity, words } from "../format.js";
 import { orgPath, useOrg } from "../org.js";
 import { useResource } from "../resource.js";
 import { Link } from "../router.js";
-import { type Container, type ContainerLocation, ExpiryText, STATUS_TONE } from "./inventory.js";
+import { type Container, ExpiryText, STATUS_TONE } from "./inventory.js";
 
 interface ContainerDetail extends Container {
   chemical_formula: string | null;
@@ -25,11 +25,6 @@ interface ContainerDetail extends Container {
   p_statements: string[] | null;
   sds_url: string | null;
   last_detected: string | null;
-  location?: ContainerLocation & {
-    building?: string | null;
-    room_number?: string | null;
-    precise_location?: string | null;
-  };
 }
 
 export interface HistoryEntry {
@@ -131,7 +126,7 @@ export function ContainerScreen({ id }: { id: string }) {
       </nav>
       <Loaded resource={container} what="The container">
         {(c) => {
-          const loc = c.location ?? {};
+          const loc = c.location;
           const pictos = c.ghs_pictograms ?? [];
           return (
             <>
@@ -199,9 +194,7 @@ export function ContainerScreen({ id }: { id: string }) {
                   </ol>
                   <Facts
                     items={[
-                      ["Cabinet code", <span class="mono">{loc.cabinet_code ?? "—"}</span>],
-                      ["Room", [loc.building, loc.room_number].filter(Boolean).join(", ") || "—"],
-                      ["Placement", loc.precise_location ?? "—"],
+                      ["Label", <span class="mono">{c.qr_code}</span>],
                       ["Last seen on its shelf", formatDateTime(c.last_detected)],
                     ]}
                   />

@@ -11,10 +11,9 @@ import { useResource } from "../resource.js";
 import { Link, navigate, useLocation } from "../router.js";
 
 export interface ContainerLocation {
-  dept_name?: string | null;
-  lab_name?: string | null;
-  cabinet_name?: string | null;
-  cabinet_code?: string | null;
+  dept_name: string;
+  lab_name: string;
+  cabinet_name: string;
 }
 export interface Container {
   container_id: string;
@@ -31,7 +30,7 @@ export interface Container {
   hazard_class: string[] | null;
   ghs_pictograms: string[] | null;
   signal_word: string | null;
-  location?: ContainerLocation;
+  location: ContainerLocation;
 }
 interface FacetValue {
   value: string;
@@ -166,9 +165,9 @@ export function InventoryScreen() {
             c.expiry_date,
             (c.hazard_class ?? []).join("; "),
             (c.ghs_pictograms ?? []).join("; "),
-            c.location?.dept_name,
-            c.location?.lab_name,
-            c.location?.cabinet_name,
+            c.location.dept_name,
+            c.location.lab_name,
+            c.location.cabinet_name,
             c.shelf_level,
           ]),
         ),
@@ -304,8 +303,8 @@ export function InventoryScreen() {
                   </td>
                   <td class="nowrap">{quantity(c.quantity, c.unit)}</td>
                   <td class="cell-wrap">
-                    {c.location?.cabinet_name ?? "—"}, shelf {c.shelf_level}
-                    <span class="cell-sub">{c.location?.lab_name}</span>
+                    {c.location.cabinet_name ?? "—"}, shelf {c.shelf_level}
+                    <span class="cell-sub">{c.location.lab_name}</span>
                   </td>
                   <td class="nowrap">
                     <ExpiryText date={c.expiry_date} />
