@@ -1,10 +1,10 @@
 // One checkout or return: who, when, how much, and the shelf photos before and after, with the
 // container's code outlined where the camera read it.
 import { AuthImage } from "../components/auth-image.js";
-import { Card, Loaded, PageHeader, Pill } from "../components/ui.js";
+import { Card, ErrorNote, Loaded, PageHeader, Pill } from "../components/ui.js";
 import { formatDateTime, quantity, relative, words } from "../format.js";
 import { orgPath, useOrg } from "../org.js";
-import { useResource } from "../resource.js";
+import { type Resource, useResource } from "../resource.js";
 import { Link } from "../router.js";
 
 interface CodeLocations {
@@ -17,6 +17,8 @@ interface ShelfScan {
   scan_timestamp: string;
   image_s3_key: string | null;
   code_locations: CodeLocations | null;
+  /** The same shelf's scan before this one: the "before" of a change this scan recorded. */
+  previous_scan_id: string | null;
 }
 interface TransactionDetail {
   transaction_id: string;
@@ -35,10 +37,9 @@ interface TransactionDetail {
   quantity_returned: string | null;
   quantity_unit: string | null;
   purpose: string | null;
-  overdue?: boolean;
-  container?: { chemical_name: string; cas_number: string | null };
-  before_scan: ShelfScan | null;
-  after_scan: ShelfScan | null;
+  overdue: boolean;
+  /** The scan that recorded the change (the "after"); its previous scan is the "before". */
+  scan_id: string | null;
 }
 
 /** The code's outline in a shelf photo, in the photo's own pixels. */
@@ -54,23 +55,44 @@ function CodeMark({ scan, code }: { scan: ShelfScan; code: string }) {
   );
 }
 
-function ShelfPhoto({ title, scan, code }: { title: string; scan: ShelfScan | null; code: string }) {
+function ShelfPhoto({
+  title,
+  scan,
+  code,
+}: {
+  title: string;
+  scan: Resource<ShelfScan> | null;
+  code: string;
+}) {
   const org = useOrg();
-  const located = scan?.code_locations?.read.some((r) => r.text === code);
+  if (scan?.error)
+    return (
+      <Card title={title} class="evidence">
+        <ErrorNote error={scan.error} what="The shelf scan" />
+      </Card>
+    );
+  if (scan && !scan.data)
+    return (
+      <Card title={title} class="evidence">
+        <div class="photo photo--loading" role="status" aria-label="Loading photo" />
+      </Card>
+    );
+  const s = scan?.data;
+  const located = s?.code_locations?.read.some((r) => r.text === code);
   return (
     <Card title={title} class="evidence">
-      {!scan?.image_s3_key ? (
+      {!s?.image_s3_key ? (
         <div class="photo photo--empty">No shelf photo recorded</div>
       ) : (
         <>
           <AuthImage
             org={org.org_id}
-            imageKey={scan.image_s3_key}
-            alt={`${title}: shelf ${scan.shelf_id} at ${formatDateTime(scan.scan_timestamp)}`}
-            overlay={() => <CodeMark scan={scan} code={code} />}
+            imageKey={s.image_s3_key}
+            alt={`${title}: shelf ${s.shelf_id} at ${formatDateTime(s.scan_timestamp)}`}
+            overlay={() => <CodeMark scan={s} code={code} />}
           />
           <p class="muted evidence__caption">
-            Shelf {scan.shelf_id} · {formatDateTime(scan.scan_timestamp)} ·{" "}
+            Shelf {s.shelf_id} · {formatDateTime(s.scan_timestamp)} ·{" "}
             {located ? (
               <span class="text-ok">code {code} outlined</span>
             ) : (
@@ -86,6 +108,14 @@ function ShelfPhoto({ title, scan, code }: { title: string; scan: ShelfScan | nu
 export function TransactionScreen({ id }: { id: string }) {
   const org = useOrg();
   const tx = useResource<TransactionDetail>(orgPath(org, `/transactions/${id}`));
+  const container = useResource<{ chemical_name: string }>(
+    tx.data ? orgPath(org, `/containers/${tx.data.container_id}`) : null,
+  );
+  const after = useResource<ShelfScan>(tx.data?.scan_id ? orgPath(org, `/scans/${tx.data.scan_id}`) : null);
+  const before = useResource<ShelfScan>(
+    after.data?.previous_scan_id ? orgPath(org, `/scans/${after.data.previous_scan_id}`) : null,
+  );
+  const name = container.data?.chemical_name;
   return (
     <div class="page">
       <nav class="breadcrumbs" aria-label="Breadcrumb">
@@ -93,9 +123,7 @@ export function TransactionScreen({ id }: { id: string }) {
         <span aria-hidden="true">/</span>
         {tx.data && (
           <>
-            <Link href={`/containers/${tx.data.container_id}`}>
-              {tx.data.container?.chemical_name ?? "Container"}
-            </Link>
+            <Link href={`/containers/${tx.data.container_id}`}>{name ?? "Container"}</Link>
             <span aria-hidden="true">/</span>
           </>
         )}
@@ -105,7 +133,7 @@ export function TransactionScreen({ id }: { id: string }) {
         {(t) => (
           <>
             <PageHeader
-              title={`${words(t.transaction_type)} · ${t.container?.chemical_name ?? t.qr_code}`}
+              title={`${words(t.transaction_type)} · ${name ?? t.qr_code}`}
               subtitle={`${t.user_name ?? "Unknown person"} · ${formatDateTime(t.checkout_timestamp)}`}
               actions={
                 <>
@@ -144,8 +172,12 @@ export function TransactionScreen({ id }: { id: string }) {
               </div>
             </dl>
             <div class="evidence-pair">
-              <ShelfPhoto title="Before" scan={t.before_scan} code={t.qr_code} />
-              <ShelfPhoto title="After" scan={t.after_scan} code={t.qr_code} />
+              <ShelfPhoto
+                title="Before"
+                scan={after.data?.previous_scan_id ? before : null}
+                code={t.qr_code}
+              />
+              <ShelfPhoto title="After" scan={t.scan_id ? after : null} code={t.qr_code} />
             </div>
           </>
         )}
