@@ -17,14 +17,14 @@ import { v1Routers } from "./api/v1/routers.js";
 import { createV1App } from "./api/v1/v1.app.js";
 import { ApiKeyService } from "./apikeys/api-key.service.js";
 import { AccessService } from "./authz/access.service.js";
-import { callerAuth } from "./authz/caller.middleware.js";
+import { authenticateCaller, callerAuth } from "./authz/caller.middleware.js";
 import { createBlobStore } from "./blobs/blob-store.js";
 import type { CloudConfig } from "./config.js";
 import { connectDatabase, type Database, serviceLoginWarning } from "./db/database.js";
 import { migrateAll } from "./db/migrator.js";
 import { ensurePartitions, expirePartitions } from "./db/partitions.js";
 import { ProvisioningService } from "./devices/provisioning.service.js";
-import { evidenceRoutes } from "./evidence/evidence.routes.js";
+import { evidenceDeviceRoutes, evidenceRoutes } from "./evidence/evidence.routes.js";
 import { EvidenceService } from "./evidence/evidence.service.js";
 import { CommandKeyService } from "./fleet/command-key.service.js";
 import { FleetService } from "./fleet/fleet.service.js";
@@ -111,6 +111,7 @@ export class Cloud {
     await this.hub.start();
     this.sweepTimer = setInterval(() => void this.sweepRevocations(), REVOCATION_SWEEP_MS);
     this.sweepTimer.unref();
+    const evidence = new EvidenceService(this.database, createBlobStore(config));
     const api = new Hono()
       .route(
         "/",
@@ -135,21 +136,25 @@ export class Cloud {
       )
       .route(
         "/",
-        evidenceRoutes({
-          accounts,
-          provisioning: this.provisioning,
-          evidence: new EvidenceService(this.database, createBlobStore(config)),
-          maxBytes: config.evidenceMaxBytes,
-        }),
-      )
-      .route("/", liveRoutes({ accounts, hub: this.hub, heartbeatMs: config.liveHeartbeatMs }));
+        evidenceDeviceRoutes({ provisioning: this.provisioning, evidence, maxBytes: config.evidenceMaxBytes }),
+      );
     app.route("/api/v1", api);
     const apiKeys = new ApiKeyService(this.database, limits);
+    const access = new AccessService(this.database);
     app.route(
       "/",
       createV1App({
         caller: callerAuth({ accounts, apiKeys }),
-        routers: v1Routers({ database: this.database, access: new AccessService(this.database), apiKeys }),
+        routers: [
+          ...v1Routers({ database: this.database, access, apiKeys }),
+          evidenceRoutes({ access, evidence }),
+          liveRoutes({
+            access,
+            hub: this.hub,
+            heartbeatMs: config.liveHeartbeatMs,
+            authenticate: (token) => authenticateCaller({ accounts, apiKeys }, token),
+          }),
+        ],
       }),
     );
     app.route("/", dashboardRoutes());

@@ -73,6 +73,14 @@ export class EvidenceStore {
       .run();
   }
 
+  /** An image already on disk is to be uploaded after all (the "before" of a change seen later). */
+  requestUpload(db: LocalDb, key: string): void {
+    db.update(evidenceImages)
+      .set({ upload: true })
+      .where(and(eq(evidenceImages.image_key, key), isNull(evidenceImages.removed_at)))
+      .run();
+  }
+
   /** Images waiting for the cloud, oldest first. */
   pending(db: LocalDb, limit: number): TrackedImage[] {
     return db.select().from(evidenceImages).where(WAITING).orderBy(asc(evidenceImages.captured_at)).limit(limit).all();

@@ -193,12 +193,14 @@ export class ScanService {
       db,
       this.deps.cameras.flatMap((cam) => cam.shelves.map(({ shelf }) => shelf)),
     );
+    // Each shelf's picture from its previous scan: the "before" of any change this scan sees there.
+    const before = new Map(shelves.map((s) => [s.shelf, results.latest(db, s.shelf)?.image_s3_key]));
     const scanIds = shelves.map((s) => results.record(db, s, ctx, lastShelfOf));
 
     const scanned = new Set(shelves.filter((s) => s.ok).map((s) => s.shelf));
     const unread = new Map(shelves.map((s) => [s.shelf, s.unread?.length ?? 0]));
     const r = reconcile(inventory.containers(db), observed, scanned, unread);
-    const evidence = this.trackEvidence(db, shelves, scanIds, changedShelves(r));
+    const evidence = this.trackEvidence(db, shelves, scanIds, changedShelves(r), before);
     this.applyReconciliation(db, r, ctx, evidence);
     recordEvent(db, scope, {
       type: "scan",
@@ -219,19 +221,25 @@ export class ScanService {
 
   /**
    * Records each shelf's image with the scan; those of shelves where something changed are to be
-   * uploaded. Returns each such shelf's evidence for the changes to link to.
+   * uploaded, with the shelf's picture before it. Returns each such shelf's evidence for the changes
+   * to link to.
    */
   private trackEvidence(
     db: LocalDb,
     shelves: ShelfObservation[],
     scanIds: string[],
     changed: ReadonlySet<number>,
+    before: ReadonlyMap<number, string | undefined>,
   ): Map<number, ShelfEvidence> {
+    const { evidence } = this.deps;
     const out = new Map<number, ShelfEvidence>();
     shelves.forEach((s, i) => {
       if (!s.image) return;
-      this.deps.evidence.track(db, s.image, s.started_at, changed.has(s.shelf));
-      if (changed.has(s.shelf)) out.set(s.shelf, { scan_id: scanIds[i]!, image_key: s.image.image_key });
+      evidence.track(db, s.image, s.started_at, changed.has(s.shelf));
+      if (!changed.has(s.shelf)) return;
+      out.set(s.shelf, { scan_id: scanIds[i]!, image_key: s.image.image_key });
+      const previous = before.get(s.shelf);
+      if (previous) evidence.requestUpload(db, previous);
     });
     return out;
   }

@@ -22,21 +22,26 @@ export const actingUserId = (caller: Caller): string =>
 export const callerLabel = (caller: Caller): string =>
   caller.kind === "user" ? caller.email : `API key ${caller.name}`;
 
-export function callerAuth(deps: {
+interface CallerDeps {
   accounts: AccountService;
   apiKeys: ApiKeyService;
-}): MiddlewareHandler<CallerEnv> {
+}
+
+/** The caller behind a bearer token; `unauthorized` for an unknown, expired or revoked one. */
+export async function authenticateCaller(deps: CallerDeps, token: string): Promise<Caller> {
+  if (token.startsWith(`${API_KEY_TOKEN_PREFIX}_`)) {
+    const key = await deps.apiKeys.authenticate(token);
+    if (!key) throw new AppError("unauthorized", "unknown, revoked or expired API key");
+    return key;
+  }
+  const principal = await deps.accounts.authenticate(token);
+  if (!principal) throw new AppError("unauthorized", "not signed in or session expired");
+  return { kind: "user", ...principal };
+}
+
+export function callerAuth(deps: CallerDeps): MiddlewareHandler<CallerEnv> {
   return async (c, next) => {
-    const token = bearerToken(c);
-    if (token.startsWith(`${API_KEY_TOKEN_PREFIX}_`)) {
-      const key = await deps.apiKeys.authenticate(token);
-      if (!key) throw new AppError("unauthorized", "unknown, revoked or expired API key");
-      c.set("caller", key);
-    } else {
-      const principal = await deps.accounts.authenticate(token);
-      if (!principal) throw new AppError("unauthorized", "not signed in or session expired");
-      c.set("caller", { kind: "user", ...principal });
-    }
+    c.set("caller", await authenticateCaller(deps, bearerToken(c)));
     await next();
   };
 }

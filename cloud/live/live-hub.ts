@@ -17,8 +17,8 @@ export interface LiveEvent {
 
 export interface LiveSubscriber {
   org: string;
-  /** Whether this subscriber may see what happened at `cabinetId` (null: no cabinet). */
-  maySee(cabinetId: string | null): boolean | Promise<boolean>;
+  /** Whether this subscriber may see the event (its kind, at its cabinet). */
+  maySee(event: LiveEvent): boolean;
   send(event: LiveEvent): void;
   /** Ends the subscriber's stream (the instance is stopping). */
   close(): void;
@@ -68,7 +68,7 @@ export class LiveHub {
       if (audience.length === 0) return;
       const events = await this.read(message);
       for (const subscriber of audience)
-        for (const e of events) if (await subscriber.maySee(e.cabinet_id)) subscriber.send(e);
+        for (const e of events) if (subscriber.maySee(e)) subscriber.send(e);
     } catch (err) {
       this.logger.warn({ err }, "live message not delivered");
     }
