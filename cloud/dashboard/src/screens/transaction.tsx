@@ -43,14 +43,16 @@ interface TransactionDetail {
 }
 
 /** The code's outline in a shelf photo, in the photo's own pixels. */
-function CodeMark({ scan, code }: { scan: ShelfScan; code: string }) {
-  const found = scan.code_locations?.read.find((r) => r.text === code);
-  if (!found) return null;
-  const points = found.corners.map(([x, y]) => `${x},${y}`).join(" ");
+const cornersOf = (scan: ShelfScan | undefined, code: string) =>
+  scan?.code_locations?.read.find((r) => r.text === code)?.corners;
+
+/** Outlines the code where it was read; dashed where it stood in the other photo but is gone from this one. */
+function CodeMark({ corners, ghost }: { corners: [number, number][]; ghost: boolean }) {
+  const points = corners.map(([x, y]) => `${x},${y}`).join(" ");
   return (
     <>
       <polygon class="code-mark__halo" points={points} />
-      <polygon class="code-mark" points={points} />
+      <polygon class={`code-mark ${ghost ? "code-mark--ghost" : ""}`} points={points} />
     </>
   );
 }
@@ -59,10 +61,13 @@ function ShelfPhoto({
   title,
   scan,
   code,
+  other,
 }: {
   title: string;
   scan: Resource<ShelfScan> | null;
   code: string;
+  /** The code's place in the other photo of the pair, marked here when this photo lacks it. */
+  other?: ShelfScan;
 }) {
   const org = useOrg();
   if (scan?.error)
@@ -78,7 +83,8 @@ function ShelfPhoto({
       </Card>
     );
   const s = scan?.data;
-  const located = s?.code_locations?.read.some((r) => r.text === code);
+  const found = cornersOf(s, code);
+  const elsewhere = found ? undefined : cornersOf(other, code);
   return (
     <Card title={title} class="evidence">
       {!s?.image_s3_key ? (
@@ -89,12 +95,20 @@ function ShelfPhoto({
             org={org.org_id}
             imageKey={s.image_s3_key}
             alt={`${title}: shelf ${s.shelf_id} at ${formatDateTime(s.scan_timestamp)}`}
-            overlay={() => <CodeMark scan={s} code={code} />}
+            overlay={() =>
+              found ? (
+                <CodeMark corners={found} ghost={false} />
+              ) : (
+                elsewhere && <CodeMark corners={elsewhere} ghost={true} />
+              )
+            }
           />
           <p class="muted evidence__caption">
             Shelf {s.shelf_id} · {formatDateTime(s.scan_timestamp)} ·{" "}
-            {located ? (
+            {found ? (
               <span class="text-ok">code {code} outlined</span>
+            ) : elsewhere ? (
+              <span>code {code} gone; dashed where it stood</span>
             ) : (
               <span>code {code} not in this photo</span>
             )}
@@ -176,8 +190,14 @@ export function TransactionScreen({ id }: { id: string }) {
                 title="Before"
                 scan={after.data?.previous_scan_id ? before : null}
                 code={t.qr_code}
+                other={after.data}
               />
-              <ShelfPhoto title="After" scan={t.scan_id ? after : null} code={t.qr_code} />
+              <ShelfPhoto
+                title="After"
+                scan={t.scan_id ? after : null}
+                code={t.qr_code}
+                other={before.data}
+              />
             </div>
           </>
         )}
