@@ -28,9 +28,16 @@ export function ErrorNote({ error, what }: { error: ApiError; what: string }) {
         such endpoint; update the cloud service to a version that provides it.
       </div>
     );
+  if (error.code === "forbidden")
+    return (
+      <div class="note note--warn" role="status">
+        <strong>{what}: not for your role.</strong> Ask an administrator of the organization ({error.message}
+        ).
+      </div>
+    );
   return (
     <div class="note note--error" role="alert">
-      <strong>Could not load {what.toLowerCase()}.</strong> {error.message}
+      <strong>{what} could not be loaded.</strong> {error.message}
     </div>
   );
 }
