@@ -2,10 +2,11 @@
 import type { ComponentChildren } from "preact";
 import { logout } from "../api.js";
 import type { LiveState } from "../live.js";
-import type { Org } from "../org.js";
+import { can, type Org } from "../org.js";
 import { Link, useLocation } from "../router.js";
 
-const NAV = [
+/** `permission`: shown only to callers who hold it somewhere in the organization. */
+const NAV: { href: string; label: string; icon: string; permission?: string }[] = [
   { href: "/", label: "Cabinets", icon: "M4 3h16v18H4zM4 9h16M4 15h16M11 6h2M11 12h2M11 18h2" },
   {
     href: "/inventory",
@@ -17,10 +18,16 @@ const NAV = [
     label: "People & access",
     icon: "M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM2 21a7 7 0 0 1 14 0M17 11a3 3 0 1 0 0-6M22 21a6 6 0 0 0-4-5.6",
   },
-  { href: "/devices", label: "Devices", icon: "M5 4h14v12H5zM9 20h6M12 16v4M9 8h6M9 11h3" },
+  {
+    href: "/devices",
+    label: "Devices",
+    permission: "device:manage",
+    icon: "M5 4h14v12H5zM9 20h6M12 16v4M9 8h6M9 11h3",
+  },
   {
     href: "/api-keys",
     label: "API keys",
+    permission: "apikey:manage",
     icon: "M15 7a4 4 0 1 1-3.9 5H3v3h3v3h3v-3h2.1A4 4 0 0 1 15 7zM16 10.5h.01",
   },
 ];
@@ -71,7 +78,7 @@ export function AppShell({
         </div>
         <nav aria-label="Main">
           <ul class="nav">
-            {NAV.map((item) => (
+            {NAV.filter((item) => !item.permission || can(org, item.permission)).map((item) => (
               <li key={item.href}>
                 <Link
                   href={item.href}

@@ -166,13 +166,15 @@ export function OverviewScreen() {
         <div class="stat">
           <span class="stat__label">Cabinets online</span>
           <span class="stat__value">
-            {online}
-            <small> / {cabinets.length}</small>
+            {cabinetsRes.error ? "—" : online}
+            {!cabinetsRes.error && <small> / {cabinets.length}</small>}
           </span>
         </div>
         <div class="stat">
           <span class="stat__label">Doors open</span>
-          <span class={`stat__value ${doorsOpen ? "text-warn" : ""}`}>{doorsOpen}</span>
+          <span class={`stat__value ${doorsOpen ? "text-warn" : ""}`}>
+            {cabinetsRes.error ? "—" : doorsOpen}
+          </span>
         </div>
         <div class="stat">
           <span class="stat__label">Open alerts</span>
