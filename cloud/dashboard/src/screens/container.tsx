@@ -1,11 +1,10 @@
 // One container: what it is (GHS pictograms, signal word, H and P statements), where it is down to the
 // shelf, and its full history, each entry with the shelf photos that prove it.
 
-import { useEffect, useState } from "preact/hooks";
 import type { Page } from "../api.js";
 import { AuthImage } from "../components/auth-image.js";
 import { GhsPictogram, ghsName } from "../components/ghs-pictogram.js";
-import { Card, Empty, ErrorNote, Loaded, LoadMore, PageHeader, Pill } from "../components/ui.js";
+import { Card, Empty, ErrorNote, Loaded, PageHeader, Pill } from "../components/ui.js";
 import { formatDate, formatDateTime, quantity, words } from "../format.js";
 import { orgPath, useOrg } from "../org.js";
 import { useResource } from "../resource.js";
@@ -27,17 +26,78 @@ interface ContainerDetail extends Container {
   last_detected: string | null;
 }
 
-export interface HistoryEntry {
-  kind: "transaction" | "scan" | "event";
-  id: string;
-  at: string;
-  type: string;
-  summary: string | null;
+interface TransactionEntry {
+  transaction_id: string;
+  transaction_type: string;
   user_name: string | null;
-  shelf_level: number | null;
-  /** Shelf photos of this entry (blob keys), oldest first. */
-  image_keys: string[];
-  transaction_id: string | null;
+  checkout_timestamp: string | null;
+  actual_return_timestamp: string | null;
+  created_at: string | null;
+  source_shelf_level: number | null;
+  quantity_checkout: string | null;
+  quantity_unit: string | null;
+  status: string | null;
+  overdue: boolean;
+  /** The shelf photo of the scan that recorded this change. */
+  image_s3_key: string | null;
+}
+interface EventEntry {
+  event_id: string;
+  event_timestamp: string;
+  event_type: string;
+  user_name: string | null;
+  shelf_id?: number | null;
+  changes_summary: string | null;
+}
+
+/** One line of the timeline: a transaction (with its photo) or an event of the log. */
+interface HistoryEntry {
+  key: string;
+  at: string;
+  title: string;
+  detail: string;
+  transactionId?: string;
+  imageKey?: string | null;
+  kind: "transaction" | "event";
+}
+
+const HISTORY_LIMIT = 200;
+
+function timeline(transactions: TransactionEntry[], events: EventEntry[]): HistoryEntry[] {
+  const fromTx = transactions.map(
+    (t): HistoryEntry => ({
+      key: `t-${t.transaction_id}`,
+      at: t.checkout_timestamp ?? t.created_at ?? "",
+      title: words(t.transaction_type),
+      detail: [
+        t.user_name,
+        t.source_shelf_level !== null && `shelf ${t.source_shelf_level}`,
+        t.quantity_checkout && quantity(t.quantity_checkout, t.quantity_unit),
+        t.overdue
+          ? "overdue"
+          : t.actual_return_timestamp
+            ? `returned ${formatDateTime(t.actual_return_timestamp)}`
+            : words(t.status),
+      ]
+        .filter(Boolean)
+        .join(" · "),
+      transactionId: t.transaction_id,
+      imageKey: t.image_s3_key,
+      kind: "transaction",
+    }),
+  );
+  const fromEvents = events.map(
+    (e): HistoryEntry => ({
+      key: `e-${e.event_id}`,
+      at: e.event_timestamp,
+      title: words(e.event_type),
+      detail: [e.user_name, typeof e.shelf_id === "number" && `shelf ${e.shelf_id}`, e.changes_summary]
+        .filter(Boolean)
+        .join(" · "),
+      kind: "event",
+    }),
+  );
+  return [...fromTx, ...fromEvents].sort((a, b) => b.at.localeCompare(a.at));
 }
 
 function Facts({ items }: { items: [string, preact.ComponentChildren][] }) {
@@ -53,63 +113,54 @@ function Facts({ items }: { items: [string, preact.ComponentChildren][] }) {
   );
 }
 
+/** The container's transactions (with their shelf photos) and its events, newest first. */
 function History({ containerId }: { containerId: string }) {
   const org = useOrg();
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [entries, setEntries] = useState<HistoryEntry[]>([]);
-  const page = useResource<Page<HistoryEntry>>(
-    orgPath(
-      org,
-      `/containers/${containerId}/history?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
-    ),
+  const txs = useResource<Page<TransactionEntry>>(
+    orgPath(org, `/transactions?container_id=${containerId}&limit=${HISTORY_LIMIT}`),
   );
-  useEffect(() => {
-    if (page.data) setEntries((e) => (cursor ? [...e, ...page.data!.items] : page.data!.items));
-  }, [page.data]);
-  if (page.error) return <ErrorNote error={page.error} what="The history" />;
-  if (!page.loading && entries.length === 0) return <Empty title="No history yet" />;
+  const events = useResource<Page<EventEntry>>(
+    orgPath(org, `/containers/${containerId}/history?limit=${HISTORY_LIMIT}`),
+  );
+  if (txs.error) return <ErrorNote error={txs.error} what="The transactions" />;
+  if (events.error) return <ErrorNote error={events.error} what="The history" />;
+  if (!txs.data || !events.data)
+    return (
+      <div class="skeleton" role="status" aria-label="Loading the history">
+        <span />
+        <span />
+      </div>
+    );
+  const entries = timeline(txs.data.items, events.data.items);
+  if (entries.length === 0) return <Empty title="No history yet" />;
+  const more = txs.data.next_cursor || events.data.next_cursor;
   return (
     <>
       <ol class="timeline">
         {entries.map((e) => (
-          <li key={`${e.kind}-${e.id}`} class={`timeline__item timeline__item--${e.kind}`}>
+          <li key={e.key} class={`timeline__item timeline__item--${e.kind}`}>
             <div class="timeline__head">
               <span class="timeline__title">
-                {e.transaction_id ? (
-                  <Link href={`/transactions/${e.transaction_id}`}>{words(e.type)}</Link>
-                ) : (
-                  words(e.type)
-                )}
+                {e.transactionId ? <Link href={`/transactions/${e.transactionId}`}>{e.title}</Link> : e.title}
               </span>
               <time class="muted" dateTime={e.at}>
                 {formatDateTime(e.at)}
               </time>
             </div>
-            <p class="muted">
-              {[e.user_name, e.shelf_level !== null && `shelf ${e.shelf_level}`, e.summary]
-                .filter(Boolean)
-                .join(" · ")}
-            </p>
-            {e.image_keys.length > 0 && (
+            {e.detail && <p class="muted">{e.detail}</p>}
+            {e.imageKey && (
               <div class="timeline__photos">
-                {e.image_keys.map((k) => (
-                  <AuthImage
-                    key={k}
-                    org={org.org_id}
-                    imageKey={k}
-                    alt={`Shelf photo, ${words(e.type).toLowerCase()} ${formatDateTime(e.at)}`}
-                  />
-                ))}
+                <AuthImage
+                  org={org.org_id}
+                  imageKey={e.imageKey}
+                  alt={`Shelf photo, ${e.title.toLowerCase()} ${formatDateTime(e.at)}`}
+                />
               </div>
             )}
           </li>
         ))}
       </ol>
-      <LoadMore
-        cursor={page.data?.next_cursor}
-        busy={page.loading}
-        onMore={() => setCursor(page.data!.next_cursor)}
-      />
+      {more && <p class="muted">Showing the latest {HISTORY_LIMIT} transactions and events.</p>}
     </>
   );
 }

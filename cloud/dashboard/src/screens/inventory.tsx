@@ -38,10 +38,8 @@ interface FacetValue {
   count?: number;
   label?: string;
 }
-interface InventoryPage extends Page<Container> {
-  /** Per facet, value → number of containers in the whole result. */
-  facets?: Record<string, Record<string, number>>;
-}
+/** Per facet, value → number of containers in the whole result. */
+type Facets = Record<string, Record<string, number>>;
 
 const FILTERS = ["status", "hazard_class", "ghs", "cabinet", "expiry"] as const;
 type Filter = (typeof FILTERS)[number];
@@ -67,10 +65,11 @@ const EXPIRY_CHOICES = [
 
 /** The dashboard's filters (in its address) as the API's query: expiry becomes a date or a flag. */
 function apiFilters(filters: Record<Filter, string>): Record<string, string> {
-  const { expiry, ...rest } = filters;
+  const { expiry, cabinet, ...rest } = filters;
   const soon = new Date(Date.now() + 31 * 86_400_000).toISOString().slice(0, 10);
   return {
     ...rest,
+    cabinet_id: cabinet,
     ...(expiry === "expired" ? { expired: "true" } : expiry === "30d" ? { expires_before: soon } : {}),
   };
 }
@@ -110,8 +109,11 @@ export function InventoryScreen() {
   const [text, setText] = useState(q);
   const [exporting, setExporting] = useState<ApiError | "busy" | null>(null);
   const search = query({ q, ...filters });
-  const page = useResource<InventoryPage>(
-    orgPath(org, `/inventory${query({ q, ...apiFilters(filters), limit: 50, cursor })}`),
+  const page = useResource<Page<Container>>(
+    orgPath(org, `/containers${query({ q, ...apiFilters(filters), limit: 50, cursor })}`),
+  );
+  const facetCounts = useResource<Facets>(
+    orgPath(org, `/containers/facets${query({ q, ...apiFilters(filters) })}`),
   );
   const cabinets = useResource<Page<{ cabinet_id: string; cabinet_name: string }>>(
     orgPath(org, "/cabinets?limit=200"),
@@ -136,7 +138,7 @@ export function InventoryScreen() {
   const exportCsv = async () => {
     setExporting("busy");
     try {
-      const all = await getAll<Container>(orgPath(org, "/inventory"), { q, ...apiFilters(filters) });
+      const all = await getAll<Container>(orgPath(org, "/containers"), { q, ...apiFilters(filters) });
       download(
         `inventory-${new Date().toISOString().slice(0, 10)}.csv`,
         toCsv(
@@ -178,7 +180,7 @@ export function InventoryScreen() {
     }
   };
 
-  const facets = page.data?.facets ?? {};
+  const facets = facetCounts.data ?? {};
   const facetChoices = (f: Filter): FacetValue[] => {
     const counts = facets[FACET_OF[f]] ?? {};
     if (f === "expiry")
