@@ -112,6 +112,7 @@ export class Cloud {
     this.sweepTimer = setInterval(() => void this.sweepRevocations(), REVOCATION_SWEEP_MS);
     this.sweepTimer.unref();
     const evidence = new EvidenceService(this.database, createBlobStore(config));
+    const labels = new LabelService(this.database);
     const api = new Hono()
       .route(
         "/",
@@ -124,7 +125,7 @@ export class Cloud {
         }),
       )
       .route("/", authRoutes({ accounts, limits, rules }))
-      .route("/", labelRoutes({ accounts, labels: new LabelService(this.database) }))
+      .route("/", labelRoutes({ accounts, labels }))
       .route(
         "/",
         orgRoutes({
@@ -136,7 +137,11 @@ export class Cloud {
       )
       .route(
         "/",
-        evidenceDeviceRoutes({ provisioning: this.provisioning, evidence, maxBytes: config.evidenceMaxBytes }),
+        evidenceDeviceRoutes({
+          provisioning: this.provisioning,
+          evidence,
+          maxBytes: config.evidenceMaxBytes,
+        }),
       );
     app.route("/api/v1", api);
     const apiKeys = new ApiKeyService(this.database, limits);
@@ -146,7 +151,7 @@ export class Cloud {
       createV1App({
         caller: callerAuth({ accounts, apiKeys }),
         routers: [
-          ...v1Routers({ database: this.database, access, apiKeys }),
+          ...v1Routers({ database: this.database, access, apiKeys, labels }),
           evidenceRoutes({ access, evidence }),
           liveRoutes({
             access,

@@ -4,21 +4,33 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { ApiKeyService } from "../../apikeys/api-key.service.js";
 import type { AccessService } from "../../authz/access.service.js";
 import type { Database } from "../../db/database.js";
+import { HistoryService } from "../../history/history.service.js";
+import { ContainerService } from "../../inventory/container.service.js";
+import type { LabelService } from "../../labels/label.service.js";
 import { OrganizationReader } from "../../orgs/organization.service.js";
+import { TreeService } from "../../orgs/tree.service.js";
 import { apiKeyRoutes } from "./api-keys/api-keys.routes.js";
+import { containerRoutes } from "./containers/containers.routes.js";
+import { historyRoutes } from "./history/history.routes.js";
 import type { ApiEnv } from "./openapi.js";
 import { orgRoutes } from "./orgs/orgs.routes.js";
+import { treeRoutes } from "./tree/tree.routes.js";
 
 export interface V1Deps {
   database: Database;
   access: AccessService;
   apiKeys: ApiKeyService;
+  labels: LabelService;
 }
 
 export function v1Routers(deps: V1Deps): OpenAPIHono<ApiEnv>[] {
-  const { database, access, apiKeys } = deps;
+  const { database, access, apiKeys, labels } = deps;
+  const history = new HistoryService(database);
   return [
     orgRoutes({ access, organizations: new OrganizationReader(database) }),
+    treeRoutes({ access, tree: new TreeService(database) }),
+    containerRoutes({ access, containers: new ContainerService(database, labels), history }),
+    historyRoutes({ access, history }),
     apiKeyRoutes({ access, apiKeys }),
   ];
 }
