@@ -123,8 +123,7 @@ describe.each(backends)("photo evidence on $name", (backend) => {
     await sim("POST", "/door", { open: true });
     await sim("POST", "/door", { open: false });
     await waitFor(
-      async () =>
-        (await t.cloud.db.withTenant(org.org_id, (tx) => tx.select().from(scanResults))).length > 0,
+      async () => (await t.cloud.db.withTenant(org.org_id, (tx) => tx.select().from(scanResults))).length > 0,
       { what: "the first scan in the cloud" },
     );
 
@@ -141,7 +140,10 @@ describe.each(backends)("photo evidence on $name", (backend) => {
       },
       { what: "the checkout in the cloud" },
     );
-    expect(txn).toMatchObject({ transaction_type: "checkout", image_s3_key: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(txn).toMatchObject({
+      transaction_type: "checkout",
+      image_s3_key: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     const [after] = await t.cloud.db.withTenant(org.org_id, (tx) =>
       tx.select().from(scanResults).where(eq(scanResults.scan_id, txn.scan_id!)),
     );
@@ -174,10 +176,13 @@ describe.each(backends)("photo evidence on $name", (backend) => {
         upload: number;
         uploaded_at: string | null;
       }[];
-      expect(rows.filter((r) => r.uploaded_at).map((r) => r.image_key).sort()).toEqual(
-        uploaded.map((u) => u.image_key).sort(),
-      );
-        expect(rows.some((r) => !r.upload)).toBe(true);
+      expect(
+        rows
+          .filter((r) => r.uploaded_at)
+          .map((r) => r.image_key)
+          .sort(),
+      ).toEqual(uploaded.map((u) => u.image_key).sort());
+      expect(rows.some((r) => !r.upload)).toBe(true);
     } finally {
       local.close();
     }
@@ -191,9 +196,15 @@ describe.each(backends)("photo evidence on $name", (backend) => {
     expect(foreign.status).toBe(404);
     expect(await foreign.json()).toEqual({ error: { code: "not_found", message: "no such image" } });
     // Through its own organization the key names nothing.
-    expect((await api(`/orgs/${outsider.org}/images/${key}`, { headers: bearer(outsider.token) })).status).toBe(404);
-    expect((await api(`/orgs/${org.org_id}/images/${"0".repeat(64)}`, { headers: bearer(manager) })).status).toBe(404);
-    expect((await api(`/orgs/${org.org_id}/images/..%2F..%2Fetc`, { headers: bearer(manager) })).status).toBe(404);
+    expect(
+      (await api(`/orgs/${outsider.org}/images/${key}`, { headers: bearer(outsider.token) })).status,
+    ).toBe(404);
+    expect(
+      (await api(`/orgs/${org.org_id}/images/${"0".repeat(64)}`, { headers: bearer(manager) })).status,
+    ).toBe(404);
+    expect((await api(`/orgs/${org.org_id}/images/..%2F..%2Fetc`, { headers: bearer(manager) })).status).toBe(
+      404,
+    );
   });
 
   it("refuses another cabinet's image, a body that is not its hash, a non-image and an oversized body", async () => {
@@ -230,5 +241,4 @@ describe.each(backends)("photo evidence on $name", (backend) => {
     expect(tooBig.status).toBe(413);
     expect(((await tooBig.json()) as { error: { code: string } }).error.code).toBe("payload_too_large");
   });
-
 });

@@ -83,7 +83,13 @@ export class EvidenceStore {
 
   /** Images waiting for the cloud, oldest first. */
   pending(db: LocalDb, limit: number): TrackedImage[] {
-    return db.select().from(evidenceImages).where(WAITING).orderBy(asc(evidenceImages.captured_at)).limit(limit).all();
+    return db
+      .select()
+      .from(evidenceImages)
+      .where(WAITING)
+      .orderBy(asc(evidenceImages.captured_at))
+      .limit(limit)
+      .all();
   }
 
   pendingCount(db: LocalDb): number {
@@ -100,7 +106,10 @@ export class EvidenceStore {
   }
 
   markUploaded(db: LocalDb, key: string, at = new Date()): void {
-    db.update(evidenceImages).set({ uploaded_at: at.toISOString() }).where(eq(evidenceImages.image_key, key)).run();
+    db.update(evidenceImages)
+      .set({ uploaded_at: at.toISOString() })
+      .where(eq(evidenceImages.image_key, key))
+      .run();
   }
 
   /** The cloud refused it for good (or its file is gone): it is not offered again. */
@@ -143,7 +152,11 @@ export class EvidenceStore {
       }
     };
     // Uploaded or never to be uploaded first; an image still waiting for the cloud only past the hard cap.
-    removeOldest(or(eq(evidenceImages.upload, false), isNotNull(evidenceImages.uploaded_at)), this.limits.quotaBytes, false);
+    removeOldest(
+      or(eq(evidenceImages.upload, false), isNotNull(evidenceImages.uploaded_at)),
+      this.limits.quotaBytes,
+      false,
+    );
     removeOldest(WAITING, this.limits.hardCapBytes, true);
     result.bytesLeft = bytes;
     return result;

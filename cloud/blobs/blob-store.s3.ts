@@ -40,13 +40,17 @@ export class S3BlobStore implements BlobStore {
       method,
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
-    if (res.ok || res.status === 404) return res;
+    // A missing key is an answer for a read; for a write (a missing bucket) it is a failure.
+    if (res.ok || (res.status === 404 && method !== "PUT")) return res;
     const detail = (await res.text()).match(/<Code>([^<]+)<\/Code>/)?.[1] ?? res.statusText;
     throw new Error(`S3 ${method} ${this.s3.bucket}/${key}: ${res.status} ${detail}`);
   }
 
   async put(key: string, bytes: Uint8Array, contentType: string): Promise<void> {
-    await this.call("PUT", key, { body: bytes as RequestInit["body"], headers: { "content-type": contentType } });
+    await this.call("PUT", key, {
+      body: bytes as RequestInit["body"],
+      headers: { "content-type": contentType },
+    });
   }
 
   async get(key: string): Promise<Blob | undefined> {

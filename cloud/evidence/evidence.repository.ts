@@ -1,7 +1,12 @@
 // Which cabinet's rows name an image, and which images a cabinet has uploaded; in the caller's tenant
 // transaction.
 import { eq, sql } from "drizzle-orm";
-import { containerTransactions, evidenceImages, safetyAlerts, scanResults } from "../../shared/schema/tenant.js";
+import {
+  containerTransactions,
+  evidenceImages,
+  safetyAlerts,
+  scanResults,
+} from "../../shared/schema/tenant.js";
 import { queryRows, type Tx } from "../db/database.js";
 
 export type EvidenceImage = typeof evidenceImages.$inferSelect;
@@ -38,5 +43,4 @@ export const evidenceRepository = {
   async cabinetsOf(tx: Tx, key: string): Promise<EvidenceImage[]> {
     return tx.select().from(evidenceImages).where(eq(evidenceImages.image_key, key));
   },
-
 };

@@ -2,8 +2,8 @@
 // against its SHA-256 and stored once per organization and hash; a person reads an image only through
 // a cabinet they may see.
 import { createHash } from "node:crypto";
-import { AppError } from "../../shared/errors.js";
 import type { DeviceIdentity } from "../../shared/device-identity.js";
+import { AppError } from "../../shared/errors.js";
 import type { Blob, BlobStore } from "../blobs/blob-store.js";
 import type { Database } from "../db/database.js";
 import { evidenceRepository } from "./evidence.repository.js";
@@ -76,7 +76,11 @@ export class EvidenceService {
    * a malformed key, an image of a cabinet out of the caller's scope, one never uploaded — is the same
    * not_found, so that nothing is learnt about images one may not see.
    */
-  async image(orgId: string, key: string, maySee: (cabinetId: string) => boolean | Promise<boolean>): Promise<Blob> {
+  async image(
+    orgId: string,
+    key: string,
+    maySee: (cabinetId: string) => boolean | Promise<boolean>,
+  ): Promise<Blob> {
     const missing = new AppError("not_found", "no such image");
     if (!IMAGE_KEY_PATTERN.test(key)) throw missing;
     const uploads = await this.database.withTenant(orgId, (tx) => evidenceRepository.cabinetsOf(tx, key));

@@ -67,8 +67,7 @@ export class LiveHub {
       const audience = [...this.subscribers].filter((s) => s.org === message.org);
       if (audience.length === 0) return;
       const events = await this.read(message);
-      for (const subscriber of audience)
-        for (const e of events) if (subscriber.maySee(e)) subscriber.send(e);
+      for (const subscriber of audience) for (const e of events) if (subscriber.maySee(e)) subscriber.send(e);
     } catch (err) {
       this.logger.warn({ err }, "live message not delivered");
     }
@@ -77,13 +76,25 @@ export class LiveHub {
   private async read(m: LiveMessage): Promise<LiveEvent[]> {
     switch (m.k) {
       case "presence":
-        return [{ event: "presence", cabinet_id: m.cabinet, data: { cabinet_id: m.cabinet, status: m.status, at: m.at } }];
+        return [
+          {
+            event: "presence",
+            cabinet_id: m.cabinet,
+            data: { cabinet_id: m.cabinet, status: m.status, at: m.at },
+          },
+        ];
       case "cabinet": {
         const rows = await this.database.asService((tx) =>
           tx
             .select()
             .from(eventStream)
-            .where(and(eq(eventStream.event_id, m.id), eq(eventStream.org_id, m.org), eq(eventStream.event_timestamp, new Date(m.at)))),
+            .where(
+              and(
+                eq(eventStream.event_id, m.id),
+                eq(eventStream.org_id, m.org),
+                eq(eventStream.event_timestamp, new Date(m.at)),
+              ),
+            ),
         );
         return rows.map((r) => {
           const details = r.details as Record<string, unknown>;

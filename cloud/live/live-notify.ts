@@ -22,7 +22,12 @@ export const LiveMessage = z.discriminatedUnion("k", [
   /** A live cabinet step (door, lock, session) from MQTT: a row of lilo_platform.event_stream. */
   z.object({ k: z.literal("cabinet"), org: Uuid, cabinet: Uuid.nullable(), id: Uuid, at: z.string() }),
   /** Rows of the tenant's unified_event_log or safety_alerts written by a sync upload. */
-  z.object({ k: z.enum(["events", "alerts"]), org: Uuid, cabinet: Uuid, ids: z.array(Uuid).max(IDS_PER_MESSAGE) }),
+  z.object({
+    k: z.enum(["events", "alerts"]),
+    org: Uuid,
+    cabinet: Uuid,
+    ids: z.array(Uuid).max(IDS_PER_MESSAGE),
+  }),
 ]);
 export type LiveMessage = z.infer<typeof LiveMessage>;
 

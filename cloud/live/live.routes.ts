@@ -114,7 +114,8 @@ export function liveRoutes(deps: {
               orgAccess = await access.forOrg(await authenticate(token), org);
               orgAccess.requireSomewhere("event:read");
             } catch {
-              write("end", { reason: "credentials_ended" });
+              // Awaited: the stream closes right after, and must not close before this is written.
+              await stream.writeSSE({ event: "end", data: JSON.stringify({ reason: "credentials_ended" }) });
               break;
             }
           }
