@@ -11,6 +11,7 @@ import type { ApplianceConfigInput } from "../appliance/config.js";
 import { SimCabinet } from "../appliance/hardware/sim-cabinet.js";
 import { KIOSK_KEY_FILE, KIOSK_KEY_HEADER } from "../appliance/kiosk-guard.middleware.js";
 import { simConfigInput } from "../appliance/sim/sim-config.js";
+import { DASHBOARD_PATH } from "../cloud/api/dashboard.routes.js";
 import { Cloud } from "../cloud/cloud.js";
 import { loadCloudConfig } from "../cloud/config.js";
 import { DEMO_SHELVES, type DemoOrg, type DemoPerson, ensureDemoOrg } from "../cloud/demo/demo-seed.js";
@@ -138,6 +139,7 @@ function demoBanner(b: BannerInfo): string {
     `  L.I.L.O. demo ${b.created ? "created" : "resumed"}; Ctrl-C stops it`,
     "",
     `  Cloud        ${b.cloudUrl}`,
+    `  Dashboard    ${b.cloudUrl}${DASHBOARD_PATH}  (sign in as ${manager.email}, password ${manager.password})`,
     `  Touchscreen  ${b.applianceUrl}/kiosk/  (open it in a browser at 800×480 or 1280×800)`,
     `  Cabinet API  ${b.applianceUrl}/api  (the kiosk's: header ${b.kiosk.key_header}, key in ${b.kiosk.key_file})`,
     `  Simulator    ${b.applianceUrl}/sim`,
@@ -207,6 +209,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       `${JSON.stringify(
         {
           cloud_url: cloud.url,
+          dashboard_url: `${cloud.url}${DASHBOARD_PATH}`,
           sim_url: `${applianceUrl}/sim`,
           kiosk_url: `${applianceUrl}/kiosk/`,
           appliance_url: `${applianceUrl}/api`,

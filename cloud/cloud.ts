@@ -13,6 +13,7 @@ import { AlertNotifier } from "./alerts/alert-notifier.service.js";
 import { AlertScheduler } from "./alerts/alert-scheduler.js";
 import { EmailChannel } from "./alerts/notification-channels.js";
 import { authRoutes } from "./api/auth.routes.js";
+import { dashboardRoutes } from "./api/dashboard.routes.js";
 import { deviceRoutes } from "./api/devices.routes.js";
 import { labelRoutes } from "./api/labels.routes.js";
 import { orgRoutes } from "./api/orgs.routes.js";
@@ -192,6 +193,7 @@ export class Cloud {
       rulesEveryHours: config.alerts.rulesEveryHours,
     });
     this.alertJobs.start();
+    app.route("/", dashboardRoutes());
     await new Promise<void>((resolve) => {
       this.server = serve({ fetch: app.fetch, hostname: "0.0.0.0", port: config.port }, (info) => {
         this.url = `http://127.0.0.1:${info.port}`;

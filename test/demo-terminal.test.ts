@@ -21,6 +21,7 @@ describe("lilo demo on a terminal", () => {
   let people: DemoPerson[];
   let kioskUrl: string;
   let kioskPage: string;
+  let dashboardUrl: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "lilo-demo-tty-"));
@@ -67,10 +68,12 @@ describe("lilo demo on a terminal", () => {
     const demoFile = JSON.parse(readFileSync(join(dir, "demo.json"), "utf8")) as {
       users: DemoPerson[];
       kiosk_url: string;
+      dashboard_url: string;
     };
     people = demoFile.users;
     kioskUrl = demoFile.kiosk_url;
     kioskPage = await fetch(kioskUrl).then((r) => r.text());
+    dashboardUrl = demoFile.dashboard_url;
     const exited = new Promise((resolve) => demo.once("exit", resolve));
     demo.kill("SIGTERM");
     await exited;
@@ -94,6 +97,8 @@ describe("lilo demo on a terminal", () => {
     const { banner } = split();
     expect(banner).toContain("L.I.L.O. demo created; Ctrl-C stops it");
     expect(banner).toContain(`Cloud        http://127.0.0.1:${ports.cloud}`);
+    expect(banner).toContain(`Dashboard    http://127.0.0.1:${ports.cloud}/dashboard/`);
+    expect(dashboardUrl).toBe(`http://127.0.0.1:${ports.cloud}/dashboard/`);
     expect(banner).toContain(`Cabinet API  http://127.0.0.1:${ports.appliance}/api`);
     expect(banner).toContain(`Simulator    http://127.0.0.1:${ports.appliance}/sim`);
     expect(banner).toContain(`Touchscreen  http://127.0.0.1:${ports.appliance}/kiosk/`);
