@@ -24,6 +24,8 @@ import { CommandNonceRepository } from "./mqtt/command-nonce.repository.js";
 import { DeviceLink } from "./mqtt/device-link.service.js";
 import { LiveEventsListener } from "./mqtt/live-events.listener.js";
 import { processMemory } from "./process-memory.js";
+import type { SpillDetector } from "./safety/spill-detector.js";
+import { OnnxSpillDetector } from "./safety/spill-detector.onnx.js";
 import { EvidenceStore } from "./scan/evidence.store.js";
 import { InventoryRepository } from "./scan/inventory.repository.js";
 import { ScanService } from "./scan/scan.service.js";
@@ -62,6 +64,7 @@ export class Appliance {
   private uninstallCrashHandlers?: () => void;
   private badges?: BadgeListener;
   private sessionScans?: ScanAfterSessionListener;
+  private hazards?: SpillDetector;
   /** Badge, post-session scan and upload: in place before the session starts. */
   private readonly sessionListeners = new ListenerGroup();
   private readonly scheduleListeners = new ListenerGroup();
@@ -143,6 +146,12 @@ export class Appliance {
     });
     this.session = session;
     this.decoder = createLabelDecoder();
+    this.hazards = config.safety.detect
+      ? await OnnxSpillDetector.load({
+          thresholds: { spill: config.safety.spillThreshold, breakage: config.safety.breakageThreshold },
+          threads: config.safety.threads,
+        })
+      : undefined;
     const scans = new ScanService({
       local,
       cameras,
@@ -153,6 +162,8 @@ export class Appliance {
       evidence: new EvidenceStore(join(config.dataDir, "scans")),
       logger: log("scan"),
       frames: { framesPerScan: config.scan.framesPerScan, exposureEv: config.scan.exposureEv },
+      hazards: this.hazards,
+      bus,
     });
     this.sessionScans = config.scan.afterSession
       ? new ScanAfterSessionListener({ bus, scans, logger: log("scan") })
@@ -343,6 +354,7 @@ export class Appliance {
     await this.hardware?.stop();
     // After the session: a closing scan finishes its decodes before the workers go.
     await this.decoder?.close();
+    await this.hazards?.close();
     this.uninstallCrashHandlers?.();
     this.local?.close();
   }

@@ -48,11 +48,27 @@ export interface LiveEvent {
   user_id?: string;
 }
 
+/** A spill or broken glass the detector found on a shelf image (appliance/safety, docs/safety.md). */
+export interface HazardFound {
+  /** The scan_results row that records it. */
+  scan_id: string;
+  shelf: number;
+  kind: "spill" | "breakage";
+  /** The model's score, 0..1, at or above the configured threshold (safety.spillThreshold, ...). */
+  confidence: number;
+  /** Where on the shelf image, as fractions of its width and height. */
+  box: { x: number; y: number; w: number; h: number };
+  /** The shelf's evidence image; absent when the shelf's labels could not be read. */
+  image_path?: string;
+}
+
 export interface BusEvents {
   "cabinet.event": LiveEvent;
   "session.ended": SessionSummary;
   /** A scan after a session or on a cloud command finished: its results should go up now. */
   "scan.completed": { scan_ids: string[]; session_id?: string };
+  /** Any scan (every trigger) found a spill or broken glass; emitted once its rows are stored. */
+  "scan.hazards": { scan_ids: string[]; trigger: string; session_id?: string; found: HazardFound[] };
 }
 
 type Handler<K extends keyof BusEvents> = (payload: BusEvents[K]) => void | Promise<void>;
