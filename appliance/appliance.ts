@@ -146,10 +146,14 @@ export class Appliance {
     });
     this.session = session;
     this.decoder = createLabelDecoder();
+    // A model that cannot load must not keep the cabinet from opening and counting: log it loudly.
     this.hazards = config.safety.detect
       ? await OnnxSpillDetector.load({
           thresholds: { spill: config.safety.spillThreshold, breakage: config.safety.breakageThreshold },
           threads: config.safety.threads,
+        }).catch((err: unknown) => {
+          log("safety").error({ err }, "spill detection off: the model cannot be loaded");
+          return undefined;
         })
       : undefined;
     const scans = new ScanService({

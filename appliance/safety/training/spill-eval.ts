@@ -4,6 +4,10 @@
 // printing precision, recall, false alarms per 100 clean shelves and ms per image (decode, scale,
 // infer), then the cost on a full 1920x1080 camera frame. Usage:
 //   node --import tsx appliance/safety/training/spill-eval.ts [TEST_COUNT] [ALT_COUNT]
+// LILO_SPILL_EVAL_CACHE=DIR keeps the drawn images there, so evaluating another model skips drawing;
+// LILO_SPILL_MODEL=FILE evaluates another ONNX file.
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import sharp from "sharp";
 import { renderShelfDetailed } from "../../sim/shelf-renderer.js";
 import {
@@ -61,24 +65,52 @@ async function score(detector: OnnxSpillDetector, jpeg: Buffer, truth: Set<Hazar
   return { truth, detection, ms: performance.now() - t0 };
 }
 
+const cacheDir = process.env.LILO_SPILL_EVAL_CACHE;
+if (cacheDir) await mkdir(cacheDir, { recursive: true });
+
+/** A drawn image and its truth, from the cache when there is one. */
+async function drawn(name: string, draw: () => Promise<{ jpeg: Buffer; truth: HazardKind[] }>) {
+  const file = cacheDir && join(cacheDir, name);
+  if (file) {
+    const hit = await readFile(`${file}.json`, "utf8").then(
+      async (t) => ({ jpeg: await readFile(`${file}.jpg`), truth: JSON.parse(t) as HazardKind[] }),
+      () => undefined,
+    );
+    if (hit) return hit;
+  }
+  const made = await draw();
+  if (file) {
+    await writeFile(`${file}.jpg`, made.jpeg);
+    await writeFile(`${file}.json`, JSON.stringify(made.truth));
+  }
+  return made;
+}
+
 const [testCount = "300", altCount = "300"] = process.argv.slice(2);
-const detector = await OnnxSpillDetector.load({ thresholds: DEFAULT_THRESHOLDS, threads: 1 });
+const modelPath = process.env.LILO_SPILL_MODEL;
+const detector = await OnnxSpillDetector.load({ thresholds: DEFAULT_THRESHOLDS, threads: 1, modelPath });
 print(JSON.stringify({ thresholds: DEFAULT_THRESHOLDS, threads: 1 }));
 try {
   const test: Scored[] = [];
   let frame: Buffer | undefined;
   for (let i = 0; i < Number(testCount); i++) {
-    const shot = await renderShelfDetailed(sceneFor(SPLIT_SEEDS.test + i).scene);
+    const shot = await drawn(`test-${i}`, async () => {
+      const r = await renderShelfDetailed(sceneFor(SPLIT_SEEDS.test + i).scene);
+      return { jpeg: r.jpeg, truth: r.hazards.map((h) => h.kind) };
+    });
     frame ??= shot.jpeg;
-    test.push(await score(detector, shot.jpeg, new Set(shot.hazards.map((h) => h.kind))));
+    test.push(await score(detector, shot.jpeg, new Set(shot.truth)));
   }
   report("renderer test split", test);
 
   const alt: Scored[] = [];
   const kinds: AltKind[] = ["clean", "clean", "spill", "breakage"];
   for (let i = 0; i < Number(altCount); i++) {
-    const shot = await drawAltShelf(ALT_SEED + i, kinds[i % kinds.length]!);
-    alt.push(await score(detector, shot.jpeg, new Set(shot.kind === "clean" ? [] : [shot.kind])));
+    const shot = await drawn(`alt-${i}`, async () => {
+      const r = await drawAltShelf(ALT_SEED + i, kinds[i % kinds.length]!);
+      return { jpeg: r.jpeg, truth: r.kind === "clean" ? [] : [r.kind] };
+    });
+    alt.push(await score(detector, shot.jpeg, new Set(shot.truth)));
   }
   report("independent drawing (alt-scenes)", alt);
 
