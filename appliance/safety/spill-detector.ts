@@ -44,7 +44,7 @@ export interface DetectionThresholds {
  * Chosen on the validation set so clean shelves stay under one false alarm per hundred
  * (model/MODEL_CARD.md); appliance config `safety.spillThreshold` / `safety.breakageThreshold`.
  */
-export const DEFAULT_THRESHOLDS: Readonly<DetectionThresholds> = { spill: 0.5, breakage: 0.5 };
+export const DEFAULT_THRESHOLDS: Readonly<DetectionThresholds> = { spill: 0.85, breakage: 0.59 };
 
 /** A shelf image as the model takes it: RGB, MODEL_INPUT sized, row-major. */
 export interface ModelImage {
