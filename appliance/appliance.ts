@@ -33,6 +33,8 @@ import { firmwareVersion } from "./release.js";
 import { AlertRepository } from "./safety/alert.repository.js";
 import { SafetyAfterScanListener } from "./safety/safety-after-scan.listener.js";
 import { SafetyCheckService } from "./safety/safety-check.service.js";
+import type { SpillDetector } from "./safety/spill-detector.js";
+import { OnnxSpillDetector } from "./safety/spill-detector.onnx.js";
 import { EvidenceStore } from "./scan/evidence.store.js";
 import { EvidenceRetentionListener } from "./scan/evidence-retention.listener.js";
 import { InventoryRepository } from "./scan/inventory.repository.js";
@@ -72,6 +74,7 @@ export class Appliance {
   private uninstallCrashHandlers?: () => void;
   private badges?: BadgeListener;
   private sessionScans?: ScanAfterSessionListener;
+  private hazards?: SpillDetector;
   /** Badge, post-session scan and upload: in place before the session starts. */
   private readonly sessionListeners = new ListenerGroup();
   private readonly scheduleListeners = new ListenerGroup();
@@ -163,6 +166,16 @@ export class Appliance {
     this.decoder = createLabelDecoder();
     const results = new ScanResultRepository(scope.cabinet_id);
     const evidenceDir = join(config.dataDir, "scans");
+    // A model that cannot load must not keep the cabinet from opening and counting: log it loudly.
+    this.hazards = config.safety.detect
+      ? await OnnxSpillDetector.load({
+          thresholds: { spill: config.safety.spillThreshold, breakage: config.safety.breakageThreshold },
+          threads: config.safety.threads,
+        }).catch((err: unknown) => {
+          log("safety").error({ err }, "spill detection off: the model cannot be loaded");
+          return undefined;
+        })
+      : undefined;
     const scans = new ScanService({
       local,
       cameras,
@@ -173,6 +186,8 @@ export class Appliance {
       evidence,
       logger: log("scan"),
       frames: { framesPerScan: config.scan.framesPerScan, exposureEv: config.scan.exposureEv },
+      hazards: this.hazards,
+      bus,
     });
     this.sessionScans = config.scan.afterSession
       ? new ScanAfterSessionListener({ bus, scans, logger: log("scan") })
@@ -396,6 +411,7 @@ export class Appliance {
     await this.hardware?.stop();
     // After the session: a closing scan finishes its decodes before the workers go.
     await this.decoder?.close();
+    await this.hazards?.close();
     this.uninstallCrashHandlers?.();
     this.local?.close();
   }

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { isLoopback } from "../shared/loopback.js";
 import { hardwareConfigSchema } from "./hardware/hardware-config.js";
+import { DEFAULT_THRESHOLDS } from "./safety/spill-detector.js";
 
 export const CONFIG_VERSION = 1;
 
@@ -119,13 +120,23 @@ export const applianceConfigSchema = z
         evidenceQuotaMB: DEFAULT_EVIDENCE_QUOTA_MB,
         evidenceHardCapMB: DEFAULT_EVIDENCE_HARD_CAP_MB,
       }),
-    /** Confidence from which a scan's spill or breakage finding raises a safety alert. */
+    /** Spill and breakage detection on every shelf image (docs/safety.md). */
     safety: z
       .object({
-        spillThreshold: z.number().min(0).max(1).default(DEFAULT_RELEASE_THRESHOLD),
-        breakageThreshold: z.number().min(0).max(1).default(DEFAULT_RELEASE_THRESHOLD),
+        detect: z.boolean().default(true),
+        /** A shelf's spill score at or above this sets scan_results.spill_detected (and raises an alert). */
+        spillThreshold: z.number().gt(0).lt(1).default(DEFAULT_THRESHOLDS.spill),
+        /** The same for broken glass: scan_results.breakage_detected. */
+        breakageThreshold: z.number().gt(0).lt(1).default(DEFAULT_THRESHOLDS.breakage),
+        /** onnxruntime intra-op threads for the detector. */
+        threads: z.number().int().min(1).max(4).default(1),
       })
-      .default({ spillThreshold: DEFAULT_RELEASE_THRESHOLD, breakageThreshold: DEFAULT_RELEASE_THRESHOLD }),
+      .default({
+        detect: true,
+        spillThreshold: DEFAULT_THRESHOLDS.spill,
+        breakageThreshold: DEFAULT_THRESHOLDS.breakage,
+        threads: 1,
+      }),
     hardware: hardwareConfigSchema,
   })
   .superRefine((c, ctx) => {

@@ -49,6 +49,21 @@ export interface LiveEvent {
   user_id?: string;
 }
 
+/** A spill or broken glass the detector found on a shelf image (appliance/safety, docs/safety.md). */
+export interface HazardFound {
+  /** The scan_results row that records it. */
+  scan_id: string;
+  shelf: number;
+  kind: "spill" | "breakage";
+  /** The model's score, 0..1, at or above the configured threshold (safety.spillThreshold, ...). */
+  confidence: number;
+  /** Where on the shelf image, as fractions of its width and height. */
+  box: { x: number; y: number; w: number; h: number };
+  /** The shelf's evidence image (its SHA-256, as in scan_results.image_s3_key, and its file); absent when the shelf's labels could not be read. */
+  image_key?: string;
+  image_path?: string;
+}
+
 export interface BusEvents {
   "cabinet.event": LiveEvent;
   "session.ended": SessionSummary;
@@ -56,6 +71,8 @@ export interface BusEvents {
   "scan.completed": { scan_ids: string[]; session_id?: string };
   /** A safety alert was just written (with its outbox row): it should reach the cloud live. */
   "alert.raised": typeof safetyAlerts.$inferSelect;
+  /** Any scan (every trigger) found a spill or broken glass; emitted once its rows are stored. */
+  "scan.hazards": { scan_ids: string[]; trigger: string; session_id?: string; found: HazardFound[] };
 }
 
 type Handler<K extends keyof BusEvents> = (payload: BusEvents[K]) => void | Promise<void>;

@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { getTableColumns } from "drizzle-orm";
-import { createRng } from "../appliance/sim/shelf-renderer.js";
+import { createRng } from "../appliance/sim/rng.js";
 import { canonicalize } from "../shared/canonical-json.js";
 import * as tenant from "../shared/schema/tenant.js";
 

@@ -6,7 +6,7 @@
 // supersampled), then blurred, given sensor noise and a colour cast and JPEG-compressed: the decoder
 // sees the label at the size and distortion it would have in a full shelf frame.
 import sharp from "sharp";
-import { createRng } from "../appliance/sim/shelf-renderer.js";
+import { createRng } from "../appliance/sim/rng.js";
 import type { SymbolMatrix } from "../shared/labels/symbology.js";
 
 type Vec3 = [number, number, number];

@@ -1,5 +1,5 @@
-// `lilo appliance ...`: run the cabinet service, decode shelf photos, drive the lock to its safe state,
-// apply the installer's settings at first boot.
+// `lilo appliance ...`: run the cabinet service, decode shelf photos, look for spills in them, drive the
+// lock to its safe state, apply the installer's settings at first boot.
 // Declared here with nothing but commander; what each command runs is loaded from appliance.handlers.ts.
 import type { Command } from "commander";
 
@@ -30,6 +30,13 @@ export function registerApplianceCommands(program: Command): void {
       "1",
     )
     .action(async (files: string[], opts, cmd: Command) => (await handlers()).decode(files, opts, cmd));
+
+  appliance
+    .command("detect")
+    .description("look for spills and broken glass in shelf photos; one JSON line per file")
+    .argument("<files...>", "JPEG or PNG images")
+    .option("--config <file>", "appliance configuration (JSON) whose safety thresholds apply")
+    .action(async (files: string[], opts) => (await handlers()).detect(files, opts));
 
   appliance
     .command("lock-safe")

@@ -6,6 +6,9 @@ import { Appliance } from "../appliance/appliance.js";
 import { type ApplianceConfig, loadApplianceConfig } from "../appliance/config.js";
 import { driveLockToSafeState } from "../appliance/hardware/lock-safety.js";
 import { KIOSK_KEY_FILE, KIOSK_KEY_HEADER } from "../appliance/kiosk-guard.middleware.js";
+import { detectFiles } from "../appliance/safety/detect-files.js";
+import { DEFAULT_THRESHOLDS } from "../appliance/safety/spill-detector.js";
+import { OnnxSpillDetector } from "../appliance/safety/spill-detector.onnx.js";
 import { decodeFiles } from "../appliance/scan/decode-files.js";
 import { ensureSimConfigFile, SIM_SHELVES } from "../appliance/sim/sim-config.js";
 import { SIM_PEOPLE } from "../appliance/sim/sim-people.js";
@@ -90,6 +93,22 @@ export async function decode(files: string[], opts: { frames: string }, cmd: Com
     // Bad --frames (checked before any file is read): a usage error.
     if (err instanceof RangeError) cmd.error(`lilo: ${err.message}`, { exitCode: 2 });
     throw err;
+  }
+}
+
+export async function detect(files: string[], opts: { config?: string }): Promise<void> {
+  const safety = opts.config ? loadApplianceConfig(opts.config).safety : undefined;
+  const detector = await OnnxSpillDetector.load({
+    thresholds: safety
+      ? { spill: safety.spillThreshold, breakage: safety.breakageThreshold }
+      : DEFAULT_THRESHOLDS,
+    threads: safety?.threads,
+  });
+  try {
+    const write = (line: string) => process.stdout.write(`${line}\n`);
+    if (!(await detectFiles(files, write, detector))) process.exitCode = 1;
+  } finally {
+    await detector.close();
   }
 }
 

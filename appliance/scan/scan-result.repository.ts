@@ -80,9 +80,20 @@ export class ScanResultRepository {
         read: s.codes.map((c) => ({ text: c.text, corners: c.corners })),
         unread: s.unread ?? [],
       },
-      anomalies_detected: s.codes
-        .filter((c) => !isLiloCode(c.text))
-        .map((c) => ({ kind: "foreign_code", text: c.text, corners: c.corners })),
+      spill_detected: s.hazards?.spill.detected ?? false,
+      spill_confidence: s.hazards && fixed(s.hazards.spill.confidence),
+      spill_location: s.hazards?.spill.box ?? undefined,
+      breakage_detected: s.hazards?.breakage.detected ?? false,
+      breakage_confidence: s.hazards && fixed(s.hazards.breakage.confidence),
+      anomalies_detected: [
+        ...s.codes
+          .filter((c) => !isLiloCode(c.text))
+          .map((c) => ({ kind: "foreign_code", text: c.text, corners: c.corners })),
+        ...(["spill", "breakage"] as const).flatMap((kind) => {
+          const f = s.hazards?.[kind];
+          return f?.detected ? [{ kind, confidence: Number(fixed(f.confidence)), box: f.box }] : [];
+        }),
+      ],
     });
     return row.scan_id;
   }

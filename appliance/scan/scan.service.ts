@@ -7,7 +7,9 @@ import sharp from "sharp";
 import type { Logger } from "../../shared/logger.js";
 import type { AuthorizedUser, CabinetScope } from "../auth/auth.service.js";
 import type { LocalDatabase, LocalDb } from "../db/local-database.js";
+import type { EventBus, HazardFound } from "../event-bus.js";
 import type { Camera } from "../hardware/camera.js";
+import { type Detection, modelImageFromRaw, type SpillDetector } from "../safety/spill-detector.js";
 import { recordEvent } from "../session/event-recorder.js";
 import type { EvidenceStore } from "./evidence.store.js";
 import type { InventoryRepository, ShelfEvidence, Transaction } from "./inventory.repository.js";
@@ -30,6 +32,8 @@ interface ShelfFrame {
   read: FrameRead;
   /** Present when the shelf decoded: what is stored if this frame becomes the evidence. */
   evidence?: { image: Buffer; grey: GreyImage; resolution: string };
+  /** Spill and breakage findings, on the first frame of a scan. */
+  hazards?: Detection;
   ms: number;
 }
 
@@ -54,6 +58,10 @@ export class ScanService {
       decoder: LabelDecoder;
       /** Defaults to one frame per camera. */
       frames?: ScanFrames;
+      /** Spill and breakage detection on every shelf image; without it the columns stay false. */
+      hazards?: SpillDetector;
+      /** Where "scan.hazards" goes when a shelf shows a spill or broken glass. */
+      bus?: EventBus;
     },
   ) {}
 
@@ -107,7 +115,7 @@ export class ScanService {
         // The driver has already retried; earlier frames, if any, stand.
         break;
       }
-      for (const f of await this.decodeFrame(camera, frame, expected)) taken.get(f.shelf)!.push(f);
+      for (const f of await this.decodeFrame(camera, frame, expected, i === 0)) taken.get(f.shelf)!.push(f);
       const explained = camera.shelves.every(({ shelf }) =>
         readsEverything(mergeFrames(taken.get(shelf)!.map((f) => f.read)), expected.get(shelf) ?? []),
       );
@@ -116,18 +124,23 @@ export class ScanService {
     return camera.shelves.map(({ shelf }) => this.observation(shelf, taken.get(shelf)!, startedAt));
   }
 
-  /** Cuts one frame into its shelves and reads each. */
+  /** Cuts one frame into its shelves and reads each; on the first frame, looks for hazards too. */
   private async decodeFrame(
     camera: Camera,
     frame: Buffer,
     expected: ReadonlyMap<number, readonly string[]>,
+    first: boolean,
   ): Promise<(ShelfFrame & { shelf: number })[]> {
     const meta = await sharp(frame).metadata();
     const W = meta.width ?? 0;
     const H = meta.height ?? 0;
+    // The frame is decoded once for the detector; each shelf is cut from the raw pixels.
+    const detector = first ? this.deps.hazards : undefined;
+    const raw = detector && (await this.rawFrame(frame, camera.id));
     const out: (ShelfFrame & { shelf: number })[] = [];
     for (const { shelf, roi } of camera.shelves) {
       const t0 = performance.now();
+      let hazards: Detection | undefined;
       try {
         const region = {
           left: Math.round(roi.x * W),
@@ -135,6 +148,7 @@ export class ScanService {
           width: Math.max(1, Math.min(W - Math.round(roi.x * W), Math.round(roi.w * W))),
           height: Math.max(1, Math.min(H - Math.round(roi.y * H), Math.round(roi.h * H))),
         };
+        if (raw) hazards = await this.detectHazards(detector!, raw, region, camera.id, shelf);
         const whole = region.left === 0 && region.top === 0 && region.width === W && region.height === H;
         const image = whole ? frame : await sharp(frame).extract(region).jpeg({ quality: 92 }).toBuffer();
         const decoded = await this.deps.decoder.decode(image, { expected: expected.get(shelf) ?? [] });
@@ -142,21 +156,62 @@ export class ScanService {
           shelf,
           read: { ok: true, codes: decoded.codes, unread: decoded.unread },
           evidence: { image, grey: decoded.grey, resolution: `${region.width}x${region.height}` },
+          hazards,
           ms: performance.now() - t0,
         });
       } catch (err) {
-        out.push({ shelf, read: { ok: false, error: (err as Error).message }, ms: performance.now() - t0 });
+        out.push({
+          shelf,
+          read: { ok: false, error: (err as Error).message },
+          hazards,
+          ms: performance.now() - t0,
+        });
       }
     }
     return out;
+  }
+
+  private async rawFrame(frame: Buffer, camera: string) {
+    try {
+      const { data, info } = await sharp(frame).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      return { data, width: info.width, height: info.height };
+    } catch (err) {
+      this.deps.logger.warn({ err, camera }, "frame not decodable for hazard detection");
+      return undefined;
+    }
+  }
+
+  /** A detector failure is logged and leaves the shelf's hazard columns empty; the scan goes on. */
+  private async detectHazards(
+    detector: SpillDetector,
+    raw: { data: Buffer; width: number; height: number },
+    region: { left: number; top: number; width: number; height: number },
+    camera: string,
+    shelf: number,
+  ): Promise<Detection | undefined> {
+    try {
+      return await detector.detect(await modelImageFromRaw(raw, region));
+    } catch (err) {
+      this.deps.logger.error({ err, camera, shelf }, "hazard detection failed");
+      return undefined;
+    }
   }
 
   /** One shelf's frames merged; the frame that read the most is kept as the evidence image. */
   private observation(shelf: number, frames: ShelfFrame[], startedAt: Date): ShelfObservation {
     const merged = mergeFrames(frames.map((f) => f.read));
     const processing_ms = Math.round(frames.reduce((sum, f) => sum + f.ms, 0));
+    const hazards = frames.find((f) => f.hazards)?.hazards;
     if (!merged.ok)
-      return { shelf, ok: false, error: merged.error, codes: [], processing_ms, started_at: startedAt };
+      return {
+        shelf,
+        ok: false,
+        error: merged.error,
+        codes: [],
+        processing_ms,
+        started_at: startedAt,
+        hazards,
+      };
     const { image, grey, resolution } = frames[merged.best]!.evidence!;
     return {
       shelf,
@@ -169,6 +224,7 @@ export class ScanService {
       processing_ms,
       started_at: startedAt,
       quality: imageQuality(grey),
+      hazards,
     };
   }
 
@@ -216,6 +272,15 @@ export class ScanService {
         failed_shelves: shelves.filter((s) => !s.ok).map((s) => s.shelf),
       },
     });
+    const found = hazardsFound(shelves, scanIds);
+    // Listeners run after this transaction commits: emit() only queues them.
+    if (found.length)
+      this.deps.bus?.emit("scan.hazards", {
+        scan_ids: scanIds,
+        trigger: ctx.trigger,
+        session_id: ctx.session_id,
+        found,
+      });
     return { scan_ids: scanIds, shelves, reconciliation: r };
   }
 
@@ -330,6 +395,27 @@ function changedShelves(r: Reconciliation): Set<number> {
     ...r.labelNotRead.map((t) => t.shelf),
     ...r.unknown.map((t) => t.shelf),
   ]);
+}
+
+/** Each detected spill or breakage, with the scan row and evidence image it belongs to. */
+function hazardsFound(shelves: ShelfObservation[], scanIds: string[]): HazardFound[] {
+  return shelves.flatMap((s, i) =>
+    (["spill", "breakage"] as const).flatMap((kind) => {
+      const f = s.hazards?.[kind];
+      if (!f?.detected || !f.box) return [];
+      return [
+        {
+          scan_id: scanIds[i]!,
+          shelf: s.shelf,
+          kind,
+          confidence: f.confidence,
+          box: f.box,
+          image_key: s.image?.image_key,
+          image_path: s.image?.path,
+        },
+      ];
+    }),
+  );
 }
 
 function checkedOutBy(t: Transaction): AuthorizedUser {

@@ -3,6 +3,7 @@
 import type { DecodedLabel } from "@lilo/vision";
 import type { ScanTriggerType } from "../../shared/enums.js";
 import type { AuthorizedUser } from "../auth/auth.service.js";
+import type { Detection } from "../safety/spill-detector.js";
 import type { StoredImage } from "./evidence.store.js";
 
 export interface ScanContext {
@@ -28,4 +29,6 @@ export interface ShelfObservation {
   processing_ms: number;
   started_at: Date;
   quality?: { image_quality: number; lighting_quality: number; focus_quality: number };
+  /** Spill and breakage findings; absent when no detector ran. */
+  hazards?: Detection;
 }

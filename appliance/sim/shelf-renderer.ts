@@ -14,6 +14,15 @@ import {
   renderSvg,
 } from "../../shared/labels/index.js";
 import { labelFor } from "../../shared/labels/label-code.js";
+import { createRng } from "./rng.js";
+import {
+  distractorSvg,
+  type HazardBox,
+  type HazardStyle,
+  hazardExtent,
+  type SceneLook,
+  styledHazard,
+} from "./shelf-hazards.js";
 
 export type Difficulty = "easy" | "medium" | "hard";
 export type ContainerShape = "bottle" | "jar" | "vial";
@@ -55,6 +64,8 @@ export interface ShelfHazard {
   /** Fraction of the frame height. */
   radius: number;
   kind: "spill" | "breakage";
+  /** Colour, opacity and shape of its own (shelf-hazards.ts); without it, the simulator's plain drawing. */
+  style?: HazardStyle;
 }
 
 /**
@@ -93,6 +104,8 @@ export interface ShelfScene {
   noiseSeed?: number;
   /** Glare added before the exposure, so it clips to white at EV 0 and not in a darker frame. */
   specular?: SpecularStripe[];
+  /** Board material, light, camera pitch and lens, look-alikes (training data for the spill detector). */
+  look?: SceneLook;
 }
 
 export interface RenderedLabel {
@@ -109,6 +122,8 @@ export interface RenderedShelf {
   height: number;
   labels: RenderedLabel[];
   jpegQuality: number;
+  /** Where each hazard ended up in the frame (after the camera warp). */
+  hazards: HazardBox[];
 }
 
 interface DifficultyParams {
@@ -169,18 +184,6 @@ const TEXT_STRIP = 0.25;
 
 const PALETTE = ["#8a4b12", "#c9d3d6", "#f2f0ea", "#2f5d9e", "#3d7a45", "#6b2f1a", "#d8c27a", "#9aa5ad"];
 const SHAPES: ContainerShape[] = ["bottle", "jar", "vial"];
-
-/** mulberry32: tiny, fast and good enough to make renders reproducible from a seed. */
-export function createRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function between(rng: () => number, [lo, hi]: [number, number]): number {
   return lo + (hi - lo) * rng();
@@ -615,12 +618,23 @@ function hazardSvg(hz: ShelfHazard, rng: () => number, w: number, h: number): st
 }
 
 /** Back wall and shelf boards, wood or brushed metal, as raw RGB. */
-function background(w: number, h: number, rng: () => number): Uint8Array {
+function background(w: number, h: number, rng: () => number, look?: SceneLook): Uint8Array {
   const out = new Uint8Array(w * h * 3);
-  const wood = rng() < 0.5;
-  const base: [number, number, number] = wood
-    ? [120 + rng() * 40, 80 + rng() * 25, 45 + rng() * 20]
-    : [150 + rng() * 40, 155 + rng() * 40, 160 + rng() * 40];
+  const drawn = rng() < 0.5;
+  const board = look?.board ?? (drawn ? "wood" : "metal");
+  const wood = board === "wood";
+  const grey = (lo: number, span: number): [number, number, number] => {
+    const v = lo + rng() * span;
+    return [v + rng() * 12, v + rng() * 12, v + rng() * 12];
+  };
+  const base: [number, number, number] =
+    board === "wood"
+      ? [120 + rng() * 40, 80 + rng() * 25, 45 + rng() * 20]
+      : board === "metal"
+        ? [150 + rng() * 40, 155 + rng() * 40, 160 + rng() * 40]
+        : board === "white"
+          ? grey(170, 45)
+          : grey(35, 40);
   const f1 = 0.01 + rng() * 0.02;
   const f2 = 0.07 + rng() * 0.05;
   const ph = rng() * 100;
@@ -694,8 +708,16 @@ export async function renderShelfDetailed(scene: ShelfScene): Promise<RenderedSh
   const p = PARAMS[difficulty];
   const rng = createRng(scene.seed ?? 1);
 
-  const bg = background(w, h, rng);
-  const hazards = (scene.hazards ?? []).map((hz) => hazardSvg(hz, rng, w, h)).join("");
+  const bg = background(w, h, rng, scene.look);
+  const drawnHazards = (scene.hazards ?? []).map((hz) => {
+    if (hz.style) return styledHazard({ ...hz, style: hz.style }, w, h);
+    const R = Math.max(4, hz.radius * h);
+    const box = { kind: hz.kind, box: hazardExtent(hz.kind, undefined, hz.x * w, hz.y * h, R) };
+    return { svg: hazardSvg(hz, rng, w, h), box };
+  });
+  const hazards =
+    (scene.look?.distractors ?? []).map((d) => distractorSvg(d, w, h)).join("") +
+    drawnHazards.map((d) => d.svg).join("");
   const placed: Placed[] = [];
   for (let i = 0; i < scene.containers.length; i++) {
     placed.push(await containerSvg(scene.containers[i]!, i, rng, p, w, h));
@@ -734,8 +756,20 @@ export async function renderShelfDetailed(scene: ShelfScene): Promise<RenderedSh
           [w - inset, h],
           [inset, h],
         ];
-  const outToSrc = k > 0 ? homography(dstCorners, srcCorners) : undefined;
-  const srcToOut = k > 0 ? homography(srcCorners, dstCorners) : undefined;
+  const pitch = scene.look?.pitch ?? 0;
+  if (pitch) {
+    // The camera looks down (or up) at the shelf: one edge of the frame sees a narrower strip.
+    const d = (Math.abs(pitch) * w) / 2;
+    const [a, b] = pitch > 0 ? [srcCorners[0]!, srcCorners[1]!] : [srcCorners[3]!, srcCorners[2]!];
+    a[0] += d;
+    b[0] -= d;
+  }
+  const warped = k > 0 || pitch !== 0;
+  const lens = scene.look?.lens ?? 0;
+  const outToSrc = warped || lens ? homography(dstCorners, srcCorners) : undefined;
+  const srcToOut = warped || lens ? homography(srcCorners, dstCorners) : undefined;
+  const tint = scene.look?.tint ?? [1, 1, 1];
+  const brightness = scene.look?.brightness ?? 1;
 
   const lx = w * (0.3 + rng() * 0.4);
   const ly = h * (rng() * 0.3 - 0.2);
@@ -753,7 +787,10 @@ export async function renderShelfDetailed(scene: ShelfScene): Promise<RenderedSh
       let g: number;
       let b: number;
       if (outToSrc) {
-        const [sx, sy] = applyH(outToSrc, [x + 0.5, y + 0.5]);
+        const [sx, sy] = applyH(
+          outToSrc,
+          lens ? distort([x + 0.5, y + 0.5], lens, w, h) : [x + 0.5, y + 0.5],
+        );
         const fx = Math.min(w - 1.001, Math.max(0, sx - 0.5));
         const fy = Math.min(h - 1.001, Math.max(0, sy - 0.5));
         const x0 = fx | 0;
@@ -787,14 +824,14 @@ export async function renderShelfDetailed(scene: ShelfScene): Promise<RenderedSh
       }
       const dx = x - lx;
       const dy = y - ly;
-      const light = 1.08 - p.falloff * Math.min(1, ((dx * dx + dy * dy) / diag2) * 1.6);
+      const light = (1.08 - p.falloff * Math.min(1, ((dx * dx + dy * dy) / diag2) * 1.6)) * brightness;
       let n = (rng() + rng() + rng() - 1.5) * 2 * noiseSd;
       if (frameNoise) n = (frameNoise() + frameNoise() + frameNoise() - 1.5) * 2 * noiseSd;
       const s = spec ? spec[y * w + x]! : 0;
       const o = (y * w + x) * 3;
-      final[o] = Math.max(0, Math.min(255, (r + s) * light * gain + n));
-      final[o + 1] = Math.max(0, Math.min(255, (g + s) * light * gain + n));
-      final[o + 2] = Math.max(0, Math.min(255, (b + s) * light * gain + n));
+      final[o] = Math.max(0, Math.min(255, (r + s) * light * tint[0] * gain + n));
+      final[o + 1] = Math.max(0, Math.min(255, (g + s) * light * tint[1] * gain + n));
+      final[o + 2] = Math.max(0, Math.min(255, (b + s) * light * tint[2] * gain + n));
     }
   }
 
@@ -804,12 +841,48 @@ export async function renderShelfDetailed(scene: ShelfScene): Promise<RenderedSh
   if (sigma >= 0.3) img = img.blur(sigma);
   const jpeg = await img.jpeg({ quality }).toBuffer();
 
+  const toOut = (q: Point): Point => {
+    if (!srcToOut) return q;
+    const o = applyH(srcToOut, q);
+    return lens ? undistort(o, lens, w, h) : o;
+  };
   const labels = placed.map(({ label }) => {
     if (!srcToOut) return label;
-    const corners = label.corners.map((q) => applyH(srcToOut, q)) as RenderedLabel["corners"];
-    return { ...label, corners, center: applyH(srcToOut, label.center) };
+    const corners = label.corners.map(toOut) as RenderedLabel["corners"];
+    return { ...label, corners, center: toOut(label.center) };
   });
-  return { jpeg, width: w, height: h, labels, jpegQuality: quality };
+  const hazardBoxes = drawnHazards.map(({ box: { kind, box } }): HazardBox => {
+    const [x0, y0, x1, y1] = box;
+    const pts = [x0, (x0 + x1) / 2, x1].flatMap((x) => [y0, (y0 + y1) / 2, y1].map((y) => toOut([x, y])));
+    const xs = pts.map((q) => Math.max(0, Math.min(w, q[0])));
+    const ys = pts.map((q) => Math.max(0, Math.min(h, q[1])));
+    return { kind, box: [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)] };
+  });
+  return { jpeg, width: w, height: h, labels, jpegQuality: quality, hazards: hazardBoxes };
+}
+
+/** Lens distortion: where an output pixel samples the undistorted image (k1 on the half-diagonal radius). */
+function distort([x, y]: Point, k: number, w: number, h: number): Point {
+  const half = Math.hypot(w, h) / 2;
+  const dx = (x - w / 2) / half;
+  const dy = (y - h / 2) / half;
+  const f = 1 + k * (dx * dx + dy * dy);
+  return [w / 2 + dx * f * half, h / 2 + dy * f * half];
+}
+
+/** The output pixel that samples this undistorted point (inverse of `distort`, by fixed point). */
+function undistort([x, y]: Point, k: number, w: number, h: number): Point {
+  const half = Math.hypot(w, h) / 2;
+  const px = (x - w / 2) / half;
+  const py = (y - h / 2) / half;
+  let qx = px;
+  let qy = py;
+  for (let i = 0; i < 8; i++) {
+    const f = 1 + k * (qx * qx + qy * qy);
+    qx = px / f;
+    qy = py / f;
+  }
+  return [w / 2 + qx * half, h / 2 + qy * half];
 }
 
 /** Renders a 1920x1080 (by default) JPEG shelf photograph; deterministic for a given seed. */

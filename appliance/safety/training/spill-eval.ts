@@ -1,0 +1,135 @@
+// `npm run eval:spill`: the shipped model through onnxruntime-node, as the cabinet runs it, on
+//  1. the renderer's held-out test split (seeds no training or validation image used), and
+//  2. shelves drawn by alt-scenes.ts, a drawing routine that shares none of the renderer's code,
+// printing precision, recall, false alarms per 100 clean shelves and ms per image (decode, scale,
+// infer), then the cost on a full 1920x1080 camera frame. Usage:
+//   node --import tsx appliance/safety/training/spill-eval.ts [TEST_COUNT] [ALT_COUNT]
+// LILO_SPILL_EVAL_CACHE=DIR keeps the drawn images there, so evaluating another model skips drawing;
+// LILO_SPILL_MODEL=FILE evaluates another ONNX file.
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import sharp from "sharp";
+import { renderShelfDetailed } from "../../sim/shelf-renderer.js";
+import {
+  DEFAULT_THRESHOLDS,
+  type Detection,
+  HAZARD_KINDS,
+  type HazardKind,
+  modelImageFrom,
+} from "../spill-detector.js";
+import { OnnxSpillDetector } from "../spill-detector.onnx.js";
+import { type AltKind, drawAltShelf } from "./alt-scenes.js";
+import { SPLIT_SEEDS, sceneFor } from "./spill-scenes.js";
+
+const print = (line: string) => process.stdout.write(`${line}\n`);
+
+/** First seed of the alternative set; never a seed of the renderer's splits. */
+const ALT_SEED = 5_000_000;
+
+interface Scored {
+  truth: Set<HazardKind>;
+  detection: Detection;
+  ms: number;
+}
+
+function report(name: string, scored: Scored[]) {
+  const clean = scored.filter((s) => s.truth.size === 0);
+  const out: Record<string, unknown> = { set: name, images: scored.length, clean: clean.length };
+  for (const kind of HAZARD_KINDS) {
+    const pos = scored.filter((s) => s.truth.has(kind));
+    const tp = pos.filter((s) => s.detection[kind].detected).length;
+    const fp = scored.filter((s) => !s.truth.has(kind) && s.detection[kind].detected).length;
+    out[kind] = {
+      positives: pos.length,
+      recall: pos.length ? Math.round((1000 * tp) / pos.length) / 10 : null,
+      precision: tp + fp ? Math.round((1000 * tp) / (tp + fp)) / 10 : null,
+      false_alarms_per_100_clean: clean.length
+        ? Math.round((1000 * clean.filter((s) => s.detection[kind].detected).length) / clean.length) / 10
+        : null,
+    };
+  }
+  const anyAlarm = clean.filter((s) => s.detection.spill.detected || s.detection.breakage.detected).length;
+  out.any_false_alarm_per_100_clean = clean.length ? Math.round((1000 * anyAlarm) / clean.length) / 10 : null;
+  const ms = scored.map((s) => s.ms).sort((a, b) => a - b);
+  out.ms_per_image = {
+    mean: Math.round((10 * ms.reduce((a, b) => a + b, 0)) / ms.length) / 10,
+    p95: Math.round(10 * ms[Math.floor(ms.length * 0.95)]!) / 10,
+    inference_mean: Math.round((10 * scored.reduce((a, s) => a + s.detection.ms, 0)) / scored.length) / 10,
+  };
+  print(JSON.stringify(out));
+}
+
+async function score(detector: OnnxSpillDetector, jpeg: Buffer, truth: Set<HazardKind>): Promise<Scored> {
+  const t0 = performance.now();
+  const detection = await detector.detect(await modelImageFrom(jpeg));
+  return { truth, detection, ms: performance.now() - t0 };
+}
+
+const cacheDir = process.env.LILO_SPILL_EVAL_CACHE;
+if (cacheDir) await mkdir(cacheDir, { recursive: true });
+
+/** A drawn image and its truth, from the cache when there is one. */
+async function drawn(name: string, draw: () => Promise<{ jpeg: Buffer; truth: HazardKind[] }>) {
+  const file = cacheDir && join(cacheDir, name);
+  if (file) {
+    const hit = await readFile(`${file}.json`, "utf8").then(
+      async (t) => ({ jpeg: await readFile(`${file}.jpg`), truth: JSON.parse(t) as HazardKind[] }),
+      () => undefined,
+    );
+    if (hit) return hit;
+  }
+  const made = await draw();
+  if (file) {
+    await writeFile(`${file}.jpg`, made.jpeg);
+    await writeFile(`${file}.json`, JSON.stringify(made.truth));
+  }
+  return made;
+}
+
+const [testCount = "300", altCount = "300"] = process.argv.slice(2);
+const modelPath = process.env.LILO_SPILL_MODEL;
+const detector = await OnnxSpillDetector.load({ thresholds: DEFAULT_THRESHOLDS, threads: 1, modelPath });
+print(JSON.stringify({ thresholds: DEFAULT_THRESHOLDS, threads: 1 }));
+try {
+  const test: Scored[] = [];
+  let frame: Buffer | undefined;
+  for (let i = 0; i < Number(testCount); i++) {
+    const shot = await drawn(`test-${i}`, async () => {
+      const r = await renderShelfDetailed(sceneFor(SPLIT_SEEDS.test + i).scene);
+      return { jpeg: r.jpeg, truth: r.hazards.map((h) => h.kind) };
+    });
+    frame ??= shot.jpeg;
+    test.push(await score(detector, shot.jpeg, new Set(shot.truth)));
+  }
+  report("renderer test split", test);
+
+  const alt: Scored[] = [];
+  const kinds: AltKind[] = ["clean", "clean", "spill", "breakage"];
+  for (let i = 0; i < Number(altCount); i++) {
+    const shot = await drawn(`alt-${i}`, async () => {
+      const r = await drawAltShelf(ALT_SEED + i, kinds[i % kinds.length]!);
+      return { jpeg: r.jpeg, truth: r.kind === "clean" ? [] : [r.kind] };
+    });
+    alt.push(await score(detector, shot.jpeg, new Set(shot.truth)));
+  }
+  report("independent drawing (alt-scenes)", alt);
+
+  if (frame) {
+    // A camera's full frame: decoding and scaling it costs more than the model.
+    const big = await sharp(frame).resize(1920, 1080).jpeg({ quality: 90 }).toBuffer();
+    const runs: Scored[] = [];
+    for (let i = 0; i < 20; i++) runs.push(await score(detector, big, new Set()));
+    const mean = (f: (s: Scored) => number) =>
+      Math.round((10 * runs.reduce((a, s) => a + f(s), 0)) / runs.length) / 10;
+    print(
+      JSON.stringify({
+        set: "1920x1080 frame",
+        runs: runs.length,
+        ms_total: mean((s) => s.ms),
+        ms_inference: mean((s) => s.detection.ms),
+      }),
+    );
+  }
+} finally {
+  await detector.close();
+}

@@ -1,0 +1,136 @@
+// Random shelf scenes for the spill detector, drawn by the simulator's renderer with varied hazards,
+// look-alikes, boards, light, camera pitch and lens. A scene is a pure function of its seed, and the
+// splits use disjoint seed ranges, so training never sees a validation or test image.
+import { createRng } from "../../sim/rng.js";
+import type { BoardMaterial, Distractor, DistractorKind, HazardStyle } from "../../sim/shelf-hazards.js";
+import type {
+  ContainerShape,
+  Difficulty,
+  ShelfContainer,
+  ShelfHazard,
+  ShelfScene,
+} from "../../sim/shelf-renderer.js";
+
+export type Split = "train" | "val" | "test";
+
+/** First seed of each split; a split never holds more than a million scenes. */
+export const SPLIT_SEEDS: Record<Split, number> = { train: 1_000_000, val: 2_000_000, test: 3_000_000 };
+
+/** Rendered size: the detector scales every shelf image to 448x256, so this is enough detail. */
+export const SCENE_SIZE = { width: 640, height: 360 } as const;
+
+const SPILL_COLOURS = [
+  "#d4b106",
+  "#2e86c1",
+  "#27ae60",
+  "#c0392b",
+  "#8e44ad",
+  "#e67e22",
+  "#6e4b2a",
+  "#1b1b1b",
+  "#f2f2ee",
+  "#cfe3ea",
+  "#b03a7a",
+  "#7fb800",
+];
+const GLASS_COLOURS = ["#dfe8ec", "#e8f4f8", "#8a5a1c", "#3f7a4a", "#c9d3d6", "#f6f6f6"];
+const BODY_COLOURS = [
+  "#8a4b12",
+  "#c9d3d6",
+  "#f2f0ea",
+  "#2f5d9e",
+  "#3d7a45",
+  "#6b2f1a",
+  "#d8c27a",
+  "#9aa5ad",
+  "#b8d8e8",
+  "#ffffff",
+  "#222222",
+  "#c0392b",
+];
+const BOARDS: BoardMaterial[] = ["wood", "metal", "white", "dark"];
+const DISTRACTORS: DistractorKind[] = ["tag", "sticker", "shadow", "reflection", "gloss"];
+const SHAPES: ContainerShape[] = ["bottle", "jar", "vial"];
+const DIFFICULTIES: Difficulty[] = ["easy", "medium", "hard"];
+/** Tops of the boards in the renderer's frame (SHELF_TIERS): where liquid and glass come to rest. */
+const BOARD_Y = [1 / 3, 2 / 3, 0.985];
+
+export interface SceneSpec {
+  seed: number;
+  scene: ShelfScene;
+}
+
+/** The scene for one seed: about 40 % clean, 35 % with a spill, 25 % with broken glass (some both). */
+export function sceneFor(seed: number): SceneSpec {
+  const rng = createRng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length) % xs.length]!;
+  const { width, height } = SCENE_SIZE;
+  const tiers = 1 + Math.floor(rng() * 3);
+  const containers: ShelfContainer[] = [];
+  const count = Math.floor(rng() * 9);
+  for (let i = 0; i < count; i++) {
+    const tier = Math.floor(rng() * tiers);
+    const top = tier === 0 ? 0 : BOARD_Y[tier - 1]!;
+    containers.push({
+      qr_code: `LILO:C:${String(1 + Math.floor(rng() * 999_999)).padStart(6, "0")}`,
+      x: 0.06 + rng() * 0.88,
+      y: top + (BOARD_Y[tier]! - top) * (0.55 + rng() * 0.15),
+      shape: pick(SHAPES),
+      color: pick(BODY_COLOURS),
+      labelPx: 14 + Math.round(rng() * 22),
+      rotationDeg: (rng() - 0.5) * 30,
+      label: "qr",
+    });
+  }
+  const roll = rng();
+  const hazards: ShelfHazard[] = [];
+  const add = (kind: "spill" | "breakage") => {
+    const shape: HazardStyle["shape"] =
+      kind === "spill"
+        ? pick(["pool", "pool", "drops", "trail"] as const)
+        : pick(["shards", "shards", "toppled", "cracked"] as const);
+    hazards.push({
+      kind,
+      x: 0.1 + rng() * 0.8,
+      y: pick(BOARD_Y) - rng() * 0.06,
+      radius: kind === "spill" ? 0.04 + rng() * 0.14 : 0.05 + rng() * 0.1,
+      style: {
+        seed: Math.floor(rng() * 2 ** 31),
+        color: kind === "spill" ? pick(SPILL_COLOURS) : pick(GLASS_COLOURS),
+        opacity: kind === "spill" ? 0.3 + rng() * 0.5 : 0.35 + rng() * 0.45,
+        shape,
+      },
+    });
+  };
+  if (roll >= 0.4 && roll < 0.75) add("spill");
+  if (roll >= 0.75) add("breakage");
+  if (roll >= 0.92) add("spill");
+  const distractors: Distractor[] = Array.from({ length: Math.floor(rng() * 5) }, () => ({
+    kind: pick(DISTRACTORS),
+    x: rng(),
+    y: pick(BOARD_Y) - rng() * 0.25,
+    size: 0.03 + rng() * 0.1,
+    seed: Math.floor(rng() * 2 ** 31),
+  }));
+  const warm = rng() - 0.5;
+  return {
+    seed,
+    scene: {
+      containers,
+      hazards,
+      seed,
+      difficulty: pick(DIFFICULTIES),
+      width,
+      height,
+      exposureEv: (rng() - 0.5) * 1.2,
+      look: {
+        board: pick(BOARDS),
+        tint: [1 + warm * 0.25, 1, 1 - warm * 0.3],
+        brightness: 0.7 + rng() * 0.5,
+        pitch: (rng() - 0.5) * 0.3,
+        lens: (rng() - 0.5) * 0.2,
+        distractors,
+      },
+    },
+  };
+}
