@@ -8,13 +8,11 @@ import { DEFAULT_THRESHOLDS } from "./safety/spill-detector.js";
 
 export const CONFIG_VERSION = 1;
 
-/** A second frame, one stop darker, keeps glare-washed labels readable; docs/architecture.md, "Scans". */
 const DEFAULT_EVIDENCE_QUOTA_MB = 512;
 const DEFAULT_EVIDENCE_HARD_CAP_MB = 2048;
+/** A second frame, one stop darker, keeps glare-washed labels readable; docs/architecture.md, "Scans". */
 const DEFAULT_FRAMES_PER_SCAN = 2;
 const DEFAULT_EXPOSURE_EV = [0, -1] as const;
-
-const DEFAULT_RELEASE_THRESHOLD = 0.5;
 
 const uuid = z.uuid();
 
