@@ -101,7 +101,9 @@ async function decodeNow(
   }
   const codes = first.filter((r) => r.isValid && r.text).map((r) => toCode(r, 0, 0, 1, 1, 1));
   const steps = emptyReports();
-  const unread = secondPass ? await runSecondPass(pool, grey, codes, steps, hints) : [];
+  const unread = secondPass
+    ? outsideReadLabels(await runSecondPass(pool, grey, codes, steps, hints), codes)
+    : [];
   const tEnd = performance.now();
   return {
     codes: dedupe(codes),
@@ -116,6 +118,33 @@ async function decodeNow(
     grey,
     steps,
   };
+}
+
+/**
+ * How far round a read code its own label reaches, in code sides: the paper holds the name, hazard
+ * pictograms and text beside the symbol, and they must not count as a second label seen but not read.
+ */
+const OWN_LABEL_SIDES = 1.2;
+
+/** Unread regions that do not lie on the label of a code that was read. */
+export function outsideReadLabels(unread: UnreadLabel[], codes: readonly DecodedLabel[]): UnreadLabel[] {
+  const labels = codes.map(({ corners }) => {
+    const xs = corners.map((p) => p[0]);
+    const ys = corners.map((p) => p[1]);
+    const side = Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys));
+    const m = side * OWN_LABEL_SIDES;
+    return {
+      x0: Math.min(...xs) - m,
+      x1: Math.max(...xs) + m,
+      y0: Math.min(...ys) - m,
+      y1: Math.max(...ys) + m,
+    };
+  });
+  return unread.filter((u) => {
+    const cx = u.x + u.w / 2;
+    const cy = u.y + u.h / 2;
+    return !labels.some((l) => cx >= l.x0 && cx <= l.x1 && cy >= l.y0 && cy <= l.y1);
+  });
 }
 
 /**
