@@ -126,11 +126,9 @@ export class AccessService {
 
   /** The caller's access to `orgId`; `not_found` when the caller is not in that organization. */
   async forOrg(caller: Caller, orgId: string): Promise<OrgAccess> {
+    requireMemberOf(caller, orgId);
     const membership =
       caller.kind === "user" ? caller.memberships.find((m) => m.org_id === orgId) : undefined;
-    if (caller.kind === "api_key" ? caller.org_id !== orgId : !membership) {
-      throw new AppError("not_found", "no such organization");
-    }
     const loaded = await this.database.withTenant(orgId, async (tx) => ({
       grants:
         caller.kind === "user"
@@ -184,4 +182,15 @@ export class AccessService {
       cabinets: new Map(loaded.cabinets.map((c) => [c.id, c.lab])),
     });
   }
+}
+
+/**
+ * The caller belongs to the organization (a membership, or an API key of it); otherwise 404, as for an
+ * organization that does not exist. Checked before a request's input is validated, so another
+ * organization's routes answer the same whatever is sent.
+ */
+export function requireMemberOf(caller: Caller, orgId: string): void {
+  const member =
+    caller.kind === "api_key" ? caller.org_id === orgId : caller.memberships.some((m) => m.org_id === orgId);
+  if (!member) throw new AppError("not_found", "no such organization");
 }

@@ -4,6 +4,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit, MAX_FORM_BODY_BYTES } from "../../../shared/http/body-limit.js";
+import { requireMemberOf } from "../../authz/access.service.js";
 import type { CallerEnv } from "../../authz/caller.middleware.js";
 import { type ApiEnv, createApiRouter } from "./openapi.js";
 
@@ -25,6 +26,10 @@ export function createV1App(opts: V1Options): OpenAPIHono<ApiEnv> {
   });
   v1.use("/orgs/*", opts.caller);
   v1.use("/me", opts.caller);
+  v1.use("/orgs/:org/*", async (c, next) => {
+    requireMemberOf(c.get("caller"), c.req.param("org"));
+    await next();
+  });
   // Requests under /orgs are forms, not uploads (cabinets upload on their own device routes).
   v1.use("/orgs/*", bodyLimit(MAX_FORM_BODY_BYTES));
   for (const router of opts.routers) v1.route("/", router);
