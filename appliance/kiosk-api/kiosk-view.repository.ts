@@ -1,13 +1,14 @@
 // What the kiosk shows, read from the cabinet's SQLite: the containers on each shelf with where the
 // last scan saw them, the result of the last scan for the technician to confirm, and the alerts.
 // Reads only; the kiosk service writes.
-import { and, desc, eq, inArray } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull } from "drizzle-orm";
 import type { CodeLocations } from "../../shared/schema/tenant.js";
 import type { AuthorizedUser, CabinetScope } from "../auth/auth.service.js";
 import type { LocalDatabase } from "../db/local-database.js";
 import {
   chemicalInventory,
   containerTransactions,
+  evidenceImages,
   localUsers,
   safetyAlerts,
   scanResults,
@@ -306,12 +307,19 @@ export class KioskViewRepository {
       .get();
   }
 
-  /** The stored photo of one of this cabinet's scans. */
+  /** The stored photo of one of this cabinet's scans (scans name images by hash; the file is in evidence_images). */
   photoPath(scanId: string): string | undefined {
     return this.local.db
-      .select({ path: scanResults.image_s3_key })
+      .select({ path: evidenceImages.path })
       .from(scanResults)
-      .where(and(eq(scanResults.scan_id, scanId), eq(scanResults.cabinet_id, this.scope.cabinet_id)))
+      .innerJoin(evidenceImages, eq(evidenceImages.image_key, scanResults.image_s3_key))
+      .where(
+        and(
+          eq(scanResults.scan_id, scanId),
+          eq(scanResults.cabinet_id, this.scope.cabinet_id),
+          isNull(evidenceImages.removed_at),
+        ),
+      )
       .get()?.path;
   }
 
