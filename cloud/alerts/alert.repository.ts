@@ -9,7 +9,6 @@ import {
   accessCredentials,
   cabinets,
   chemicalInventory,
-  complianceAuditLog,
   laboratories,
   roles,
   safetyAlerts,
@@ -50,8 +49,6 @@ export interface Recipient {
 const ACTIVE = sql.raw(`(${ACTIVE_ALERT_STATUSES.map((s) => `'${s}'`).join(", ")})`);
 const activeRank = sql<number>`(CASE WHEN ${safetyAlerts.status} IN ${ACTIVE} THEN 1 ELSE 0 END)`;
 const SETTINGS_KEY = "alert_notifications";
-/** How long the audit record of a safety incident is kept. */
-const AUDIT_RETENTION_YEARS = 5;
 
 export const alertRepository = {
   async list(
@@ -221,36 +218,21 @@ export const alertRepository = {
       details?: Record<string, unknown>;
     },
   ): Promise<void> {
-    const [event] = await tx
-      .insert(unifiedEventLog)
-      .values({
-        event_type: "safety",
-        event_category: step.user ? "user_action" : "safety",
-        severity: alert.severity === "critical" ? "critical" : "warning",
-        lab_id: alert.lab_id,
-        cabinet_id: alert.cabinet_id,
-        shelf_id: alert.shelf_id,
-        container_id: alert.container_id,
-        user_id: step.user?.user_id,
-        user_name: step.user?.email,
-        event_details: { action: step.action, alert_id: alert.alert_id, ...step.details },
-        old_values: step.old_values,
-        new_values: step.new_values,
-        changes_summary: step.summary,
-        workflow_id: alert.alert_id,
-      })
-      .returning({ event_id: unifiedEventLog.event_id });
-    const until = new Date();
-    until.setUTCFullYear(until.getUTCFullYear() + AUDIT_RETENTION_YEARS);
-    await tx.insert(complianceAuditLog).values({
-      event_id: event!.event_id,
-      audit_category: "safety_incident",
-      compliance_status:
-        step.action === "resolved" || step.action === "false_positive" ? "resolved" : "flagged",
-      reviewed_by: step.user?.user_id,
-      reviewed_at: step.user ? new Date() : undefined,
-      auditor_notes: step.summary,
-      retention_until: until.toISOString().slice(0, 10),
+    await tx.insert(unifiedEventLog).values({
+      event_type: "safety",
+      event_category: step.user ? "user_action" : "safety",
+      severity: alert.severity === "critical" ? "critical" : "warning",
+      lab_id: alert.lab_id,
+      cabinet_id: alert.cabinet_id,
+      shelf_id: alert.shelf_id,
+      container_id: alert.container_id,
+      user_id: step.user?.user_id,
+      user_name: step.user?.email,
+      event_details: { action: step.action, alert_id: alert.alert_id, ...step.details },
+      old_values: step.old_values,
+      new_values: step.new_values,
+      changes_summary: step.summary,
+      workflow_id: alert.alert_id,
     });
   },
 

@@ -246,6 +246,13 @@ export class IngestService {
   /** `logId` is null for a change that arrives outside a change log (live over MQTT): it extends no chain. */
   private check(device: DeviceIdentity, change: Change, logId: string | null): CheckedChange {
     const rule = RULES[change.entity];
+    const pk = primaryKeyOf(rule.table);
+    if (change.payload[pk.name] !== change.entity_id) {
+      throw new AppError(
+        "validation_failed",
+        `change ${change.seq}: payload ${pk.name} does not match entity_id`,
+      );
+    }
     // A cabinet extends only its own log's hash chain. Rows from before chaining carry none, and any
     // chain not a cabinet's is the cloud's: its trigger links those rows anew.
     const chain = change.entity === "unified_event_log" ? change.payload.chain_id : undefined;
