@@ -1,7 +1,7 @@
 // People and access: members with their badge and PIN, the tenant's roles, and the scoped grants
 // (organization → department → laboratory → cabinet); enrol a technician with a badge in one form.
 import { useState } from "preact/hooks";
-import { type ApiError, type Page, post } from "../api.js";
+import { type ApiError, type Page, post, put } from "../api.js";
 import {
   Card,
   Dialog,
@@ -22,10 +22,9 @@ interface Person {
   email: string;
   display_name: string | null;
   org_role: string;
-  status: string;
-  user_number: number | null;
-  has_badge: boolean;
-  has_pin: boolean;
+  status: string | null;
+  /** What the cabinets hold for this person (GET /users: `credentials`), null when nothing is enrolled. */
+  credentials?: { user_number: number | null; has_badge: boolean; has_pin: boolean } | null;
 }
 interface Role {
   role_id: string;
@@ -85,9 +84,9 @@ function EnrolDialog({
         user_id,
         role_id: s("role_id"),
         scope_type: s("lab_id") ? "lab" : "organization",
-        ...(s("lab_id") ? { scope_id: s("lab_id") } : {}),
+        scope_id: s("lab_id") || org.org_id,
       });
-      await post(orgPath(org, `/users/${user_id}/credentials`), {
+      await put(orgPath(org, `/users/${user_id}/credentials`), {
         badge: s("badge"),
         user_number: Number(s("user_number")),
         pin: s("pin"),
@@ -295,11 +294,21 @@ export function PeopleScreen() {
                             <span class="cell-sub">{p.email}</span>
                           </td>
                           <td>{words(p.org_role)}</td>
-                          <td class="mono">{p.user_number ?? "—"}</td>
+                          <td class="mono">{p.credentials?.user_number ?? "—"}</td>
                           <td>
-                            {p.has_badge ? <Pill tone="ok">Enrolled</Pill> : <Pill tone="neutral">None</Pill>}
+                            {p.credentials?.has_badge ? (
+                              <Pill tone="ok">Enrolled</Pill>
+                            ) : (
+                              <Pill tone="neutral">None</Pill>
+                            )}
                           </td>
-                          <td>{p.has_pin ? <Pill tone="ok">Set</Pill> : <Pill tone="neutral">None</Pill>}</td>
+                          <td>
+                            {p.credentials?.has_pin ? (
+                              <Pill tone="ok">Set</Pill>
+                            ) : (
+                              <Pill tone="neutral">None</Pill>
+                            )}
+                          </td>
                           <td>
                             <Pill tone={p.status === "active" ? "ok" : "neutral"}>{words(p.status)}</Pill>
                           </td>
