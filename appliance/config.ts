@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { isLoopback } from "../shared/loopback.js";
 import { hardwareConfigSchema } from "./hardware/hardware-config.js";
-import { DEFAULT_THRESHOLDS } from "./safety/spill-detector.js";
+import { DEFAULT_THRESHOLDS } from "./safety/thresholds.js";
 
 export const CONFIG_VERSION = 1;
 

@@ -2,6 +2,8 @@
 // it (spill-detector.onnx.ts). Each shelf image is decoded once, scaled to the model's input and
 // scored in one pass; the model returns a grid of cells per hazard, so the region is where the
 // highest-scoring cells lie.
+export { DEFAULT_THRESHOLDS, type DetectionThresholds } from "./thresholds.js";
+
 import sharp, { type Sharp } from "sharp";
 
 export type HazardKind = "spill" | "breakage";
@@ -34,17 +36,6 @@ export interface Detection {
   /** Inference only (the image is already decoded). */
   ms: number;
 }
-
-export interface DetectionThresholds {
-  spill: number;
-  breakage: number;
-}
-
-/**
- * Chosen on the validation set so clean shelves stay under one false alarm per hundred
- * (model/MODEL_CARD.md); appliance config `safety.spillThreshold` / `safety.breakageThreshold`.
- */
-export const DEFAULT_THRESHOLDS: Readonly<DetectionThresholds> = { spill: 0.85, breakage: 0.59 };
 
 /** A shelf image as the model takes it: RGB, MODEL_INPUT sized, row-major. */
 export interface ModelImage {
