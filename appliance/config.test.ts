@@ -15,6 +15,8 @@ describe("scan settings", () => {
       afterSession: true,
       framesPerScan: 2,
       exposureEv: [0, -1],
+      evidenceQuotaMB: 512,
+      evidenceHardCapMB: 2048,
     });
     expect(parseApplianceConfig({ ...standalone, scan: { intervalMinutes: 5 } }).scan).toMatchObject({
       framesPerScan: 2,
