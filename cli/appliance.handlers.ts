@@ -7,8 +7,8 @@ import { type ApplianceConfig, loadApplianceConfig } from "../appliance/config.j
 import { driveLockToSafeState } from "../appliance/hardware/lock-safety.js";
 import { KIOSK_KEY_FILE, KIOSK_KEY_HEADER } from "../appliance/kiosk-guard.middleware.js";
 import { detectFiles } from "../appliance/safety/detect-files.js";
-import { DEFAULT_THRESHOLDS } from "../appliance/safety/spill-detector.js";
 import { OnnxSpillDetector } from "../appliance/safety/spill-detector.onnx.js";
+import { DEFAULT_THRESHOLDS } from "../appliance/safety/thresholds.js";
 import { decodeFiles } from "../appliance/scan/decode-files.js";
 import { ensureSimConfigFile, SIM_SHELVES } from "../appliance/sim/sim-config.js";
 import { SIM_PEOPLE } from "../appliance/sim/sim-people.js";

@@ -1,6 +1,7 @@
 // A scan of a simulated cabinet with something spilled on its shelf: the scan's row says so, with
 // the confidence and the region, and "scan.hazards" points the alert listener at that row. A
 // detector that fails leaves the scan itself intact.
+
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,8 +22,9 @@ import { ScanService } from "../scan/scan.service.js";
 import { ScanResultRepository } from "../scan/scan-result.repository.js";
 import { renderShelf } from "../sim/shelf-renderer.js";
 import { seedLocalCabinet } from "../sim/sim-seed.js";
-import { DEFAULT_THRESHOLDS, type SpillDetector } from "./spill-detector.js";
+import type { SpillDetector } from "./spill-detector.js";
 import { OnnxSpillDetector } from "./spill-detector.onnx.js";
+import { DEFAULT_THRESHOLDS } from "./thresholds.js";
 
 const decoder = createLabelDecoder();
 const cleanup: (() => void)[] = [];

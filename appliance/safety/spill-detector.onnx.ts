@@ -1,17 +1,18 @@
 // The shipped spill and breakage model (model/spill-v1.onnx, see model/MODEL_CARD.md) run by
 // onnxruntime-node on the CPU provider. One thread by default: the Pi's other cores keep decoding
 // labels and serving the kiosk while a scan runs.
+
 import type { InferenceSession as Session } from "onnxruntime-node";
 import { fromRoot } from "../../shared/paths.js";
 import {
   type Detection,
-  type DetectionThresholds,
   findingFromGrid,
   MODEL_INPUT,
   MODEL_STRIDE,
   type ModelImage,
   type SpillDetector,
 } from "./spill-detector.js";
+import type { DetectionThresholds } from "./thresholds.js";
 
 /** The committed model; `npm run train:spill` rebuilds it. */
 export const SPILL_MODEL_PATH = fromRoot("appliance", "safety", "model", "spill-v1.onnx");

@@ -1,15 +1,11 @@
 // The shipped model through onnxruntime-node on shelves the simulator draws: a spill, broken glass
 // and a clean shelf, and the region it reports lying over the hazard.
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderShelfDetailed, type ShelfHazard } from "../sim/shelf-renderer.js";
-import {
-  DEFAULT_THRESHOLDS,
-  findingFromGrid,
-  MODEL_INPUT,
-  type ModelImage,
-  modelImageFrom,
-} from "./spill-detector.js";
+import { findingFromGrid, MODEL_INPUT, type ModelImage, modelImageFrom } from "./spill-detector.js";
 import { OnnxSpillDetector } from "./spill-detector.onnx.js";
+import { DEFAULT_THRESHOLDS } from "./thresholds.js";
 
 const containers = [
   { qr_code: "LILO:C:000001", x: 0.2, y: 0.55, labelPx: 40, shape: "bottle" as const, color: "#2f5d9e" },

@@ -2,7 +2,6 @@
 // it (spill-detector.onnx.ts). Each shelf image is decoded once, scaled to the model's input and
 // scored in one pass; the model returns a grid of cells per hazard, so the region is where the
 // highest-scoring cells lie.
-export { DEFAULT_THRESHOLDS, type DetectionThresholds } from "./thresholds.js";
 
 import sharp, { type Sharp } from "sharp";
 

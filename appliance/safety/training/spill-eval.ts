@@ -4,20 +4,16 @@
 // printing precision, recall, false alarms per 100 clean shelves and ms per image (decode, scale,
 // infer), then the cost on a full 1920x1080 camera frame. Usage:
 //   node --import tsx appliance/safety/training/spill-eval.ts [TEST_COUNT] [ALT_COUNT]
+
 // LILO_SPILL_EVAL_CACHE=DIR keeps the drawn images there, so evaluating another model skips drawing;
 // LILO_SPILL_MODEL=FILE evaluates another ONNX file.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
 import { renderShelfDetailed } from "../../sim/shelf-renderer.js";
-import {
-  DEFAULT_THRESHOLDS,
-  type Detection,
-  HAZARD_KINDS,
-  type HazardKind,
-  modelImageFrom,
-} from "../spill-detector.js";
+import { type Detection, HAZARD_KINDS, type HazardKind, modelImageFrom } from "../spill-detector.js";
 import { OnnxSpillDetector } from "../spill-detector.onnx.js";
+import { DEFAULT_THRESHOLDS } from "../thresholds.js";
 import { type AltKind, drawAltShelf } from "./alt-scenes.js";
 import { SPLIT_SEEDS, sceneFor } from "./spill-scenes.js";
 
