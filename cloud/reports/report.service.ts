@@ -4,7 +4,7 @@
 // scheduled report runs with its creator's access as it is at run time.
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { AppError } from "../../shared/errors.js";
+import { AppError, parseInput } from "../../shared/errors.js";
 import type { Logger } from "../../shared/logger.js";
 import { accountRepository } from "../accounts/account.repository.js";
 import { type AuditActor, recordAuditEvent } from "../audit/audit-event.js";
@@ -41,7 +41,7 @@ export const RunReportInput = z
     to: Instant.optional(),
   })
   .refine((v) => !v.from || !v.to || v.from < v.to, { error: "from must be before to", path: ["from"] });
-export type RunReportInput = z.input<typeof RunReportInput>;
+export type RunReportInput = z.infer<typeof RunReportInput>;
 
 const Email = z.email({ error: "an e-mail address" }).max(254);
 const ScheduleFields = z.strictObject({
@@ -159,7 +159,7 @@ export class ReportService {
     input: RunReportInput,
     now = new Date(),
   ): Promise<ReportFile> {
-    const { format, from, to } = RunReportInput.parse(input);
+    const { format, from, to } = input;
     const reader = readerOf(access, kind);
     const caller = access.caller;
     const actor = { user_id: actingUserId(caller), name: callerLabel(caller) };
@@ -179,7 +179,7 @@ export class ReportService {
     operator: string,
     now = new Date(),
   ): Promise<ReportFile> {
-    const { format, from, to } = RunReportInput.parse(input);
+    const { format, from, to } = input;
     const cabinet_ids = await this.deps.database.withTenant(orgId, async (tx) => {
       if (!(await organizationRepository.find(tx, orgId)))
         throw new AppError("not_found", `no organization ${orgId}`);
@@ -264,7 +264,7 @@ export class ReportService {
         "a scheduled report runs with its creator's access: sign in as a person to create one",
       );
     }
-    const v = CreateScheduleInput.parse(input);
+    const v = parseInput(CreateScheduleInput, input, "scheduled report");
     readerOf(access, v.kind);
     return this.deps.database.withTenant(access.org_id, async (tx) => {
       const timezone =
@@ -320,7 +320,7 @@ export class ReportService {
     input: z.input<typeof UpdateScheduleInput>,
     now = new Date(),
   ): Promise<ScheduleView> {
-    const v = UpdateScheduleInput.parse(input);
+    const v = parseInput(UpdateScheduleInput, input, "scheduled report");
     return this.deps.database.withTenant(access.org_id, async (tx) => {
       const before = await this.visible(tx, access, id);
       if (v.kind) readerOf(access, v.kind);
