@@ -153,7 +153,11 @@ export class SavedViewService {
     const parsed = source.query.safeParse(s.filters);
     if (!parsed.success) {
       throw validationError(
-        parsed.error.issues.map((i) => ({ ...i, path: ["filters", ...i.path], keys: undefined })),
+        parsed.error.issues.map((i) => ({
+          ...i,
+          path: ["filters", ...i.path],
+          keys: "keys" in i ? i.keys.map((k) => `filters.${k}`) : undefined,
+        })),
         "saved view",
       );
     }
