@@ -121,7 +121,7 @@ describe(`saved views on ${reportBackend.name}`, () => {
     expect(badDate.status).toBe(400);
     expect(
       ((await badDate.json()) as { error: { fields: Record<string, string> } }).error.fields,
-    ).toHaveProperty("filters.since");
+    ).toHaveProperty(["filters.since"]);
     expect(
       (
         await post({
