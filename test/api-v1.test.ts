@@ -89,7 +89,22 @@ describe(`API v1 on ${backend.name}`, () => {
     const grants = (await (await api(`/orgs/${a.org_id}/grants`, managerA)).json()) as {
       items: { assignment_id: string }[];
     };
+    const post = async (path: string, body: unknown) =>
+      (await (await api(`/orgs/${a.org_id}${path}`, managerA, { method: "POST", body })).json()) as Record<
+        string,
+        string
+      >;
+    const view = await post("/saved-views", { name: "A's view", entity: "chemicals", visibility: "public" });
+    const schedule = await post("/scheduled-reports", {
+      name: "A's report",
+      kind: "audit_log",
+      schedule: "0 7 * * MON",
+      recipients: ["a@a.example"],
+    });
     ids = {
+      view: view.view_id!,
+      schedule: schedule.schedule_id!,
+      kind: "audit_log",
       org: a.org_id,
       cabinet: a.cabinet_id,
       container: container!.container_id,
@@ -325,6 +340,12 @@ function bodyFor(path: string, ids: Record<string, string>): unknown {
   if (path.endsWith("/users")) return { email: "x@x.example", password: "long-enough-password" };
   if (path.endsWith("/credentials")) return { badge: "BADGE-X" };
   if (path.endsWith("/roles")) return { role_name: "X", role_slug: "x_role", permissions: [] };
+  if (path.endsWith("/saved-views")) return { name: "B's view", entity: "chemicals" };
+  if (path.endsWith("/saved-views/{view}")) return { name: "renamed" };
+  if (path.endsWith("/scheduled-reports"))
+    return { name: "B's report", kind: "audit_log", schedule: "0 7 * * *", recipients: ["b@b.example"] };
+  if (path.endsWith("/scheduled-reports/{schedule}")) return { recipients: ["b@b.example"] };
+  if (path.endsWith("/run")) return { format: "csv" };
   if (path.endsWith("/grants"))
     return { user_id: ids.user, role_id: ids.grant, scope_type: "lab", scope_id: ids.lab };
   return {};
