@@ -13,11 +13,11 @@ import { actingUserId, callerLabel } from "../authz/caller.middleware.js";
 import type { Database, Tx } from "../db/database.js";
 import { decodeCursor, type Page, type PageRequest, pageOf } from "../db/pagination.js";
 import { organizationRepository } from "../orgs/organization.repository.js";
+import { type Run, reportRepository, runOrder, type Schedule, scheduleOrder } from "./report.repository.js";
 import { renderReportCsv } from "./report-csv.js";
 import { REPORT_KIND_NAMES, REPORT_KINDS, type ReportKindName } from "./report-kinds.js";
 import type { ReportMailer } from "./report-mailer.js";
 import { renderReportPdf } from "./report-pdf.js";
-import { reportRepository, type Run, runOrder, type Schedule, scheduleOrder } from "./report.repository.js";
 import { CronExpression, localTimestamp, nextRunAt, TimeZone } from "./report-schedule.js";
 import type { ReportTable } from "./report-table.js";
 

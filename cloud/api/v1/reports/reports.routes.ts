@@ -2,13 +2,13 @@
 // scheduled reports e-mailed on a cron schedule in the organization's time zone (docs/reports.md).
 import { createRoute, z } from "@hono/zod-openapi";
 import type { AccessService } from "../../../authz/access.service.js";
-import { REPORT_KIND_NAMES, REPORT_KINDS } from "../../../reports/report-kinds.js";
 import {
   CreateScheduleInput,
   type ReportService,
   RunReportInput,
   UpdateScheduleInput,
 } from "../../../reports/report.service.js";
+import { REPORT_KIND_NAMES, REPORT_KINDS } from "../../../reports/report-kinds.js";
 import {
   createApiRouter,
   ERROR_RESPONSES,
