@@ -18,6 +18,7 @@ import { deviceRoutes } from "./api/devices.routes.js";
 import { labelRoutes } from "./api/labels.routes.js";
 import { orgRoutes } from "./api/orgs.routes.js";
 import { MAX_BODY_BYTES } from "./api/request-body.js";
+import { reportRoutes } from "./api/v1/reports/reports.routes.js";
 import { v1Routers } from "./api/v1/routers.js";
 import { signatureRoutes } from "./api/v1/signatures/signatures.routes.js";
 import { createV1App } from "./api/v1/v1.app.js";
@@ -39,6 +40,9 @@ import { LabelService } from "./labels/label.service.js";
 import { liveRoutes } from "./live/live.routes.js";
 import { LiveHub } from "./live/live-hub.js";
 import { CabinetService } from "./orgs/cabinet.service.js";
+import { ReportService } from "./reports/report.service.js";
+import { ReportMailer } from "./reports/report-mailer.js";
+import { ReportScheduler } from "./reports/report-scheduler.js";
 import { RateLimitRepository } from "./security/rate-limit.repository.js";
 import { RateLimitService, rateRules } from "./security/rate-limit.service.js";
 import { SignatureService } from "./signatures/signature.service.js";
@@ -59,6 +63,8 @@ export class Cloud {
   private live?: LiveChannel;
   private alertJobs?: AlertScheduler;
   private email?: EmailChannel;
+  private reportMailer?: ReportMailer;
+  private reportJobs?: ReportScheduler;
   private hub?: LiveHub;
   fleet?: FleetService;
   url = "";
@@ -166,6 +172,16 @@ export class Cloud {
     app.route("/api/v1", api);
     const apiKeys = new ApiKeyService(this.database, limits);
     const access = new AccessService(this.database);
+    if (config.alerts.smtpUrl) {
+      this.reportMailer = new ReportMailer(config.alerts.smtpUrl, config.alerts.smtpFrom);
+    }
+    const reportLog = logger.child({ component: "reports" });
+    const reports = new ReportService({
+      database: this.database,
+      access,
+      mailer: this.reportMailer,
+      logger: reportLog,
+    });
     app.route(
       "/",
       createV1App({
@@ -175,6 +191,7 @@ export class Cloud {
           signatureRoutes({ access, signatures: new SignatureService(this.database, accounts) }),
           alertRoutes({ access, alerts }),
           evidenceRoutes({ access, evidence }),
+          reportRoutes({ access, reports }),
           liveRoutes({
             access,
             hub: this.hub,
@@ -193,6 +210,13 @@ export class Cloud {
       rulesEveryHours: config.alerts.rulesEveryHours,
     });
     this.alertJobs.start();
+    this.reportJobs = new ReportScheduler({
+      database: this.database,
+      reports,
+      logger: reportLog,
+      sweepSeconds: config.reports.sweepSeconds,
+    });
+    this.reportJobs.start();
     app.route("/", dashboardRoutes());
     await new Promise<void>((resolve) => {
       this.server = serve({ fetch: app.fetch, hostname: "0.0.0.0", port: config.port }, (info) => {
@@ -230,11 +254,13 @@ export class Cloud {
     clearInterval(this.retentionTimer);
     clearInterval(this.sweepTimer);
     this.alertJobs?.stop();
+    await this.reportJobs?.stop();
     // Live streams end first: the HTTP server waits for open connections before it closes.
     await this.hub?.stop();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     await this.live?.stop();
     this.email?.close();
+    this.reportMailer?.close();
     await this.database?.close();
   }
 }

@@ -62,6 +62,8 @@ const CloudEnv = z.object({
   LILO_ALERT_SWEEP_SECONDS: count(30),
   /** How often the cloud runs the chemical safety rules over every cabinet. */
   LILO_SAFETY_RULES_HOURS: count(24),
+  /** How often each instance looks for scheduled reports that are due (e-mailed through LILO_SMTP_URL). */
+  LILO_REPORT_SWEEP_SECONDS: count(60),
   /** Where shelf images are kept: `fs` (under LILO_BLOB_DIR, default <data dir>/blobs) or an S3 bucket. */
   LILO_BLOB_STORE: z.enum(["fs", "s3"]).default("fs"),
   LILO_BLOB_DIR: z.string().min(1).optional(),
@@ -105,6 +107,7 @@ export interface CloudConfig {
   commandKeySecret?: string;
   auditSigningKeyFile: string;
   alerts: { smtpUrl?: string; smtpFrom: string; sweepSeconds: number; rulesEveryHours: number };
+  reports: { sweepSeconds: number };
   blobs: { kind: "fs"; dir?: string } | ({ kind: "s3" } & S3Settings);
   evidenceMaxBytes: number;
   liveHeartbeatMs: number;
@@ -207,6 +210,7 @@ export function loadCloudConfig(env: NodeJS.ProcessEnv = process.env): Readonly<
       sweepSeconds: e.LILO_ALERT_SWEEP_SECONDS,
       rulesEveryHours: e.LILO_SAFETY_RULES_HOURS,
     },
+    reports: { sweepSeconds: e.LILO_REPORT_SWEEP_SECONDS },
     blobs,
     evidenceMaxBytes: e.LILO_EVIDENCE_MAX_BYTES,
     liveHeartbeatMs: e.LILO_LIVE_HEARTBEAT_SECONDS * 1000,

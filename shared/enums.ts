@@ -48,6 +48,9 @@ export const VIEW_ENTITIES = ["chemicals", "transactions", "scans", "alerts", "e
 export const VIEW_VISIBILITIES = ["private", "shared", "public"] as const;
 export const DELIVERY_METHODS = ["email", "slack", "webhook", "s3"] as const;
 export const REPORT_FORMATS = ["pdf", "excel", "csv", "html", "json"] as const;
+/** Beyond the seed (report_runs): how a report run started and how it ended. */
+export const REPORT_RUN_TRIGGERS = ["manual", "schedule", "cli"] as const;
+export const REPORT_RUN_STATUSES = ["running", "success", "failed"] as const;
 export const SCOPE_TYPES = ["organization", "department", "lab", "cabinet"] as const;
 export const EVENT_SEVERITIES = ["debug", "info", "warning", "error", "critical"] as const;
 export const HEALTH_STATUSES = ["healthy", "warning", "critical"] as const;

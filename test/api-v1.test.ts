@@ -89,7 +89,21 @@ describe(`API v1 on ${backend.name}`, () => {
     const grants = (await (await api(`/orgs/${a.org_id}/grants`, managerA)).json()) as {
       items: { assignment_id: string }[];
     };
+    const post = async (path: string, body: unknown) =>
+      (await (await api(`/orgs/${a.org_id}${path}`, managerA, { method: "POST", body })).json()) as Record<
+        string,
+        string
+      >;
+    const view = await post("/saved-views", { name: "A's view", entity: "chemicals", visibility: "public" });
+    const schedule = await post("/scheduled-reports", {
+      name: "A's report",
+      kind: "audit_log",
+      schedule: "0 7 * * MON",
+      recipients: ["a@a.example"],
+    });
     ids = {
+      view: view.view_id!,
+      schedule: schedule.schedule_id!,
       org: a.org_id,
       cabinet: a.cabinet_id,
       container: container!.container_id,
@@ -119,7 +133,9 @@ describe(`API v1 on ${backend.name}`, () => {
       expect(Object.keys(doc.paths)).toContain(p);
     }
     for (const path of Object.keys(doc.paths).filter((p) => p.includes("{org}"))) {
-      const res = await api(path.replace("/api/v1", "").replace(/\{(\w+)\}/g, (_, k: string) => ids[k]!));
+      const res = await api(
+        path.replace("/api/v1", "").replace(/\{(\w+)\}/g, (_, k: string) => ids[k] ?? PUBLIC_PARAMS[k]!),
+      );
       expect(res.status).toBe(401);
       expect(await res.text()).not.toContain("LILO:C:");
     }
@@ -138,7 +154,7 @@ describe(`API v1 on ${backend.name}`, () => {
           for (const token of [managerB, keyB]) {
             const url = path
               .replace("/api/v1", "")
-              .replace(/\{(\w+)\}/g, (_, k: string) => (k === "org" ? org : ids[k]!));
+              .replace(/\{(\w+)\}/g, (_, k: string) => (k === "org" ? org : (ids[k] ?? PUBLIC_PARAMS[k])!));
             const body = method === "get" ? undefined : bodyFor(path, ids);
             const res = await api(url, token, { method: method.toUpperCase(), body });
             // A live stream (SSE) under B's own path never ends: its first chunk is all there is to check.
@@ -306,6 +322,9 @@ describe(`API v1 on ${backend.name}`, () => {
 });
 
 /** A body that passes validation for each write operation, so that the check under test is access. */
+/** Path parameters that name no data of an organization (a report kind): the same in every answer. */
+const PUBLIC_PARAMS: Record<string, string> = { kind: "audit_log" };
+
 function bodyFor(path: string, ids: Record<string, string>): unknown {
   if (path.endsWith("/containers"))
     return {
@@ -325,6 +344,12 @@ function bodyFor(path: string, ids: Record<string, string>): unknown {
   if (path.endsWith("/users")) return { email: "x@x.example", password: "long-enough-password" };
   if (path.endsWith("/credentials")) return { badge: "BADGE-X" };
   if (path.endsWith("/roles")) return { role_name: "X", role_slug: "x_role", permissions: [] };
+  if (path.endsWith("/saved-views")) return { name: "B's view", entity: "chemicals" };
+  if (path.endsWith("/saved-views/{view}")) return { name: "renamed" };
+  if (path.endsWith("/scheduled-reports"))
+    return { name: "B's report", kind: "audit_log", schedule: "0 7 * * *", recipients: ["b@b.example"] };
+  if (path.endsWith("/scheduled-reports/{schedule}")) return { recipients: ["b@b.example"] };
+  if (path.endsWith("/run")) return { format: "csv" };
   if (path.endsWith("/grants"))
     return { user_id: ids.user, role_id: ids.grant, scope_type: "lab", scope_id: ids.lab };
   return {};

@@ -4,10 +4,12 @@ import { describe, expect, it } from "vitest";
 import { type Permission, SYSTEM_ROLES } from "../../shared/permissions.js";
 import {
   authorize,
+  authorizeView,
   effectivePermissions,
   type Grant,
   type Resource,
   type RoleDef,
+  type SharedView,
   type Subject,
 } from "./authorize.js";
 
@@ -323,5 +325,124 @@ describe("authorize", () => {
       expect(manager.has(p)).toBe(true);
     }
     expect(manager.has("apikey:manage")).toBe(false);
+  });
+});
+
+const OWNER = "a0000000-0000-4000-8000-000000000001";
+const COLLEAGUE = "a0000000-0000-4000-8000-000000000002";
+const view = (
+  visibility: SharedView["visibility"],
+  scopes: Resource[],
+  extra: Partial<SharedView> = {},
+): SharedView => ({
+  org_id: ORG,
+  owner_user_id: OWNER,
+  visibility,
+  permission: "inventory:read",
+  scopes,
+  ...extra,
+});
+const everywhere = [orgWide, inLab, inCab, inOtherCab];
+const auditorInOtherLab = person([grant("auditor", "lab", OTHER_LAB)]);
+const viewCases: [string, Subject, string | null, SharedView, "read" | "change", boolean][] = [
+  ["the owner reads a private view", person([]), OWNER, view("private", []), "read", true],
+  ["the owner changes it", person([]), OWNER, view("private", []), "change", true],
+  ["a colleague never reads a private view", techInLab, COLLEAGUE, view("private", [inLab]), "read", false],
+  [
+    "a colleague reads a view shared with the lab they read",
+    techInLab,
+    COLLEAGUE,
+    view("shared", [inLab]),
+    "read",
+    true,
+  ],
+  ["but may not change it", techInLab, COLLEAGUE, view("shared", [inLab]), "change", false],
+  [
+    "a view shared with another lab stays hidden",
+    auditorInOtherLab,
+    COLLEAGUE,
+    view("shared", [inLab]),
+    "read",
+    false,
+  ],
+  [
+    "a department grant reaches a view shared with its lab",
+    person([grant("auditor", "department", DEPT)]),
+    COLLEAGUE,
+    view("shared", [inLab]),
+    "read",
+    true,
+  ],
+  [
+    "a bare member does not read a shared inventory view",
+    person([]),
+    COLLEAGUE,
+    view("shared", [inLab]),
+    "read",
+    false,
+  ],
+  [
+    "an event view needs event:read, not inventory:read",
+    person([grant("no_such_role", "lab", LAB)]),
+    COLLEAGUE,
+    view("shared", [inLab], { permission: "event:read" }),
+    "read",
+    false,
+  ],
+  [
+    "a public view is read by anyone who reads its rows somewhere",
+    auditorInOtherLab,
+    COLLEAGUE,
+    view("public", everywhere),
+    "read",
+    true,
+  ],
+  ["not by a member who reads nothing", person([]), COLLEAGUE, view("public", everywhere), "read", false],
+  [
+    "an organization admin reads a shared view",
+    person([], "admin"),
+    COLLEAGUE,
+    view("shared", [inLab]),
+    "read",
+    true,
+  ],
+  [
+    "an organization admin may not change another's view",
+    person([], "admin"),
+    COLLEAGUE,
+    view("shared", [inLab]),
+    "change",
+    false,
+  ],
+  ["nor read another's private one", person([], "admin"), COLLEAGUE, view("private", []), "read", false],
+  [
+    "an API key reads a public view within its scopes",
+    key(["inventory:read"]),
+    null,
+    view("public", everywhere),
+    "read",
+    true,
+  ],
+  ["an API key owns no view", key(["all"]), null, view("private", []), "read", false],
+  [
+    "another organization's member reads nothing, public or not",
+    { ...person([], "owner"), org_id: OTHER_ORG },
+    OWNER,
+    view("public", everywhere),
+    "read",
+    false,
+  ],
+];
+
+describe("authorizeView", () => {
+  it.each(viewCases)("%s", (_, subject, viewer, v, action, allowed) => {
+    expect(authorizeView(subject, viewer, v, action, NOW).allow).toBe(allowed);
+  });
+
+  it("tells another organization apart", () => {
+    expect(authorizeView(key(["all"], OTHER_ORG), null, view("public", everywhere), "read", NOW)).toEqual({
+      allow: false,
+      reason: "other_organization",
+    });
   });
 });

@@ -126,3 +126,38 @@ export function authorize(
   }
   return { allow: false, reason: "not_granted" };
 }
+
+/** A saved view as far as sharing goes (saved_views): whose it is, who else may see it, what it reads. */
+export interface SharedView {
+  org_id: string;
+  owner_user_id: string;
+  visibility: "private" | "shared" | "public";
+  /** What its rows need (inventory:read for containers, event:read for events). */
+  permission: Permission;
+  /**
+   * Where it is shared: its labs (`shared_with_labs`) when shared, every place in the organization when
+   * public. A colleague sees it by holding `permission` in one of them.
+   */
+  scopes: readonly Resource[];
+}
+
+/**
+ * May `viewer` (a person's user id; null for an API key) read a saved view, or change it? Only the owner
+ * changes one; others read a shared or public view only where their grants let them read its rows.
+ */
+export function authorizeView(
+  subject: Subject,
+  viewer: string | null,
+  view: SharedView,
+  action: "read" | "change",
+  now: Date = new Date(),
+): Decision {
+  if (subject.org_id !== view.org_id) return { allow: false, reason: "other_organization" };
+  if (viewer !== null && viewer === view.owner_user_id) return { allow: true, via: "owner" };
+  if (action === "change" || view.visibility === "private") return { allow: false, reason: "not_granted" };
+  for (const scope of view.scopes) {
+    const d = authorize(subject, view.permission, scope, now);
+    if (d.allow) return { allow: true, via: `${view.visibility}:${d.via}` };
+  }
+  return { allow: false, reason: "not_granted" };
+}

@@ -591,6 +591,40 @@ export const scheduledReports = pgTable(
   ],
 );
 
+/**
+ * Not in the seed (it keeps only the last run on scheduled_reports): one row per report run, on demand,
+ * scheduled or from the CLI, with what it produced and where it went (docs/reports.md).
+ */
+export const reportRuns = pgTable(
+  "report_runs",
+  {
+    run_id: uuid("run_id").primaryKey().defaultRandom(),
+    schedule_id: uuid("schedule_id").references(() => scheduledReports.schedule_id, { onDelete: "set null" }),
+    report_kind: varchar("report_kind", { length: 50 }).notNull(),
+    format: varchar("format", { length: 20, enum: E.REPORT_FORMATS }).notNull(),
+    trigger: varchar("trigger", { length: 20, enum: E.REPORT_RUN_TRIGGERS }).notNull(),
+    requested_by: uuid("requested_by"),
+    period_start: ts("period_start"),
+    period_end: ts("period_end"),
+    started_at: ts("started_at").notNull().defaultNow(),
+    finished_at: ts("finished_at"),
+    status: varchar("status", { length: 20, enum: E.REPORT_RUN_STATUSES }).notNull().default("running"),
+    row_count: integer("row_count"),
+    file_name: varchar("file_name", { length: 255 }),
+    file_bytes: integer("file_bytes"),
+    file_sha256: varchar("file_sha256", { length: 64 }),
+    recipients: jsonb("recipients"),
+    error: text("error"),
+  },
+  (t) => [
+    check("valid_report_run_format", inList(t.format, E.REPORT_FORMATS)),
+    check("valid_report_run_trigger", inList(t.trigger, E.REPORT_RUN_TRIGGERS)),
+    check("valid_report_run_status", inList(t.status, E.REPORT_RUN_STATUSES)),
+    index("idx_report_run_started").on(t.started_at.desc()),
+    index("idx_report_run_schedule").on(t.schedule_id),
+  ],
+);
+
 export const roles = pgTable(
   "roles",
   {

@@ -11,12 +11,14 @@ import type { LabelService } from "../../labels/label.service.js";
 import { OrganizationReader } from "../../orgs/organization.service.js";
 import { TreeService } from "../../orgs/tree.service.js";
 import { PeopleService } from "../../people/people.service.js";
+import { SavedViewService } from "../../views/saved-view.service.js";
 import { apiKeyRoutes } from "./api-keys/api-keys.routes.js";
 import { containerRoutes } from "./containers/containers.routes.js";
 import { historyRoutes } from "./history/history.routes.js";
 import type { ApiEnv } from "./openapi.js";
 import { orgRoutes } from "./orgs/orgs.routes.js";
 import { peopleRoutes } from "./people/people.routes.js";
+import { savedViewRoutes } from "./saved-views/saved-views.routes.js";
 import { treeRoutes } from "./tree/tree.routes.js";
 
 export interface V1Deps {
@@ -37,5 +39,6 @@ export function v1Routers(deps: V1Deps): OpenAPIHono<ApiEnv>[] {
     historyRoutes({ access, history }),
     peopleRoutes({ access, people: new PeopleService(database, accounts) }),
     apiKeyRoutes({ access, apiKeys }),
+    savedViewRoutes({ access, views: new SavedViewService(database) }),
   ];
 }
