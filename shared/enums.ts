@@ -22,7 +22,11 @@ export const ALERT_TYPES = [
   "peroxide_former_expired",
   "incompatible_storage",
   "low_stock",
+  // Not in the seed: a controlled substance missing with no checkout (docs/controlled-substances.md).
+  "theft_loss",
 ] as const;
+/** The DEA's controlled-substance schedules (21 CFR 1308): `chemical_inventory.dea_schedule`. */
+export const DEA_SCHEDULES = ["I", "II", "III", "IV", "V"] as const;
 export const ALERT_SEVERITIES = ["low", "medium", "high", "critical"] as const;
 export const ALERT_STATUSES = ["open", "acknowledged", "in_progress", "resolved", "false_positive"] as const;
 export const AUDIT_CATEGORIES = [
@@ -59,6 +63,7 @@ export type TransactionType = (typeof TRANSACTION_TYPES)[number];
 export type ScanTriggerType = (typeof SCAN_TRIGGER_TYPES)[number];
 export type AlertType = (typeof ALERT_TYPES)[number];
 export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+export type DeaSchedule = (typeof DEA_SCHEDULES)[number];
 export type AuditCategory = (typeof AUDIT_CATEGORIES)[number];
 export type SignedRecordType = (typeof SIGNED_RECORD_TYPES)[number];
 export type SignatureMeaning = (typeof SIGNATURE_MEANINGS)[number];
