@@ -45,8 +45,10 @@ export const SIGNED_RECORD_TYPES = [
   "spill_resolution",
   "audit_review",
   "inventory_count",
+  // A cabinet's record of an access to a controlled substance, signed at the door (docs/controlled-substances.md).
+  "controlled_substance_access",
 ] as const;
-export const SIGNATURE_MEANINGS = ["reviewed", "approved", "performed"] as const;
+export const SIGNATURE_MEANINGS = ["reviewed", "approved", "performed", "witnessed"] as const;
 export const COMPLIANCE_STATUSES = ["compliant", "flagged", "reviewed", "resolved", "violation"] as const;
 export const VIEW_ENTITIES = ["chemicals", "transactions", "scans", "alerts", "events"] as const;
 export const VIEW_VISIBILITIES = ["private", "shared", "public"] as const;

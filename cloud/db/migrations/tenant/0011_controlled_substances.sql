@@ -4,8 +4,16 @@
 UPDATE "chemical_inventory" SET "dea_schedule" = regexp_replace(upper(trim("dea_schedule")), '^C-?', '')
   WHERE "dea_schedule" IS NOT NULL AND "dea_schedule" NOT IN ('I', 'II', 'III', 'IV', 'V');
 --> statement-breakpoint
+ALTER TABLE "electronic_signatures" DROP CONSTRAINT "valid_signed_record_type";
+--> statement-breakpoint
+ALTER TABLE "electronic_signatures" DROP CONSTRAINT "valid_signature_meaning";
+--> statement-breakpoint
 ALTER TABLE "safety_alerts" DROP CONSTRAINT "valid_alert_type";
 --> statement-breakpoint
 ALTER TABLE "chemical_inventory" ADD CONSTRAINT "valid_dea_schedule" CHECK ("chemical_inventory"."dea_schedule" IN ('I', 'II', 'III', 'IV', 'V'));
+--> statement-breakpoint
+ALTER TABLE "electronic_signatures" ADD CONSTRAINT "valid_signed_record_type" CHECK ("electronic_signatures"."record_type" IN ('controlled_substance_disposal', 'spill_resolution', 'audit_review', 'inventory_count', 'controlled_substance_access'));
+--> statement-breakpoint
+ALTER TABLE "electronic_signatures" ADD CONSTRAINT "valid_signature_meaning" CHECK ("electronic_signatures"."meaning" IN ('reviewed', 'approved', 'performed', 'witnessed'));
 --> statement-breakpoint
 ALTER TABLE "safety_alerts" ADD CONSTRAINT "valid_alert_type" CHECK ("safety_alerts"."alert_type" IN ('spill', 'breakage', 'leak', 'corrosion', 'unknown_anomaly', 'expired_chemical', 'peroxide_former_expired', 'incompatible_storage', 'low_stock', 'theft_loss'));
