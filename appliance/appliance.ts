@@ -30,6 +30,8 @@ import { DeviceLink } from "./mqtt/device-link.service.js";
 import { LiveEventsListener } from "./mqtt/live-events.listener.js";
 import { processMemory } from "./process-memory.js";
 import { firmwareVersion } from "./release.js";
+import { ControlledRepository } from "./controlled/controlled.repository.js";
+import { ControlledSubstanceService } from "./controlled/controlled-substance.service.js";
 import { AlertRepository } from "./safety/alert.repository.js";
 import { SafetyAfterScanListener } from "./safety/safety-after-scan.listener.js";
 import { SafetyCheckService } from "./safety/safety-check.service.js";
@@ -149,6 +151,12 @@ export class Appliance {
       .from(cabinets)
       .where(eq(cabinets.cabinet_id, scope.cabinet_id))
       .get();
+    const alerts = new AlertRepository(scope.cabinet_id);
+    const controlled = new ControlledSubstanceService({
+      scope,
+      repo: new ControlledRepository(scope.cabinet_id),
+      alerts,
+    });
     const session = new SessionService({
       local,
       auth: new AuthService(local.db, scope, secret, config.access),
@@ -160,6 +168,7 @@ export class Appliance {
         requiresDualApproval: cabinetRow?.requires_dual_approval ?? false,
         dualApprovalWindowMs: config.session.dualApprovalWindowMs,
       },
+      holdsControlled: () => controlled.holdsControlled(local.db),
       logger: log("session"),
     });
     this.session = session;
@@ -188,6 +197,7 @@ export class Appliance {
       frames: { framesPerScan: config.scan.framesPerScan, exposureEv: config.scan.exposureEv },
       hazards: this.hazards,
       bus,
+      controlled,
     });
     this.sessionScans = config.scan.afterSession
       ? new ScanAfterSessionListener({ bus, scans, logger: log("scan") })
@@ -196,7 +206,7 @@ export class Appliance {
     const checks = new SafetyCheckService({
       local,
       scope,
-      alerts: new AlertRepository(scope.cabinet_id),
+      alerts,
       thresholds: { spill: config.safety.spillThreshold, breakage: config.safety.breakageThreshold },
     });
     this.sessionListeners.start(
