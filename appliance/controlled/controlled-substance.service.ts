@@ -45,7 +45,13 @@ export interface Form106Facts {
   qr_code: string;
   last_seen: { scan_id: string; at: string; shelf: number } | null;
   last_accessed_by: { user_id: string; name: string | null; transaction: string; at: string | null } | null;
-  cabinet: { cabinet_id: string; name: string | null; code: string | null; location: string | null; lab_id: string };
+  cabinet: {
+    cabinet_id: string;
+    name: string | null;
+    code: string | null;
+    location: string | null;
+    lab_id: string;
+  };
   shelf: number;
   discovered_at: string;
   discovered_by_scan: string | null;
@@ -130,7 +136,9 @@ export class ControlledSubstanceService {
     const c = repo.controlled(db, m.container_id);
     if (!c) return undefined;
     const seen = repo.lastSeenScan(db, c.qr_code);
-    const alertId = alertIdFor(`theft-loss:${c.container_id}:${seen?.scan_id ?? c.last_detected?.toISOString() ?? ""}`);
+    const alertId = alertIdFor(
+      `theft-loss:${c.container_id}:${seen?.scan_id ?? c.last_detected?.toISOString() ?? ""}`,
+    );
     if (alerts.exists(db, alertId)) return undefined;
     const last = repo.lastTransaction(db, c.container_id);
     const cabinet = repo.cabinet(db);
@@ -206,5 +214,7 @@ export class ControlledSubstanceService {
 }
 
 function strength(c: ControlledContainer): string | null {
-  return c.concentration ? `${c.concentration}${c.concentration_unit ? ` ${c.concentration_unit}` : ""}` : null;
+  return c.concentration
+    ? `${c.concentration}${c.concentration_unit ? ` ${c.concentration_unit}` : ""}`
+    : null;
 }

@@ -67,7 +67,11 @@ export class ControlledRepository {
       .select()
       .from(containerTransactions)
       .where(eq(containerTransactions.container_id, containerId))
-      .orderBy(desc(sql`coalesce(${containerTransactions.actual_return_timestamp}, ${containerTransactions.checkout_timestamp}, ${containerTransactions.created_at})`))
+      .orderBy(
+        desc(
+          sql`coalesce(${containerTransactions.actual_return_timestamp}, ${containerTransactions.checkout_timestamp}, ${containerTransactions.created_at})`,
+        ),
+      )
       .get();
   }
 }

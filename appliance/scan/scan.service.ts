@@ -6,12 +6,15 @@ import { type GreyImage, imageQuality, type LabelDecoder } from "@lilo/vision";
 import sharp from "sharp";
 import type { Logger } from "../../shared/logger.js";
 import type { AuthorizedUser, CabinetScope } from "../auth/auth.service.js";
+import type {
+  ControlledAccess,
+  ControlledSubstanceService,
+} from "../controlled/controlled-substance.service.js";
 import type { LocalDatabase, LocalDb } from "../db/local-database.js";
 import type { EventBus, HazardFound } from "../event-bus.js";
-import type { ControlledAccess, ControlledSubstanceService } from "../controlled/controlled-substance.service.js";
 import type { Camera } from "../hardware/camera.js";
-import { type Detection, modelImageFromRaw, type SpillDetector } from "../safety/spill-detector.js";
 import type { AlertRow } from "../safety/alert.repository.js";
+import { type Detection, modelImageFromRaw, type SpillDetector } from "../safety/spill-detector.js";
 import { recordEvent } from "../session/event-recorder.js";
 import type { EvidenceStore } from "./evidence.store.js";
 import type { InventoryRepository, ShelfEvidence, Transaction } from "./inventory.repository.js";
@@ -346,7 +349,13 @@ export class ScanService {
       // No one to attribute it to (scheduled scan, forced door): flag it, do not invent a checkout.
       if (user) {
         const transaction_id = inventory.checkout(db, { ...change, user, at });
-        access({ container_id: container.container_id, access: "checkout", shelf: from, transaction_id, image });
+        access({
+          container_id: container.container_id,
+          access: "checkout",
+          shelf: from,
+          transaction_id,
+          image,
+        });
       } else {
         inventory.reportMissing(db, change);
         const alert = controlled?.raiseTheftLoss(db, {

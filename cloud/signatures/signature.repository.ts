@@ -1,7 +1,7 @@
 // Electronic signatures and the records they are given for, in the caller's tenant transaction.
 import { and, asc, eq } from "drizzle-orm";
-import { z } from "zod";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
+import { z } from "zod";
 import type { SignedRecordType } from "../../shared/enums.js";
 import {
   complianceAuditLog,
