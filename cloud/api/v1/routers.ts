@@ -4,6 +4,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AccountService } from "../../accounts/account.service.js";
 import type { ApiKeyService } from "../../apikeys/api-key.service.js";
 import type { AccessService } from "../../authz/access.service.js";
+import { ControlledInventoryService } from "../../controlled/controlled-inventory.service.js";
 import type { Database } from "../../db/database.js";
 import { HistoryService } from "../../history/history.service.js";
 import { ContainerService } from "../../inventory/container.service.js";
@@ -13,6 +14,7 @@ import { TreeService } from "../../orgs/tree.service.js";
 import { PeopleService } from "../../people/people.service.js";
 import { apiKeyRoutes } from "./api-keys/api-keys.routes.js";
 import { containerRoutes } from "./containers/containers.routes.js";
+import { controlledRoutes } from "./controlled/controlled.routes.js";
 import { historyRoutes } from "./history/history.routes.js";
 import type { ApiEnv } from "./openapi.js";
 import { orgRoutes } from "./orgs/orgs.routes.js";
@@ -37,5 +39,6 @@ export function v1Routers(deps: V1Deps): OpenAPIHono<ApiEnv>[] {
     historyRoutes({ access, history }),
     peopleRoutes({ access, people: new PeopleService(database, accounts) }),
     apiKeyRoutes({ access, apiKeys }),
+    controlledRoutes({ access, inventory: new ControlledInventoryService(database) }),
   ];
 }
