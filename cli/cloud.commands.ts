@@ -2,6 +2,7 @@
 // commander, so `lilo --help` stays fast; what each command runs is loaded from cloud.handlers.ts then.
 import type { Command } from "commander";
 import { registerAuditCommands } from "./audit.commands.js";
+import { registerControlledCommands } from "./controlled.commands.js";
 
 const handlers = () => import("./cloud.handlers.js");
 
@@ -31,6 +32,7 @@ export function registerCloudCommands(program: Command): void {
     .action(async () => (await handlers()).initDatabaseRoles());
 
   registerAuditCommands(cloud);
+  registerControlledCommands(cloud);
 
   const org = cloud.command("org").description("organizations (tenants)");
   org

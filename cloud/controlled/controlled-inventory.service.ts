@@ -7,7 +7,10 @@ import { z } from "zod";
 import { parseInput } from "../../shared/errors.js";
 import type { Database } from "../db/database.js";
 import type { ReportTable } from "../reports/report-table.js";
-import { type ControlledContainerRow, controlledInventoryRepository } from "./controlled-inventory.repository.js";
+import {
+  type ControlledContainerRow,
+  controlledInventoryRepository,
+} from "./controlled-inventory.repository.js";
 
 const day = z.iso.date();
 export const InventoryPeriod = z

@@ -2,10 +2,7 @@
 // DEA-scheduled containers for a period. Organization-wide, so it needs `event:read` there.
 import { createRoute, z } from "@hono/zod-openapi";
 import type { AccessService } from "../../../authz/access.service.js";
-import {
-  type ControlledInventoryService,
-  InventoryPeriod,
-} from "../../../controlled/controlled-inventory.service.js";
+import type { ControlledInventoryService } from "../../../controlled/controlled-inventory.service.js";
 import { createApiRouter, ERROR_RESPONSES, json, OrgParams, SECURITY } from "../openapi.js";
 
 const Cell = z.union([z.string(), z.number(), z.null()]);
@@ -20,7 +17,11 @@ const InventoryTable = z
   })
   .openapi("ControlledInventory");
 
-const Period = InventoryPeriod.openapi({ description: "whole UTC days, both included (YYYY-MM-DD)" });
+/** Whole UTC days, both included; the service checks that `from` is not after `to`. */
+const Period = z.object({
+  from: z.iso.date().openapi({ description: "first day (YYYY-MM-DD)" }),
+  to: z.iso.date().openapi({ description: "last day, included (YYYY-MM-DD)" }),
+});
 
 export function controlledRoutes(deps: { access: AccessService; inventory: ControlledInventoryService }) {
   const { access, inventory } = deps;
@@ -31,7 +32,8 @@ export function controlledRoutes(deps: { access: AccessService; inventory: Contr
       method: "get",
       path: "/orgs/{org}/controlled-substances/inventory",
       tags: ["Controlled substances"],
-      summary: "Biennial inventory: opening count, receipts, checkouts, disposals and closing count per substance",
+      summary:
+        "Biennial inventory: opening count, receipts, checkouts, disposals and closing count per substance",
       security: SECURITY,
       request: { params: OrgParams, query: Period },
       responses: { 200: json(InventoryTable, "the inventory"), ...ERROR_RESPONSES },
