@@ -17,9 +17,15 @@ import { callerAuth } from "../../../authz/caller.middleware.js";
 import { ControlledInventoryService } from "../../../controlled/controlled-inventory.service.js";
 import type { Database } from "../../../db/database.js";
 import { migrateAll } from "../../../db/migrator.js";
+import { HistoryService } from "../../../history/history.service.js";
+import { ContainerService } from "../../../inventory/container.service.js";
+import { LabelService } from "../../../labels/label.service.js";
 import { OrganizationService } from "../../../orgs/organization.service.js";
 import { RateLimitRepository } from "../../../security/rate-limit.repository.js";
 import { RateLimitService } from "../../../security/rate-limit.service.js";
+import { SignatureService } from "../../../signatures/signature.service.js";
+import { containerRoutes } from "../containers/containers.routes.js";
+import { signatureRoutes } from "../signatures/signatures.routes.js";
 import { createV1App } from "../v1.app.js";
 import { controlledRoutes } from "./controlled.routes.js";
 
@@ -32,6 +38,7 @@ describe.each(backends)("controlled-substance inventory on $name", (backend) => 
   let dispose: () => Promise<void>;
   let app: Hono;
   let org: string;
+  let morphineB = "";
   const tokens: Record<string, string> = {};
 
   const get = (who: string, query: string, orgId = org) =>
@@ -91,6 +98,7 @@ describe.each(backends)("controlled-substance inventory on $name", (backend) => 
       // disposed in it, D received and disposed before it, E received after it.
       const a = await container(MORPHINE, "2024-12-01");
       const b = await container(MORPHINE, "2025-03-01");
+      morphineB = b.container_id;
       await container(MORPHINE, "2024-06-01", "2025-06-15");
       await container(MORPHINE, "2024-01-01", "2024-10-01");
       await container(MORPHINE, "2027-01-05");
@@ -123,6 +131,15 @@ describe.each(backends)("controlled-substance inventory on $name", (backend) => 
           controlledRoutes({
             access: new AccessService(database),
             inventory: new ControlledInventoryService(database),
+          }),
+          containerRoutes({
+            access: new AccessService(database),
+            containers: new ContainerService(database, new LabelService(database)),
+            history: new HistoryService(database),
+          }),
+          signatureRoutes({
+            access: new AccessService(database),
+            signatures: new SignatureService(database, accounts),
           }),
         ],
       }),
@@ -188,5 +205,39 @@ describe.each(backends)("controlled-substance inventory on $name", (backend) => 
     expect(reversed.status).toBe(400);
     expect(await reversed.json()).toMatchObject({ error: { code: "validation_failed" } });
     expect((await get("manager", "from=yesterday&to=2025-01-01")).status).toBe(400);
+  });
+
+  it("disposing of a controlled container files a disposal its disposer signs with their password", async () => {
+    const headers = { authorization: `Bearer ${tokens.manager}`, "content-type": "application/json" };
+    const disposed = await app.request(`/api/v1/orgs/${org}/containers/${morphineB}/dispose`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ disposal_method: "reverse distributor", disposal_date: "2027-02-01" }),
+    });
+    expect(disposed.status).toBe(200);
+    const transactionId = await database.withTenant(org, async (tx) => {
+      const rows = await tx.select().from(containerTransactions);
+      return rows.find((t) => t.container_id === morphineB && t.transaction_type === "dispose")!
+        .transaction_id;
+    });
+    const signed = await app.request(`/api/v1/orgs/${org}/signatures`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({
+        record_type: "controlled_substance_disposal",
+        record_id: transactionId,
+        meaning: "performed",
+        password: PASSWORD,
+      }),
+    });
+    expect(signed.status).toBe(201);
+    expect(await signed.json()).toMatchObject({ meaning: "performed", valid: true });
+    const next = (await (await get("manager", "from=2027-01-01&to=2028-12-31")).json()) as {
+      rows: Record<string, unknown>[];
+    };
+    expect(next.rows.find((r) => r.substance === "Morphine sulfate")).toMatchObject({
+      disposed: 1,
+      closing: 2,
+    });
   });
 });
