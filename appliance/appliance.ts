@@ -11,6 +11,8 @@ import { fromRoot } from "../shared/paths.js";
 import type { ServiceNotifier } from "../shared/systemd/sd-notify.js";
 import { AuthService, type CabinetScope, type Credential } from "./auth/auth.service.js";
 import type { ApplianceConfig } from "./config.js";
+import { ControlledRepository } from "./controlled/controlled.repository.js";
+import { ControlledSubstanceService } from "./controlled/controlled-substance.service.js";
 import { type LocalDatabase, openLocalDatabase } from "./db/local-database.js";
 import { cabinets } from "./db/schema.js";
 import { EventBus, ListenerGroup } from "./event-bus.js";
@@ -149,6 +151,12 @@ export class Appliance {
       .from(cabinets)
       .where(eq(cabinets.cabinet_id, scope.cabinet_id))
       .get();
+    const alerts = new AlertRepository(scope.cabinet_id);
+    const controlled = new ControlledSubstanceService({
+      scope,
+      repo: new ControlledRepository(scope.cabinet_id),
+      alerts,
+    });
     const session = new SessionService({
       local,
       auth: new AuthService(local.db, scope, secret, config.access),
@@ -160,6 +168,7 @@ export class Appliance {
         requiresDualApproval: cabinetRow?.requires_dual_approval ?? false,
         dualApprovalWindowMs: config.session.dualApprovalWindowMs,
       },
+      holdsControlled: () => controlled.holdsControlled(local.db),
       logger: log("session"),
     });
     this.session = session;
@@ -188,6 +197,7 @@ export class Appliance {
       frames: { framesPerScan: config.scan.framesPerScan, exposureEv: config.scan.exposureEv },
       hazards: this.hazards,
       bus,
+      controlled,
     });
     this.sessionScans = config.scan.afterSession
       ? new ScanAfterSessionListener({ bus, scans, logger: log("scan") })
@@ -196,7 +206,7 @@ export class Appliance {
     const checks = new SafetyCheckService({
       local,
       scope,
-      alerts: new AlertRepository(scope.cabinet_id),
+      alerts,
       thresholds: { spill: config.safety.spillThreshold, breakage: config.safety.breakageThreshold },
     });
     this.sessionListeners.start(

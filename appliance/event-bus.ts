@@ -37,6 +37,15 @@ export interface SessionSummary {
   /** Who opened the cabinet; undefined for a forced door. */
   user?: { user_id: string; display_name: string; email: string | null; role: string };
   opened: boolean;
+  /** Everyone who authenticated to open it, how and when: their signature on controlled accesses. */
+  authentication?: DoorAuthentication;
+}
+
+/** The people who authenticated at the cabinet for a session (two on a dual-approval cabinet). */
+export interface DoorAuthentication {
+  users: { user_id: string; display_name: string; email: string | null; role: string }[];
+  method: string;
+  at: Date;
 }
 
 /** A step of cabinet life worth showing live (the durable record is the event log). */

@@ -3,6 +3,7 @@
 import type { Command } from "commander";
 import { registerAuditCommands } from "./audit.commands.js";
 import { registerReportCommands } from "./report.commands.js";
+import { registerControlledCommands } from "./controlled.commands.js";
 
 const handlers = () => import("./cloud.handlers.js");
 
@@ -33,6 +34,7 @@ export function registerCloudCommands(program: Command): void {
 
   registerAuditCommands(cloud);
   registerReportCommands(cloud);
+  registerControlledCommands(cloud);
 
   const org = cloud.command("org").description("organizations (tenants)");
   org

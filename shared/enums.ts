@@ -22,7 +22,11 @@ export const ALERT_TYPES = [
   "peroxide_former_expired",
   "incompatible_storage",
   "low_stock",
+  // Not in the seed: a controlled substance missing with no checkout (docs/controlled-substances.md).
+  "theft_loss",
 ] as const;
+/** The DEA's controlled-substance schedules (21 CFR 1308): `chemical_inventory.dea_schedule`. */
+export const DEA_SCHEDULES = ["I", "II", "III", "IV", "V"] as const;
 export const ALERT_SEVERITIES = ["low", "medium", "high", "critical"] as const;
 export const ALERT_STATUSES = ["open", "acknowledged", "in_progress", "resolved", "false_positive"] as const;
 export const AUDIT_CATEGORIES = [
@@ -41,8 +45,10 @@ export const SIGNED_RECORD_TYPES = [
   "spill_resolution",
   "audit_review",
   "inventory_count",
+  // A cabinet's record of an access to a controlled substance, signed at the door (docs/controlled-substances.md).
+  "controlled_substance_access",
 ] as const;
-export const SIGNATURE_MEANINGS = ["reviewed", "approved", "performed"] as const;
+export const SIGNATURE_MEANINGS = ["reviewed", "approved", "performed", "witnessed"] as const;
 export const COMPLIANCE_STATUSES = ["compliant", "flagged", "reviewed", "resolved", "violation"] as const;
 export const VIEW_ENTITIES = ["chemicals", "transactions", "scans", "alerts", "events"] as const;
 export const VIEW_VISIBILITIES = ["private", "shared", "public"] as const;
@@ -62,6 +68,7 @@ export type TransactionType = (typeof TRANSACTION_TYPES)[number];
 export type ScanTriggerType = (typeof SCAN_TRIGGER_TYPES)[number];
 export type AlertType = (typeof ALERT_TYPES)[number];
 export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+export type DeaSchedule = (typeof DEA_SCHEDULES)[number];
 export type AuditCategory = (typeof AUDIT_CATEGORIES)[number];
 export type SignedRecordType = (typeof SIGNED_RECORD_TYPES)[number];
 export type SignatureMeaning = (typeof SIGNATURE_MEANINGS)[number];

@@ -92,6 +92,7 @@ export class KioskService implements ApplianceListener {
       .all()
       .find((c) => c.cabinet_id === scope.cabinet_id);
     const s = session.status();
+    const dual = session.dualApproval();
     const now = Date.now();
     const review = this.currentReview();
     return {
@@ -100,7 +101,9 @@ export class KioskService implements ApplianceListener {
         name: cabinet?.cabinet_name ?? "",
         code: cabinet?.cabinet_code ?? "",
         location: cabinet?.precise_location ?? cabinet?.description ?? null,
-        dual_approval: cabinet?.requires_dual_approval ?? false,
+        dual_approval: dual.required,
+        /** It holds a controlled substance: two people, and every access is signed. */
+        controlled: dual.controlled,
         shelves: this.deps.shelves,
       },
       door: door.state(),

@@ -65,10 +65,10 @@ export class InventoryRepository {
       .get();
   }
 
-  /** `user` took the container from shelf `from`. */
-  checkout(db: LocalDb, c: Change & { from: number; user: AuthorizedUser }): void {
+  /** `user` took the container from shelf `from`; returns the checkout's transaction id. */
+  checkout(db: LocalDb, c: Change & { from: number; user: AuthorizedUser }): string {
     const row = this.container(db, c.container_id);
-    this.fileTransaction(db, row, c, "checkout", c.user, {
+    const filed = this.fileTransaction(db, row, c, "checkout", c.user, {
       checkout_timestamp: c.at,
       source_cabinet_id: this.scope.cabinet_id,
       source_shelf_level: c.from,
@@ -82,6 +82,7 @@ export class InventoryRepository {
       shelf: c.from,
       summary: `${c.user.display_name} took ${row.chemical_name} from shelf ${c.from}`,
     });
+    return filed;
   }
 
   /** The container is gone from shelf `from` with no one to attribute it to: flagged for review. */
@@ -98,9 +99,12 @@ export class InventoryRepository {
 
   /**
    * The container is back on shelf `to`: `checkout`, when given, is closed, and the return is filed
-   * under `user` when someone answers for it.
+   * under `user` when someone answers for it (its transaction id is returned).
    */
-  return(db: LocalDb, c: Change & { to: number; user?: AuthorizedUser; checkout?: Transaction }): void {
+  return(
+    db: LocalDb,
+    c: Change & { to: number; user?: AuthorizedUser; checkout?: Transaction },
+  ): string | undefined {
     const row = this.container(db, c.container_id);
     if (c.checkout)
       updateRecorded(db, containerTransactions, c.checkout.transaction_id, {
@@ -108,8 +112,9 @@ export class InventoryRepository {
         actual_return_timestamp: c.at,
         updated_at: c.at,
       });
+    let filed: string | undefined;
     if (c.user) {
-      this.fileTransaction(db, row, c, "return", c.user, {
+      filed = this.fileTransaction(db, row, c, "return", c.user, {
         actual_return_timestamp: c.at,
         // The cloud files every transaction under the cabinet that recorded it.
         source_cabinet_id: this.scope.cabinet_id,
@@ -131,13 +136,15 @@ export class InventoryRepository {
       shelf: c.to,
       summary: `${row.chemical_name} returned to shelf ${c.to}`,
     });
+    return filed;
   }
 
   /** The container moved from shelf `from` to `to`; without a `user` the move is flagged for review. */
-  transfer(db: LocalDb, c: Change & { from: number; to: number; user?: AuthorizedUser }): void {
+  transfer(db: LocalDb, c: Change & { from: number; to: number; user?: AuthorizedUser }): string | undefined {
     const row = this.container(db, c.container_id);
+    let filed: string | undefined;
     if (c.user) {
-      this.fileTransaction(db, row, c, "transfer", c.user, {
+      filed = this.fileTransaction(db, row, c, "transfer", c.user, {
         source_cabinet_id: this.scope.cabinet_id,
         source_shelf_level: c.from,
         return_cabinet_id: this.scope.cabinet_id,
@@ -158,6 +165,7 @@ export class InventoryRepository {
       requires_review: !c.user,
       summary: `${row.chemical_name} moved from shelf ${c.from} to shelf ${c.to}`,
     });
+    return filed;
   }
 
   /** The container was seen where it belongs. */
@@ -184,7 +192,7 @@ export class InventoryRepository {
     });
   }
 
-  /** Files the container's transaction under `user`, within the change's session. */
+  /** Files the container's transaction under `user`, within the change's session; returns its id. */
   private fileTransaction(
     db: LocalDb,
     row: Container,
@@ -192,8 +200,8 @@ export class InventoryRepository {
     type: Transaction["transaction_type"],
     user: AuthorizedUser,
     fields: Partial<typeof containerTransactions.$inferInsert>,
-  ): void {
-    insertRecorded(db, containerTransactions, {
+  ): string {
+    return insertRecorded(db, containerTransactions, {
       container_id: row.container_id,
       transaction_type: type,
       qr_code: row.qr_code,
@@ -202,7 +210,7 @@ export class InventoryRepository {
       workflow_id: c.session_id,
       scan_id: c.evidence?.scan_id,
       image_s3_key: c.evidence?.image_key,
-    });
+    }).transaction_id;
   }
 
   /** Logs an inventory transaction event about the container, within the change's session. */

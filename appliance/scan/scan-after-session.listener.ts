@@ -15,7 +15,12 @@ export class ScanAfterSessionListener implements ApplianceListener {
     bus.on(this, "session.ended", (s) => {
       if (!s.opened) return;
       this.last = scans
-        .scan({ trigger: "motion", session_id: s.session_id, user: s.user })
+        .scan({
+          trigger: "motion",
+          session_id: s.session_id,
+          user: s.user,
+          authentication: s.authentication,
+        })
         .then((outcome) =>
           bus.emit("scan.completed", { scan_ids: outcome.scan_ids, session_id: s.session_id }),
         )

@@ -6,9 +6,14 @@ import { type GreyImage, imageQuality, type LabelDecoder } from "@lilo/vision";
 import sharp from "sharp";
 import type { Logger } from "../../shared/logger.js";
 import type { AuthorizedUser, CabinetScope } from "../auth/auth.service.js";
+import type {
+  ControlledAccess,
+  ControlledSubstanceService,
+} from "../controlled/controlled-substance.service.js";
 import type { LocalDatabase, LocalDb } from "../db/local-database.js";
 import type { EventBus, HazardFound } from "../event-bus.js";
 import type { Camera } from "../hardware/camera.js";
+import type { AlertRow } from "../safety/alert.repository.js";
 import { type Detection, modelImageFromRaw, type SpillDetector } from "../safety/spill-detector.js";
 import { recordEvent } from "../session/event-recorder.js";
 import type { EvidenceStore } from "./evidence.store.js";
@@ -62,6 +67,8 @@ export class ScanService {
       hazards?: SpillDetector;
       /** Where "scan.hazards" goes when a shelf shows a spill or broken glass. */
       bus?: EventBus;
+      /** Signed records of controlled-substance accesses, and theft/loss alerts (docs/controlled-substances.md). */
+      controlled?: ControlledSubstanceService;
     },
   ) {}
 
@@ -257,7 +264,7 @@ export class ScanService {
     const unread = new Map(shelves.map((s) => [s.shelf, s.unread?.length ?? 0]));
     const r = reconcile(inventory.containers(db), observed, scanned, unread);
     const evidence = this.trackEvidence(db, shelves, scanIds, changedShelves(r), before);
-    this.applyReconciliation(db, r, ctx, evidence);
+    const raised = this.applyReconciliation(db, r, ctx, evidence);
     recordEvent(db, scope, {
       type: "scan",
       category: "inventory",
@@ -272,6 +279,17 @@ export class ScanService {
         failed_shelves: shelves.filter((s) => !s.ok).map((s) => s.shelf),
       },
     });
+    // A controlled substance gone with no checkout must reach people at once, not after the next check.
+    for (const alert of raised) {
+      this.deps.bus?.emit("alert.raised", alert);
+      this.deps.bus?.emit("cabinet.event", {
+        action: "alert_raised",
+        summary: alert.title,
+        severity: "critical",
+        at: alert.detected_at.toISOString(),
+        session_id: ctx.session_id,
+      });
+    }
     const found = hazardsFound(shelves, scanIds);
     // Listeners run after this transaction commits: emit() only queues them.
     if (found.length)
@@ -309,25 +327,50 @@ export class ScanService {
     return out;
   }
 
-  /** Who answers for each change: the session's person; a return without one, whoever checked it out. */
+  /**
+   * Who answers for each change: the session's person; a return without one, whoever checked it out.
+   * Returns the theft/loss alerts raised for controlled containers gone with no one to answer for them.
+   */
   private applyReconciliation(
     db: LocalDb,
     r: Reconciliation,
     ctx: ScanContext,
     evidence: ReadonlyMap<number, ShelfEvidence>,
-  ): void {
-    const { scope, inventory } = this.deps;
+  ): AlertRow[] {
+    const { scope, inventory, controlled } = this.deps;
     const at = new Date();
-    const { user, session_id } = ctx;
+    const { user, session_id, authentication } = ctx;
+    const access = (a: Omit<ControlledAccess, "session_id" | "authentication">) =>
+      controlled?.recordAccess(db, { ...a, session_id, authentication });
+    const raised: AlertRow[] = [];
     for (const { container, from } of r.taken) {
       const change = { container_id: container.container_id, from, session_id, evidence: evidence.get(from) };
+      const image = change.evidence?.image_key;
       // No one to attribute it to (scheduled scan, forced door): flag it, do not invent a checkout.
-      if (user) inventory.checkout(db, { ...change, user, at });
-      else inventory.reportMissing(db, change);
+      if (user) {
+        const transaction_id = inventory.checkout(db, { ...change, user, at });
+        access({
+          container_id: container.container_id,
+          access: "checkout",
+          shelf: from,
+          transaction_id,
+          image,
+        });
+      } else {
+        inventory.reportMissing(db, change);
+        const alert = controlled?.raiseTheftLoss(db, {
+          container_id: container.container_id,
+          shelf: from,
+          scan_id: change.evidence?.scan_id,
+          image,
+          at,
+        });
+        if (alert) raised.push(alert);
+      }
     }
     for (const { container, to } of r.returned) {
       const checkout = inventory.openCheckout(db, container.container_id);
-      inventory.return(db, {
+      const transaction_id = inventory.return(db, {
         container_id: container.container_id,
         to,
         user: user ?? (checkout && checkedOutBy(checkout)),
@@ -336,9 +379,11 @@ export class ScanService {
         at,
         evidence: evidence.get(to),
       });
+      const image = evidence.get(to)?.image_key;
+      access({ container_id: container.container_id, access: "return", shelf: to, transaction_id, image });
     }
-    for (const { container, from, to } of r.moved)
-      inventory.transfer(db, {
+    for (const { container, from, to } of r.moved) {
+      const transaction_id = inventory.transfer(db, {
         container_id: container.container_id,
         from,
         to,
@@ -347,6 +392,9 @@ export class ScanService {
         at,
         evidence: evidence.get(to),
       });
+      const image = evidence.get(to)?.image_key;
+      access({ container_id: container.container_id, access: "transfer", shelf: to, transaction_id, image });
+    }
     for (const { container, shelf } of r.labelNotRead)
       inventory.reportUnreadLabel(db, {
         container_id: container.container_id,
@@ -355,7 +403,11 @@ export class ScanService {
         session_id,
         evidence: evidence.get(shelf),
       });
-    for (const { container } of r.present) inventory.markSeen(db, container.container_id, at);
+    for (const { container, shelf } of r.present) {
+      inventory.markSeen(db, container.container_id, at);
+      // A session's scan counts the controlled containers in front of the people who opened the cabinet.
+      if (session_id) access({ container_id: container.container_id, access: "count", shelf });
+    }
     for (const { qr_code, shelf } of r.unknown) {
       recordEvent(db, scope, {
         type: "scan",
@@ -383,6 +435,7 @@ export class ScanService {
         details: { text: qr_code },
       });
     }
+    return raised;
   }
 }
 

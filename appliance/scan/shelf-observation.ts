@@ -3,6 +3,7 @@
 import type { DecodedLabel } from "@lilo/vision";
 import type { ScanTriggerType } from "../../shared/enums.js";
 import type { AuthorizedUser } from "../auth/auth.service.js";
+import type { DoorAuthentication } from "../event-bus.js";
 import type { Detection } from "../safety/spill-detector.js";
 import type { StoredImage } from "./evidence.store.js";
 
@@ -11,6 +12,8 @@ export interface ScanContext {
   session_id?: string;
   /** The person the session belongs to: takes and returns are attributed to them. */
   user?: AuthorizedUser;
+  /** Who authenticated at the door for the session: they sign each controlled-substance access. */
+  authentication?: DoorAuthentication;
   triggered_by?: string;
 }
 

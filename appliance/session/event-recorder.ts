@@ -1,6 +1,6 @@
 // Writes one step of cabinet life into the local unified_event_log, with its outbox row, in the
 // caller's SQLite transaction.
-import type { EventSeverity } from "../../shared/enums.js";
+import type { AuditCategory, EventSeverity } from "../../shared/enums.js";
 import type { AuthorizedUser, CabinetScope } from "../auth/auth.service.js";
 import { insertRecorded } from "../db/change-recorder.js";
 import type { LocalDb } from "../db/local-database.js";
@@ -24,6 +24,10 @@ export interface CabinetEvent {
   requires_review?: boolean;
   /** The key of the shelf image that shows it (see appliance/scan/evidence.store.ts). */
   image?: string;
+  /** The event this one is about (a signature's signed record). */
+  related_event_id?: string;
+  /** Files the event in the cloud's compliance_audit_log under this category (docs/audit.md). */
+  compliance?: { audit_category: AuditCategory; regulation: string };
 }
 
 export function recordEvent(db: LocalDb, scope: CabinetScope, e: CabinetEvent) {
@@ -46,5 +50,8 @@ export function recordEvent(db: LocalDb, scope: CabinetScope, e: CabinetEvent) {
     workflow_id: e.session_id,
     requires_review: e.requires_review ?? false,
     image_reference: e.image,
+    related_event_id: e.related_event_id,
+    compliance_flags: e.compliance,
+    dea_relevant: e.compliance?.audit_category === "controlled_substance",
   });
 }

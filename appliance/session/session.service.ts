@@ -14,6 +14,7 @@ import { type CabinetEvent, recordEvent } from "./event-recorder.js";
 export type SessionState = "idle" | "awaiting_second" | "unlocked" | "open";
 
 export interface SessionConfig {
+  /** The cabinet's own setting; a cabinet holding a controlled substance needs two people regardless. */
   requiresDualApproval: boolean;
   /** How long the first approval of a dual-approval cabinet waits for the second person. */
   dualApprovalWindowMs: number;
@@ -31,6 +32,8 @@ interface ActiveSession {
   users: AuthorizedUser[];
   opened: boolean;
   forced: boolean;
+  /** How and when the users authenticated at the cabinet (absent for a forced door or a resumed session). */
+  authenticated?: { method: string; at: Date };
 }
 
 export class SessionService {
@@ -48,6 +51,8 @@ export class SessionService {
       lock: LockController;
       bus: EventBus;
       config: SessionConfig;
+      /** Whether the cabinet holds a DEA-scheduled container (docs/controlled-substances.md). */
+      holdsControlled?: () => boolean;
       logger: Logger;
       now?: () => number;
     },
@@ -139,6 +144,15 @@ export class SessionService {
     for (const u of this.unsubscribe.splice(0)) u();
   }
 
+  /**
+   * Whether opening needs two different people: a dual-approval cabinet, or one that holds a controlled
+   * substance (checked out from it included), asked anew at every try.
+   */
+  dualApproval(): { required: boolean; controlled: boolean } {
+    const controlled = this.deps.holdsControlled?.() ?? false;
+    return { required: this.deps.config.requiresDualApproval || controlled, controlled };
+  }
+
   status(): { state: SessionState; session_id?: string; users: AuthorizedUser[] } {
     return { state: this.state, session_id: this.session?.id, users: this.session?.users ?? [] };
   }
@@ -182,7 +196,8 @@ export class SessionService {
       });
       return { granted: true, session_id: this.session!.id, user };
     }
-    if (this.deps.config.requiresDualApproval) {
+    const dual = this.dualApproval();
+    if (dual.required) {
       const now = this.now();
       const first = this.pendingFirst;
       if (
@@ -198,7 +213,7 @@ export class SessionService {
           action: "auth_first_approval",
           user,
           summary: `${user.display_name} approved; waiting for a second person`,
-          details: { method: result.method },
+          details: { method: result.method, ...(dual.controlled ? { reason: "controlled_substance" } : {}) },
         });
         return { granted: false, awaiting_second: true, reason: "second_approval_required" };
       }
@@ -209,7 +224,13 @@ export class SessionService {
   }
 
   private async unlockFor(users: AuthorizedUser[], method: string): Promise<AccessOutcome> {
-    const session: ActiveSession = { id: randomUUID(), users, opened: false, forced: false };
+    const session: ActiveSession = {
+      id: randomUUID(),
+      users,
+      opened: false,
+      forced: false,
+      authenticated: { method, at: new Date(this.now()) },
+    };
     this.session = session;
     this.state = "unlocked";
     const [primary] = users as [AuthorizedUser, ...AuthorizedUser[]];
@@ -308,6 +329,7 @@ export class SessionService {
       session_id: session.id,
       user: session.users[0],
       opened: session.opened,
+      authentication: session.authenticated && { users: session.users, ...session.authenticated },
     });
   }
 
@@ -336,7 +358,7 @@ export class SessionService {
     approvedBy: string[] = [],
   ): Promise<AccessOutcome> {
     const approvers = [...new Set(approvedBy)];
-    if (this.deps.config.requiresDualApproval && approvers.length < 2) {
+    if (this.dualApproval().required && approvers.length < 2) {
       this.record({
         type: "access",
         category: "user_action",

@@ -150,6 +150,27 @@ const cases: [string, Subject, Permission, Resource, boolean][] = [
     false,
   ],
   [
+    "controlled-substance inventory (event:read organization-wide): an organization-wide auditor reads it",
+    person([grant("auditor", "organization", ORG)]),
+    "event:read",
+    orgWide,
+    true,
+  ],
+  [
+    "controlled-substance inventory: an auditor of one lab may not read the organization's",
+    person([grant("auditor", "lab", LAB)]),
+    "event:read",
+    orgWide,
+    false,
+  ],
+  [
+    "controlled-substance inventory: another organization's API key is refused",
+    key(["all"], OTHER_ORG),
+    "event:read",
+    orgWide,
+    false,
+  ],
+  [
     "auditor is read-only: no user management",
     person([grant("auditor", "organization", ORG)]),
     "user:manage",

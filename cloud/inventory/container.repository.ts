@@ -2,7 +2,13 @@
 // column, one container with where it is, and the cloud's changes to it. Every method runs in the
 // caller's tenant transaction.
 import { and, eq, getTableColumns, ilike, inArray, or, type SQL, sql } from "drizzle-orm";
-import { cabinets, chemicalInventory, departments, laboratories } from "../../shared/schema/tenant.js";
+import {
+  cabinets,
+  chemicalInventory,
+  containerTransactions,
+  departments,
+  laboratories,
+} from "../../shared/schema/tenant.js";
 import { queryRows, type Tx } from "../db/database.js";
 import { byName, type CursorValue } from "../db/pagination.js";
 
@@ -163,6 +169,15 @@ export const containerRepository = {
       .update(chemicalInventory)
       .set({ ...set, updated_at: new Date() })
       .where(eq(chemicalInventory.container_id, containerId));
+  },
+
+  /** Files a transaction (a controlled substance's disposal: the record its disposer signs); returns its id. */
+  async insertTransaction(tx: Tx, values: typeof containerTransactions.$inferInsert): Promise<string> {
+    const [row] = await tx
+      .insert(containerTransactions)
+      .values(values)
+      .returning({ id: containerTransactions.transaction_id });
+    return row!.id;
   },
 
   /** The highest number among the organization's LILO:C:nnnnnn codes, for the next registration. */

@@ -282,9 +282,24 @@ export class ContainerService {
         disposed_by_user: actingUserId(access.caller),
       };
       await containerRepository.update(tx, containerId, set);
+      // A controlled substance's disposal is a transaction of its own, for its disposer (and a
+      // witness) to sign as controlled_substance_disposal (docs/controlled-substances.md).
+      const transaction_id = before.dea_schedule
+        ? await containerRepository.insertTransaction(tx, {
+            container_id: containerId,
+            transaction_type: "dispose",
+            qr_code: before.qr_code,
+            user_id: set.disposed_by_user,
+            user_name: callerLabel(access.caller).slice(0, 255),
+            source_cabinet_id: before.cabinet_id,
+            quantity_checkout: before.quantity,
+            quantity_unit: before.unit,
+            status: "disposed",
+          })
+        : undefined;
       await this.record(tx, access, containerId, "container_disposed", `Disposed: ${input.disposal_method}`, {
         old_values: { status: before.status },
-        new_values: set,
+        new_values: transaction_id ? { ...set, transaction_id } : set,
       });
     });
     return this.get(access, containerId);
@@ -327,6 +342,8 @@ export class ContainerService {
       user_name: callerLabel(access.caller).slice(0, 255),
       event_details: { action, via: access.caller.kind },
       changes_summary: summary,
+      // Filed under controlled_substance in the compliance log (docs/audit.md).
+      dea_relevant: c.dea_schedule !== null,
       ...values,
     });
   }

@@ -3,6 +3,7 @@
 // event in one transaction, and is valid only while the record still hashes as it did when signed.
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { eventRecordHash } from "../../shared/audit/audit-hash.js";
 import { canonicalJson } from "../../shared/canonical-json.js";
 import {
   SIGNATURE_MEANINGS,
@@ -45,9 +46,14 @@ export interface SignatureView {
   valid: boolean;
 }
 
-/** The hash a signature binds: the record's whole row in canonical JSON. */
-export const recordHash = (row: Record<string, unknown>): string =>
-  createHash("sha256").update(canonicalJson(row)).digest("hex");
+/**
+ * The hash a signature binds: the record's whole row in canonical JSON; for an event signed at a
+ * cabinet, its audited content (shared/audit/audit-hash.ts), which the cabinet hashed from its own copy.
+ */
+export const recordHash = (row: Record<string, unknown>, type?: SignedRecordType): string =>
+  type === "controlled_substance_access"
+    ? eventRecordHash(row)
+    : createHash("sha256").update(canonicalJson(row)).digest("hex");
 
 /** What must hold of a record before it can be signed as this type. */
 const READY: Record<SignedRecordType, (row: Record<string, unknown>) => string | undefined> = {
@@ -57,6 +63,10 @@ const READY: Record<SignedRecordType, (row: Record<string, unknown>) => string |
     r.status === "resolved" ? undefined : "only a resolved alert can be signed as a resolution",
   audit_review: () => undefined,
   inventory_count: () => undefined,
+  controlled_substance_access: (r) =>
+    (r.event_details as { action?: unknown } | null)?.action === "controlled_access"
+      ? undefined
+      : "only a controlled-substance access event can be signed as one",
 };
 
 export class SignatureService {
@@ -77,7 +87,7 @@ export class SignatureService {
       if (!record) throw new AppError("not_found", `no ${s.record_type} record ${s.record_id}`);
       const notReady = READY[s.record_type](record);
       if (notReady) throw new AppError("conflict", notReady);
-      const hash = recordHash(record);
+      const hash = recordHash(record, s.record_type);
       const event = await recordAuditEvent(tx, {
         action: "electronic_signature",
         type: "manual",
@@ -112,7 +122,7 @@ export class SignatureService {
     return this.database.withTenant(orgId, async (tx) => {
       const record = await signatureRepository.findRecord(tx, recordType, recordId);
       if (!record) throw new AppError("not_found", `no ${recordType} record ${recordId}`);
-      const current = recordHash(record);
+      const current = recordHash(record, recordType);
       return (await signatureRepository.ofRecord(tx, recordType, recordId)).map((r) => view(r, current));
     });
   }

@@ -14,6 +14,7 @@ import * as validation from "../../shared/schema/validation.js";
 import { Change, type SyncedEntity } from "../../shared/sync/change.js";
 import { type Database, pgErrorCode, type Tx } from "../db/database.js";
 import { notifyLive } from "../live/live-notify.js";
+import { signatureRepository } from "../signatures/signature.repository.js";
 import { ingestRepository, primaryKeyOf, type Row } from "./ingest.repository.js";
 
 export const MAX_BATCH_CHANGES = 1000;
@@ -192,6 +193,11 @@ export class IngestService {
         const ofEntity = fresh.filter((r) => r.entity === entity);
         if (ofEntity.length) await this.apply(tx, device, entity, ofEntity);
       }
+      // A cabinet's signatures on controlled-substance accesses join the organization's signatures.
+      await signatureRepository.insertFromCabinetEvents(
+        tx,
+        fresh.filter((r) => r.entity === "unified_event_log").map((r) => r.row),
+      );
       const last = fresh.at(-1)!.seq;
       await ingestRepository.advance(tx, device.device_id, last, fresh.length);
       // Live views on every instance hear of the new events and alerts once this commits.

@@ -84,3 +84,12 @@ export function nextEventLink(
     row_hash: chainHash(prev_hash, eventContent(row)),
   };
 }
+
+/**
+ * The hash a cabinet's signature binds (docs/controlled-substances.md): the signed event's audited
+ * content, as the chain hashes it but without the previous hash, so the cabinet and the cloud compute
+ * the same value from their copies of the row.
+ */
+export function eventRecordHash(row: Record<string, unknown>): string {
+  return createHash("sha256").update(eventContent(row)).digest("hex");
+}

@@ -180,7 +180,7 @@ export const chemicalInventory = pgTable(
     h_statements: text("h_statements").array(),
     p_statements: text("p_statements").array(),
     nfpa_rating: jsonb("nfpa_rating"),
-    dea_schedule: varchar("dea_schedule", { length: 10 }),
+    dea_schedule: varchar("dea_schedule", { length: 10, enum: E.DEA_SCHEDULES }),
     epa_waste_code: varchar("epa_waste_code", { length: 20 }).array(),
     dot_hazard_class: varchar("dot_hazard_class", { length: 50 }),
     sds_url: text("sds_url"),
@@ -208,6 +208,8 @@ export const chemicalInventory = pgTable(
   },
   (t) => [
     check("chemical_inventory_shelf_level_check", sql`shelf_level >= 1 AND shelf_level <= 20`),
+    // Beyond the seed: only the DEA's schedules I–V (docs/controlled-substances.md).
+    check("valid_dea_schedule", inList(t.dea_schedule, E.DEA_SCHEDULES)),
     index("idx_inventory_cabinet").on(t.cabinet_id),
     index("idx_inventory_qr").on(t.qr_code),
     index("idx_inventory_shelf").on(t.shelf_level),

@@ -10,7 +10,14 @@ export interface PhotoBox {
 
 export interface Status {
   now: string;
-  cabinet: { name: string; code: string; location: string | null; dual_approval: boolean; shelves: number[] };
+  cabinet: {
+    name: string;
+    code: string;
+    location: string | null;
+    dual_approval: boolean;
+    controlled: boolean;
+    shelves: number[];
+  };
   door: "open" | "closed";
   lock: "locked" | "unlocked";
   session: {

@@ -58,6 +58,8 @@ const en = {
   "session.awaitingSecond": "{name} approved. A second person must now swipe a badge or enter a PIN.",
   "session.awaitingSecondTitle": "Second person needed",
   "session.dual": "This cabinet opens for two people only.",
+  "session.dual_controlled":
+    "This cabinet holds controlled substances: it opens for two people only, and both sign each access.",
   "shelves.title": "What's inside",
   "shelves.empty": "Nothing on this shelf.",
   "shelves.noPhoto": "No photo yet",
@@ -199,6 +201,8 @@ const de: Record<MessageKey, string> = {
   "session.awaitingSecond": "{name} hat bestätigt. Eine zweite Person muss jetzt Ausweis oder PIN nutzen.",
   "session.awaitingSecondTitle": "Zweite Person nötig",
   "session.dual": "Dieser Schrank öffnet nur für zwei Personen.",
+  "session.dual_controlled":
+    "Dieser Schrank enthält Betäubungsmittel: er öffnet nur für zwei Personen, und beide zeichnen jeden Zugriff.",
   "shelves.title": "Inhalt",
   "shelves.empty": "Nichts in diesem Fach.",
   "shelves.noPhoto": "Noch kein Foto",

@@ -4,6 +4,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AccountService } from "../../accounts/account.service.js";
 import type { ApiKeyService } from "../../apikeys/api-key.service.js";
 import type { AccessService } from "../../authz/access.service.js";
+import { ControlledInventoryService } from "../../controlled/controlled-inventory.service.js";
 import type { Database } from "../../db/database.js";
 import { HistoryService } from "../../history/history.service.js";
 import { ContainerService } from "../../inventory/container.service.js";
@@ -14,6 +15,7 @@ import { PeopleService } from "../../people/people.service.js";
 import { SavedViewService } from "../../views/saved-view.service.js";
 import { apiKeyRoutes } from "./api-keys/api-keys.routes.js";
 import { containerRoutes } from "./containers/containers.routes.js";
+import { controlledRoutes } from "./controlled/controlled.routes.js";
 import { historyRoutes } from "./history/history.routes.js";
 import type { ApiEnv } from "./openapi.js";
 import { orgRoutes } from "./orgs/orgs.routes.js";
@@ -40,5 +42,6 @@ export function v1Routers(deps: V1Deps): OpenAPIHono<ApiEnv>[] {
     peopleRoutes({ access, people: new PeopleService(database, accounts) }),
     apiKeyRoutes({ access, apiKeys }),
     savedViewRoutes({ access, views: new SavedViewService(database) }),
+    controlledRoutes({ access, inventory: new ControlledInventoryService(database) }),
   ];
 }

@@ -45,7 +45,9 @@ export function IdleScreen(props: {
             <Button tone="primary" size="lg" onClick={props.onPin} testId="enter-pin">
               {t("idle.enterPin")}
             </Button>
-            {status.cabinet.dual_approval && <p class="muted">{t("session.dual")}</p>}
+            {status.cabinet.dual_approval && (
+              <p class="muted">{t(status.cabinet.controlled ? "session.dual_controlled" : "session.dual")}</p>
+            )}
           </>
         )}
       </div>

@@ -40,6 +40,7 @@ const SIGNING_PERMISSION: Record<SignedRecordType, Permission> = {
   spill_resolution: "alert:resolve",
   audit_review: "event:read",
   inventory_count: "inventory:read",
+  controlled_substance_access: "event:read",
 };
 
 const tags = ["Signatures"];
