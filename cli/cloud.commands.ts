@@ -2,8 +2,8 @@
 // commander, so `lilo --help` stays fast; what each command runs is loaded from cloud.handlers.ts then.
 import type { Command } from "commander";
 import { registerAuditCommands } from "./audit.commands.js";
-import { registerReportCommands } from "./report.commands.js";
 import { registerControlledCommands } from "./controlled.commands.js";
+import { registerReportCommands } from "./report.commands.js";
 
 const handlers = () => import("./cloud.handlers.js");
 
