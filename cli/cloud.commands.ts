@@ -2,6 +2,7 @@
 // commander, so `lilo --help` stays fast; what each command runs is loaded from cloud.handlers.ts then.
 import type { Command } from "commander";
 import { registerAuditCommands } from "./audit.commands.js";
+import { registerRetentionCommands } from "./retention.commands.js";
 
 const handlers = () => import("./cloud.handlers.js");
 
@@ -129,8 +130,5 @@ export function registerCloudCommands(program: Command): void {
     )
     .action(async () => (await handlers()).setUpMqtt());
 
-  cloud
-    .command("retention")
-    .description("create upcoming time partitions and drop those past their retention period")
-    .action(async () => (await handlers()).applyRetention());
+  registerRetentionCommands(cloud);
 }
