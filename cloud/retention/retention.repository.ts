@@ -27,25 +27,20 @@ const at = (d: Date) => sql`${d.toISOString()}::timestamptz`;
 const EXPIRED: Record<PrunableTable, (now: Date, limit: number) => SQL> = {
   unified_event_log: (now, limit) =>
     sql`SELECT e.event_id AS id, retention_event_class(e) AS record_class, to_jsonb(e) - 'tsv' AS row
-          FROM retention_expired_events(${at(now)}, ${limit}) e`,
+          FROM retention_expired_events(${at(now)}) e ORDER BY e.event_timestamp LIMIT ${limit}`,
   compliance_audit_log: (now, limit) =>
     sql`SELECT a.audit_id AS id, retention_class_of(a.audit_category) AS record_class, to_jsonb(a) AS row
-          FROM retention_expired_records(${at(now)}, ${limit}) a`,
+          FROM retention_past_records(${at(now)}) r JOIN compliance_audit_log a USING (audit_id)
+         WHERE NOT r.held ORDER BY r.audit_timestamp LIMIT ${limit}`,
 };
 
-/** Rows past retention that a hold keeps (the deletion's test with the hold turned round). */
-const HELD: Record<PrunableTable, (now: Date, cutoff: Date) => SQL> = {
-  unified_event_log: (now, cutoff) =>
-    sql`SELECT count(*)::int AS n FROM unified_event_log e
-         WHERE e.event_timestamp <= ${at(cutoff)}
-           AND retention_kept_until(e.event_timestamp, retention_event_class(e)) <= ${at(now)}
-           AND retention_held(e.cabinet_id, e.container_id)`,
-  compliance_audit_log: (now, cutoff) =>
-    sql`SELECT count(*)::int AS n FROM compliance_audit_log a JOIN unified_event_log e USING (event_id)
-         WHERE a.audit_timestamp <= ${at(cutoff)}
-           AND greatest((a.retention_until + 1)::timestamp AT TIME ZONE 'UTC',
-                        retention_kept_until(a.audit_timestamp, retention_class_of(a.audit_category))) <= ${at(now)}
-           AND retention_held(e.cabinet_id, e.container_id)`,
+/** Rows past retention that a legal hold keeps. */
+const HELD: Record<PrunableTable, (now: Date) => SQL> = {
+  unified_event_log: (now) =>
+    sql`SELECT count(*)::int AS n FROM retention_past_events(${at(now)}) e
+         WHERE EXISTS (SELECT 1 FROM legal_holds h WHERE retention_hold_covers(h, e.cabinet_id, e.container_id))`,
+  compliance_audit_log: (now) =>
+    sql`SELECT count(*)::int AS n FROM retention_past_records(${at(now)}) WHERE held`,
 };
 
 /** The key columns of each partitioned table, for reading a partition in key order. */
@@ -138,10 +133,9 @@ export const retentionRepository = {
     return queryRows<ExpiredRow>(tx, EXPIRED[table](now, limit));
   },
 
-  /** Rows past retention kept by a legal hold; none is younger than the audit log's period. */
-  async heldCount(tx: Tx, table: PrunableTable, now: Date, auditLogDays: number): Promise<number> {
-    const cutoff = new Date(now.getTime() - auditLogDays * 86_400_000);
-    const [row] = await queryRows<{ n: number }>(tx, HELD[table](now, cutoff));
+  /** Rows past retention kept by a legal hold. */
+  async heldCount(tx: Tx, table: PrunableTable, now: Date): Promise<number> {
+    const [row] = await queryRows<{ n: number }>(tx, HELD[table](now));
     return row?.n ?? 0;
   },
 

@@ -21,7 +21,7 @@ import {
   retentionRepository,
 } from "./retention.repository.js";
 import { type ArchiveFile, writeArchive } from "./retention-archive.js";
-import { checkPeriod, type EffectiveClass, effectivePolicy, LEGAL_MINIMUM_DAYS } from "./retention-policy.js";
+import { checkPeriod, type EffectiveClass, effectivePolicy } from "./retention-policy.js";
 
 const DAY_MS = 86_400_000;
 
@@ -207,7 +207,7 @@ export class RetentionService {
     const tables: TableRun[] = [];
     for (const table of PRUNABLE_TABLES) {
       const held = await this.database.withTenant(orgId, (tx) =>
-        retentionRepository.heldCount(tx, table, now, LEGAL_MINIMUM_DAYS.audit_log),
+        retentionRepository.heldCount(tx, table, now),
       );
       const run: TableRun = { table, deleted: 0, held, archives: [] };
       tables.push(run);

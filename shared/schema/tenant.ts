@@ -470,6 +470,9 @@ export const unifiedEventLog = pgTable(
     index("idx_event_requires_review").on(t.requires_review).where(sql`requires_review = TRUE`),
     index("idx_event_tsv").using("gin", t.tsv),
     index("idx_event_chain").on(t.chain_id, t.chain_seq),
+    // Retention keeps an event another one refers to (0010_retention_functions.sql): looked up per row.
+    index("idx_event_related").on(t.related_event_id).where(sql`related_event_id IS NOT NULL`),
+    index("idx_event_parent").on(t.parent_event_id).where(sql`parent_event_id IS NOT NULL`),
   ],
 );
 
@@ -737,6 +740,7 @@ export const electronicSignatures = pgTable(
     check("valid_signed_record_type", inList(t.record_type, E.SIGNED_RECORD_TYPES)),
     check("valid_signature_meaning", inList(t.meaning, E.SIGNATURE_MEANINGS)),
     index("idx_signature_record").on(t.record_type, t.record_id),
+    index("idx_signature_event").on(t.event_id),
   ],
 );
 

@@ -42,4 +42,10 @@ CREATE INDEX "idx_pruned_chain" ON "audit_pruned_links" USING btree ("table_name
 --> statement-breakpoint
 CREATE INDEX "idx_legal_hold_active" ON "legal_holds" USING btree ("scope_type","scope_id") WHERE released_at IS NULL;
 --> statement-breakpoint
+CREATE INDEX "idx_signature_event" ON "electronic_signatures" USING btree ("event_id");
+--> statement-breakpoint
+CREATE INDEX "idx_event_related" ON "unified_event_log" USING btree ("related_event_id") WHERE related_event_id IS NOT NULL;
+--> statement-breakpoint
+CREATE INDEX "idx_event_parent" ON "unified_event_log" USING btree ("parent_event_id") WHERE parent_event_id IS NOT NULL;
+--> statement-breakpoint
 ALTER TABLE "compliance_audit_log" ADD CONSTRAINT "valid_audit_category" CHECK ("compliance_audit_log"."audit_category" IN ('controlled_substance', 'hazardous_waste', 'safety_incident', 'inventory_audit', 'access_control', 'electronic_signature', 'data_export', 'records_retention'));

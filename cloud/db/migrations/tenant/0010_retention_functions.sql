@@ -2,10 +2,13 @@
 -- rows; these SECURITY DEFINER functions are the one narrow path: they delete only the rows named that
 -- are past their retention and not under a legal hold, and only after leaving each row's link in
 -- audit_pruned_links (place, previous hash, hash, archive checksum) so that the chain still verifies.
+-- The helpers are plain SQL without SET clauses so that the planner inlines them into the queries that
+-- use them (a function with SET is called row by row); they run in the tenant's search_path, and inside
+-- retention_prune in the one it pins.
 -- The floors below are the legal minimums (cloud/retention/retention-policy.ts): an organization's
 -- setting can lengthen a period, never shorten it, even if the settings table were edited by hand.
 CREATE FUNCTION retention_days(p_class text) RETURNS integer
-LANGUAGE sql STABLE SET search_path FROM CURRENT
+LANGUAGE sql STABLE
 AS $$ SELECT greatest(
   coalesce((SELECT s.days FROM retention_settings s WHERE s.record_class = p_class), 0),
   CASE p_class
@@ -34,58 +37,51 @@ AS $$ SELECT retention_class_of(coalesce(
     WHEN e.epa_relevant THEN 'hazardous_waste'
   END)) $$;
 --> statement-breakpoint
-CREATE FUNCTION retention_kept_until(p_at timestamptz, p_class text) RETURNS timestamptz
-LANGUAGE sql STABLE SET search_path FROM CURRENT
-AS $$ SELECT p_at + make_interval(days => greatest(retention_days('audit_log'), retention_days(p_class))) $$;
+-- When each audit record class expires as of p_now: a handful of rows, computed once per query.
+CREATE FUNCTION retention_cutoffs(p_now timestamptz) RETURNS TABLE (record_class text, cutoff timestamptz)
+LANGUAGE sql STABLE
+AS $$ SELECT k, p_now - make_interval(days => greatest(retention_days('audit_log'), retention_days(k)))
+        FROM unnest(ARRAY['audit_log', 'exposure_record', 'controlled_substance', 'hazardous_waste']) k $$;
 --> statement-breakpoint
--- Whether a legal hold covers the organization (every record), the cabinet or the container.
-CREATE FUNCTION retention_held(p_cabinet uuid, p_container uuid) RETURNS boolean
-LANGUAGE sql STABLE SET search_path FROM CURRENT
-AS $$ SELECT EXISTS (SELECT 1 FROM legal_holds h WHERE h.released_at IS NULL AND (
+-- Whether a hold in force covers the organization (every record), the cabinet or the container.
+CREATE FUNCTION retention_hold_covers(h legal_holds, p_cabinet uuid, p_container uuid) RETURNS boolean
+LANGUAGE sql IMMUTABLE
+AS $$ SELECT h.released_at IS NULL AND (
   h.scope_type = 'organization'
   OR (h.scope_type = 'cabinet' AND h.scope_id = p_cabinet)
-  OR (h.scope_type = 'container' AND h.scope_id = p_container))) $$;
+  OR (h.scope_type = 'container' AND h.scope_id = p_container)) $$;
 --> statement-breakpoint
--- An event row may go when it is a link of a chain (a row with broken chain columns stays, for verify
--- to report), past retention, not held, and referenced by nothing that stays (a compliance
+-- Chained event rows past their class's retention (a row with broken chain columns stays, for verify to
+-- report), held or not.
+CREATE FUNCTION retention_past_events(p_now timestamptz) RETURNS SETOF unified_event_log
+LANGUAGE sql STABLE
+AS $$ SELECT e.* FROM unified_event_log e JOIN retention_cutoffs(p_now) c ON c.record_class = retention_event_class(e)
+  WHERE e.event_timestamp <= c.cutoff
+    AND e.chain_id IS NOT NULL AND e.chain_seq IS NOT NULL AND e.prev_hash IS NOT NULL AND e.row_hash IS NOT NULL $$;
+--> statement-breakpoint
+-- Of those, the ones that may go: under no hold, and referenced by nothing that stays (a compliance
 -- record, a signature, another event).
-CREATE FUNCTION retention_event_expired(e unified_event_log, p_now timestamptz) RETURNS boolean
-LANGUAGE sql STABLE SET search_path FROM CURRENT
-AS $$ SELECT e.chain_seq IS NOT NULL AND e.prev_hash IS NOT NULL AND e.row_hash IS NOT NULL
-    AND retention_kept_until(e.event_timestamp, retention_event_class(e)) <= p_now
-    AND NOT retention_held(e.cabinet_id, e.container_id)
+CREATE FUNCTION retention_expired_events(p_now timestamptz) RETURNS SETOF unified_event_log
+LANGUAGE sql STABLE
+AS $$ SELECT e.* FROM retention_past_events(p_now) e
+  WHERE NOT EXISTS (SELECT 1 FROM legal_holds h WHERE retention_hold_covers(h, e.cabinet_id, e.container_id))
     AND NOT EXISTS (SELECT 1 FROM compliance_audit_log a WHERE a.event_id = e.event_id)
     AND NOT EXISTS (SELECT 1 FROM electronic_signatures s WHERE s.event_id = e.event_id)
-    AND NOT EXISTS (SELECT 1 FROM unified_event_log c
-                     WHERE c.event_id <> e.event_id
-                       AND (c.related_event_id = e.event_id OR c.parent_event_id = e.event_id)) $$;
+    AND NOT EXISTS (SELECT 1 FROM unified_event_log c WHERE c.related_event_id = e.event_id AND c.event_id <> e.event_id)
+    AND NOT EXISTS (SELECT 1 FROM unified_event_log c WHERE c.parent_event_id = e.event_id AND c.event_id <> e.event_id) $$;
 --> statement-breakpoint
-CREATE FUNCTION retention_record_expired(a compliance_audit_log, p_now timestamptz) RETURNS boolean
-LANGUAGE sql STABLE SET search_path FROM CURRENT
-AS $$ SELECT a.chain_seq IS NOT NULL AND a.prev_hash IS NOT NULL AND a.row_hash IS NOT NULL
-    AND greatest((a.retention_until + 1)::timestamp AT TIME ZONE 'UTC',
-                      retention_kept_until(a.audit_timestamp, retention_class_of(a.audit_category))) <= p_now
-    AND NOT EXISTS (SELECT 1 FROM unified_event_log e
-                     WHERE e.event_id = a.event_id AND retention_held(e.cabinet_id, e.container_id)) $$;
---> statement-breakpoint
--- The oldest expired rows, a batch at a time; no class is kept shorter than the audit log, which bounds
--- the index range scanned.
-CREATE FUNCTION retention_expired_events(p_now timestamptz, p_limit integer)
-RETURNS SETOF unified_event_log
-LANGUAGE sql STABLE SET search_path FROM CURRENT
-AS $$ SELECT e.* FROM unified_event_log e
-  WHERE e.event_timestamp <= p_now - make_interval(days => retention_days('audit_log'))
-    AND e.chain_id IS NOT NULL AND retention_event_expired(e, p_now)
-  ORDER BY e.event_timestamp, e.event_id LIMIT p_limit $$;
---> statement-breakpoint
-CREATE FUNCTION retention_expired_records(p_now timestamptz, p_limit integer)
-RETURNS SETOF compliance_audit_log
-LANGUAGE sql STABLE SET search_path FROM CURRENT
-AS $$ SELECT a.* FROM compliance_audit_log a
-  WHERE a.retention_until < (p_now AT TIME ZONE 'UTC')::date
-    AND a.audit_timestamp <= p_now - make_interval(days => retention_days('audit_log'))
-    AND a.chain_id IS NOT NULL AND retention_record_expired(a, p_now)
-  ORDER BY a.audit_timestamp, a.audit_id LIMIT p_limit $$;
+-- Compliance records past both their own retention_until and their class's period, with whether a hold
+-- on their event's cabinet or container (or the organization) keeps them.
+CREATE FUNCTION retention_past_records(p_now timestamptz)
+RETURNS TABLE (audit_id uuid, audit_timestamp timestamptz, held boolean)
+LANGUAGE sql STABLE
+AS $$ SELECT a.audit_id, a.audit_timestamp,
+             EXISTS (SELECT 1 FROM legal_holds h WHERE retention_hold_covers(h, e.cabinet_id, e.container_id))
+        FROM compliance_audit_log a
+        JOIN retention_cutoffs(p_now) c ON c.record_class = retention_class_of(a.audit_category)
+        JOIN unified_event_log e ON e.event_id = a.event_id
+  WHERE a.audit_timestamp <= c.cutoff AND a.retention_until < (p_now AT TIME ZONE 'UTC')::date
+    AND a.chain_id IS NOT NULL AND a.chain_seq IS NOT NULL AND a.prev_hash IS NOT NULL AND a.row_hash IS NOT NULL $$;
 --> statement-breakpoint
 -- Deletes those of p_ids that are still expired and not held, leaving their links; returns how many.
 CREATE FUNCTION retention_prune(p_table text, p_ids uuid[], p_archive_sha256 text, p_now timestamptz)
@@ -103,16 +99,16 @@ BEGIN
   IF p_table = 'unified_event_log' THEN
     INSERT INTO audit_pruned_links (table_name, row_id, chain_id, seq, prev_hash, row_hash, record_class, archive_sha256)
     SELECT p_table, e.event_id, e.chain_id, e.chain_seq, e.prev_hash, e.row_hash, retention_event_class(e), p_archive_sha256
-      FROM unified_event_log e
-     WHERE e.event_id = ANY(p_ids) AND e.chain_id IS NOT NULL AND retention_event_expired(e, p_now)
+      FROM retention_expired_events(p_now) e
+     WHERE e.event_id = ANY(p_ids)
     ON CONFLICT DO NOTHING;
     DELETE FROM unified_event_log e USING audit_pruned_links p
      WHERE p.table_name = p_table AND p.row_id = e.event_id AND e.event_id = ANY(p_ids);
   ELSIF p_table = 'compliance_audit_log' THEN
     INSERT INTO audit_pruned_links (table_name, row_id, chain_id, seq, prev_hash, row_hash, record_class, archive_sha256)
     SELECT p_table, a.audit_id, a.chain_id, a.chain_seq, a.prev_hash, a.row_hash, retention_class_of(a.audit_category), p_archive_sha256
-      FROM compliance_audit_log a
-     WHERE a.audit_id = ANY(p_ids) AND a.chain_id IS NOT NULL AND retention_record_expired(a, p_now)
+      FROM compliance_audit_log a JOIN retention_past_records(p_now) r USING (audit_id)
+     WHERE a.audit_id = ANY(p_ids) AND NOT r.held
     ON CONFLICT DO NOTHING;
     DELETE FROM compliance_audit_log a USING audit_pruned_links p
      WHERE p.table_name = p_table AND p.row_id = a.audit_id AND a.audit_id = ANY(p_ids);
