@@ -34,6 +34,13 @@ const EXPIRED: Record<PrunableTable, (now: Date, limit: number) => SQL> = {
          WHERE NOT r.held ORDER BY r.audit_timestamp LIMIT ${limit}`,
 };
 
+/** How many rows of a table this run would delete (those a deleted record frees come next run). */
+const EXPIRED_COUNT: Record<PrunableTable, (now: Date) => SQL> = {
+  unified_event_log: (now) => sql`SELECT count(*)::int AS n FROM retention_expired_events(${at(now)})`,
+  compliance_audit_log: (now) =>
+    sql`SELECT count(*)::int AS n FROM retention_past_records(${at(now)}) WHERE NOT held`,
+};
+
 /** Rows past retention that a legal hold keeps. */
 const HELD: Record<PrunableTable, (now: Date) => SQL> = {
   unified_event_log: (now) =>
@@ -133,9 +140,9 @@ export const retentionRepository = {
     return queryRows<ExpiredRow>(tx, EXPIRED[table](now, limit));
   },
 
-  /** Rows past retention kept by a legal hold. */
-  async heldCount(tx: Tx, table: PrunableTable, now: Date): Promise<number> {
-    const [row] = await queryRows<{ n: number }>(tx, HELD[table](now));
+  /** Rows past retention kept by a legal hold (held), or that may go now (expired). */
+  async count(tx: Tx, table: PrunableTable, which: "held" | "expired", now: Date): Promise<number> {
+    const [row] = await queryRows<{ n: number }>(tx, (which === "held" ? HELD : EXPIRED_COUNT)[table](now));
     return row?.n ?? 0;
   },
 
@@ -217,6 +224,12 @@ export const partitionRepository = {
    * that it is dropped only with exactly what was archived. Waits at most `lockTimeoutMs`; -1 if busy.
    */
   async lockAndCount(tx: Tx, partition: string, lockTimeoutMs: number): Promise<number> {
+    const [exists] = await queryRows<{ ok: boolean }>(
+      tx,
+      sql`SELECT to_regclass(${`${PLATFORM_SCHEMA}.${quoteIdent(partition)}`}) IS NOT NULL AS ok`,
+    );
+    // Another instance dropped it meanwhile.
+    if (!exists?.ok) return -1;
     await tx.execute(sql.raw(`SET LOCAL lock_timeout = ${Math.trunc(lockTimeoutMs)}`));
     try {
       await tx.execute(sql.raw(`SAVEPOINT retention_lock`));
@@ -241,7 +254,7 @@ export const partitionRepository = {
     await tx.execute(sql.raw(`SET LOCAL lock_timeout = ${Math.trunc(lockTimeoutMs)}`));
     try {
       await tx.execute(sql.raw(`SAVEPOINT retention_drop`));
-      await tx.execute(sql`DROP TABLE ${partitionRef(partition)}`);
+      await tx.execute(sql`DROP TABLE IF EXISTS ${partitionRef(partition)}`);
       await tx.execute(sql.raw(`RELEASE SAVEPOINT retention_drop`));
       return true;
     } catch (err) {

@@ -207,14 +207,13 @@ export class RetentionService {
     const tables: TableRun[] = [];
     for (const table of PRUNABLE_TABLES) {
       const held = await this.database.withTenant(orgId, (tx) =>
-        retentionRepository.heldCount(tx, table, now),
+        retentionRepository.count(tx, table, "held", now),
       );
       const run: TableRun = { table, deleted: 0, held, archives: [] };
       tables.push(run);
       if (opts.dryRun) {
-        run.deleted = await this.database.withTenant(
-          orgId,
-          async (tx) => (await retentionRepository.expired(tx, table, now, 2_147_483_647)).length,
+        run.deleted = await this.database.withTenant(orgId, (tx) =>
+          retentionRepository.count(tx, table, "expired", now),
         );
         say(
           `${table}: ${run.deleted} rows past retention would be archived and deleted; ${held} kept by legal holds`,
@@ -284,21 +283,21 @@ export class RetentionService {
       const recordClass = PARTITION_CLASS[p.table];
       const cutoff = now.getTime() - this.platform[p.setting] * DAY_MS;
       const names = await this.database.asOwner((tx) => listPartitions(tx, p));
-      for (const name of names) {
+      const expire = async (name: string): Promise<void> => {
         const end = partitionEnd(p, name);
-        if (!end || end.getTime() > cutoff) continue;
+        if (!end || end.getTime() > cutoff) return;
         if (recordClass) {
           const orgs = await this.database.asOwner((tx) => partitionRepository.orgsIn(tx, name));
           const reason = await this.keeper(p, recordClass, name, end, now, orgs, keepsOf);
           if (reason) {
             report.kept.push({ partition: name, reason });
             say(`${name}: kept (${reason})`);
-            continue;
+            return;
           }
           if (opts.dryRun) {
             say(`${name}: would be archived (${orgs.length} organizations) and dropped`);
             report.dropped.push(name);
-            continue;
+            return;
           }
           let rows = 0;
           for (const orgId of orgs) {
@@ -316,7 +315,7 @@ export class RetentionService {
           if (late) {
             report.kept.push({ partition: name, reason: late });
             say(`${name}: kept (${late})`);
-            continue;
+            return;
           }
           if (!(await this.dropArchived(name, rows))) {
             report.kept.push({
@@ -324,18 +323,26 @@ export class RetentionService {
               reason: "busy or changed since archived: tried again next run",
             });
             say(`${name}: not dropped this run (its table was busy, or rows arrived after the archive)`);
-            continue;
+            return;
           }
         } else if (opts.dryRun) {
           report.dropped.push(name);
-          continue;
+          return;
         } else if (
           !(await this.database.asOwner((tx) => partitionRepository.drop(tx, name, this.lockTimeoutMs)))
         ) {
-          continue;
+          return;
         }
         report.dropped.push(name);
         say(`${name}: dropped`);
+      };
+      for (const name of names) {
+        // One partition failing (dropped meanwhile by another instance, a blob store error) stops only itself.
+        await expire(name).catch((err: unknown) => {
+          const reason = `failed: ${err instanceof Error ? err.message : String(err)}`;
+          report.kept.push({ partition: name, reason });
+          say(`${name}: ${reason}`);
+        });
       }
     }
     return report;

@@ -57,6 +57,8 @@ CREATE FUNCTION retention_past_events(p_now timestamptz) RETURNS SETOF unified_e
 LANGUAGE sql STABLE
 AS $$ SELECT e.* FROM unified_event_log e JOIN retention_cutoffs(p_now) c ON c.record_class = retention_event_class(e)
   WHERE e.event_timestamp <= c.cutoff
+    -- No class is kept shorter than the audit log: an index range bounds the scan.
+    AND e.event_timestamp <= p_now - make_interval(days => retention_days('audit_log'))
     AND e.chain_id IS NOT NULL AND e.chain_seq IS NOT NULL AND e.prev_hash IS NOT NULL AND e.row_hash IS NOT NULL $$;
 --> statement-breakpoint
 -- Of those, the ones that may go: under no hold, and referenced by nothing that stays (a compliance
@@ -81,6 +83,7 @@ AS $$ SELECT a.audit_id, a.audit_timestamp,
         JOIN retention_cutoffs(p_now) c ON c.record_class = retention_class_of(a.audit_category)
         JOIN unified_event_log e ON e.event_id = a.event_id
   WHERE a.audit_timestamp <= c.cutoff AND a.retention_until < (p_now AT TIME ZONE 'UTC')::date
+    AND a.audit_timestamp <= p_now - make_interval(days => retention_days('audit_log'))
     AND a.chain_id IS NOT NULL AND a.chain_seq IS NOT NULL AND a.prev_hash IS NOT NULL AND a.row_hash IS NOT NULL $$;
 --> statement-breakpoint
 -- Deletes those of p_ids that are still expired and not held, leaving their links; returns how many.
