@@ -89,7 +89,14 @@ describe(`API v1 on ${backend.name}`, () => {
     const grants = (await (await api(`/orgs/${a.org_id}/grants`, managerA)).json()) as {
       items: { assignment_id: string }[];
     };
+    const hold = (await (
+      await api(`/orgs/${a.org_id}/legal-holds`, keyA.key, {
+        method: "POST",
+        body: { scope_type: "cabinet", scope_id: a.cabinet_id, reason: "the cross-tenant walk" },
+      })
+    ).json()) as { hold_id: string };
     ids = {
+      hold: hold.hold_id,
       org: a.org_id,
       cabinet: a.cabinet_id,
       container: container!.container_id,
@@ -325,6 +332,8 @@ function bodyFor(path: string, ids: Record<string, string>): unknown {
   if (path.endsWith("/users")) return { email: "x@x.example", password: "long-enough-password" };
   if (path.endsWith("/credentials")) return { badge: "BADGE-X" };
   if (path.endsWith("/roles")) return { role_name: "X", role_slug: "x_role", permissions: [] };
+  if (path.endsWith("/legal-holds")) return { scope_type: "cabinet", scope_id: ids.cabinet, reason: "x" };
+  if (path.endsWith("/release")) return { reason: "x" };
   if (path.endsWith("/grants"))
     return { user_id: ids.user, role_id: ids.grant, scope_type: "lab", scope_id: ids.lab };
   return {};

@@ -81,8 +81,9 @@ describe.each(backends)("data model on $name", (backend) => {
       );
       expect(rows.map((r) => r.table_name)).toEqual(tenantTableNames);
     }
-    // The seed's 13; access credentials, settings, sync state; audit heads and checkpoints; signatures; evidence.
-    expect(tenantTableNames).toHaveLength(20);
+    // The seed's 13; access credentials, settings, sync state; audit heads and checkpoints; signatures; evidence;
+    // retention settings, legal holds and the links retention leaves in the audit chains.
+    expect(tenantTableNames).toHaveLength(23);
   });
 
   it("running the migrations again changes nothing", async () => {
