@@ -5,7 +5,7 @@
 // (batches of 500, each in its own short transaction). Prints p50/p95/p99/max of both phases and the
 // job's rows per second.
 //
-//   LILO_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench:retention [-- --rows 20000]
+//   LILO_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench:retention [-- --rows 5000]
 //
 // Uses the medium tests' PostgreSQL backend (test/support/databases.ts): a scratch database with the
 // product's owner and service logins, dropped at the end.
@@ -23,7 +23,7 @@ import { RetentionService } from "../cloud/retention/retention.service.js";
 import { backends } from "../test/support/databases.js";
 
 const rowsArg = process.argv.indexOf("--rows");
-const ROWS = rowsArg >= 0 ? Number(process.argv[rowsArg + 1]) : 20_000;
+const ROWS = rowsArg >= 0 ? Number(process.argv[rowsArg + 1]) : 5_000;
 const BASELINE_MS = 10_000;
 
 function summary(ms: number[]): string {
