@@ -14,6 +14,8 @@ function withRetention<T>(fn: (retention: RetentionService) => Promise<T>): Prom
   return withDatabase((db) => fn(new RetentionService(db, createBlobStore(config), config.retentionDays)));
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const cliActor = (): Actor => ({ name: `cli:${userInfo().username}` });
 const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 const progress = (line: string) => process.stderr.write(`${line}\n`);
@@ -68,6 +70,11 @@ export async function placeHold(o: {
   reason: string;
 }): Promise<void> {
   const scope_type = oneOf<HoldScope>(HOLD_SCOPES, o.scope, "--scope");
+  if (o.id !== undefined && !UUID.test(o.id)) {
+    throw new AppError("validation_failed", "--id must be a cabinet or container id (a UUID)", {
+      "--id": o.id,
+    });
+  }
   print(
     await withRetention((r) =>
       r.placeHold(o.org, cliActor(), { scope_type, scope_id: o.id, reason: o.reason }),
