@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { registerAuditCommands } from "./audit.commands.js";
 import { registerControlledCommands } from "./controlled.commands.js";
 import { registerReportCommands } from "./report.commands.js";
+import { registerRetentionCommands } from "./retention.commands.js";
 
 const handlers = () => import("./cloud.handlers.js");
 
@@ -133,8 +134,5 @@ export function registerCloudCommands(program: Command): void {
     )
     .action(async () => (await handlers()).setUpMqtt());
 
-  cloud
-    .command("retention")
-    .description("create upcoming time partitions and drop those past their retention period")
-    .action(async () => (await handlers()).applyRetention());
+  registerRetentionCommands(cloud);
 }

@@ -5,7 +5,6 @@ import { readFileSync } from "node:fs";
 import { loadCloudConfig } from "../cloud/config.js";
 import { connectDatabase, type Database } from "../cloud/db/database.js";
 import { migrateAll } from "../cloud/db/migrator.js";
-import { ensurePartitions, expirePartitions } from "../cloud/db/partitions.js";
 import { initRoles } from "../cloud/db/roles.js";
 import { type CredentialListener, ProvisioningService } from "../cloud/devices/provisioning.service.js";
 import type { MosquittoProvisioner } from "../cloud/mqtt/mosquitto.js";
@@ -227,15 +226,4 @@ export async function setUpMqtt(): Promise<void> {
     await admin.stop();
   }
   printJson({ account: mqtt.username, role: "lilo-cloud" });
-}
-
-export function applyRetention(): Promise<void> {
-  return withDatabase(async (db) => {
-    const { retentionDays } = loadCloudConfig();
-    const result = await db.asOwner(async (tx) => ({
-      created: await ensurePartitions(tx),
-      dropped: await expirePartitions(tx, retentionDays),
-    }));
-    printJson(result);
-  });
 }

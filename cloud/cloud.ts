@@ -19,6 +19,7 @@ import { labelRoutes } from "./api/labels.routes.js";
 import { orgRoutes } from "./api/orgs.routes.js";
 import { MAX_BODY_BYTES } from "./api/request-body.js";
 import { reportRoutes } from "./api/v1/reports/reports.routes.js";
+import { retentionRoutes } from "./api/v1/retention/retention.routes.js";
 import { v1Routers } from "./api/v1/routers.js";
 import { signatureRoutes } from "./api/v1/signatures/signatures.routes.js";
 import { createV1App } from "./api/v1/v1.app.js";
@@ -29,7 +30,6 @@ import { createBlobStore } from "./blobs/blob-store.factory.js";
 import type { CloudConfig } from "./config.js";
 import { connectDatabase, type Database, serviceLoginWarning } from "./db/database.js";
 import { migrateAll } from "./db/migrator.js";
-import { ensurePartitions, expirePartitions } from "./db/partitions.js";
 import { ProvisioningService } from "./devices/provisioning.service.js";
 import { evidenceDeviceRoutes, evidenceRoutes } from "./evidence/evidence.routes.js";
 import { EvidenceService } from "./evidence/evidence.service.js";
@@ -43,6 +43,8 @@ import { CabinetService } from "./orgs/cabinet.service.js";
 import { ReportService } from "./reports/report.service.js";
 import { ReportMailer } from "./reports/report-mailer.js";
 import { ReportScheduler } from "./reports/report-scheduler.js";
+import { RetentionService } from "./retention/retention.service.js";
+import { RetentionScheduler } from "./retention/retention-scheduler.js";
 import { RateLimitRepository } from "./security/rate-limit.repository.js";
 import { RateLimitService, rateRules } from "./security/rate-limit.service.js";
 import { SignatureService } from "./signatures/signature.service.js";
@@ -56,10 +58,9 @@ const REVOCATION_SWEEP_MS = 2_000;
 export class Cloud {
   private database?: Database;
   private server?: ReturnType<typeof serve>;
-  private retentionTimer?: NodeJS.Timeout;
+  private retentionJobs?: RetentionScheduler;
   private sweepTimer?: NodeJS.Timeout;
   private provisioning?: ProvisioningService;
-  private limits?: RateLimitService;
   private live?: LiveChannel;
   private alertJobs?: AlertScheduler;
   private email?: EmailChannel;
@@ -91,9 +92,8 @@ export class Cloud {
     for (const r of await migrateAll(this.database)) {
       if (r.applied.length) logger.info({ schema: r.schema, applied: r.applied }, "migrated");
     }
-    await this.runRetention();
-    this.retentionTimer = setInterval(() => void this.runRetention(), RETENTION_EVERY_MS);
-    this.retentionTimer.unref();
+    const blobs = createBlobStore(config);
+    const retention = new RetentionService(this.database, blobs, config.retentionDays);
 
     const app = new Hono();
     app.onError(errorHandler(logger.child({ component: "http" })));
@@ -101,7 +101,14 @@ export class Cloud {
     app.use("*", bodyLimit(MAX_BODY_BYTES));
     app.get("/health", (c) => c.json({ ok: true, database: this.database?.kind }));
     const limits = new RateLimitService(new RateLimitRepository(this.database));
-    this.limits = limits;
+    this.retentionJobs = new RetentionScheduler({
+      database: this.database,
+      retention,
+      logger: logger.child({ component: "retention" }),
+      everyMs: RETENTION_EVERY_MS,
+      alsoPrune: () => limits.prune(),
+    });
+    await this.retentionJobs.start();
     const rules = rateRules(config.rateLimits);
     const accounts = new AccountService(this.database, {
       hasher: new PasswordHasher(config.passwordHashing),
@@ -138,7 +145,7 @@ export class Cloud {
     this.sweepTimer = setInterval(() => void this.sweepRevocations(), REVOCATION_SWEEP_MS);
     this.sweepTimer.unref();
     const labels = new LabelService(this.database);
-    const evidence = new EvidenceService(this.database, createBlobStore(config));
+    const evidence = new EvidenceService(this.database, blobs);
     const api = new Hono()
       .route(
         "/",
@@ -189,6 +196,7 @@ export class Cloud {
         routers: [
           ...v1Routers({ database: this.database, access, apiKeys, labels, accounts }),
           signatureRoutes({ access, signatures: new SignatureService(this.database, accounts) }),
+          retentionRoutes({ access, retention }),
           alertRoutes({ access, alerts }),
           evidenceRoutes({ access, evidence }),
           reportRoutes({ access, reports }),
@@ -227,20 +235,6 @@ export class Cloud {
     });
   }
 
-  /** Creates the coming partitions and drops expired ones; safe to run on every instance at once. */
-  async runRetention(): Promise<void> {
-    try {
-      const result = await this.db.asOwner(async (tx) => ({
-        created: await ensurePartitions(tx),
-        dropped: await expirePartitions(tx, this.config.retentionDays),
-      }));
-      await this.limits?.prune();
-      if (result.created.length || result.dropped.length) this.logger.info(result, "retention");
-    } catch (err) {
-      this.logger.error({ err }, "retention failed");
-    }
-  }
-
   private async sweepRevocations(): Promise<void> {
     try {
       const closed = await this.provisioning?.sweepRevocations();
@@ -251,7 +245,7 @@ export class Cloud {
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.retentionTimer);
+    await this.retentionJobs?.stop();
     clearInterval(this.sweepTimer);
     this.alertJobs?.stop();
     await this.reportJobs?.stop();

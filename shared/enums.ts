@@ -38,6 +38,8 @@ export const AUDIT_CATEGORIES = [
   "access_control",
   "electronic_signature",
   "data_export",
+  // Beyond the seed (docs/retention.md): retention periods, legal holds, archives and expiry deletions.
+  "records_retention",
 ] as const;
 /** Beyond the seed: what an electronic signature may be given for, and what it states (docs/audit.md). */
 export const SIGNED_RECORD_TYPES = [
@@ -58,6 +60,17 @@ export const REPORT_FORMATS = ["pdf", "excel", "csv", "html", "json"] as const;
 export const REPORT_RUN_TRIGGERS = ["manual", "schedule", "cli"] as const;
 export const REPORT_RUN_STATUSES = ["running", "success", "failed"] as const;
 export const SCOPE_TYPES = ["organization", "department", "lab", "cabinet"] as const;
+/** Beyond the seed: what retention is configured by, and what a legal hold covers (docs/retention.md). */
+export const RECORD_CLASSES = [
+  "event_stream",
+  "device_telemetry",
+  "system_events",
+  "audit_log",
+  "exposure_record",
+  "controlled_substance",
+  "hazardous_waste",
+] as const;
+export const HOLD_SCOPES = ["organization", "cabinet", "container"] as const;
 export const EVENT_SEVERITIES = ["debug", "info", "warning", "error", "critical"] as const;
 export const HEALTH_STATUSES = ["healthy", "warning", "critical"] as const;
 export const LOCK_MODES = ["fail-secure", "fail-safe"] as const;
@@ -73,5 +86,7 @@ export type AuditCategory = (typeof AUDIT_CATEGORIES)[number];
 export type SignedRecordType = (typeof SIGNED_RECORD_TYPES)[number];
 export type SignatureMeaning = (typeof SIGNATURE_MEANINGS)[number];
 export type ScopeType = (typeof SCOPE_TYPES)[number];
+export type RecordClass = (typeof RECORD_CLASSES)[number];
+export type HoldScope = (typeof HOLD_SCOPES)[number];
 export type EventSeverity = (typeof EVENT_SEVERITIES)[number];
 export type LockMode = (typeof LOCK_MODES)[number];

@@ -16,6 +16,8 @@ export const PERMISSIONS = [
   "user:manage",
   "device:manage",
   "apikey:manage",
+  // Retention periods and legal holds (docs/retention.md): organization owners and admins only.
+  "retention:manage",
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

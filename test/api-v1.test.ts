@@ -89,6 +89,12 @@ describe(`API v1 on ${backend.name}`, () => {
     const grants = (await (await api(`/orgs/${a.org_id}/grants`, managerA)).json()) as {
       items: { assignment_id: string }[];
     };
+    const hold = (await (
+      await api(`/orgs/${a.org_id}/legal-holds`, keyA.key, {
+        method: "POST",
+        body: { scope_type: "cabinet", scope_id: a.cabinet_id, reason: "the cross-tenant walk" },
+      })
+    ).json()) as { hold_id: string };
     const post = async (path: string, body: unknown) =>
       (await (await api(`/orgs/${a.org_id}${path}`, managerA, { method: "POST", body })).json()) as Record<
         string,
@@ -104,6 +110,7 @@ describe(`API v1 on ${backend.name}`, () => {
     ids = {
       view: view.view_id!,
       schedule: schedule.schedule_id!,
+      hold: hold.hold_id,
       org: a.org_id,
       cabinet: a.cabinet_id,
       container: container!.container_id,
@@ -350,6 +357,8 @@ function bodyFor(path: string, ids: Record<string, string>): unknown {
     return { name: "B's report", kind: "audit_log", schedule: "0 7 * * *", recipients: ["b@b.example"] };
   if (path.endsWith("/scheduled-reports/{schedule}")) return { recipients: ["b@b.example"] };
   if (path.endsWith("/run")) return { format: "csv" };
+  if (path.endsWith("/legal-holds")) return { scope_type: "cabinet", scope_id: ids.cabinet, reason: "x" };
+  if (path.endsWith("/release")) return { reason: "x" };
   if (path.endsWith("/grants"))
     return { user_id: ids.user, role_id: ids.grant, scope_type: "lab", scope_id: ids.lab };
   return {};

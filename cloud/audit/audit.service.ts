@@ -143,16 +143,23 @@ export class AuditService {
     return { org_id: orgId, ok: !forged && chains.every((c) => !c.break), chains, warnings };
   }
 
-  /** A cabinet's chain: each row's hash recomputed here, as the cabinet computed it. */
+  /**
+   * A cabinet's chain: each row's hash recomputed here, as the cabinet computed it; the links of rows
+   * retention deleted take their places (docs/retention.md).
+   */
   private async deviceChain(tx: Tx, chainId: string): Promise<ChainRow[]> {
-    const rows = await auditRepository.deviceChain(tx, chainId);
-    return rows.map((r) => ({
+    const rows: ChainRow[] = (await auditRepository.deviceChain(tx, chainId)).map((r) => ({
       id: r.event_id,
       seq: r.chain_seq,
       prev_hash: r.prev_hash,
       row_hash: r.row_hash,
       expected: r.prev_hash === null ? null : chainHash(r.prev_hash, eventContent(r)),
     }));
+    const pruned = await auditRepository.prunedLinks(tx, chainId);
+    if (pruned.length === 0) return rows;
+    return [...rows, ...pruned].sort(
+      (a, b) => (a.seq ?? Infinity) - (b.seq ?? Infinity) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+    );
   }
 
   private trusted(orgId: string, c: CheckpointRow, warnings: string[]): boolean {

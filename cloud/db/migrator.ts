@@ -83,7 +83,10 @@ export async function migrateTenant(tx: Tx, orgId: string, serviceLogin: string)
   ]) {
     await tx.execute(sql.raw(`REVOKE UPDATE, DELETE, TRUNCATE ON ${s}.${table} FROM ${role}`));
   }
-  await tx.execute(sql.raw(`REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ${s}.audit_chain_heads FROM ${role}`));
+  // Chain heads and the links retention leaves are written only by SECURITY DEFINER functions.
+  for (const table of ["audit_chain_heads", "audit_pruned_links"]) {
+    await tx.execute(sql.raw(`REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ${s}.${table} FROM ${role}`));
+  }
   await tx.execute(sql.raw(`REVOKE INSERT, UPDATE, DELETE ON ${s}.schema_migrations FROM ${role}`));
   return { schema, applied };
 }

@@ -1,11 +1,23 @@
-// Retention drops whole time partitions past each table's period and keeps everything newer.
+// Retention drops whole time partitions past each table's period and keeps everything newer (the
+// archive and the legal holds it checks first: cloud/retention/retention.service.test.ts).
+
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventStream, PARTITIONED_TABLES } from "../../shared/schema/partitioned.js";
 import { backends } from "../../test/support/databases.js";
+import { FsBlobStore } from "../blobs/blob-store.fs.js";
+import { RetentionService } from "../retention/retention.service.js";
 import { type Database, queryRows } from "./database.js";
 import { migrateAll } from "./migrator.js";
-import { DEFAULT_RETENTION_DAYS, ensurePartitions, expirePartitions, listPartitions } from "./partitions.js";
+import {
+  DEFAULT_RETENTION_DAYS,
+  ensurePartitions,
+  listPartitions,
+  type RetentionSettings,
+} from "./partitions.js";
 
 const DAY = 86_400_000;
 const streamTable = PARTITIONED_TABLES.find((p) => p.table === "event_stream")!;
@@ -15,6 +27,9 @@ describe.each(backends)("time partitions on $name", (backend) => {
   let dispose: () => Promise<void>;
   // Far from the real date, whose partitions the migration already made.
   const now = new Date("2031-03-15T12:00:00Z");
+  const blobs = new FsBlobStore(mkdtempSync(join(tmpdir(), "lilo-partitions-")));
+  const expirePartitions = async (settings: RetentionSettings, at: Date) =>
+    (await new RetentionService(database, blobs, settings).runPartitions({ now: at })).dropped;
 
   beforeAll(async () => {
     ({ database, dispose } = await backend.create());
@@ -40,7 +55,7 @@ describe.each(backends)("time partitions on $name", (backend) => {
           [0, 1, 6, 8, 10].map((d) => ({ org_id: org, event_type: "door_opened", event_timestamp: at(d) })),
         ),
     );
-    const dropped = await database.asOwner((tx) => expirePartitions(tx, DEFAULT_RETENTION_DAYS, now));
+    const dropped = await expirePartitions(DEFAULT_RETENTION_DAYS, now);
     // Partitions that end at or before now - 7 d: 2031-03-03 .. 2031-03-07 (the one ending 03-08 00:00).
     expect(dropped.filter((n) => n.startsWith("event_stream_p2031"))).toEqual([
       "event_stream_p20310303",
@@ -63,9 +78,7 @@ describe.each(backends)("time partitions on $name", (backend) => {
   });
 
   it("honours a longer retention setting", async () => {
-    const more = await database.asOwner((tx) =>
-      expirePartitions(tx, { ...DEFAULT_RETENTION_DAYS, eventStream: 30 }, now),
-    );
+    const more = await expirePartitions({ ...DEFAULT_RETENTION_DAYS, eventStream: 30 }, now);
     expect(more).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 // Time partitions of the hot tables: created ahead of time, expired by dropping whole partitions (never
-// by row-by-row deletes, which would bloat the tables and cost I/O proportional to the data removed).
+// by row-by-row deletes, which would bloat the tables and cost I/O proportional to the data removed);
+// the retention job (cloud/retention/) archives a partition and checks holds before it drops one.
 import { sql } from "drizzle-orm";
 import { PARTITIONED_TABLES, type PartitionedTable } from "../../shared/schema/partitioned.js";
 import { PLATFORM_SCHEMA } from "../../shared/schema/platform.js";
@@ -38,7 +39,7 @@ function partitionName(p: PartitionedTable, start: Date): string {
 }
 
 /** Upper bound of a partition, read back from its name. */
-function partitionEnd(p: PartitionedTable, name: string): Date | undefined {
+export function partitionEnd(p: PartitionedTable, name: string): Date | undefined {
   const m = new RegExp(`^${p.table}_p(\\d{4})(\\d{2})(\\d{2})?$`).exec(name);
   if (!m) return undefined;
   const start = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, m[3] ? Number(m[3]) : 1));
@@ -90,25 +91,4 @@ export async function listPartitions(tx: Tx, p: PartitionedTable): Promise<strin
         ORDER BY c.relname`,
   );
   return rows.map((r) => r.name);
-}
-
-/** Drops every partition whose newest possible row is older than the table's retention. */
-export async function expirePartitions(
-  tx: Tx,
-  retention: RetentionSettings,
-  now: Date = new Date(),
-): Promise<string[]> {
-  const dropped: string[] = [];
-  await lockPartitions(tx);
-  for (const p of PARTITIONED_TABLES) {
-    const cutoff = now.getTime() - retention[p.setting] * DAY_MS;
-    for (const name of await listPartitions(tx, p)) {
-      const end = partitionEnd(p, name);
-      if (end && end.getTime() <= cutoff) {
-        await tx.execute(sql.raw(`DROP TABLE ${PLATFORM_SCHEMA}.${quoteIdent(name)}`));
-        dropped.push(name);
-      }
-    }
-  }
-  return dropped;
 }

@@ -82,8 +82,8 @@ describe.each(backends)("data model on $name", (backend) => {
       expect(rows.map((r) => r.table_name)).toEqual(tenantTableNames);
     }
     // The seed's 13; access credentials, settings, sync state; audit heads and checkpoints; signatures; evidence;
-    // report runs.
-    expect(tenantTableNames).toHaveLength(21);
+    // report runs, retention settings, legal holds and the links retention leaves in the audit chains.
+    expect(tenantTableNames).toHaveLength(24);
   });
 
   it("running the migrations again changes nothing", async () => {

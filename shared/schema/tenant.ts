@@ -472,6 +472,9 @@ export const unifiedEventLog = pgTable(
     index("idx_event_requires_review").on(t.requires_review).where(sql`requires_review = TRUE`),
     index("idx_event_tsv").using("gin", t.tsv),
     index("idx_event_chain").on(t.chain_id, t.chain_seq),
+    // Retention keeps an event another one refers to (0010_retention_functions.sql): looked up per row.
+    index("idx_event_related").on(t.related_event_id).where(sql`related_event_id IS NOT NULL`),
+    index("idx_event_parent").on(t.parent_event_id).where(sql`parent_event_id IS NOT NULL`),
   ],
 );
 
@@ -773,6 +776,7 @@ export const electronicSignatures = pgTable(
     check("valid_signed_record_type", inList(t.record_type, E.SIGNED_RECORD_TYPES)),
     check("valid_signature_meaning", inList(t.meaning, E.SIGNATURE_MEANINGS)),
     index("idx_signature_record").on(t.record_type, t.record_id),
+    index("idx_signature_event").on(t.event_id),
   ],
 );
 
@@ -793,4 +797,66 @@ export const evidenceImages = pgTable(
     uploaded_at: ts("uploaded_at").notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.image_key, t.cabinet_id] })],
+);
+
+/**
+ * Beyond the seed: an organization's retention periods, where it keeps a record class longer than the
+ * default (docs/retention.md). A class without a row keeps its default; no row may go below it.
+ */
+export const retentionSettings = pgTable(
+  "retention_settings",
+  {
+    record_class: varchar("record_class", { length: 40, enum: E.RECORD_CLASSES }).primaryKey(),
+    days: integer("days").notNull(),
+    updated_at: ts("updated_at").notNull().defaultNow(),
+    updated_by: uuid("updated_by"),
+    updated_by_name: varchar("updated_by_name", { length: 255 }),
+  },
+  (t) => [check("valid_retention_class", inList(t.record_class, E.RECORD_CLASSES))],
+);
+
+/** Beyond the seed: a legal hold suspends every deletion of what it covers until it is released. */
+export const legalHolds = pgTable(
+  "legal_holds",
+  {
+    hold_id: uuid("hold_id").primaryKey().defaultRandom(),
+    scope_type: varchar("scope_type", { length: 20, enum: E.HOLD_SCOPES }).notNull(),
+    scope_id: uuid("scope_id").notNull(),
+    reason: text("reason").notNull(),
+    placed_by: uuid("placed_by"),
+    placed_by_name: varchar("placed_by_name", { length: 255 }).notNull(),
+    placed_at: ts("placed_at").notNull().defaultNow(),
+    released_by: uuid("released_by"),
+    released_by_name: varchar("released_by_name", { length: 255 }),
+    released_at: ts("released_at"),
+    release_reason: text("release_reason"),
+  },
+  (t) => [
+    check("valid_hold_scope", inList(t.scope_type, E.HOLD_SCOPES)),
+    index("idx_legal_hold_active").on(t.scope_type, t.scope_id).where(sql`released_at IS NULL`),
+  ],
+);
+
+/**
+ * Beyond the seed: the link an audit row leaves in its hash chain when retention deletes it (its place,
+ * previous hash and hash), with the SHA-256 of the archive file that holds its content, so the chain
+ * still verifies end to end. Written only by the retention functions (0010_retention_functions.sql).
+ */
+export const auditPrunedLinks = pgTable(
+  "audit_pruned_links",
+  {
+    table_name: varchar("table_name", { length: 63 }).notNull(),
+    row_id: uuid("row_id").notNull(),
+    chain_id: varchar("chain_id", { length: 80 }).notNull(),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    prev_hash: varchar("prev_hash", { length: 64 }).notNull(),
+    row_hash: varchar("row_hash", { length: 64 }).notNull(),
+    record_class: varchar("record_class", { length: 40 }).notNull(),
+    archive_sha256: varchar("archive_sha256", { length: 64 }).notNull(),
+    pruned_at: ts("pruned_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.table_name, t.row_id] }),
+    index("idx_pruned_chain").on(t.table_name, t.chain_id, t.seq),
+  ],
 );
