@@ -16,7 +16,6 @@ import { authRoutes } from "./api/auth.routes.js";
 import { dashboardRoutes } from "./api/dashboard.routes.js";
 import { deviceRoutes } from "./api/devices.routes.js";
 import { labelRoutes } from "./api/labels.routes.js";
-import { orgRoutes } from "./api/orgs.routes.js";
 import { MAX_BODY_BYTES } from "./api/request-body.js";
 import { v1Routers } from "./api/v1/routers.js";
 import { signatureRoutes } from "./api/v1/signatures/signatures.routes.js";
@@ -38,7 +37,6 @@ import { LiveChannel } from "./fleet/live-channel.js";
 import { LabelService } from "./labels/label.service.js";
 import { liveRoutes } from "./live/live.routes.js";
 import { LiveHub } from "./live/live-hub.js";
-import { CabinetService } from "./orgs/cabinet.service.js";
 import { RateLimitRepository } from "./security/rate-limit.repository.js";
 import { RateLimitService, rateRules } from "./security/rate-limit.service.js";
 import { SignatureService } from "./signatures/signature.service.js";
@@ -148,15 +146,6 @@ export class Cloud {
       .route("/", labelRoutes({ accounts, labels }))
       .route(
         "/",
-        orgRoutes({
-          accounts,
-          provisioning: this.provisioning,
-          fleet: this.fleet,
-          cabinets: new CabinetService(this.database),
-        }),
-      )
-      .route(
-        "/",
         evidenceDeviceRoutes({
           provisioning: this.provisioning,
           evidence,
@@ -171,7 +160,15 @@ export class Cloud {
       createV1App({
         caller: callerAuth({ accounts, apiKeys }),
         routers: [
-          ...v1Routers({ database: this.database, access, apiKeys, labels, accounts }),
+          ...v1Routers({
+            database: this.database,
+            access,
+            apiKeys,
+            labels,
+            accounts,
+            provisioning: this.provisioning,
+            fleet: this.fleet,
+          }),
           signatureRoutes({ access, signatures: new SignatureService(this.database, accounts) }),
           alertRoutes({ access, alerts }),
           evidenceRoutes({ access, evidence }),
