@@ -19,6 +19,7 @@ import {
   OrgParams,
   PageQuery,
   pageSchema,
+  RevokedCount,
   SECURITY,
   Timestamp,
   Uuid,
@@ -171,7 +172,7 @@ export function deviceRoutes(deps: { access: AccessService; devices: DeviceAdmin
       security: SECURITY,
       request: { params: OrgParams, body: jsonBody(ClaimTokenRef) },
       responses: {
-        200: json(z.object({ revoked: z.number().int() }).openapi("Revoked"), "how many were revoked"),
+        200: json(RevokedCount, "how many were revoked"),
         ...ERROR_RESPONSES,
         ...CONFLICT_RESPONSE,
       },

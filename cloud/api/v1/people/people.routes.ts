@@ -20,6 +20,7 @@ import {
   OrgParams,
   PageQuery,
   pageSchema,
+  RevokedCount,
   SECURITY,
   Timestamp,
   Uuid,
@@ -194,7 +195,7 @@ export function peopleRoutes(deps: { access: AccessService; people: PeopleServic
       security: SECURITY,
       request: { params: UserParams },
       responses: {
-        200: json(z.object({ revoked: z.number().int() }).openapi("RevokedSessions"), "sessions ended"),
+        200: json(RevokedCount, "how many sessions ended"),
         ...ERROR_RESPONSES,
       },
     }),
