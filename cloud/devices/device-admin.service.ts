@@ -11,8 +11,8 @@ import type { Permission } from "../../shared/permissions.js";
 import type { OrgAccess } from "../authz/access.service.js";
 import type { Resource } from "../authz/authorize.js";
 import { actingUserId } from "../authz/caller.middleware.js";
-import type { Database } from "../db/database.js";
-import { decodeCursor, type Page, type PageRequest, pageOf } from "../db/pagination.js";
+import type { Database, Tx } from "../db/database.js";
+import { type CursorValue, decodeCursor, type Page, type PageRequest, pageOf } from "../db/pagination.js";
 import type { AwaitingApproval, FleetService } from "../fleet/fleet.service.js";
 import { cabinetRepository } from "../orgs/cabinet.repository.js";
 import { type ClaimTokenView, claimTokenOrder, claimTokenRepository } from "./claim-token.repository.js";
@@ -71,12 +71,9 @@ export class DeviceAdminService {
   ) {}
 
   async list(access: OrgAccess, page: PageRequest): Promise<Page<DeviceView>> {
-    access.requireSomewhere("device:manage");
-    const cursor = decodeCursor(page.cursor, 2);
-    const rows = await this.database.asService((tx) =>
-      deviceRepository.list(tx, access.org_id, allowed(access, "device:manage"), page.limit + 1, cursor),
+    const p = await this.page(access, page, deviceRepository.list, (d) =>
+      deviceOrder.key({ at: d.created_at, id: d.device_id }),
     );
-    const p = pageOf(rows, page.limit, (d) => deviceOrder.key({ at: d.created_at, id: d.device_id }));
     return { items: await this.views(access, p.items), next_cursor: p.next_cursor };
   }
 
@@ -86,12 +83,9 @@ export class DeviceAdminService {
   }
 
   async claimTokens(access: OrgAccess, page: PageRequest): Promise<Page<ClaimTokenListed>> {
-    access.requireSomewhere("device:manage");
-    const cursor = decodeCursor(page.cursor, 2);
-    const rows = await this.database.asService((tx) =>
-      claimTokenRepository.list(tx, access.org_id, allowed(access, "device:manage"), page.limit + 1, cursor),
+    const p = await this.page(access, page, claimTokenRepository.list, (t) =>
+      claimTokenOrder.key({ at: t.created_at, id: t.token_id }),
     );
-    const p = pageOf(rows, page.limit, (t) => claimTokenOrder.key({ at: t.created_at, id: t.token_id }));
     const names = await this.cabinetNames(
       access,
       p.items.map((t) => t.cabinet_id),
@@ -179,6 +173,20 @@ export class DeviceAdminService {
       input.params,
       actingUserId(access.caller),
     );
+  }
+
+  /** A page of the rows `list` finds on the cabinets where the caller holds device:manage. */
+  private async page<T>(
+    access: OrgAccess,
+    page: PageRequest,
+    list: (tx: Tx, orgId: string, only: CabinetFilter, limit: number, cursor?: CursorValue[]) => Promise<T[]>,
+    keyOf: (row: T) => CursorValue[],
+  ): Promise<Page<T>> {
+    access.requireSomewhere("device:manage");
+    const cursor = decodeCursor(page.cursor, 2);
+    const only = allowed(access, "device:manage");
+    const rows = await this.database.asService((tx) => list(tx, access.org_id, only, page.limit + 1, cursor));
+    return pageOf(rows, page.limit, keyOf);
   }
 
   /** The organization's device, if the caller holds device:manage where it sits; 404 for another's. */
