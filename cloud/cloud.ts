@@ -16,7 +16,6 @@ import { authRoutes } from "./api/auth.routes.js";
 import { dashboardRoutes } from "./api/dashboard.routes.js";
 import { deviceRoutes } from "./api/devices.routes.js";
 import { labelRoutes } from "./api/labels.routes.js";
-import { orgRoutes } from "./api/orgs.routes.js";
 import { MAX_BODY_BYTES } from "./api/request-body.js";
 import { reportRoutes } from "./api/v1/reports/reports.routes.js";
 import { retentionRoutes } from "./api/v1/retention/retention.routes.js";
@@ -161,15 +160,6 @@ export class Cloud {
       .route("/", labelRoutes({ accounts, labels }))
       .route(
         "/",
-        orgRoutes({
-          accounts,
-          provisioning: this.provisioning,
-          fleet: this.fleet,
-          cabinets: new CabinetService(this.database),
-        }),
-      )
-      .route(
-        "/",
         evidenceDeviceRoutes({
           provisioning: this.provisioning,
           evidence,
@@ -194,7 +184,15 @@ export class Cloud {
       createV1App({
         caller: callerAuth({ accounts, apiKeys }),
         routers: [
-          ...v1Routers({ database: this.database, access, apiKeys, labels, accounts }),
+          ...v1Routers({
+            database: this.database,
+            access,
+            apiKeys,
+            labels,
+            accounts,
+            provisioning: this.provisioning,
+            fleet: this.fleet,
+          }),
           signatureRoutes({ access, signatures: new SignatureService(this.database, accounts) }),
           retentionRoutes({ access, retention }),
           alertRoutes({ access, alerts }),

@@ -183,7 +183,7 @@ export function alertRoutes(deps: { access: AccessService; alerts: AlertService 
     const a = await orgAccess(c, org);
     const alert = await alerts.get(org, id);
     const place = placeOf(a, alert);
-    if (!a.can("alert:read", place)) throw new AppError("not_found", `no alert ${id}`);
+    if (!a.can("alert:read", place)) throw new AppError("not_found", "no such alert in this organization");
     if (permission) a.require(permission, place);
     return alert;
   };

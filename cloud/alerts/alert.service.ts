@@ -101,7 +101,7 @@ export class AlertService {
 
   async get(orgId: string, alertId: string): Promise<Alert> {
     const alert = await this.deps.database.withTenant(orgId, (tx) => alertRepository.get(tx, alertId));
-    if (!alert) throw new AppError("not_found", `no alert ${alertId}`);
+    if (!alert) throw new AppError("not_found", "no such alert in this organization");
     return alert;
   }
 
@@ -172,7 +172,7 @@ export class AlertService {
     const { from, to } = ALERT_TRANSITIONS[action];
     return this.deps.database.withTenant(orgId, async (tx) => {
       const alert = await alertRepository.get(tx, alertId, true);
-      if (!alert) throw new AppError("not_found", `no alert ${alertId}`);
+      if (!alert) throw new AppError("not_found", "no such alert in this organization");
       if (!(from as readonly string[]).includes(alert.status ?? "open")) {
         throw new AppError("conflict", `cannot ${action} an alert that is ${alert.status}`, {
           status: alert.status ?? "open",

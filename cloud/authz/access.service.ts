@@ -4,7 +4,7 @@
 // is not in the organization learns nothing about what exists there.
 import { eq } from "drizzle-orm";
 import { AppError } from "../../shared/errors.js";
-import type { Permission } from "../../shared/permissions.js";
+import { PERMISSIONS, type Permission } from "../../shared/permissions.js";
 import {
   cabinets,
   departments,
@@ -45,6 +45,19 @@ export class OrgAccess {
     if (!this.can(permission, resource)) {
       throw new AppError("forbidden", `you may not do this here (needs ${permission})`);
     }
+  }
+
+  /**
+   * An organization administrator: holds every permission organization-wide (owner and admin roles, the
+   * org_admin role granted at the organization, an API key scoped `all`). Only they change who is one.
+   */
+  isOrgAdmin(): boolean {
+    return PERMISSIONS.every((p) => this.can(p, this.orgResource()));
+  }
+
+  /** Throws `forbidden` unless the caller is an organization administrator (isOrgAdmin). */
+  requireOrgAdmin(what: string): void {
+    if (!this.isOrgAdmin()) throw new AppError("forbidden", `only an organization admin can ${what}`);
   }
 
   orgResource(): Resource {

@@ -2,6 +2,7 @@
 // decision the product promises for it.
 import { describe, expect, it } from "vitest";
 import { type Permission, SYSTEM_ROLES } from "../../shared/permissions.js";
+import { OrgAccess } from "./access.service.js";
 import {
   authorize,
   authorizeView,
@@ -12,6 +13,7 @@ import {
   type SharedView,
   type Subject,
 } from "./authorize.js";
+import type { Caller } from "./caller.middleware.js";
 
 const ORG = "00000000-0000-4000-8000-00000000000a";
 const OTHER_ORG = "00000000-0000-4000-8000-00000000000b";
@@ -334,6 +336,43 @@ const cases: [string, Subject, Permission, Resource, boolean][] = [
   ],
   ["API key scoped to events may not read inventory", key(["event:read"]), "inventory:read", inCab, false],
   ["API key with no scopes may do nothing", key([]), "org:read", orgWide, false],
+  // Devices and claim tokens (device:manage where the device's cabinet sits).
+  [
+    "lab manager manages the devices of the lab's cabinets",
+    person([grant("lab_manager", "lab", LAB)]),
+    "device:manage",
+    inCab,
+    true,
+  ],
+  [
+    "lab manager's lab grant does not reach an unassigned device (organization-wide)",
+    person([grant("lab_manager", "lab", LAB)]),
+    "device:manage",
+    orgWide,
+    false,
+  ],
+  ["technician may not manage devices", techInLab, "device:manage", inCab, false],
+  ["auditor may not manage devices", person([grant("auditor", "lab", LAB)]), "device:manage", inCab, false],
+  ["API key scoped to device:manage manages devices", key(["device:manage"]), "device:manage", inCab, true],
+  [
+    "API key scoped to device:manage may not open cabinets",
+    key(["device:manage"]),
+    "cabinet:open",
+    inCab,
+    false,
+  ],
+  // People: memberships, roles and grants (user:manage).
+  ["org manager manages people", person([], "manager"), "user:manage", orgWide, true],
+  [
+    "lab manager manages people in the lab only",
+    person([grant("lab_manager", "lab", LAB)]),
+    "user:manage",
+    orgWide,
+    false,
+  ],
+  ["technician may not manage people", techInLab, "user:manage", inLab, false],
+  ["org manager creates cabinets", person([], "manager"), "org:manage", orgWide, true],
+  ["a bare member may not create cabinets", person([]), "org:manage", orgWide, false],
 ];
 
 describe("authorize", () => {
@@ -484,5 +523,34 @@ describe("authorizeView", () => {
       allow: false,
       reason: "other_organization",
     });
+  });
+});
+
+/** Who is an organization administrator: who may give or take the owner and admin roles, remove an
+ * admin and end other members' sessions (OrgAccess.isOrgAdmin, decided by authorize for every permission). */
+describe("organization administrator", () => {
+  const tree = { departments: new Map(), labs: new Map(), cabinets: new Map() };
+  const caller: Caller = { kind: "user", user_id: ORG, email: "x@lab.test", memberships: [] };
+  const admin = (subject: Subject) => new OrgAccess(ORG, caller, subject, tree, NOW).isOrgAdmin();
+
+  it.each([
+    ["an owner", person([], "owner"), true],
+    ["an admin", person([], "admin"), true],
+    ["a manager", person([], "manager"), false],
+    [
+      "a member granted org_admin at the organization",
+      person([grant("org_admin", "organization", ORG)]),
+      true,
+    ],
+    ["a member granted org_admin at a lab", person([grant("org_admin", "lab", LAB)]), false],
+    [
+      "a member whose org_admin grant expired",
+      person([grant("org_admin", "organization", ORG, { expires_at: new Date(NOW.getTime() - 1) })]),
+      false,
+    ],
+    ["an API key scoped `all`", key(["all"]), true],
+    ["an API key scoped user:manage", key(["user:manage"]), false],
+  ] as const)("%s: %s", (_, subject, expected) => {
+    expect(admin(subject)).toBe(expected);
   });
 });

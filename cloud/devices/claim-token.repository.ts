@@ -1,10 +1,17 @@
 // Platform reads and writes of claim tokens; only a token's hash is stored. The service owns the rules.
-import { and, eq, inArray, isNull, type SQL } from "drizzle-orm";
+import { and, eq, getTableColumns, inArray, isNull, type SQL } from "drizzle-orm";
 import { claimTokens } from "../../shared/schema/platform.js";
 import { sha256 } from "../../shared/tokens.js";
 import type { Tx } from "../db/database.js";
+import { type CursorValue, newestFirst } from "../db/pagination.js";
+import { type CabinetFilter, onCabinets } from "./device.repository.js";
 
 export type ClaimToken = typeof claimTokens.$inferSelect;
+/** A token as listed: everything but its hash. */
+export type ClaimTokenView = Omit<ClaimToken, "token_hash">;
+
+export const claimTokenOrder = newestFirst(claimTokens.created_at, claimTokens.token_id);
+const { token_hash: _, ...viewColumns } = getTableColumns(claimTokens);
 
 /** One token by value or id, or every token of a cabinet. */
 export type ClaimTokenMatch = { claim_token: string } | { token_id: string } | { cabinet_id: string };
@@ -44,6 +51,41 @@ export const claimTokenRepository = {
       .from(claimTokens)
       .where(and(matching(match), eq(claimTokens.org_id, orgId)))
       .for("update");
+  },
+
+  /** An organization's tokens (never their hashes), newest first after the cursor, of the given cabinets. */
+  async list(
+    tx: Tx,
+    orgId: string,
+    only: CabinetFilter,
+    limit: number,
+    cursor?: CursorValue[],
+  ): Promise<ClaimTokenView[]> {
+    return tx
+      .select(viewColumns)
+      .from(claimTokens)
+      .where(
+        and(
+          eq(claimTokens.org_id, orgId),
+          onCabinets(claimTokens.cabinet_id, only),
+          claimTokenOrder.after(cursor),
+        ),
+      )
+      .orderBy(...claimTokenOrder.orderBy)
+      .limit(limit);
+  },
+
+  /** The token a reference names in the organization (by value or id), without locking it. */
+  async findInOrganization(
+    tx: Tx,
+    orgId: string,
+    match: { claim_token: string } | { token_id: string },
+  ): Promise<ClaimTokenView | undefined> {
+    const [row] = await tx
+      .select(viewColumns)
+      .from(claimTokens)
+      .where(and(matching(match), eq(claimTokens.org_id, orgId)));
+    return row;
   },
 
   async markUsed(tx: Tx, tokenId: string, deviceId: string): Promise<void> {

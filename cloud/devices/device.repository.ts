@@ -1,9 +1,11 @@
 // Platform reads and writes of cabinet controllers (iot_devices) and their credentials; only a
 // credential's hash and prefix are stored. The services own the rules.
-import { and, eq, gt, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, type SQL, sql } from "drizzle-orm";
+import type { PgColumn } from "drizzle-orm/pg-core";
 import { deviceCredentials, iotDevices } from "../../shared/schema/platform.js";
 import { sha256 } from "../../shared/tokens.js";
 import type { Tx } from "../db/database.js";
+import { type CursorValue, newestFirst } from "../db/pagination.js";
 
 export type Device = typeof iotDevices.$inferSelect;
 export type NewDevice = typeof iotDevices.$inferInsert;
@@ -25,7 +27,47 @@ export interface RevokedCredential {
   has_active: boolean;
 }
 
+/** Devices listed newest claimed first. */
+export const deviceOrder = newestFirst(iotDevices.created_at, iotDevices.device_id);
+
+/** Which devices of an organization a list may show: all, or those assigned to these cabinets. */
+export type CabinetFilter = "all" | string[];
+
+/** The condition that keeps rows whose cabinet `column` is allowed by `only`. */
+export const onCabinets = (column: PgColumn, only: CabinetFilter): SQL | undefined =>
+  only === "all" ? undefined : only.length ? inArray(column, only) : sql`false`;
+
 export const deviceRepository = {
+  /** An organization's devices, newest first after the cursor, on the allowed cabinets. */
+  async list(
+    tx: Tx,
+    orgId: string,
+    only: CabinetFilter,
+    limit: number,
+    cursor?: CursorValue[],
+  ): Promise<Device[]> {
+    return tx
+      .select()
+      .from(iotDevices)
+      .where(
+        and(
+          eq(iotDevices.org_id, orgId),
+          onCabinets(iotDevices.assigned_cabinet_id, only),
+          deviceOrder.after(cursor),
+        ),
+      )
+      .orderBy(...deviceOrder.orderBy)
+      .limit(limit);
+  },
+
+  async findInOrganization(tx: Tx, orgId: string, deviceId: string): Promise<Device | undefined> {
+    const [row] = await tx
+      .select()
+      .from(iotDevices)
+      .where(and(eq(iotDevices.org_id, orgId), eq(iotDevices.device_id, deviceId)));
+    return row;
+  },
+
   async findById(tx: Tx, deviceId: string): Promise<Device | undefined> {
     const [row] = await tx.select().from(iotDevices).where(eq(iotDevices.device_id, deviceId));
     return row;

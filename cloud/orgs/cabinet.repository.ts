@@ -1,6 +1,6 @@
 // Tenant reads and writes of cabinets and the departments and labs they sit in; every method runs in
 // the caller's tenant transaction. The services own the rules.
-import { and, eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import { cabinets, departments, laboratories } from "../../shared/schema/tenant.js";
 import type { Tx } from "../db/database.js";
 
@@ -71,6 +71,23 @@ export const cabinetRepository = {
     const [row] = await tx.insert(laboratories).values({ dept_id: deptId, lab_name: name }).returning();
     if (!row) throw new Error("insert into laboratories returned no row");
     return row;
+  },
+
+  /** Names and codes of the given cabinets (for lists that show where something is). */
+  async names(
+    tx: Tx,
+    cabinetIds: string[],
+  ): Promise<Map<string, { cabinet_name: string; cabinet_code: string }>> {
+    if (cabinetIds.length === 0) return new Map();
+    const rows = await tx
+      .select({
+        id: cabinets.cabinet_id,
+        cabinet_name: cabinets.cabinet_name,
+        cabinet_code: cabinets.cabinet_code,
+      })
+      .from(cabinets)
+      .where(inArray(cabinets.cabinet_id, cabinetIds));
+    return new Map(rows.map(({ id, ...r }) => [id, r]));
   },
 
   async insert(tx: Tx, cabinet: NewCabinet): Promise<Cabinet> {

@@ -6,7 +6,7 @@ import { type AuditActor, recordAuditEvent } from "../audit/audit-event.js";
 import { type Database, pgErrorCode } from "../db/database.js";
 import { cabinetRepository } from "./cabinet.repository.js";
 
-export const CreateCabinetInput = z.object({
+export const CreateCabinetInput = z.strictObject({
   department: z.string().trim().min(1).max(255),
   lab: z.string().trim().min(1).max(255),
   name: z.string().trim().min(1).max(255),

@@ -7,6 +7,7 @@ import { AppError, parseInput } from "../../shared/errors.js";
 import { type Database, pgErrorCode } from "../db/database.js";
 import { migrateTenant } from "../db/migrator.js";
 import { tenantSchemaName } from "../db/names.js";
+import { cursorString, decodeCursor, type Page, type PageRequest, pageOf } from "../db/pagination.js";
 import { systemEventRepository } from "../security/system-event.repository.js";
 import { type Organization, organizationRepository } from "./organization.repository.js";
 
@@ -97,6 +98,17 @@ export class OrganizationReader {
 
   async many(orgIds: string[]): Promise<OrganizationView[]> {
     return (await this.database.asService((tx) => organizationRepository.findMany(tx, orgIds))).map(view);
+  }
+
+  /** A page of these organizations by name (a caller's own: a person's memberships, an API key's org). */
+  async page(orgIds: string[], page: PageRequest): Promise<Page<OrganizationView>> {
+    const cursor = decodeCursor(page.cursor, 2);
+    const key = (o: OrganizationView) => `${o.org_name}\u0000${o.org_id}`;
+    const after = cursor && `${cursorString(cursor[0])}\u0000${cursorString(cursor[1])}`;
+    const sorted = (await this.many(orgIds))
+      .sort((a, b) => (key(a) < key(b) ? -1 : 1))
+      .filter((o) => !after || key(o) > after);
+    return pageOf(sorted.slice(0, page.limit + 1), page.limit, (o) => [o.org_name, o.org_id]);
   }
 }
 

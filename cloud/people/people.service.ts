@@ -9,12 +9,20 @@ import { AppError } from "../../shared/errors.js";
 import { PERMISSIONS } from "../../shared/permissions.js";
 import { accountRepository } from "../accounts/account.repository.js";
 import type { AccountService } from "../accounts/account.service.js";
+import { type AuditedAction, recordAuditEvent } from "../audit/audit-event.js";
 import type { OrgAccess } from "../authz/access.service.js";
 import { effectivePermissions, type Resource, type RoleDef } from "../authz/authorize.js";
-import { actingUserId } from "../authz/caller.middleware.js";
-import { type Database, pgErrorCode } from "../db/database.js";
+import { actingUserId, callerLabel } from "../authz/caller.middleware.js";
+import { type Database, pgErrorCode, type Tx, withinTenant } from "../db/database.js";
 import { decodeCursor, type Page, type PageRequest, pageOf } from "../db/pagination.js";
-import { type GrantRow, grantOrder, type Member, peopleRepository, type Role } from "./people.repository.js";
+import {
+  type CredentialRow,
+  type GrantRow,
+  grantOrder,
+  type Member,
+  peopleRepository,
+  type Role,
+} from "./people.repository.js";
 
 export const CreateMemberInput = z.strictObject({
   email: z.email(),
@@ -44,6 +52,19 @@ export const CreateGrantInput = z.strictObject({
 
 export const GrantQuery = z.object({ user_id: z.uuid().optional() });
 
+export const MemberQuery = z.object({
+  /** Members removed from the organization are left out unless asked for. */
+  include_removed: z
+    .enum(["true", "false"], { error: "true or false" })
+    .optional()
+    .transform((v) => v === "true"),
+});
+
+export const UpdateMemberInput = z.strictObject({ org_role: z.enum(ORG_ROLES) });
+
+/** Roles that administer the organization: only an administrator gives or takes them. */
+const ADMIN_ROLES: readonly string[] = ["owner", "admin"] satisfies (typeof ORG_ROLES)[number][];
+
 export const CredentialsInput = z
   .strictObject({
     badge: z.string().trim().min(4).max(128).optional(),
@@ -66,7 +87,35 @@ export interface CredentialSummary {
   status: string;
 }
 
+export type MemberWithCredentials = Member & { credentials: CredentialSummary | null };
+
 const notFound = (what: string) => new AppError("not_found", `no such ${what} in this organization`);
+
+/** What the cabinets hold for a person, without the hashes. */
+function summary(c: CredentialRow): CredentialSummary {
+  return {
+    user_id: c.user_id,
+    has_badge: !!c.badge_hash,
+    has_pin: !!c.pin_hash,
+    user_number: c.user_number,
+    status: c.status,
+  };
+}
+
+/** A change to who may do what, in the tenant's audit trail (access_control), by the caller. */
+function auditAccessChange(
+  tx: Tx,
+  access: OrgAccess,
+  change: Pick<AuditedAction, "action" | "summary" | "old_values" | "new_values">,
+) {
+  return recordAuditEvent(tx, {
+    ...change,
+    type: "manual",
+    category: "user_action",
+    actor: { user_id: actingUserId(access.caller), name: callerLabel(access.caller) },
+    audit_category: "access_control",
+  });
+}
 
 export class PeopleService {
   constructor(
@@ -74,37 +123,132 @@ export class PeopleService {
     private readonly accounts: AccountService,
   ) {}
 
-  members(access: OrgAccess, page: PageRequest): Promise<Page<Member>> {
+  /** Members by email, each with what the cabinets hold for them (badge, PIN, user number). */
+  async members(
+    access: OrgAccess,
+    q: z.infer<typeof MemberQuery>,
+    page: PageRequest,
+  ): Promise<Page<MemberWithCredentials>> {
     access.requireSomewhere("user:manage");
     const cursor = decodeCursor(page.cursor, 2);
-    return this.database.asService(async (tx) =>
-      pageOf(await peopleRepository.members(tx, access.org_id, page.limit + 1, cursor), page.limit, (m) => [
-        m.email,
-        m.user_id,
-      ]),
+    const p = await this.database.asService(async (tx) =>
+      pageOf(
+        await peopleRepository.members(tx, access.org_id, q.include_removed, page.limit + 1, cursor),
+        page.limit,
+        (m) => [m.email, m.user_id],
+      ),
     );
+    return { items: await this.withCredentials(access, p.items), next_cursor: p.next_cursor };
   }
 
-  async member(
-    access: OrgAccess,
-    userId: string,
-  ): Promise<Member & { credentials: CredentialSummary | null }> {
+  async member(access: OrgAccess, userId: string): Promise<MemberWithCredentials> {
     access.requireSomewhere("user:manage");
     const m = await this.database.asService((tx) => peopleRepository.member(tx, access.org_id, userId));
     if (!m) throw notFound("member");
-    const c = await this.database.withTenant(access.org_id, (tx) => peopleRepository.credentials(tx, userId));
-    return {
-      ...m,
-      credentials: c
-        ? {
-            user_id: c.user_id,
-            has_badge: !!c.badge_hash,
-            has_pin: !!c.pin_hash,
-            user_number: c.user_number,
-            status: c.status,
-          }
-        : null,
-    };
+    return (await this.withCredentials(access, [m]))[0]!;
+  }
+
+  /** The cabinet credentials (tenant) of platform members, read in one query. */
+  private async withCredentials(access: OrgAccess, members: Member[]): Promise<MemberWithCredentials[]> {
+    const creds = await this.database.withTenant(access.org_id, (tx) =>
+      peopleRepository.credentialsOf(
+        tx,
+        members.map((m) => m.user_id),
+      ),
+    );
+    return members.map((m) => {
+      const c = creds.get(m.user_id);
+      return { ...m, credentials: c ? summary(c) : null };
+    });
+  }
+
+  /**
+   * Changes a member's organization role. Making someone owner or admin, or changing an owner's or
+   * admin's role, takes an organization admin; the last owner or admin cannot be demoted. Audited.
+   */
+  async updateMember(
+    access: OrgAccess,
+    userId: string,
+    input: z.infer<typeof UpdateMemberInput>,
+  ): Promise<MemberWithCredentials> {
+    access.require("user:manage");
+    await this.database.asService(async (tx) => {
+      const { target, admins } = await this.lockedMember(tx, access, userId);
+      if (ADMIN_ROLES.includes(target.org_role) || ADMIN_ROLES.includes(input.org_role)) {
+        access.requireOrgAdmin("make someone owner or admin, or change an owner's or admin's role");
+      }
+      if (target.org_role === input.org_role) return;
+      if (ADMIN_ROLES.includes(target.org_role) && !ADMIN_ROLES.includes(input.org_role) && admins === 1) {
+        throw new AppError("conflict", "the organization's last owner or admin keeps that role", {
+          org_role: "last owner or admin",
+        });
+      }
+      await peopleRepository.updateMembership(tx, access.org_id, userId, { org_role: input.org_role });
+      await withinTenant(tx, access.org_id, (t) =>
+        auditAccessChange(t, access, {
+          action: "member_role_changed",
+          summary: `organization role of ${userId} changed from ${target.org_role} to ${input.org_role}`,
+          old_values: { user_id: userId, org_role: target.org_role },
+          new_values: { user_id: userId, org_role: input.org_role },
+        }),
+      );
+    });
+    return this.member(access, userId);
+  }
+
+  /**
+   * Removes a member: the membership is kept as `removed` (their sign-ins no longer reach the
+   * organization), their grants are revoked and their cabinet credentials deactivated, so cabinets drop
+   * them with their next downlink. Removing an owner or admin takes an admin; the last one stays.
+   */
+  async removeMember(access: OrgAccess, userId: string): Promise<MemberWithCredentials> {
+    access.require("user:manage");
+    const by = actingUserId(access.caller);
+    await this.database.asService(async (tx) => {
+      const { target, admins } = await this.lockedMember(tx, access, userId);
+      if (ADMIN_ROLES.includes(target.org_role)) {
+        access.requireOrgAdmin("remove an owner or admin");
+        if (admins === 1)
+          throw new AppError("conflict", "the organization's last owner or admin cannot be removed");
+      }
+      await peopleRepository.updateMembership(tx, access.org_id, userId, { status: "removed" });
+      await withinTenant(tx, access.org_id, async (t) => {
+        const grants = await peopleRepository.revokeGrantsOf(t, userId, by);
+        await peopleRepository.setCredentialStatus(t, userId, "inactive");
+        await auditAccessChange(t, access, {
+          action: "member_removed",
+          summary: `${userId} removed from the organization (${grants} grants revoked)`,
+          old_values: { user_id: userId, org_role: target.org_role, status: target.status },
+          new_values: { user_id: userId, status: "removed", grants_revoked: grants },
+        });
+      });
+    });
+    return this.member(access, userId);
+  }
+
+  /** Signs a member out everywhere at once (an organization admin's step). */
+  async revokeSessions(access: OrgAccess, userId: string): Promise<{ revoked: number }> {
+    access.requireOrgAdmin("revoke its members' sessions");
+    const m = await this.database.asService((tx) => peopleRepository.member(tx, access.org_id, userId));
+    if (!m) throw notFound("member");
+    const result = await this.accounts.revokeSessions([userId]);
+    await this.database.withTenant(access.org_id, (t) =>
+      auditAccessChange(t, access, {
+        action: "member_sessions_revoked",
+        summary: `every session of ${userId} revoked`,
+        new_values: { user_id: userId, sessions_revoked: result.revoked },
+      }),
+    );
+    return result;
+  }
+
+  /** The member, locked with every membership of the organization, and how many active admins there are. */
+  private async lockedMember(tx: Tx, access: OrgAccess, userId: string) {
+    const all = await peopleRepository.lockMemberships(tx, access.org_id);
+    const target = all.find((m) => m.user_id === userId && m.status !== "removed");
+    if (!target) throw notFound("member");
+    const admins = all.filter((m) => m.status === "active" && ADMIN_ROLES.includes(m.org_role)).length;
+    return { target, admins };
   }
 
   /** Creates the account, or adds an existing account to the organization (an invitation). */
@@ -113,12 +257,7 @@ export class PeopleService {
     input: z.infer<typeof CreateMemberInput>,
   ): Promise<{ user_id: string }> {
     access.require("user:manage");
-    if (
-      (input.org_role === "owner" || input.org_role === "admin") &&
-      !access.can("apikey:manage", access.orgResource())
-    ) {
-      throw new AppError("forbidden", "only an organization admin can make someone owner or admin");
-    }
+    if (ADMIN_ROLES.includes(input.org_role)) access.requireOrgAdmin("make someone owner or admin");
     const existing = await this.database.asService((tx) => accountRepository.findByEmail(tx, input.email));
     if (!existing) {
       return this.accounts.create({
@@ -127,18 +266,27 @@ export class PeopleService {
         org_id: access.org_id,
       });
     }
+    const membership = {
+      org_role: input.org_role,
+      status: "active" as const,
+      invited_by: actingUserId(access.caller),
+      invited_at: new Date(),
+      joined_at: new Date(),
+    };
     await this.database
-      .asService((tx) =>
-        accountRepository.addMembership(tx, {
-          user_id: existing.user_id,
-          org_id: access.org_id,
-          org_role: input.org_role,
-          status: "active",
-          invited_by: actingUserId(access.caller),
-          invited_at: new Date(),
-          joined_at: new Date(),
-        }),
-      )
+      .asService(async (tx) => {
+        const before = await peopleRepository.member(tx, access.org_id, existing.user_id);
+        // A removed member comes back through a new invitation; their old grants stay revoked.
+        if (before?.membership_status === "removed") {
+          await peopleRepository.updateMembership(tx, access.org_id, existing.user_id, membership);
+        } else {
+          await accountRepository.addMembership(tx, {
+            ...membership,
+            user_id: existing.user_id,
+            org_id: access.org_id,
+          });
+        }
+      })
       .catch((err: unknown) => {
         if (pgErrorCode(err) === "23505")
           throw new AppError("conflict", `${input.email} is already a member`, { email: "already a member" });
@@ -242,11 +390,17 @@ export class PeopleService {
             `you cannot grant permissions you do not hold here: ${missing.join(", ")}`,
           );
         }
-        return peopleRepository.insertGrant(tx, {
+        const row = await peopleRepository.insertGrant(tx, {
           ...input,
           expires_at: input.expires_at ? new Date(input.expires_at) : null,
           granted_by: actingUserId(access.caller),
         });
+        await auditAccessChange(tx, access, {
+          action: "role_granted",
+          summary: `role ${input.role_id} granted to ${input.user_id} at ${input.scope_type} ${input.scope_id}`,
+          new_values: { ...input },
+        });
+        return row;
       })
       .catch((err: unknown) => {
         if (pgErrorCode(err) === "23505")
@@ -263,7 +417,13 @@ export class PeopleService {
       if (!g) throw notFound("grant");
       access.require("user:manage", this.scopeResource(access, g.scope_type, g.scope_id));
       const row = await peopleRepository.revokeGrant(tx, grantId, actingUserId(access.caller));
-      if (!row) throw new AppError("conflict", `grant ${grantId} is already revoked`);
+      if (!row) throw new AppError("conflict", "this grant is already revoked");
+      await auditAccessChange(tx, access, {
+        action: "role_revoked",
+        summary: `grant ${grantId} of ${g.user_id} revoked`,
+        old_values: { assignment_id: grantId, is_active: true },
+        new_values: { assignment_id: grantId, is_active: false },
+      });
       return row;
     });
   }
@@ -290,14 +450,7 @@ export class PeopleService {
           user_number: input.user_number ?? before?.user_number,
           status: "active",
         });
-        const c = (await peopleRepository.credentials(tx, userId))!;
-        return {
-          user_id: userId,
-          has_badge: !!c.badge_hash,
-          has_pin: !!c.pin_hash,
-          user_number: c.user_number,
-          status: c.status,
-        };
+        return summary((await peopleRepository.credentials(tx, userId))!);
       })
       .catch((err: unknown) => {
         if (pgErrorCode(err) === "23505")

@@ -1,5 +1,6 @@
 // JSON request bodies: nesting depth checked in one linear pass before JSON.parse, whose cost on a
 // deeply nested body (seconds for 8 MB of "[") would otherwise hold the event loop.
+import type { MiddlewareHandler } from "hono";
 import { AppError } from "../errors.js";
 
 /**
@@ -39,11 +40,25 @@ export function nestsDeeperThan(bytes: Uint8Array, maxDepth: number): boolean {
 
 const utf8 = new TextDecoder("utf-8");
 
+const tooDeep = (maxDepth: number) =>
+  new AppError("validation_failed", `request body nests deeper than ${maxDepth} levels`);
+
+/**
+ * Refuses a request body that nests deeper than `maxDepth` before any validator parses it (routes whose
+ * validators read the body themselves). The bytes stay cached on the request for the validator.
+ */
+export function jsonDepthLimit(maxDepth = MAX_JSON_DEPTH): MiddlewareHandler {
+  return async (c, next) => {
+    if (c.req.raw.body && nestsDeeperThan(new Uint8Array(await c.req.arrayBuffer()), maxDepth)) {
+      throw tooDeep(maxDepth);
+    }
+    await next();
+  };
+}
+
 /** Parses a request body; too deep or not JSON is a 400 `validation_failed`. */
 export function parseJsonBytes(bytes: Uint8Array, maxDepth = MAX_JSON_DEPTH): unknown {
-  if (nestsDeeperThan(bytes, maxDepth)) {
-    throw new AppError("validation_failed", `request body nests deeper than ${maxDepth} levels`);
-  }
+  if (nestsDeeperThan(bytes, maxDepth)) throw tooDeep(maxDepth);
   try {
     // TextDecoder, as fetch's text() does: a leading byte order mark is dropped.
     return JSON.parse(utf8.decode(bytes));

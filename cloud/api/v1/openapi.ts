@@ -92,3 +92,6 @@ export const SECURITY = [{ bearer: [] }];
 
 /** Timestamps travel as ISO 8601 strings. */
 export const Timestamp = z.string().nullable().openapi({ format: "date-time" });
+
+/** `{revoked: n}`: how many sessions or claim tokens a revocation ended. */
+export const RevokedCount = z.object({ revoked: z.number().int() }).openapi("Revoked");

@@ -4,6 +4,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit, MAX_FORM_BODY_BYTES } from "../../../shared/http/body-limit.js";
+import { jsonDepthLimit } from "../../../shared/http/json-body.js";
 import { requireMemberOf } from "../../authz/access.service.js";
 import type { CallerEnv } from "../../authz/caller.middleware.js";
 import { type ApiEnv, createApiRouter } from "./openapi.js";
@@ -30,8 +31,10 @@ export function createV1App(opts: V1Options): OpenAPIHono<ApiEnv> {
     requireMemberOf(c.get("caller"), c.req.param("org"));
     await next();
   });
-  // Requests under /orgs are forms, not uploads (cabinets upload on their own device routes).
+  // Requests under /orgs are forms, not uploads (cabinets upload on their own device routes), and
+  // nest a few levels at most: a hostile body is refused before a validator parses it.
   v1.use("/orgs/*", bodyLimit(MAX_FORM_BODY_BYTES));
+  v1.use("/orgs/*", jsonDepthLimit());
   for (const router of opts.routers) v1.route("/", router);
   v1.doc("/openapi.json", {
     openapi: "3.0.3",

@@ -4,7 +4,16 @@ import { ORG_ROLES } from "../../../../shared/enums.js";
 import { PERMISSIONS } from "../../../../shared/permissions.js";
 import type { AccessService } from "../../../authz/access.service.js";
 import type { OrganizationReader } from "../../../orgs/organization.service.js";
-import { createApiRouter, ERROR_RESPONSES, json, OrgParams, SECURITY, Timestamp } from "../openapi.js";
+import {
+  createApiRouter,
+  ERROR_RESPONSES,
+  json,
+  OrgParams,
+  PageQuery,
+  pageSchema,
+  SECURITY,
+  Timestamp,
+} from "../openapi.js";
 
 const Organization = z
   .object({
@@ -74,6 +83,26 @@ export function orgRoutes(deps: { access: AccessService; organizations: Organiza
         } as never,
         200,
       );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/orgs",
+      tags,
+      summary: "The organizations the caller belongs to (a person's memberships, an API key's own), by name",
+      security: SECURITY,
+      request: { query: PageQuery },
+      responses: {
+        200: json(pageSchema(Organization, "OrganizationPage"), "a page of organizations"),
+        ...ERROR_RESPONSES,
+      },
+    }),
+    async (c) => {
+      const caller = c.get("caller");
+      const orgIds = caller.kind === "user" ? caller.memberships.map((m) => m.org_id) : [caller.org_id];
+      return c.json((await organizations.page(orgIds, c.req.valid("query"))) as never, 200);
     },
   );
 

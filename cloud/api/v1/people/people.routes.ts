@@ -7,7 +7,9 @@ import {
   CreateRoleInput,
   CredentialsInput,
   GrantQuery,
+  MemberQuery,
   type PeopleService,
+  UpdateMemberInput,
 } from "../../../people/people.service.js";
 import {
   CONFLICT_RESPONSE,
@@ -18,6 +20,7 @@ import {
   OrgParams,
   PageQuery,
   pageSchema,
+  RevokedCount,
   SECURITY,
   Timestamp,
   Uuid,
@@ -39,8 +42,16 @@ const Member = z
     display_name: z.string().nullable(),
     status: z.string().nullable(),
     org_role: z.string(),
-    membership_status: z.string().nullable(),
-    credentials: Credentials.nullable().optional(),
+    membership_status: z
+      .string()
+      .nullable()
+      .openapi({ description: "active, invited, suspended or removed" }),
+    membership_updated_at: Timestamp.openapi({
+      description: "when the role or membership last changed; who changed it is in the audit trail",
+    }),
+    credentials: Credentials.nullable().openapi({
+      description: "what the cabinets hold for this person; null when nothing is enrolled",
+    }),
   })
   .openapi("Member");
 const Role = z
@@ -81,14 +92,23 @@ export function peopleRoutes(deps: { access: AccessService; people: PeopleServic
       method: "get",
       path: "/orgs/{org}/users",
       tags,
-      summary: "Members of the organization (by email)",
+      summary: "Members of the organization (by email), each with their badge and PIN state",
       security: SECURITY,
-      request: { params: OrgParams, query: PageQuery },
+      request: {
+        params: OrgParams,
+        query: PageQuery.extend({
+          include_removed: MemberQuery.shape.include_removed.openapi({
+            param: { name: "include_removed", in: "query" },
+            description: "also list removed members (default false)",
+          }),
+        }),
+      },
       responses: { 200: json(pageSchema(Member, "MemberPage"), "a page of members"), ...ERROR_RESPONSES },
     }),
     async (c) => {
       const a = await access.forOrg(c.get("caller"), c.req.valid("param").org);
-      return c.json((await people.members(a, c.req.valid("query"))) as never, 200);
+      const { limit, cursor, ...q } = c.req.valid("query");
+      return c.json((await people.members(a, q, { limit, cursor })) as never, 200);
     },
   );
 
@@ -125,6 +145,66 @@ export function peopleRoutes(deps: { access: AccessService; people: PeopleServic
     async (c) => {
       const { org, user } = c.req.valid("param");
       return c.json((await people.member(await access.forOrg(c.get("caller"), org), user)) as never, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "patch",
+      path: "/orgs/{org}/users/{user}",
+      tags,
+      summary:
+        "Change a member's organization role (owner and admin roles: an organization admin; the last one stays); audited",
+      security: SECURITY,
+      request: { params: UserParams, body: jsonBody(UpdateMemberInput) },
+      responses: { 200: json(Member, "the member"), ...ERROR_RESPONSES, ...CONFLICT_RESPONSE },
+    }),
+    async (c) => {
+      const { org, user } = c.req.valid("param");
+      const a = await access.forOrg(c.get("caller"), org);
+      return c.json((await people.updateMember(a, user, c.req.valid("json"))) as never, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/orgs/{org}/users/{user}",
+      tags,
+      summary:
+        "Remove a member: grants revoked, cabinet credentials deactivated (cabinets drop them with the next downlink); audited",
+      security: SECURITY,
+      request: { params: UserParams },
+      responses: { 200: json(Member, "the removed member"), ...ERROR_RESPONSES, ...CONFLICT_RESPONSE },
+    }),
+    async (c) => {
+      const { org, user } = c.req.valid("param");
+      return c.json(
+        (await people.removeMember(await access.forOrg(c.get("caller"), org), user)) as never,
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/orgs/{org}/users/{user}/sessions/revoke",
+      tags,
+      summary: "Sign a member out everywhere at once (an organization admin)",
+      security: SECURITY,
+      request: { params: UserParams },
+      responses: {
+        200: json(RevokedCount, "how many sessions ended"),
+        ...ERROR_RESPONSES,
+      },
+    }),
+    async (c) => {
+      const { org, user } = c.req.valid("param");
+      return c.json(
+        (await people.revokeSessions(await access.forOrg(c.get("caller"), org), user)) as never,
+        200,
+      );
     },
   );
 

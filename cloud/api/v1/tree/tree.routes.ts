@@ -1,6 +1,8 @@
 // The organization tree: departments, laboratories and cabinets with their live status.
 import { createRoute, z } from "@hono/zod-openapi";
 import type { AccessService } from "../../../authz/access.service.js";
+import { actingUserId, callerLabel } from "../../../authz/caller.middleware.js";
+import { type CabinetService, CreateCabinetInput } from "../../../orgs/cabinet.service.js";
 import {
   CreateDepartmentInput,
   CreateLaboratoryInput,
@@ -90,8 +92,8 @@ const CabinetFilter = PageQuery.extend({
     .openapi({ param: { name: "lab_id", in: "query" } }),
 });
 
-export function treeRoutes(deps: { access: AccessService; tree: TreeService }) {
-  const { access, tree } = deps;
+export function treeRoutes(deps: { access: AccessService; tree: TreeService; cabinets: CabinetService }) {
+  const { access, tree, cabinets } = deps;
   const app = createApiRouter();
   const forOrg = (caller: Parameters<AccessService["forOrg"]>[0], org: string) => access.forOrg(caller, org);
 
@@ -212,6 +214,33 @@ export function treeRoutes(deps: { access: AccessService; tree: TreeService }) {
       const a = await forOrg(c.get("caller"), c.req.valid("param").org);
       const q = c.req.valid("query");
       return c.json((await tree.listCabinets(a, q, q.lab_id)) as never, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/orgs/{org}/cabinets",
+      tags: ["Organization tree"],
+      summary:
+        "Create a cabinet (org:manage), its department and laboratory found or created by name; then issue its claim token",
+      security: SECURITY,
+      request: { params: OrgParams, body: jsonBody(CreateCabinetInput) },
+      responses: {
+        201: json(
+          z.object({ cabinet_id: z.uuid(), lab_id: z.uuid(), dept_id: z.uuid() }).openapi("CreatedCabinet"),
+          "the cabinet and where it sits",
+        ),
+        ...ERROR_RESPONSES,
+        ...CONFLICT_RESPONSE,
+      },
+    }),
+    async (c) => {
+      const { org } = c.req.valid("param");
+      const caller = c.get("caller");
+      (await forOrg(caller, org)).require("org:manage");
+      const actor = { user_id: actingUserId(caller), name: callerLabel(caller) };
+      return c.json((await cabinets.create(org, c.req.valid("json"), actor)) as never, 201);
     },
   );
 
