@@ -45,6 +45,11 @@ interface EntityRule {
   guarded?: Record<string, SQL>;
   /** The row may name a container (`container_id`): it must be one of this cabinet's. */
   namesContainer: boolean;
+  /**
+   * A column naming an earlier row of the same table (a scan's `previous_scan_id`): rows of a batch
+   * are written after the row they name, in waves.
+   */
+  follows?: string;
 }
 
 const alerts = tenant.safetyAlerts;
@@ -81,6 +86,8 @@ const RULES: Record<SyncedEntity, EntityRule> = {
     otherCabinetColumns: [],
     updatable: "none",
     namesContainer: false,
+    // The same shelf's scan before this one: the "before" photo of whatever this scan found changed.
+    follows: "previous_scan_id",
   },
   container_transactions: {
     table: tenant.containerTransactions,
@@ -188,6 +195,7 @@ export class IngestService {
         );
       }
       await this.checkContainers(tx, device, fresh);
+      await this.checkPreviousScans(tx, device, fresh);
       for (const entity of ORDER) {
         const ofEntity = fresh.filter((r) => r.entity === entity);
         if (ofEntity.length) await this.apply(tx, device, entity, ofEntity);
@@ -325,6 +333,34 @@ export class IngestService {
     }
   }
 
+  /**
+   * A scan's previous scan is the same shelf's earlier scan in this cabinet: in this batch or already
+   * here. Another cabinet's scan, or one that is not there, would put a stranger's shelf photo in this
+   * cabinet's evidence.
+   */
+  private async checkPreviousScans(tx: Tx, device: DeviceIdentity, changes: CheckedChange[]): Promise<void> {
+    const scans = changes.filter((c) => c.entity === "scan_results");
+    const shelfOf = new Map(scans.map((c) => [c.row.scan_id as string, c.row.shelf_id as number]));
+    const named = scans.filter((c) => typeof c.row.previous_scan_id === "string");
+    const outside = [
+      ...new Set(named.map((c) => c.row.previous_scan_id as string).filter((id) => !shelfOf.has(id))),
+    ];
+    if (outside.length)
+      for (const s of await ingestRepository.findScansOfCabinet(tx, outside, device.cabinet_id))
+        shelfOf.set(s.scan_id, s.shelf_id);
+    const wrong = named.find(
+      (c) =>
+        c.row.previous_scan_id === c.row.scan_id ||
+        shelfOf.get(c.row.previous_scan_id as string) !== c.row.shelf_id,
+    );
+    if (wrong) {
+      throw new AppError(
+        "forbidden",
+        `change ${wrong.seq}: scan_results.previous_scan_id must name an earlier scan of the same shelf of this device's cabinet`,
+      );
+    }
+  }
+
   private async lockState(tx: Tx, deviceId: string, logId: string) {
     // A log is known by its id: a controller claimed again (new device row, same database) goes on
     // from where its log was; a truly new log starts at 0.
@@ -359,8 +395,9 @@ export class IngestService {
       if (written < rows.length) await this.refuseForeign(tx, device, entity, last, rows);
     };
     if (rule.updatable === "none") {
-      for (const group of ingestRepository.insertGroups(rule.table, latest))
-        await ensureOwn(group, await ingestRepository.insertNew(tx, rule.table, group));
+      for (const wave of inWaves(latest, pk.name, rule.follows))
+        for (const group of ingestRepository.insertGroups(rule.table, wave))
+          await ensureOwn(group, await ingestRepository.insertNew(tx, rule.table, group));
       return;
     }
     const set = Object.fromEntries(
@@ -407,6 +444,31 @@ interface CheckedChange {
   seq: number;
   entity: SyncedEntity;
   row: Row;
+}
+
+/**
+ * The rows in waves: a row that names another row of the batch in `follows` comes in a later wave
+ * than that row, so that its foreign key finds it. One wave when nothing refers within the batch.
+ */
+export function inWaves(rows: Row[], key: string, follows: string | undefined): Row[][] {
+  if (!follows) return [rows];
+  const byKey = new Map(rows.map((r) => [r[key], r]));
+  const depth = new Map<Row, number>();
+  const depthOf = (row: Row, seen: Set<Row>): number => {
+    const known = depth.get(row);
+    if (known !== undefined) return known;
+    const parent = byKey.get(row[follows]);
+    // A cycle cannot be written at all; its rows stay in the first wave and the database refuses them.
+    const d = parent && !seen.has(parent) ? depthOf(parent, seen.add(row)) + 1 : 0;
+    depth.set(row, d);
+    return d;
+  };
+  const waves: Row[][] = [];
+  for (const row of rows) {
+    const d = depthOf(row, new Set());
+    waves[d] = [...(waves[d] ?? []), row];
+  }
+  return waves.filter(Boolean);
 }
 
 function ownerOf(rule: EntityRule): SQL {

@@ -1,6 +1,6 @@
 // The dashboard's building blocks: page header, states of a loading resource, pills, fields, dialogs.
 import type { ComponentChildren, JSX } from "preact";
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useId, useRef } from "preact/hooks";
 import type { ApiError } from "../api.js";
 import type { Resource } from "../resource.js";
 
@@ -138,6 +138,7 @@ export function Dialog(props: {
   wide?: boolean;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
   useEffect(() => {
     const d = ref.current;
     if (!d) return;
@@ -148,11 +149,11 @@ export function Dialog(props: {
     <dialog
       ref={ref}
       class={`dialog ${props.wide ? "dialog--wide" : ""}`}
-      aria-labelledby="dialog-title"
+      aria-labelledby={titleId}
       onClose={props.onClose}
     >
       <header class="dialog__header">
-        <h2 id="dialog-title">{props.title}</h2>
+        <h2 id={titleId}>{props.title}</h2>
         <button type="button" class="icon-button" aria-label="Close" onClick={props.onClose}>
           ×
         </button>
