@@ -216,8 +216,8 @@ describe.each(backends)("ingest scoped to the uploading cabinet on $name", (back
     });
 
     it("links a scan to the same shelf's scan before it, in this batch or an earlier one", async () => {
-      // Shelf 1 follows the scan already here; shelf 2's first scan carries columns the others do
-      // not, and the next scan of shelf 2 follows it within the batch.
+      // Shelf 1 follows the scan already here; the next scan of shelf 2 follows shelf 2's first,
+      // within the batch.
       const one = newScan(a.cabinet_id, { previous_scan_id: victim.scan.scan_id });
       const first = newScan(a.cabinet_id, {
         shelf_id: 2,

@@ -45,11 +45,6 @@ interface EntityRule {
   guarded?: Record<string, SQL>;
   /** The row may name a container (`container_id`): it must be one of this cabinet's. */
   namesContainer: boolean;
-  /**
-   * A column naming an earlier row of the same table (a scan's `previous_scan_id`): rows of a batch
-   * are written after the row they name, in waves.
-   */
-  follows?: string;
 }
 
 const alerts = tenant.safetyAlerts;
@@ -86,8 +81,6 @@ const RULES: Record<SyncedEntity, EntityRule> = {
     otherCabinetColumns: [],
     updatable: "none",
     namesContainer: false,
-    // The same shelf's scan before this one: the "before" photo of whatever this scan found changed.
-    follows: "previous_scan_id",
   },
   container_transactions: {
     table: tenant.containerTransactions,
@@ -395,9 +388,8 @@ export class IngestService {
       if (written < rows.length) await this.refuseForeign(tx, device, entity, last, rows);
     };
     if (rule.updatable === "none") {
-      for (const wave of inWaves(latest, pk.name, rule.follows))
-        for (const group of ingestRepository.insertGroups(rule.table, wave))
-          await ensureOwn(group, await ingestRepository.insertNew(tx, rule.table, group));
+      for (const group of ingestRepository.insertGroups(rule.table, latest))
+        await ensureOwn(group, await ingestRepository.insertNew(tx, rule.table, group));
       return;
     }
     const set = Object.fromEntries(
@@ -444,31 +436,6 @@ interface CheckedChange {
   seq: number;
   entity: SyncedEntity;
   row: Row;
-}
-
-/**
- * The rows in waves: a row that names another row of the batch in `follows` comes in a later wave
- * than that row, so that its foreign key finds it. One wave when nothing refers within the batch.
- */
-export function inWaves(rows: Row[], key: string, follows: string | undefined): Row[][] {
-  if (!follows) return [rows];
-  const byKey = new Map(rows.map((r) => [r[key], r]));
-  const depth = new Map<Row, number>();
-  const depthOf = (row: Row, seen: Set<Row>): number => {
-    const known = depth.get(row);
-    if (known !== undefined) return known;
-    const parent = byKey.get(row[follows]);
-    // A cycle cannot be written at all; its rows stay in the first wave and the database refuses them.
-    const d = parent && !seen.has(parent) ? depthOf(parent, seen.add(row)) + 1 : 0;
-    depth.set(row, d);
-    return d;
-  };
-  const waves: Row[][] = [];
-  for (const row of rows) {
-    const d = depthOf(row, new Set());
-    waves[d] = [...(waves[d] ?? []), row];
-  }
-  return waves.filter(Boolean);
 }
 
 function ownerOf(rule: EntityRule): SQL {

@@ -123,7 +123,7 @@ export function ConfirmButton(props: {
           <FormError error={action.error} />
           <div class="confirm__text">{props.children}</div>
           <footer class="form__actions">
-            <button type="button" class="button button--secondary" onClick={close}>
+            <button type="button" class="button button--secondary" onClick={close} data-autofocus>
               Cancel
             </button>
             <button

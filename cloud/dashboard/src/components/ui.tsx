@@ -142,7 +142,11 @@ export function Dialog(props: {
   useEffect(() => {
     const d = ref.current;
     if (!d) return;
-    if (props.open && !d.open) d.showModal();
+    if (props.open && !d.open) {
+      d.showModal();
+      // Where the work starts: the first field of a form, or the element marked (a safe Cancel).
+      d.querySelector<HTMLElement>("[data-autofocus], .form input, .form select, .form textarea")?.focus();
+    }
     if (!props.open && d.open) d.close();
   }, [props.open]);
   return (

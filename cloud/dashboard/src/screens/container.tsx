@@ -62,6 +62,8 @@ interface HistoryEntry {
 }
 
 const HISTORY_LIMIT = 200;
+/** A transaction and its event in the log are written in one scan's transaction, moments apart. */
+const SAME_MOMENT_MS = 60_000;
 
 function timeline(transactions: TransactionEntry[], events: EventEntry[]): HistoryEntry[] {
   const fromTx = transactions.map(
@@ -86,17 +88,26 @@ function timeline(transactions: TransactionEntry[], events: EventEntry[]): Histo
       kind: "transaction",
     }),
   );
-  const fromEvents = events.map(
-    (e): HistoryEntry => ({
-      key: `e-${e.event_id}`,
-      at: e.event_timestamp,
-      title: words(e.event_type),
-      detail: [e.user_name, typeof e.shelf_id === "number" && `shelf ${e.shelf_id}`, e.changes_summary]
-        .filter(Boolean)
-        .join(" · "),
-      kind: "event",
-    }),
-  );
+  // The log's own line for a checkout or return is the transaction's entry (with its photo) again.
+  const near = (at: string) =>
+    transactions.some(
+      (t) =>
+        Math.abs(new Date(t.checkout_timestamp ?? t.created_at ?? 0).getTime() - new Date(at).getTime()) <
+        SAME_MOMENT_MS,
+    );
+  const fromEvents = events
+    .filter((e) => !(e.event_type === "transaction" && near(e.event_timestamp)))
+    .map(
+      (e): HistoryEntry => ({
+        key: `e-${e.event_id}`,
+        at: e.event_timestamp,
+        title: words(e.event_type),
+        detail: [e.user_name, typeof e.shelf_id === "number" && `shelf ${e.shelf_id}`, e.changes_summary]
+          .filter(Boolean)
+          .join(" · "),
+        kind: "event",
+      }),
+    );
   return [...fromTx, ...fromEvents].sort((a, b) => b.at.localeCompare(a.at));
 }
 
