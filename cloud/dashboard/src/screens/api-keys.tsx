@@ -5,7 +5,7 @@ import { PERMISSIONS } from "../../../../shared/permissions.js";
 import { type Page, post } from "../api.js";
 import { ConfirmButton, FormDialog } from "../components/actions.js";
 import { type Column, DataTable } from "../components/data-table.js";
-import { Card, Empty, Field, Loaded, PageHeader, Pill, Secret } from "../components/ui.js";
+import { Empty, Field, Loaded, PageHeader, Pill, Secret } from "../components/ui.js";
 import { formatDateTime, relative } from "../format.js";
 import { can, orgPath, useOrg } from "../org.js";
 import { useResource } from "../resource.js";
@@ -100,25 +100,21 @@ export function ApiKeysScreen() {
           )
         }
       />
-      <Card>
-        <Loaded resource={keys} what="API keys">
-          {(page) =>
-            page.items.length === 0 ? (
-              <Empty title="No API keys">
-                Create one for each integration, with only the scopes it needs.
-              </Empty>
-            ) : (
-              <DataTable
-                caption="API keys"
-                columns={columns}
-                rows={page.items}
-                rowKey={(k) => k.api_key_id}
-                muted={(k) => !!k.revoked_at}
-              />
-            )
-          }
-        </Loaded>
-      </Card>
+      <Loaded resource={keys} what="API keys">
+        {(page) =>
+          page.items.length === 0 ? (
+            <Empty title="No API keys">Create one for each integration, with only the scopes it needs.</Empty>
+          ) : (
+            <DataTable
+              caption="API keys"
+              columns={columns}
+              rows={page.items}
+              rowKey={(k) => k.api_key_id}
+              muted={(k) => !!k.revoked_at}
+            />
+          )
+        }
+      </Loaded>
       <FormDialog
         title="New API key"
         open={creating}

@@ -112,7 +112,7 @@ const bySeverity = (a: Alert, b: Alert) =>
   SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) ||
   b.detected_at.localeCompare(a.detected_at);
 
-/** Alerts of one kind in one cabinet, worst first. */
+/** Alerts of one kind and severity in one cabinet, newest first. */
 interface AlertGroupOf {
   key: string;
   cabinet_id: string | null;
@@ -123,7 +123,7 @@ interface AlertGroupOf {
 function groupAlerts(alerts: Alert[]): AlertGroupOf[] {
   const groups = new Map<string, AlertGroupOf>();
   for (const a of [...alerts].sort(bySeverity)) {
-    const key = `${a.cabinet_id ?? "org"}:${a.alert_type}`;
+    const key = `${a.cabinet_id ?? "org"}:${a.alert_type}:${a.severity}`;
     const g = groups.get(key) ?? { key, cabinet_id: a.cabinet_id, alert_type: a.alert_type, alerts: [] };
     g.alerts.push(a);
     groups.set(key, g);
@@ -137,11 +137,25 @@ function groupAlerts(alerts: Alert[]): AlertGroupOf[] {
 /** Takes one step on each of the alerts, then shows where they stand. */
 type Step = (alerts: Alert[], action: "acknowledge" | "resolve") => Promise<void>;
 
-function AlertItem({ alert, where, step }: { alert: Alert; where?: string; step: Step }) {
+/** How many of a group's alerts show when it opens, before "Show all". */
+const GROUP_PREVIEW = 5;
+
+/** One alert; `inGroup`: under its group's line, which already says its severity and cabinet. */
+function AlertItem({
+  alert,
+  where,
+  step,
+  inGroup,
+}: {
+  alert: Alert;
+  where?: string;
+  step: Step;
+  inGroup?: boolean;
+}) {
   const org = useOrg();
   return (
-    <li class="alert">
-      <Pill tone={SEVERITY_TONE[alert.severity] ?? "neutral"}>{words(alert.severity)}</Pill>
+    <li class={inGroup ? "alert alert--grouped" : "alert"}>
+      {!inGroup && <Pill tone={SEVERITY_TONE[alert.severity] ?? "neutral"}>{words(alert.severity)}</Pill>}
       <div>
         <p class="alert__title">{alert.title}</p>
         <p class="muted">
@@ -175,9 +189,11 @@ function AlertItem({ alert, where, step }: { alert: Alert; where?: string; step:
 /** One alert as it is; several of a kind folded under one line that opens (a native disclosure). */
 function AlertGroup({ group, cabinet, step }: { group: AlertGroupOf; cabinet: string; step: Step }) {
   const org = useOrg();
+  const [all, setAll] = useState(false);
   const [worst] = group.alerts;
   if (group.alerts.length === 1) return <AlertItem alert={worst!} where={cabinet} step={step} />;
   const open = group.alerts.filter((a) => a.status === "open");
+  const shown = all ? group.alerts : group.alerts.slice(0, GROUP_PREVIEW);
   return (
     <li class="alert-group">
       <details>
@@ -211,10 +227,15 @@ function AlertGroup({ group, cabinet, step }: { group: AlertGroupOf; cabinet: st
           </div>
         )}
         <ul class="alerts">
-          {group.alerts.map((a) => (
-            <AlertItem key={a.alert_id} alert={a} step={step} />
+          {shown.map((a) => (
+            <AlertItem key={a.alert_id} alert={a} step={step} inGroup />
           ))}
         </ul>
+        {shown.length < group.alerts.length && (
+          <button type="button" class="button button--small button--ghost" onClick={() => setAll(true)}>
+            Show all {group.alerts.length}
+          </button>
+        )}
       </details>
     </li>
   );

@@ -180,8 +180,16 @@ function EnrolDialog({
   );
 }
 
-const enrolled = (yes: boolean | undefined, text: string) =>
-  yes ? <Pill tone="ok">{text}</Pill> : <Pill tone="neutral">None</Pill>;
+/** What the cabinets hold for a person: badge, PIN and the number typed before the PIN. */
+function CabinetAccess({ c }: { c: Person["credentials"] }) {
+  return (
+    <span class="pills">
+      <Pill tone={c?.has_badge ? "ok" : "neutral"}>{c?.has_badge ? "Badge enrolled" : "No badge"}</Pill>
+      <Pill tone={c?.has_pin ? "ok" : "neutral"}>{c?.has_pin ? "PIN set" : "No PIN"}</Pill>
+      {c?.user_number != null && <span class="tag mono">No. {c.user_number}</span>}
+    </span>
+  );
+}
 
 export function PeopleScreen() {
   const org = useOrg();
@@ -219,9 +227,7 @@ export function PeopleScreen() {
       ),
     },
     { header: "Organization role", cell: (p) => words(p.org_role) },
-    { header: "User number", class: "mono", cell: (p) => p.credentials?.user_number ?? "—" },
-    { header: "Badge", cell: (p) => enrolled(p.credentials?.has_badge, "Enrolled") },
-    { header: "PIN", cell: (p) => enrolled(p.credentials?.has_pin, "Set") },
+    { header: "At the cabinet", cell: (p) => <CabinetAccess c={p.credentials} /> },
     {
       header: "Status",
       cell: (p) => <Pill tone={p.status === "active" ? "ok" : "neutral"}>{words(p.status)}</Pill>,
@@ -238,7 +244,7 @@ export function PeopleScreen() {
               aria-label={`Change ${p.display_name ?? p.email}'s role`}
               onClick={() => setEditing(p)}
             >
-              Role
+              Change role
             </button>{" "}
             <ConfirmButton
               label="Remove"
