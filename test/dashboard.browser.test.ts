@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { eq, inArray } from "drizzle-orm";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { build } from "vite";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { Appliance } from "../appliance/appliance.js";
 import { parseApplianceConfig } from "../appliance/config.js";
 import { SimCabinet } from "../appliance/hardware/sim-cabinet.js";
@@ -278,6 +278,10 @@ describe(`the dashboard in Chromium on ${backend.name}`, () => {
         await page.getByRole("link", { name: TAKEN.name, exact: true }).click();
         await page.getByRole("heading", { name: TAKEN.name, level: 1 }).waitFor();
         expect(await page.getByRole("img", { name: /GHS02: flame/ }).count()).toBeGreaterThan(0);
+        // H statements spelled out, as on a safety data sheet.
+        expect(await page.locator(".statements").textContent()).toContain(
+          "H225 Highly flammable liquid and vapour",
+        );
         expect(await page.locator(".location-path__shelf").textContent()).toContain(`Shelf ${TAKEN.shelf}`);
         const checkout = page.getByRole("link", { name: "Checkout" });
         await checkout.first().waitFor();
@@ -339,6 +343,7 @@ describe(`the dashboard in Chromium on ${backend.name}`, () => {
 
       it("lets an administrator create an API key from the keyboard, shown once, that works", async () => {
         const page = await browser.newPage({ viewport: vp });
+        onTestFailed(() => shot(page, `${vp.name}-api-keys-FAILED`));
         page.setDefaultTimeout(20_000);
         await page.goto(dashboardUrl);
         await signIn(page, ADMIN);

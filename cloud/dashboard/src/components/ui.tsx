@@ -156,13 +156,18 @@ export function Dialog(props: {
       aria-labelledby={titleId}
       onClose={props.onClose}
     >
-      <header class="dialog__header">
-        <h2 id={titleId}>{props.title}</h2>
-        <button type="button" class="icon-button" aria-label="Close" onClick={props.onClose}>
-          ×
-        </button>
-      </header>
-      {props.open && props.children}
+      {/* Nothing inside while closed: a row holding a closed dialog reads as that row alone. */}
+      {props.open && (
+        <>
+          <header class="dialog__header">
+            <h2 id={titleId}>{props.title}</h2>
+            <button type="button" class="icon-button" aria-label="Close" onClick={props.onClose}>
+              ×
+            </button>
+          </header>
+          {props.children}
+        </>
+      )}
     </dialog>
   );
 }

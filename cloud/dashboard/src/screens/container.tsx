@@ -1,6 +1,7 @@
 // One container: what it is (GHS pictograms, signal word, H and P statements), where it is down to the
 // shelf, and its full history, each entry with the shelf photos that prove it.
 
+import { hazardStatement } from "../../../../shared/labels/hazard-statements.js";
 import type { Page } from "../api.js";
 import { AuthImage } from "../components/auth-image.js";
 import { GhsPictogram, ghsName } from "../components/ghs-pictogram.js";
@@ -232,7 +233,9 @@ export function ContainerScreen({ id }: { id: string }) {
                   {(c.h_statements ?? []).length > 0 && (
                     <ul class="statements">
                       {(c.h_statements ?? []).map((h) => (
-                        <li key={h}>{h}</li>
+                        <li key={h}>
+                          <span class="statements__code mono">{h}</span> {hazardStatement(h) ?? ""}
+                        </li>
                       ))}
                     </ul>
                   )}

@@ -211,7 +211,9 @@ function AlertGroup({ group, cabinet, step }: { group: AlertGroupOf; cabinet: st
                   .sort()
                   .at(-1)!,
               )}
-              {open.length > 0 && ` · ${open.length} not acknowledged`}
+              {open.length === group.alerts.length
+                ? " · none acknowledged"
+                : open.length > 0 && ` · ${open.length} not acknowledged`}
             </span>
           </span>
         </summary>
