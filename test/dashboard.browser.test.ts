@@ -343,7 +343,9 @@ describe(`the dashboard in Chromium on ${backend.name}`, () => {
 
       it("lets an administrator create an API key from the keyboard, shown once, that works", async () => {
         const page = await browser.newPage({ viewport: vp });
-        onTestFailed(() => shot(page, `${vp.name}-api-keys-FAILED`));
+        onTestFailed(async () => {
+          await shot(page, `${vp.name}-api-keys-FAILED`);
+        });
         page.setDefaultTimeout(20_000);
         await page.goto(dashboardUrl);
         await signIn(page, ADMIN);
