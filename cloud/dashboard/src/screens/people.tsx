@@ -221,17 +221,14 @@ export function PeopleScreen() {
       header: "Name",
       cell: (p) => (
         <>
-          <span class="strong">{p.display_name ?? p.email}</span>
+          <span class="strong">{p.display_name ?? p.email}</span>{" "}
+          {p.status !== "active" && <Pill tone="neutral">{words(p.status)}</Pill>}
           <span class="cell-sub">{p.email}</span>
         </>
       ),
     },
     { header: "Organization role", cell: (p) => words(p.org_role) },
     { header: "At the cabinet", cell: (p) => <CabinetAccess c={p.credentials} /> },
-    {
-      header: "Status",
-      cell: (p) => <Pill tone={p.status === "active" ? "ok" : "neutral"}>{words(p.status)}</Pill>,
-    },
     {
       header: "",
       class: "actions",
