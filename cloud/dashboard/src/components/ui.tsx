@@ -129,6 +129,39 @@ export function Field(props: {
   );
 }
 
+/** What a text field may say about its input besides its name. */
+interface InputOptions {
+  type?: "text" | "email" | "number" | "password";
+  required?: boolean;
+  autocomplete?: string;
+  class?: string;
+  maxLength?: number;
+  min?: number;
+  max?: number;
+  defaultValue?: string;
+  inputMode?: "numeric" | "text";
+  pattern?: string;
+}
+
+/** A Field holding an input of the same name, labelled and described by it. */
+export function TextField({
+  label,
+  name,
+  error,
+  hint,
+  type = "text",
+  ...input
+}: { label: string; name: string; error: ApiError | null; hint?: string } & InputOptions) {
+  return (
+    <Field label={label} name={name} error={error} hint={hint}>
+      {(id, describedBy) => (
+        // Preact types <input> per `type` value; a value of the union needs the widening.
+        <input {...input} type={type as "text"} id={id} name={name} aria-describedby={describedBy} />
+      )}
+    </Field>
+  );
+}
+
 /** A modal dialog (native <dialog>: focus is trapped and Escape closes it). */
 export function Dialog(props: {
   title: string;

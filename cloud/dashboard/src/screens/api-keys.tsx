@@ -5,7 +5,7 @@ import { PERMISSIONS } from "../../../../shared/permissions.js";
 import { type Page, post } from "../api.js";
 import { ConfirmButton, FormDialog } from "../components/actions.js";
 import { type Column, DataTable } from "../components/data-table.js";
-import { Empty, Field, Loaded, PageHeader, Pill, Secret } from "../components/ui.js";
+import { Empty, Loaded, PageHeader, Pill, Secret, TextField } from "../components/ui.js";
 import { formatDateTime, relative } from "../format.js";
 import { can, orgPath, useOrg } from "../org.js";
 import { useResource } from "../resource.js";
@@ -132,11 +132,15 @@ export function ApiKeysScreen() {
       >
         {(error) => (
           <>
-            <Field label="Name" name="name" error={error} hint="What uses it, e.g. “LIMS nightly sync”.">
-              {(id, d) => (
-                <input id={id} name="name" required maxLength={100} autocomplete="off" aria-describedby={d} />
-              )}
-            </Field>
+            <TextField
+              label="Name"
+              name="name"
+              error={error}
+              hint="What uses it, e.g. “LIMS nightly sync”."
+              required
+              maxLength={100}
+              autocomplete="off"
+            />
             <fieldset class="checks">
               <legend>Scopes</legend>
               {SCOPES.map((s) => (

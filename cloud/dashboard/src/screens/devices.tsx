@@ -4,7 +4,17 @@ import { useState } from "preact/hooks";
 import { type Page, post } from "../api.js";
 import { ConfirmButton, FormDialog } from "../components/actions.js";
 import { type Column, DataTable } from "../components/data-table.js";
-import { Card, Empty, Field, Loaded, PageHeader, Pill, Secret, type Tone } from "../components/ui.js";
+import {
+  Card,
+  Empty,
+  Field,
+  Loaded,
+  PageHeader,
+  Pill,
+  Secret,
+  TextField,
+  type Tone,
+} from "../components/ui.js";
 import { formatDateTime, relative, words } from "../format.js";
 import { can, orgPath, useOrg } from "../org.js";
 import { useResource } from "../resource.js";
@@ -273,36 +283,42 @@ export function DevicesScreen() {
       >
         {(error) => (
           <div class="form__grid">
-            <Field label="Department" name="department" error={error} hint="Found by name, or created.">
-              {(id, d) => (
-                <input id={id} name="department" required autocomplete="off" aria-describedby={d} />
-              )}
-            </Field>
-            <Field label="Laboratory" name="lab" error={error} hint="Found by name, or created.">
-              {(id, d) => <input id={id} name="lab" required autocomplete="off" aria-describedby={d} />}
-            </Field>
-            <Field label="Cabinet name" name="name" error={error}>
-              {(id, d) => <input id={id} name="name" required autocomplete="off" aria-describedby={d} />}
-            </Field>
-            <Field label="Cabinet code" name="code" error={error} hint="Unique in the organization.">
-              {(id, d) => (
-                <input id={id} name="code" required maxLength={50} class="mono" aria-describedby={d} />
-              )}
-            </Field>
-            <Field label="Shelves" name="shelves" error={error}>
-              {(id, d) => (
-                <input
-                  id={id}
-                  name="shelves"
-                  type="number"
-                  min={1}
-                  max={20}
-                  value="4"
-                  required
-                  aria-describedby={d}
-                />
-              )}
-            </Field>
+            <TextField
+              label="Department"
+              name="department"
+              error={error}
+              hint="Found by name, or created."
+              required
+              autocomplete="off"
+            />
+            <TextField
+              label="Laboratory"
+              name="lab"
+              error={error}
+              hint="Found by name, or created."
+              required
+              autocomplete="off"
+            />
+            <TextField label="Cabinet name" name="name" error={error} required autocomplete="off" />
+            <TextField
+              label="Cabinet code"
+              name="code"
+              error={error}
+              hint="Unique in the organization."
+              required
+              maxLength={50}
+              class="mono"
+            />
+            <TextField
+              label="Shelves"
+              name="shelves"
+              type="number"
+              error={error}
+              required
+              min={1}
+              max={20}
+              defaultValue="4"
+            />
           </div>
         )}
       </FormDialog>

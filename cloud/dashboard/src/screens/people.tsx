@@ -5,7 +5,7 @@ import { useState } from "preact/hooks";
 import { del, type Page, patch, post, put } from "../api.js";
 import { ConfirmButton, FormDialog } from "../components/actions.js";
 import { type Column, DataTable } from "../components/data-table.js";
-import { Card, Empty, ErrorNote, Field, Loaded, PageHeader, Pill } from "../components/ui.js";
+import { Card, Empty, ErrorNote, Field, Loaded, PageHeader, Pill, TextField } from "../components/ui.js";
 import { formatDate, words } from "../format.js";
 import { can, orgPath, useOrg } from "../org.js";
 import { useResource } from "../resource.js";
@@ -94,17 +94,9 @@ function EnrolDialog({
     >
       {(error) => (
         <div class="form__grid">
-          <Field label="First name" name="first_name" error={error}>
-            {(id, d) => <input id={id} name="first_name" required autocomplete="off" aria-describedby={d} />}
-          </Field>
-          <Field label="Last name" name="last_name" error={error}>
-            {(id, d) => <input id={id} name="last_name" required autocomplete="off" aria-describedby={d} />}
-          </Field>
-          <Field label="Email" name="email" error={error}>
-            {(id, d) => (
-              <input id={id} name="email" type="email" required autocomplete="off" aria-describedby={d} />
-            )}
-          </Field>
+          <TextField label="First name" name="first_name" error={error} required autocomplete="off" />
+          <TextField label="Last name" name="last_name" error={error} required autocomplete="off" />
+          <TextField label="Email" name="email" type="email" error={error} required autocomplete="off" />
           <Field label="Role" name="role_id" error={error}>
             {(id, d) => (
               <select id={id} name="role_id" required aria-describedby={d} value={technician?.role_id}>
@@ -133,47 +125,35 @@ function EnrolDialog({
               </select>
             )}
           </Field>
-          <Field
+          <TextField
             label="Badge"
             name="badge"
             error={error}
             hint="Type it, or present the badge to a USB reader."
-          >
-            {(id, d) => (
-              <input id={id} name="badge" required autocomplete="off" class="mono" aria-describedby={d} />
-            )}
-          </Field>
-          <Field
+            required
+            autocomplete="off"
+            class="mono"
+          />
+          <TextField
             label="User number"
             name="user_number"
             error={error}
             hint="Typed at the cabinet before the PIN."
-          >
-            {(id, d) => (
-              <input
-                id={id}
-                name="user_number"
-                required
-                inputMode="numeric"
-                pattern="[0-9]+"
-                aria-describedby={d}
-              />
-            )}
-          </Field>
-          <Field label="PIN" name="pin" error={error} hint="6 to 8 digits.">
-            {(id, d) => (
-              <input
-                id={id}
-                name="pin"
-                type="password"
-                required
-                inputMode="numeric"
-                pattern="[0-9]{6,8}"
-                autocomplete="new-password"
-                aria-describedby={d}
-              />
-            )}
-          </Field>
+            required
+            inputMode="numeric"
+            pattern="[0-9]+"
+          />
+          <TextField
+            label="PIN"
+            name="pin"
+            type="password"
+            error={error}
+            hint="6 to 8 digits."
+            required
+            inputMode="numeric"
+            pattern="[0-9]{6,8}"
+            autocomplete="new-password"
+          />
         </div>
       )}
     </FormDialog>
