@@ -356,7 +356,9 @@ describe(`the dashboard in Chromium on ${backend.name}`, () => {
         const dialog = page.getByRole("dialog", { name: "New API key" });
         // The dialog puts the cursor in its first field; Enter sends the form.
         const name = dialog.getByLabel("Name");
-        await expect.poll(() => name.evaluate("(e) => e === document.activeElement")).toBe(true);
+        const focused = (e: unknown) =>
+          e === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement;
+        await expect.poll(() => name.evaluate(focused)).toBe(true);
         await page.keyboard.type(`LIMS sync (${vp.name})`);
         await noSidewaysScroll(page);
         await shot(page, `${vp.name}-api-key-new`);
