@@ -72,6 +72,19 @@ export const ingestRepository = {
     return row?.id;
   },
 
+  /** Those of these scans that were taken in this cabinet, with their shelf. */
+  async findScansOfCabinet(
+    tx: Tx,
+    scanIds: string[],
+    cabinetId: string,
+  ): Promise<{ scan_id: string; shelf_id: number }[]> {
+    const s = tenant.scanResults;
+    return tx
+      .select({ scan_id: s.scan_id, shelf_id: s.shelf_id })
+      .from(s)
+      .where(and(inArray(s.scan_id, scanIds), eq(s.cabinet_id, cabinetId)));
+  },
+
   /**
    * The rows as insertNew() sends them, one statement each: rows grouped by the columns they carry
    * (so that an absent column still gets its default) where the table takes the JSON path.

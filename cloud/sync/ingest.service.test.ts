@@ -11,6 +11,7 @@ import {
   chemicalInventory,
   containerTransactions,
   safetyAlerts,
+  scanResults,
   unifiedEventLog,
 } from "../../shared/schema/tenant.js";
 import type { Change } from "../../shared/sync/change.js";
@@ -212,6 +213,39 @@ describe.each(backends)("ingest scoped to the uploading cabinet on $name", (back
       expect(await refusal(a, [newAlert(a.cabinet_id, { status: "false_positive" })])).toMatchObject({
         code: "forbidden",
       });
+    });
+
+    it("links a scan to the same shelf's scan before it, in this batch or an earlier one", async () => {
+      // Shelf 1 follows the scan already here; the next scan of shelf 2 follows shelf 2's first,
+      // within the batch.
+      const one = newScan(a.cabinet_id, { previous_scan_id: victim.scan.scan_id });
+      const first = newScan(a.cabinet_id, {
+        shelf_id: 2,
+        processing_status: "failed",
+        processing_error: "camera unplugged",
+      });
+      const two = newScan(a.cabinet_id, { shelf_id: 2, previous_scan_id: first.entity_id });
+      expect(await send(a, [one, first, two])).toMatchObject({ applied: 3 });
+      const read = (id: string) =>
+        select((tx) => tx.select().from(scanResults).where(eq(scanResults.scan_id, id)));
+      expect(await read(one.entity_id)).toMatchObject({ previous_scan_id: victim.scan.scan_id });
+      expect(await read(two.entity_id)).toMatchObject({ previous_scan_id: first.entity_id });
+
+      // Another shelf's scan, a scan that is not there and the scan itself are no "before".
+      const before = await snapshotA();
+      const refused = [
+        newScan(a.cabinet_id, { shelf_id: 3, previous_scan_id: one.entity_id }),
+        newScan(a.cabinet_id, { previous_scan_id: randomUUID() }),
+      ];
+      const self = newScan(a.cabinet_id);
+      refused.push(change("scan_results", { ...self.payload, previous_scan_id: self.entity_id }, "insert"));
+      for (const scan of refused) {
+        expect(await refusal(a, [scan])).toMatchObject({
+          code: "forbidden",
+          message: expect.stringMatching(/previous_scan_id must name an earlier scan of the same shelf/),
+        });
+      }
+      expect(await snapshotA()).toEqual(before);
     });
 
     it("requires a transaction to be filed under the cabinet that recorded it", async () => {

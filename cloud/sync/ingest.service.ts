@@ -189,6 +189,7 @@ export class IngestService {
         );
       }
       await this.checkContainers(tx, device, fresh);
+      await this.checkPreviousScans(tx, device, fresh);
       for (const entity of ORDER) {
         const ofEntity = fresh.filter((r) => r.entity === entity);
         if (ofEntity.length) await this.apply(tx, device, entity, ofEntity);
@@ -327,6 +328,34 @@ export class IngestService {
       throw new AppError(
         "forbidden",
         `change ${named.get(foreign)}: container ${foreign} is not in this device's cabinet`,
+      );
+    }
+  }
+
+  /**
+   * A scan's previous scan is the same shelf's earlier scan in this cabinet: in this batch or already
+   * here. Another cabinet's scan, or one that is not there, would put a stranger's shelf photo in this
+   * cabinet's evidence.
+   */
+  private async checkPreviousScans(tx: Tx, device: DeviceIdentity, changes: CheckedChange[]): Promise<void> {
+    const scans = changes.filter((c) => c.entity === "scan_results");
+    const shelfOf = new Map(scans.map((c) => [c.row.scan_id as string, c.row.shelf_id as number]));
+    const named = scans.filter((c) => typeof c.row.previous_scan_id === "string");
+    const outside = [
+      ...new Set(named.map((c) => c.row.previous_scan_id as string).filter((id) => !shelfOf.has(id))),
+    ];
+    if (outside.length)
+      for (const s of await ingestRepository.findScansOfCabinet(tx, outside, device.cabinet_id))
+        shelfOf.set(s.scan_id, s.shelf_id);
+    const wrong = named.find(
+      (c) =>
+        c.row.previous_scan_id === c.row.scan_id ||
+        shelfOf.get(c.row.previous_scan_id as string) !== c.row.shelf_id,
+    );
+    if (wrong) {
+      throw new AppError(
+        "forbidden",
+        `change ${wrong.seq}: scan_results.previous_scan_id must name an earlier scan of the same shelf of this device's cabinet`,
       );
     }
   }

@@ -244,6 +244,10 @@ export function attacks(
       "replay the victim's scan as its own",
       change("scan_results", { ...scan, cabinet_id: intruder, qr_codes_found: ["forged"] }, "insert"),
     ],
+    [
+      "file a scan whose before photo is the victim's shelf",
+      newScan(intruder, { shelf_id: scan.shelf_id, previous_scan_id: scan.scan_id }),
+    ],
   ];
 }
 

@@ -1,6 +1,6 @@
 // The dashboard's building blocks: page header, states of a loading resource, pills, fields, dialogs.
 import type { ComponentChildren, JSX } from "preact";
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useId, useRef } from "preact/hooks";
 import type { ApiError } from "../api.js";
 import type { Resource } from "../resource.js";
 
@@ -129,6 +129,39 @@ export function Field(props: {
   );
 }
 
+/** What a text field may say about its input besides its name. */
+interface InputOptions {
+  type?: "text" | "email" | "number" | "password";
+  required?: boolean;
+  autocomplete?: string;
+  class?: string;
+  maxLength?: number;
+  min?: number;
+  max?: number;
+  defaultValue?: string;
+  inputMode?: "numeric" | "text";
+  pattern?: string;
+}
+
+/** A Field holding an input of the same name, labelled and described by it. */
+export function TextField({
+  label,
+  name,
+  error,
+  hint,
+  type = "text",
+  ...input
+}: { label: string; name: string; error: ApiError | null; hint?: string } & InputOptions) {
+  return (
+    <Field label={label} name={name} error={error} hint={hint}>
+      {(id, describedBy) => (
+        // Preact types <input> per `type` value; a value of the union needs the widening.
+        <input {...input} type={type as "text"} id={id} name={name} aria-describedby={describedBy} />
+      )}
+    </Field>
+  );
+}
+
 /** A modal dialog (native <dialog>: focus is trapped and Escape closes it). */
 export function Dialog(props: {
   title: string;
@@ -138,26 +171,36 @@ export function Dialog(props: {
   wide?: boolean;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
   useEffect(() => {
     const d = ref.current;
     if (!d) return;
-    if (props.open && !d.open) d.showModal();
+    if (props.open && !d.open) {
+      d.showModal();
+      // Where the work starts: the first field of a form, or the element marked (a safe Cancel).
+      d.querySelector<HTMLElement>("[data-autofocus], .form input, .form select, .form textarea")?.focus();
+    }
     if (!props.open && d.open) d.close();
   }, [props.open]);
   return (
     <dialog
       ref={ref}
       class={`dialog ${props.wide ? "dialog--wide" : ""}`}
-      aria-labelledby="dialog-title"
+      aria-labelledby={titleId}
       onClose={props.onClose}
     >
-      <header class="dialog__header">
-        <h2 id="dialog-title">{props.title}</h2>
-        <button type="button" class="icon-button" aria-label="Close" onClick={props.onClose}>
-          ×
-        </button>
-      </header>
-      {props.open && props.children}
+      {/* Nothing inside while closed: a row holding a closed dialog reads as that row alone. */}
+      {props.open && (
+        <>
+          <header class="dialog__header">
+            <h2 id={titleId}>{props.title}</h2>
+            <button type="button" class="icon-button" aria-label="Close" onClick={props.onClose}>
+              ×
+            </button>
+          </header>
+          {props.children}
+        </>
+      )}
     </dialog>
   );
 }

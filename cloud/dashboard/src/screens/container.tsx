@@ -1,6 +1,7 @@
 // One container: what it is (GHS pictograms, signal word, H and P statements), where it is down to the
 // shelf, and its full history, each entry with the shelf photos that prove it.
 
+import { hazardStatement } from "../../../../shared/labels/hazard-statements.js";
 import type { Page } from "../api.js";
 import { AuthImage } from "../components/auth-image.js";
 import { GhsPictogram, ghsName } from "../components/ghs-pictogram.js";
@@ -62,6 +63,8 @@ interface HistoryEntry {
 }
 
 const HISTORY_LIMIT = 200;
+/** A transaction and its event in the log are written in one scan's transaction, moments apart. */
+const SAME_MOMENT_MS = 60_000;
 
 function timeline(transactions: TransactionEntry[], events: EventEntry[]): HistoryEntry[] {
   const fromTx = transactions.map(
@@ -86,17 +89,26 @@ function timeline(transactions: TransactionEntry[], events: EventEntry[]): Histo
       kind: "transaction",
     }),
   );
-  const fromEvents = events.map(
-    (e): HistoryEntry => ({
-      key: `e-${e.event_id}`,
-      at: e.event_timestamp,
-      title: words(e.event_type),
-      detail: [e.user_name, typeof e.shelf_id === "number" && `shelf ${e.shelf_id}`, e.changes_summary]
-        .filter(Boolean)
-        .join(" · "),
-      kind: "event",
-    }),
-  );
+  // The log's own line for a checkout or return is the transaction's entry (with its photo) again.
+  const near = (at: string) =>
+    transactions.some(
+      (t) =>
+        Math.abs(new Date(t.checkout_timestamp ?? t.created_at ?? 0).getTime() - new Date(at).getTime()) <
+        SAME_MOMENT_MS,
+    );
+  const fromEvents = events
+    .filter((e) => !(e.event_type === "transaction" && near(e.event_timestamp)))
+    .map(
+      (e): HistoryEntry => ({
+        key: `e-${e.event_id}`,
+        at: e.event_timestamp,
+        title: words(e.event_type),
+        detail: [e.user_name, typeof e.shelf_id === "number" && `shelf ${e.shelf_id}`, e.changes_summary]
+          .filter(Boolean)
+          .join(" · "),
+        kind: "event",
+      }),
+    );
   return [...fromTx, ...fromEvents].sort((a, b) => b.at.localeCompare(a.at));
 }
 
@@ -221,7 +233,9 @@ export function ContainerScreen({ id }: { id: string }) {
                   {(c.h_statements ?? []).length > 0 && (
                     <ul class="statements">
                       {(c.h_statements ?? []).map((h) => (
-                        <li key={h}>{h}</li>
+                        <li key={h}>
+                          <span class="statements__code mono">{h}</span> {hazardStatement(h) ?? ""}
+                        </li>
                       ))}
                     </ul>
                   )}

@@ -1,5 +1,6 @@
 // The organization at a glance: departments → laboratories → cabinets, each cabinet's live status
-// (online, door, lock) kept current by the live stream, and the open alerts, worst first.
+// (online, door, lock) kept current by the live stream, and the open alerts, worst first, grouped by
+// cabinet and kind so that twenty incompatible pairs read as one finding to open.
 import { useEffect, useState } from "preact/hooks";
 import { type ApiError, type Page, post } from "../api.js";
 import { Card, Empty, ErrorNote, FormError, PageHeader, Pill, type Tone } from "../components/ui.js";
@@ -43,6 +44,7 @@ export interface Cabinet {
 export interface Alert {
   alert_id: string;
   cabinet_id: string | null;
+  alert_type: string;
   severity: string;
   title: string;
   description: string | null;
@@ -106,6 +108,141 @@ function CabinetCard({ cabinet, alerts }: { cabinet: Cabinet; alerts: Alert[] })
   );
 }
 
+const bySeverity = (a: Alert, b: Alert) =>
+  SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) ||
+  b.detected_at.localeCompare(a.detected_at);
+
+/** Alerts of one kind and severity in one cabinet, newest first. */
+interface AlertGroupOf {
+  key: string;
+  cabinet_id: string | null;
+  alert_type: string;
+  alerts: Alert[];
+}
+
+function groupAlerts(alerts: Alert[]): AlertGroupOf[] {
+  const groups = new Map<string, AlertGroupOf>();
+  for (const a of [...alerts].sort(bySeverity)) {
+    const key = `${a.cabinet_id ?? "org"}:${a.alert_type}:${a.severity}`;
+    const g = groups.get(key) ?? { key, cabinet_id: a.cabinet_id, alert_type: a.alert_type, alerts: [] };
+    g.alerts.push(a);
+    groups.set(key, g);
+  }
+  // Worst group first (its worst alert decides), then the larger one.
+  return [...groups.values()].sort(
+    (x, y) => bySeverity(x.alerts[0]!, y.alerts[0]!) || y.alerts.length - x.alerts.length,
+  );
+}
+
+/** Takes one step on each of the alerts, then shows where they stand. */
+type Step = (alerts: Alert[], action: "acknowledge" | "resolve") => Promise<void>;
+
+/** How many of a group's alerts show when it opens, before "Show all". */
+const GROUP_PREVIEW = 5;
+
+/** One alert; `inGroup`: under its group's line, which already says its severity and cabinet. */
+function AlertItem({
+  alert,
+  where,
+  step,
+  inGroup,
+}: {
+  alert: Alert;
+  where?: string;
+  step: Step;
+  inGroup?: boolean;
+}) {
+  const org = useOrg();
+  return (
+    <li class={inGroup ? "alert alert--grouped" : "alert"}>
+      {!inGroup && <Pill tone={SEVERITY_TONE[alert.severity] ?? "neutral"}>{words(alert.severity)}</Pill>}
+      <div>
+        <p class="alert__title">{alert.title}</p>
+        <p class="muted">
+          {[where, relative(alert.detected_at), words(alert.status)].filter(Boolean).join(" · ")}
+        </p>
+        <div class="alert__actions">
+          {alert.status === "open" && can(org, "alert:acknowledge") && (
+            <button
+              type="button"
+              class="button button--small button--secondary"
+              onClick={() => void step([alert], "acknowledge")}
+            >
+              Acknowledge
+            </button>
+          )}
+          {can(org, "alert:resolve") && (
+            <button
+              type="button"
+              class="button button--small button--ghost"
+              onClick={() => void step([alert], "resolve")}
+            >
+              Resolve
+            </button>
+          )}
+        </div>
+      </div>
+    </li>
+  );
+}
+
+/** One alert as it is; several of a kind folded under one line that opens (a native disclosure). */
+function AlertGroup({ group, cabinet, step }: { group: AlertGroupOf; cabinet: string; step: Step }) {
+  const org = useOrg();
+  const [all, setAll] = useState(false);
+  const [worst] = group.alerts;
+  if (group.alerts.length === 1) return <AlertItem alert={worst!} where={cabinet} step={step} />;
+  const open = group.alerts.filter((a) => a.status === "open");
+  const shown = all ? group.alerts : group.alerts.slice(0, GROUP_PREVIEW);
+  return (
+    <li class="alert-group">
+      <details>
+        <summary>
+          <Pill tone={SEVERITY_TONE[worst!.severity] ?? "neutral"}>{words(worst!.severity)}</Pill>
+          <span>
+            <span class="alert__title">
+              {words(group.alert_type)}: {group.alerts.length} alerts
+            </span>
+            <span class="muted alert-group__meta">
+              {cabinet} · latest{" "}
+              {relative(
+                group.alerts
+                  .map((a) => a.detected_at)
+                  .sort()
+                  .at(-1)!,
+              )}
+              {open.length === group.alerts.length
+                ? " · none acknowledged"
+                : open.length > 0 && ` · ${open.length} not acknowledged`}
+            </span>
+          </span>
+        </summary>
+        {open.length > 1 && can(org, "alert:acknowledge") && (
+          <div class="alert-group__bulk">
+            <button
+              type="button"
+              class="button button--small button--secondary"
+              onClick={() => void step(open, "acknowledge")}
+            >
+              Acknowledge all {open.length}
+            </button>
+          </div>
+        )}
+        <ul class="alerts">
+          {shown.map((a) => (
+            <AlertItem key={a.alert_id} alert={a} step={step} inGroup />
+          ))}
+        </ul>
+        {shown.length < group.alerts.length && (
+          <button type="button" class="button button--small button--ghost" onClick={() => setAll(true)}>
+            Show all {group.alerts.length}
+          </button>
+        )}
+      </details>
+    </li>
+  );
+}
+
 export function OverviewScreen() {
   const org = useOrg();
   const depts = useResource<Page<Department>>(orgPath(org, "/departments?limit=200"));
@@ -140,22 +277,21 @@ export function OverviewScreen() {
   const error = depts.error ?? labs.error ?? cabinetsRes.error;
   const online = cabinets.filter((c) => c.live.online).length;
   const doorsOpen = cabinets.filter((c) => c.live.door === "open" || c.live.door === "forced").length;
-  const sortedAlerts = [...alerts].sort(
-    (a, b) =>
-      SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) ||
-      b.detected_at.localeCompare(a.detected_at),
-  );
+  const groups = groupAlerts(alerts);
+  const counts = SEVERITY_ORDER.map((sev) => [sev, alerts.filter((a) => a.severity === sev).length] as const);
   const alertsOf = (cabinetId: string) => alerts.filter((a) => a.cabinet_id === cabinetId);
   const [stepError, setStepError] = useState<ApiError | null>(null);
-  const step = async (a: Alert, action: "acknowledge" | "resolve") => {
+  const step: Step = async (list, action) => {
     setStepError(null);
     try {
-      await post(orgPath(org, `/alerts/${a.alert_id}/${action}`));
-      alertsRes.reload();
+      for (const a of list) await post(orgPath(org, `/alerts/${a.alert_id}/${action}`));
     } catch (err) {
       setStepError(err as ApiError);
+    } finally {
+      alertsRes.reload();
     }
   };
+
   const cabinetName = (id: string | null) =>
     cabinets.find((c) => c.cabinet_id === id)?.cabinet_name ?? "Organization";
 
@@ -241,44 +377,27 @@ export function OverviewScreen() {
           <FormError error={stepError} />
           {alertsRes.error ? (
             <ErrorNote error={alertsRes.error} what="Alerts" />
-          ) : sortedAlerts.length === 0 ? (
+          ) : groups.length === 0 ? (
             <Empty title={alertsRes.loading ? "Loading…" : "No open alerts"}>
               {alertsRes.loading ? "" : "All cabinets are in order."}
             </Empty>
           ) : (
-            <ul class="alerts">
-              {sortedAlerts.map((a) => (
-                <li key={a.alert_id} class="alert">
-                  <Pill tone={SEVERITY_TONE[a.severity] ?? "neutral"}>{words(a.severity)}</Pill>
-                  <div>
-                    <p class="alert__title">{a.title}</p>
-                    <p class="muted">
-                      {cabinetName(a.cabinet_id)} · {relative(a.detected_at)} · {words(a.status)}
-                    </p>
-                    <div class="alert__actions">
-                      {a.status === "open" && can(org, "alert:acknowledge") && (
-                        <button
-                          type="button"
-                          class="button button--small button--secondary"
-                          onClick={() => void step(a, "acknowledge")}
-                        >
-                          Acknowledge
-                        </button>
-                      )}
-                      {can(org, "alert:resolve") && (
-                        <button
-                          type="button"
-                          class="button button--small button--ghost"
-                          onClick={() => void step(a, "resolve")}
-                        >
-                          Resolve
-                        </button>
-                      )}
-                    </div>
-                  </div>
-                </li>
-              ))}
-            </ul>
+            <>
+              <p class="alert-counts">
+                {counts
+                  .filter(([, n]) => n > 0)
+                  .map(([sev, n]) => (
+                    <Pill key={sev} tone={SEVERITY_TONE[sev] ?? "neutral"}>
+                      {n} {sev}
+                    </Pill>
+                  ))}
+              </p>
+              <ul class="alerts">
+                {groups.map((g) => (
+                  <AlertGroup key={g.key} group={g} cabinet={cabinetName(g.cabinet_id)} step={step} />
+                ))}
+              </ul>
+            </>
           )}
         </Card>
       </div>

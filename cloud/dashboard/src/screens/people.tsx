@@ -1,18 +1,11 @@
-// People and access: members with their badge and PIN, the tenant's roles, and the scoped grants
-// (organization → department → laboratory → cabinet); enrol a technician with a badge in one form.
+// People and access: members with their badge and PIN (change a member's organization role, remove
+// them), the tenant's roles, and the scoped grants (organization → department → laboratory → cabinet);
+// enrol a technician with a badge in one form.
 import { useState } from "preact/hooks";
-import { type ApiError, type Page, post, put } from "../api.js";
-import {
-  Card,
-  Dialog,
-  Empty,
-  ErrorNote,
-  Field,
-  FormError,
-  Loaded,
-  PageHeader,
-  Pill,
-} from "../components/ui.js";
+import { del, type Page, patch, post, put } from "../api.js";
+import { ConfirmButton, FormDialog } from "../components/actions.js";
+import { type Column, DataTable } from "../components/data-table.js";
+import { Card, Empty, ErrorNote, Field, Loaded, PageHeader, Pill, TextField } from "../components/ui.js";
 import { formatDate, words } from "../format.js";
 import { can, orgPath, useOrg } from "../org.js";
 import { useResource } from "../resource.js";
@@ -49,6 +42,7 @@ interface Scope {
 }
 
 const TABS = ["people", "roles", "grants"] as const;
+const ORG_ROLES = ["member", "manager", "admin", "owner"] as const;
 type Tab = (typeof TABS)[number];
 
 function EnrolDialog({
@@ -65,57 +59,44 @@ function EnrolDialog({
   onDone: () => void;
 }) {
   const org = useOrg();
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: SubmitEvent) => {
-    e.preventDefault();
-    const f = new FormData(e.currentTarget as HTMLFormElement);
+  const enrol = async (f: FormData) => {
     const s = (k: string) => String(f.get(k) ?? "").trim();
-    setBusy(true);
-    setError(null);
-    try {
-      const { user_id } = await post<{ user_id: string }>(orgPath(org, "/users"), {
-        email: s("email"),
-        first_name: s("first_name"),
-        last_name: s("last_name"),
-        org_role: "member",
-      });
-      await post(orgPath(org, "/grants"), {
-        user_id,
-        role_id: s("role_id"),
-        scope_type: s("lab_id") ? "lab" : "organization",
-        scope_id: s("lab_id") || org.org_id,
-      });
-      await put(orgPath(org, `/users/${user_id}/credentials`), {
-        badge: s("badge"),
-        user_number: Number(s("user_number")),
-        pin: s("pin"),
-      });
-      onDone();
-      onClose();
-    } catch (err) {
-      setError(err as ApiError);
-    } finally {
-      setBusy(false);
-    }
+    const { user_id } = await post<{ user_id: string }>(orgPath(org, "/users"), {
+      email: s("email"),
+      first_name: s("first_name"),
+      last_name: s("last_name"),
+      org_role: "member",
+    });
+    await post(orgPath(org, "/grants"), {
+      user_id,
+      role_id: s("role_id"),
+      scope_type: s("lab_id") ? "lab" : "organization",
+      scope_id: s("lab_id") || org.org_id,
+    });
+    await put(orgPath(org, `/users/${user_id}/credentials`), {
+      badge: s("badge"),
+      user_number: Number(s("user_number")),
+      pin: s("pin"),
+    });
+    onDone();
+    return undefined;
   };
   const technician = roles.find((r) => r.role_slug === "technician");
   return (
-    <Dialog title="Enrol a technician" open={open} onClose={onClose} wide>
-      <form class="form" onSubmit={submit}>
-        <FormError error={error} />
+    <FormDialog
+      title="Enrol a technician"
+      open={open}
+      onClose={onClose}
+      submitLabel="Enrol technician"
+      busyLabel="Enrolling…"
+      onSubmit={enrol}
+      wide
+    >
+      {(error) => (
         <div class="form__grid">
-          <Field label="First name" name="first_name" error={error}>
-            {(id, d) => <input id={id} name="first_name" required autocomplete="off" aria-describedby={d} />}
-          </Field>
-          <Field label="Last name" name="last_name" error={error}>
-            {(id, d) => <input id={id} name="last_name" required autocomplete="off" aria-describedby={d} />}
-          </Field>
-          <Field label="Email" name="email" error={error}>
-            {(id, d) => (
-              <input id={id} name="email" type="email" required autocomplete="off" aria-describedby={d} />
-            )}
-          </Field>
+          <TextField label="First name" name="first_name" error={error} required autocomplete="off" />
+          <TextField label="Last name" name="last_name" error={error} required autocomplete="off" />
+          <TextField label="Email" name="email" type="email" error={error} required autocomplete="off" />
           <Field label="Role" name="role_id" error={error}>
             {(id, d) => (
               <select id={id} name="role_id" required aria-describedby={d} value={technician?.role_id}>
@@ -144,58 +125,49 @@ function EnrolDialog({
               </select>
             )}
           </Field>
-          <Field
+          <TextField
             label="Badge"
             name="badge"
             error={error}
             hint="Type it, or present the badge to a USB reader."
-          >
-            {(id, d) => (
-              <input id={id} name="badge" required autocomplete="off" class="mono" aria-describedby={d} />
-            )}
-          </Field>
-          <Field
+            required
+            autocomplete="off"
+            class="mono"
+          />
+          <TextField
             label="User number"
             name="user_number"
             error={error}
             hint="Typed at the cabinet before the PIN."
-          >
-            {(id, d) => (
-              <input
-                id={id}
-                name="user_number"
-                required
-                inputMode="numeric"
-                pattern="[0-9]+"
-                aria-describedby={d}
-              />
-            )}
-          </Field>
-          <Field label="PIN" name="pin" error={error} hint="6 to 8 digits.">
-            {(id, d) => (
-              <input
-                id={id}
-                name="pin"
-                type="password"
-                required
-                inputMode="numeric"
-                pattern="[0-9]{6,8}"
-                autocomplete="new-password"
-                aria-describedby={d}
-              />
-            )}
-          </Field>
+            required
+            inputMode="numeric"
+            pattern="[0-9]+"
+          />
+          <TextField
+            label="PIN"
+            name="pin"
+            type="password"
+            error={error}
+            hint="6 to 8 digits."
+            required
+            inputMode="numeric"
+            pattern="[0-9]{6,8}"
+            autocomplete="new-password"
+          />
         </div>
-        <footer class="form__actions">
-          <button type="button" class="button button--secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="button button--primary" disabled={busy}>
-            {busy ? "Enrolling…" : "Enrol technician"}
-          </button>
-        </footer>
-      </form>
-    </Dialog>
+      )}
+    </FormDialog>
+  );
+}
+
+/** What the cabinets hold for a person: badge, PIN and the number typed before the PIN. */
+function CabinetAccess({ c }: { c: Person["credentials"] }) {
+  return (
+    <span class="pills">
+      <Pill tone={c?.has_badge ? "ok" : "neutral"}>{c?.has_badge ? "Badge enrolled" : "No badge"}</Pill>
+      <Pill tone={c?.has_pin ? "ok" : "neutral"}>{c?.has_pin ? "PIN set" : "No PIN"}</Pill>
+      {c?.user_number != null && <span class="tag mono">No. {c.user_number}</span>}
+    </span>
   );
 }
 
@@ -203,13 +175,14 @@ export function PeopleScreen() {
   const org = useOrg();
   const [tab, setTab] = useState<Tab>("people");
   const [enrolling, setEnrolling] = useState(false);
-  const [actionError, setActionError] = useState<ApiError | null>(null);
+  const [editing, setEditing] = useState<Person | null>(null);
   const people = useResource<Page<Person>>(orgPath(org, "/users?limit=200"));
   const roles = useResource<Page<Role>>(orgPath(org, "/roles?limit=200"));
   const grants = useResource<Page<Grant>>(orgPath(org, "/grants?limit=200"));
   const labs = useResource<Page<{ lab_id: string; lab_name: string }>>(
     orgPath(org, "/laboratories?limit=200"),
   );
+  const manage = can(org, "user:manage");
   const labScopes: Scope[] = (labs.data?.items ?? []).map((l) => ({ id: l.lab_id, name: l.lab_name }));
   const personName = (id: string) => {
     const p = people.data?.items.find((x) => x.user_id === id);
@@ -222,15 +195,86 @@ export function PeopleScreen() {
       : g.scope_type === "lab"
         ? (labScopes.find((l) => l.id === g.scope_id)?.name ?? "Laboratory")
         : words(g.scope_type);
-  const revoke = async (g: Grant) => {
-    setActionError(null);
-    try {
-      await post(orgPath(org, `/grants/${g.assignment_id}/revoke`));
-      grants.reload();
-    } catch (err) {
-      setActionError(err as ApiError);
-    }
-  };
+
+  const personColumns: Column<Person>[] = [
+    {
+      header: "Name",
+      cell: (p) => (
+        <>
+          <span class="strong">{p.display_name ?? p.email}</span>{" "}
+          {p.status !== "active" && <Pill tone="neutral">{words(p.status)}</Pill>}
+          <span class="cell-sub">{p.email}</span>
+        </>
+      ),
+    },
+    { header: "Organization role", cell: (p) => words(p.org_role) },
+    { header: "At the cabinet", cell: (p) => <CabinetAccess c={p.credentials} /> },
+    {
+      header: "",
+      class: "actions",
+      cell: (p) =>
+        manage && (
+          <>
+            <button
+              type="button"
+              class="button button--small button--secondary"
+              aria-label={`Change ${p.display_name ?? p.email}'s role`}
+              onClick={() => setEditing(p)}
+            >
+              Change role
+            </button>{" "}
+            <ConfirmButton
+              label="Remove"
+              ariaLabel={`Remove ${p.display_name ?? p.email}`}
+              question="Remove this person from the organization?"
+              onConfirm={async () => {
+                await del(orgPath(org, `/users/${p.user_id}`));
+                people.reload();
+                grants.reload();
+              }}
+            >
+              <strong>{p.display_name ?? p.email}</strong> loses every grant, their badge and PIN stop opening
+              cabinets with each cabinet's next update, and they can no longer sign in to {org.org_name}.
+              Their history stays.
+            </ConfirmButton>
+          </>
+        ),
+    },
+  ];
+  const grantColumns: Column<Grant>[] = [
+    { header: "Person", class: "strong", cell: (g) => personName(g.user_id) },
+    { header: "Role", cell: (g) => roleName(g.role_id) },
+    { header: "Scope", cell: (g) => `${words(g.scope_type)}: ${scopeName(g)}` },
+    {
+      header: "Until",
+      cell: (g) =>
+        g.revoked_at
+          ? `Revoked ${formatDate(g.revoked_at)}`
+          : g.valid_until
+            ? formatDate(g.valid_until)
+            : "No end",
+    },
+    {
+      header: "",
+      class: "actions",
+      cell: (g) =>
+        !g.revoked_at &&
+        manage && (
+          <ConfirmButton
+            label="Revoke"
+            ariaLabel={`Revoke ${personName(g.user_id)}'s ${roleName(g.role_id)} grant`}
+            question="Revoke this grant?"
+            onConfirm={async () => {
+              await post(orgPath(org, `/grants/${g.assignment_id}/revoke`));
+              grants.reload();
+            }}
+          >
+            <strong>{personName(g.user_id)}</strong> loses {roleName(g.role_id)} over {scopeName(g)}; the
+            cabinets learn it with their next update. Who revoked it, and when, is recorded.
+          </ConfirmButton>
+        ),
+    },
+  ];
 
   return (
     <div class="page">
@@ -238,7 +282,7 @@ export function PeopleScreen() {
         title="People & access"
         subtitle="Who may open which cabinet, and how they prove it."
         actions={
-          can(org, "user:manage") && (
+          manage && (
             <button
               type="button"
               class="button button--primary"
@@ -266,7 +310,6 @@ export function PeopleScreen() {
           </button>
         ))}
       </div>
-      <FormError error={actionError} />
       <section id={`panel-${tab}`} role="tabpanel" aria-labelledby={`tab-${tab}`}>
         {tab === "people" && (
           <Loaded resource={people} what="People">
@@ -274,49 +317,13 @@ export function PeopleScreen() {
               page.items.length === 0 ? (
                 <Empty title="No people yet" />
               ) : (
-                <div class="table-wrap">
-                  <table class="table">
-                    <thead>
-                      <tr>
-                        <th scope="col">Name</th>
-                        <th scope="col">Organization role</th>
-                        <th scope="col">User number</th>
-                        <th scope="col">Badge</th>
-                        <th scope="col">PIN</th>
-                        <th scope="col">Status</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {page.items.map((p) => (
-                        <tr key={p.user_id}>
-                          <td>
-                            <span class="strong">{p.display_name ?? p.email}</span>
-                            <span class="cell-sub">{p.email}</span>
-                          </td>
-                          <td>{words(p.org_role)}</td>
-                          <td class="mono">{p.credentials?.user_number ?? "—"}</td>
-                          <td>
-                            {p.credentials?.has_badge ? (
-                              <Pill tone="ok">Enrolled</Pill>
-                            ) : (
-                              <Pill tone="neutral">None</Pill>
-                            )}
-                          </td>
-                          <td>
-                            {p.credentials?.has_pin ? (
-                              <Pill tone="ok">Set</Pill>
-                            ) : (
-                              <Pill tone="neutral">None</Pill>
-                            )}
-                          </td>
-                          <td>
-                            <Pill tone={p.status === "active" ? "ok" : "neutral"}>{words(p.status)}</Pill>
-                          </td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
+                <DataTable
+                  caption="People"
+                  columns={personColumns}
+                  rows={page.items}
+                  rowKey={(p) => p.user_id}
+                  muted={(p) => p.status !== "active"}
+                />
               )
             }
           </Loaded>
@@ -354,50 +361,13 @@ export function PeopleScreen() {
               page.items.length === 0 ? (
                 <Empty title="No grants" />
               ) : (
-                <div class="table-wrap">
-                  <table class="table">
-                    <thead>
-                      <tr>
-                        <th scope="col">Person</th>
-                        <th scope="col">Role</th>
-                        <th scope="col">Scope</th>
-                        <th scope="col">Until</th>
-                        <th scope="col">
-                          <span class="visually-hidden">Actions</span>
-                        </th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {page.items.map((g) => (
-                        <tr key={g.assignment_id} class={g.revoked_at ? "is-muted" : ""}>
-                          <td class="strong">{personName(g.user_id)}</td>
-                          <td>{roleName(g.role_id)}</td>
-                          <td>
-                            {words(g.scope_type)}: {scopeName(g)}
-                          </td>
-                          <td>
-                            {g.revoked_at
-                              ? `Revoked ${formatDate(g.revoked_at)}`
-                              : g.valid_until
-                                ? formatDate(g.valid_until)
-                                : "No end"}
-                          </td>
-                          <td class="actions">
-                            {!g.revoked_at && can(org, "user:manage") && (
-                              <button
-                                type="button"
-                                class="button button--small button--danger-ghost"
-                                onClick={() => void revoke(g)}
-                              >
-                                Revoke
-                              </button>
-                            )}
-                          </td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
+                <DataTable
+                  caption="Grants"
+                  columns={grantColumns}
+                  rows={page.items}
+                  rowKey={(g) => g.assignment_id}
+                  muted={(g) => !!g.revoked_at}
+                />
               )
             }
           </Loaded>
@@ -414,6 +384,37 @@ export function PeopleScreen() {
           grants.reload();
         }}
       />
+      <FormDialog
+        title={`Organization role of ${editing?.display_name ?? editing?.email ?? ""}`}
+        open={editing !== null}
+        onClose={() => setEditing(null)}
+        submitLabel="Save role"
+        busyLabel="Saving…"
+        onSubmit={async (f) => {
+          await patch(orgPath(org, `/users/${editing!.user_id}`), { org_role: String(f.get("org_role")) });
+          people.reload();
+          return undefined;
+        }}
+      >
+        {(error) => (
+          <Field
+            label="Organization role"
+            name="org_role"
+            error={error}
+            hint="Administers the organization itself; what someone may do at a cabinet comes from their grants."
+          >
+            {(id, d) => (
+              <select id={id} name="org_role" aria-describedby={d} value={editing?.org_role}>
+                {ORG_ROLES.map((r) => (
+                  <option key={r} value={r}>
+                    {words(r)}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+        )}
+      </FormDialog>
     </div>
   );
 }
