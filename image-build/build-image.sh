@@ -37,7 +37,13 @@ commit=$(git -C "$repo" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 version=${LILO_IMAGE_VERSION:-$app_version+$(date -u +%Y%m%d%H%M).$commit}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/lilo-image.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+packages_pid=
+# A failure while mmdebstrap runs in the background waits for it: it unmounts what it mounted itself.
+cleanup() {
+  [ -z "$packages_pid" ] || wait "$packages_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
 mkdir -p "$out"
 
 # qemu-user runs the arm64 maintainer scripts; a container may start without binfmt_misc mounted.
@@ -45,9 +51,6 @@ if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
   mountpoint -q /proc/sys/fs/binfmt_misc || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
   update-binfmts --enable qemu-aarch64
 fi
-
-log "stage the appliance and Node 20 for arm64"
-"$here/stage-app.sh" "$work/stage"
 
 packages=(
   systemd-sysv udev dbus libpam-systemd systemd-timesyncd kmod iproute2 netbase ca-certificates tzdata
@@ -61,8 +64,9 @@ packages=(
 base_key=$( (printf '%s\n' "${packages[@]}" "$mirror" "$security"; cat "$here"/rootfs/etc/initramfs-tools/*/*) |
   sha256sum | cut -c1-16)
 base="$LILO_IMAGE_CACHE/rootfs-$base_key.tar"
-if [ ! -f "$base" ]; then
-  log "root filesystem packages (mmdebstrap, arm64, ${#packages[@]} packages and their dependencies)"
+# The package tree (qemu-bound: dpkg's maintainer scripts and the initramfs run emulated) and the
+# appliance's staging (npm, tsc, the cross-compiler) do not depend on each other: both at once.
+build_packages() {
   mmdebstrap --mode=root --arch=arm64 --variant=apt --components="main non-free-firmware" \
     --aptopt='APT::Install-Recommends "false"' --dpkgopt=force-unsafe-io \
     --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
@@ -76,6 +80,24 @@ if [ ! -f "$base" ]; then
     "deb $mirror bookworm-updates main non-free-firmware" \
     "deb $security bookworm-security main non-free-firmware"
   mv "$work/base.tar" "$base"
+}
+if [ ! -f "$base" ]; then
+  log "root filesystem packages (mmdebstrap, arm64, ${#packages[@]} packages and their dependencies), in the background"
+  { build_packages && touch "$work/packages.ok"; } > >(sed -u 's/^/   packages: /') 2>&1 &
+  packages_pid=$!
+else
+  log "root filesystem packages: cached $base"
+fi
+
+log "stage the appliance and Node 20 for arm64"
+"$here/stage-app.sh" "$work/stage"
+
+if [ -n "$packages_pid" ]; then
+  log "waiting for the package tree"
+  wait "$packages_pid" || true
+  packages_pid=
+  [ -f "$work/packages.ok" ] || { echo "build-image.sh: mmdebstrap failed (lines marked 'packages:' above)" >&2; exit 1; }
+  log "package tree done: $(du -h "$base" | cut -f1)"
 fi
 
 log "root filesystem: the appliance, units and settings"
