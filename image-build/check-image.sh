@@ -30,7 +30,7 @@ ok "fsck: boot, root and data are clean"
 
 # The firmware partition: Pi firmware, kernel, initramfs, and a command line that finds the root.
 boot_files=$(mdir -b -i "$work/boot.img" ::/)
-for f in config.txt cmdline.txt start4.elf fixup4.dat bcm2711-rpi-4-b.dtb bcm2710-rpi-3-b-plus.dtb; do
+for f in config.txt cmdline.txt start4.elf fixup4.dat bcm2711-rpi-4-b.dtb bcm2837-rpi-3-b-plus.dtb; do
   grep -q "::/$f\$" <<<"$boot_files" || fail "boot partition lacks $f"
 done
 grep -q '::/vmlinuz-' <<<"$boot_files" && grep -q '::/initrd.img-' <<<"$boot_files" || fail "no kernel/initramfs"
