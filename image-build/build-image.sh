@@ -2,11 +2,12 @@
 # Builds the flashable L.I.L.O. SD-card image for the Raspberry Pi 3/4/400/CM4 (arm64) from Debian 12
 # packages, on an x86_64 Debian machine, as root, without mounting anything:
 #
-#   image-build/build-image.sh [--out DIR] [--extra-debs DIR] [--no-kiosk]
+#   image-build/build-image.sh [--out DIR] [--extra-debs DIR] [--no-kiosk] [--cached-packages-only]
 #
 # Writes DIR/lilo-<version>.img (default DIR: image-build/out). --extra-debs installs every .deb of a
 # folder into the root (the Raspberry Pi OS kernel and camera stack for the Pi 5 variant). --no-kiosk
 # leaves out cage and Chromium (a cabinet without a display; the qemu boot test, which has none).
+# --cached-packages-only exits 3 at once, building nothing, unless the package tree is in the cache (CI).
 # Needs: mmdebstrap qemu-user-static binfmt-support dosfstools mtools e2fsprogs fdisk g++-aarch64-linux-gnu
 # and npm. See image-build/README.md.
 set -euo pipefail
@@ -15,12 +16,14 @@ repo=$(cd "$here/.." && pwd)
 out="$here/out"
 extra_debs=
 kiosk=1
+cached_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out=$2; shift 2 ;;
     --extra-debs) extra_debs=$(cd "$2" && pwd); shift 2 ;;
     --no-kiosk) kiosk=0; shift ;;
-    *) echo "usage: $0 [--out DIR] [--extra-debs DIR] [--no-kiosk]" >&2; exit 2 ;;
+    --cached-packages-only) cached_only=1; shift ;;
+    *) echo "usage: $0 [--out DIR] [--extra-debs DIR] [--no-kiosk] [--cached-packages-only]" >&2; exit 2 ;;
   esac
 done
 [ "$(id -u)" = 0 ] || { echo "build-image.sh: run as root (mmdebstrap, device nodes, file owners)" >&2; exit 2; }
@@ -64,6 +67,10 @@ packages=(
 base_key=$( (printf '%s\n' "${packages[@]}" "$mirror" "$security"; cat "$here"/rootfs/etc/initramfs-tools/*/*) |
   sha256sum | cut -c1-16)
 base="$LILO_IMAGE_CACHE/rootfs-$base_key.tar"
+if [ "$cached_only" = 1 ] && [ ! -f "$base" ]; then
+  echo "build-image.sh: the package tree is not cached ($base): not building" >&2
+  exit 3
+fi
 # The package tree (qemu-bound: dpkg's maintainer scripts and the initramfs run emulated) and the
 # appliance's staging (npm, tsc, the cross-compiler) do not depend on each other: both at once.
 build_packages() {
