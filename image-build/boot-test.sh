@@ -46,11 +46,9 @@ boot() {
   log="$work/serial-$name.log"
   started=$(date +%s)
   echo "boot-test: $name boot: $kernel under qemu-system-aarch64 -M virt, root $mode"
-  # Emulated, udev's first pass over the devices can take longer than the 90 s systemd waits for the
-  # fstab's partitions by default (device jobs take DefaultTimeoutStartSec): 10 min under test.
   qemu-system-aarch64 -M virt -cpu cortex-a72 -smp 2 -m 2048 -nographic -nic none -no-reboot \
     -kernel "$work/vmlinuz" -initrd "$work/initrd.img" \
-    -append "root=LABEL=LILO-ROOT $mode console=ttyAMA0 panic=-1 systemd.default_timeout_start_sec=600" \
+    -append "root=LABEL=LILO-ROOT $mode console=ttyAMA0 panic=-1" \
     -device virtio-rng-pci -drive "if=virtio,format=raw,file=$disk" </dev/null >"$log" 2>&1 &
   qemu_pid=$!
   while :; do
