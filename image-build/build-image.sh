@@ -67,7 +67,7 @@ packages=(
 base_key=$( (printf '%s\n' "${packages[@]}" "$mirror" "$security"; cat "$here"/rootfs/etc/initramfs-tools/*/*) |
   sha256sum | cut -c1-16)
 base="$LILO_IMAGE_CACHE/rootfs-$base_key.tar"
-if [ "$cached_only" = 1 ] && [ ! -f "$base" ]; then
+if [ "$cached_only" = 1 ] && [ ! -s "$base" ]; then
   echo "build-image.sh: the package tree is not cached ($base): not building" >&2
   exit 3
 fi
@@ -85,10 +85,10 @@ build_packages() {
     bookworm "$work/base.tar" \
     "deb $mirror bookworm main non-free-firmware" \
     "deb $mirror bookworm-updates main non-free-firmware" \
-    "deb $security bookworm-security main non-free-firmware"
-  mv "$work/base.tar" "$base"
+    "deb $security bookworm-security main non-free-firmware" &&
+    [ -s "$work/base.tar" ] && mv "$work/base.tar" "$base"
 }
-if [ ! -f "$base" ]; then
+if [ ! -s "$base" ]; then
   log "root filesystem packages (mmdebstrap, arm64, ${#packages[@]} packages and their dependencies), in the background"
   { build_packages && touch "$work/packages.ok"; } > >(sed -u 's/^/   packages: /') 2>&1 &
   packages_pid=$!
