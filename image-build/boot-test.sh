@@ -46,9 +46,10 @@ boot() {
   log="$work/serial-$name.log"
   started=$(date +%s)
   echo "boot-test: $name boot: $kernel under qemu-system-aarch64 -M virt, root $mode"
+  # The journal goes to the serial console too: a unit that fails shows why in the test's log.
   qemu-system-aarch64 -M virt -cpu cortex-a72 -smp 2 -m 2048 -nographic -nic none -no-reboot \
     -kernel "$work/vmlinuz" -initrd "$work/initrd.img" \
-    -append "root=LABEL=LILO-ROOT $mode console=ttyAMA0 panic=-1" \
+    -append "root=LABEL=LILO-ROOT $mode console=ttyAMA0 panic=-1 systemd.journald.forward_to_console=1" \
     -device virtio-rng-pci -drive "if=virtio,format=raw,file=$disk" </dev/null >"$log" 2>&1 &
   qemu_pid=$!
   while :; do
