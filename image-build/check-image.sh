@@ -49,6 +49,7 @@ debugfs -R "dump /opt/lilo/node_modules/better-sqlite3/build/Release/better_sqli
 file -b "$work/sqlite.node" | grep -q 'ARM aarch64' || fail "better-sqlite3 is not built for arm64"
 exists_root /opt/lilo/node_modules/@img/sharp-linux-arm64/package.json || fail "sharp's arm64 build missing"
 exists_root /opt/lilo/bin/lilo.js && exists_root /opt/lilo/dist/cli/main.js || fail "the appliance is missing"
+exists_root /opt/lilo/node_modules/@zxing/library/package.json || fail "packages/vision's dependencies are missing"
 cat_root /etc/lilo-release | grep -q '^LILO_IMAGE_VERSION=' || fail "/etc/lilo-release has no version"
 links="multi-user.target.wants/lilo-appliance.service multi-user.target.wants/lilo-firstboot.service"
 # The kiosk where the image has its compositor (not with --no-kiosk).
