@@ -7,12 +7,13 @@
 //   this server never answers);
 // - a POST carries the per-boot kiosk key, written at start to a file only the kiosk's user reads.
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { MiddlewareHandler } from "hono";
 import { AppError } from "../shared/errors.js";
 import { isLoopback } from "../shared/loopback.js";
+import { ApplianceConfigError } from "./config.js";
 
 /** The header the kiosk sends its key in. */
 export const KIOSK_KEY_HEADER = "x-lilo-kiosk-key";
@@ -26,16 +27,34 @@ export interface KioskKey {
   discard(): void;
 }
 
+/** The systemd credential (`LoadCredential=kiosk-key:…`) that carries the device's kiosk key. */
+export const KIOSK_KEY_CREDENTIAL = "kiosk-key";
+
 /**
- * A new key for this start, written (mode 0640: the service's user and its group, e.g. the kiosk's)
- * to `<dataDir>/kiosk-key`.
+ * The key for this start, written (mode 0640: the service's user and its group) to
+ * `<dataDir>/kiosk-key`. On the device it is the `kiosk-key` credential that the appliance and kiosk
+ * units both load from `/etc/lilo/kiosk-key` (made by the first boot); elsewhere a new one per start.
  */
-export function issueKioskKey(dataDir: string): KioskKey {
-  const value = randomBytes(32).toString("base64url");
+export function issueKioskKey(
+  dataDir: string,
+  credentialsDir: string | undefined = process.env.CREDENTIALS_DIRECTORY,
+): KioskKey {
+  const value = credentialKey(credentialsDir) ?? randomBytes(32).toString("base64url");
   const path = join(dataDir, KIOSK_KEY_FILE);
   rmSync(path, { force: true });
   writeFileSync(path, `${value}\n`, { mode: 0o640 });
   return { value, path, discard: () => rmSync(path, { force: true }) };
+}
+
+function credentialKey(credentialsDir: string | undefined): string | undefined {
+  if (!credentialsDir) return undefined;
+  const path = join(credentialsDir, KIOSK_KEY_CREDENTIAL);
+  if (!existsSync(path)) return undefined;
+  const value = readFileSync(path, "utf8").trim();
+  // As the first boot makes it: 32 random bytes, base64url.
+  if (!/^[\w-]{43,}$/.test(value))
+    throw new ApplianceConfigError(`the kiosk key credential ${path} is not a 32-byte base64url key`);
+  return value;
 }
 
 function loopbackHosts(port: number): Set<string> {

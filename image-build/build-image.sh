@@ -2,11 +2,12 @@
 # Builds the flashable L.I.L.O. SD-card image for the Raspberry Pi 3/4/400/CM4 (arm64) from Debian 12
 # packages, on an x86_64 Debian machine, as root, without mounting anything:
 #
-#   image-build/build-image.sh [--out DIR] [--extra-debs DIR] [--no-kiosk]
+#   image-build/build-image.sh [--out DIR] [--extra-debs DIR] [--no-kiosk] [--cached-packages-only]
 #
 # Writes DIR/lilo-<version>.img (default DIR: image-build/out). --extra-debs installs every .deb of a
 # folder into the root (the Raspberry Pi OS kernel and camera stack for the Pi 5 variant). --no-kiosk
 # leaves out cage and Chromium (a cabinet without a display; the qemu boot test, which has none).
+# --cached-packages-only exits 3 at once, building nothing, unless the package tree is in the cache (CI).
 # Needs: mmdebstrap qemu-user-static binfmt-support dosfstools mtools e2fsprogs fdisk g++-aarch64-linux-gnu
 # and npm. See image-build/README.md.
 set -euo pipefail
@@ -15,12 +16,14 @@ repo=$(cd "$here/.." && pwd)
 out="$here/out"
 extra_debs=
 kiosk=1
+cached_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out=$2; shift 2 ;;
     --extra-debs) extra_debs=$(cd "$2" && pwd); shift 2 ;;
     --no-kiosk) kiosk=0; shift ;;
-    *) echo "usage: $0 [--out DIR] [--extra-debs DIR] [--no-kiosk]" >&2; exit 2 ;;
+    --cached-packages-only) cached_only=1; shift ;;
+    *) echo "usage: $0 [--out DIR] [--extra-debs DIR] [--no-kiosk] [--cached-packages-only]" >&2; exit 2 ;;
   esac
 done
 [ "$(id -u)" = 0 ] || { echo "build-image.sh: run as root (mmdebstrap, device nodes, file owners)" >&2; exit 2; }
@@ -37,7 +40,13 @@ commit=$(git -C "$repo" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 version=${LILO_IMAGE_VERSION:-$app_version+$(date -u +%Y%m%d%H%M).$commit}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/lilo-image.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+packages_pid=
+# A failure while mmdebstrap runs in the background waits for it: it unmounts what it mounted itself.
+cleanup() {
+  [ -z "$packages_pid" ] || wait "$packages_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
 mkdir -p "$out"
 
 # qemu-user runs the arm64 maintainer scripts; a container may start without binfmt_misc mounted.
@@ -45,9 +54,6 @@ if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
   mountpoint -q /proc/sys/fs/binfmt_misc || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
   update-binfmts --enable qemu-aarch64
 fi
-
-log "stage the appliance and Node 20 for arm64"
-"$here/stage-app.sh" "$work/stage"
 
 packages=(
   systemd-sysv udev dbus libpam-systemd systemd-timesyncd kmod iproute2 netbase ca-certificates tzdata
@@ -61,8 +67,13 @@ packages=(
 base_key=$( (printf '%s\n' "${packages[@]}" "$mirror" "$security"; cat "$here"/rootfs/etc/initramfs-tools/*/*) |
   sha256sum | cut -c1-16)
 base="$LILO_IMAGE_CACHE/rootfs-$base_key.tar"
-if [ ! -f "$base" ]; then
-  log "root filesystem packages (mmdebstrap, arm64, ${#packages[@]} packages and their dependencies)"
+if [ "$cached_only" = 1 ] && [ ! -s "$base" ]; then
+  echo "build-image.sh: the package tree is not cached ($base): not building" >&2
+  exit 3
+fi
+# The package tree (qemu-bound: dpkg's maintainer scripts and the initramfs run emulated) and the
+# appliance's staging (npm, tsc, the cross-compiler) do not depend on each other: both at once.
+build_packages() {
   mmdebstrap --mode=root --arch=arm64 --variant=apt --components="main non-free-firmware" \
     --aptopt='APT::Install-Recommends "false"' --dpkgopt=force-unsafe-io \
     --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
@@ -74,8 +85,26 @@ if [ ! -f "$base" ]; then
     bookworm "$work/base.tar" \
     "deb $mirror bookworm main non-free-firmware" \
     "deb $mirror bookworm-updates main non-free-firmware" \
-    "deb $security bookworm-security main non-free-firmware"
-  mv "$work/base.tar" "$base"
+    "deb $security bookworm-security main non-free-firmware" &&
+    [ -s "$work/base.tar" ] && mv "$work/base.tar" "$base"
+}
+if [ ! -s "$base" ]; then
+  log "root filesystem packages (mmdebstrap, arm64, ${#packages[@]} packages and their dependencies), in the background"
+  { build_packages && touch "$work/packages.ok"; } > >(sed -u 's/^/   packages: /') 2>&1 &
+  packages_pid=$!
+else
+  log "root filesystem packages: cached $base"
+fi
+
+log "stage the appliance and Node 20 for arm64"
+"$here/stage-app.sh" "$work/stage"
+
+if [ -n "$packages_pid" ]; then
+  log "waiting for the package tree"
+  wait "$packages_pid" || true
+  packages_pid=
+  [ -f "$work/packages.ok" ] || { echo "build-image.sh: mmdebstrap failed (lines marked 'packages:' above)" >&2; exit 1; }
+  log "package tree done: $(du -h "$base" | cut -f1)"
 fi
 
 log "root filesystem: the appliance, units and settings"

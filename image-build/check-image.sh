@@ -30,7 +30,7 @@ ok "fsck: boot, root and data are clean"
 
 # The firmware partition: Pi firmware, kernel, initramfs, and a command line that finds the root.
 boot_files=$(mdir -b -i "$work/boot.img" ::/)
-for f in config.txt cmdline.txt start4.elf fixup4.dat bcm2711-rpi-4-b.dtb bcm2710-rpi-3-b-plus.dtb; do
+for f in config.txt cmdline.txt start4.elf fixup4.dat bcm2711-rpi-4-b.dtb bcm2837-rpi-3-b-plus.dtb; do
   grep -q "::/$f\$" <<<"$boot_files" || fail "boot partition lacks $f"
 done
 grep -q '::/vmlinuz-' <<<"$boot_files" && grep -q '::/initrd.img-' <<<"$boot_files" || fail "no kernel/initramfs"
@@ -42,10 +42,14 @@ cat_root() { debugfs -R "cat $1" "$work/root.img" 2>/dev/null; }
 exists_root() { debugfs -R "stat $1" "$work/root.img" 2>&1 | grep -q '^Inode:'; }
 debugfs -R "dump /usr/bin/node $work/node" "$work/root.img" 2>/dev/null
 file -b "$work/node" | grep -q 'ARM aarch64' || fail "/usr/bin/node is not an arm64 program"
+# Run through qemu-user (binfmt), as the build does: Node 20, not Debian's 18.
+node_version=$(qemu-aarch64-static "$work/node" --version) || fail "/usr/bin/node does not run"
+[[ $node_version == v20.* ]] || fail "/usr/bin/node is $node_version, expected Node 20"
 debugfs -R "dump /opt/lilo/node_modules/better-sqlite3/build/Release/better_sqlite3.node $work/sqlite.node" "$work/root.img" 2>/dev/null
 file -b "$work/sqlite.node" | grep -q 'ARM aarch64' || fail "better-sqlite3 is not built for arm64"
 exists_root /opt/lilo/node_modules/@img/sharp-linux-arm64/package.json || fail "sharp's arm64 build missing"
 exists_root /opt/lilo/bin/lilo.js && exists_root /opt/lilo/dist/cli/main.js || fail "the appliance is missing"
+exists_root /opt/lilo/node_modules/@zxing/library/package.json || fail "packages/vision's dependencies are missing"
 cat_root /etc/lilo-release | grep -q '^LILO_IMAGE_VERSION=' || fail "/etc/lilo-release has no version"
 links="multi-user.target.wants/lilo-appliance.service multi-user.target.wants/lilo-firstboot.service"
 # The kiosk where the image has its compositor (not with --no-kiosk).
@@ -61,5 +65,10 @@ cat_root /etc/fstab | grep -E '^LABEL=LILO-BOOT\s+/boot/firmware\s+vfat\s+\S*fma
 cat_root /etc/fstab | grep -E '^LABEL=LILO-DATA\s+/var/lib/lilo\s' >/dev/null || fail "fstab data partition"
 cat_root /etc/passwd | grep -q '^lilo:' && cat_root /etc/group | grep -E '^gpio:.*lilo' >/dev/null || fail "lilo user in gpio"
 exists_root /usr/sbin/sshd && fail "sshd is installed"
-ok "root: node $(cat_root /opt/lilo/package.json | node -p 'JSON.parse(require("fs").readFileSync(0)).version') app, arm64 addons, units enabled, watchdog, fstab, users, no sshd"
+# Every cabinet makes its own secrets at first boot: none may ship in the image.
+for secret in /etc/lilo/kiosk-key /etc/lilo/appliance.json /var/lib/lilo/device.json; do
+  exists_root "$secret" && fail "$secret is in the image"
+done
+[ -z "$(cat_root /etc/machine-id)" ] || fail "the image has a machine id"
+ok "root: node $node_version, app $(cat_root /opt/lilo/package.json | node -p 'JSON.parse(require("fs").readFileSync(0)).version'), arm64 addons, units enabled, watchdog, fstab, users, no sshd, no secrets"
 echo "check-image: $(cat_root /etc/lilo-release | tr '\n' ' ')"

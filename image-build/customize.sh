@@ -55,7 +55,8 @@ printf '127.0.0.1\tlocalhost\n127.0.1.1\tlilo\n::1\tlocalhost ip6-localhost ip6-
 
 # The firmware partition's cmdline.txt and config.txt, from /etc/default/raspi-firmware.
 kver=$(basename "$(ls -d "$root"/lib/modules/* | sort -V | tail -1)")
-in_root /etc/kernel/postinst.d/z50-raspi-firmware "$kver"
+# The hook acts only when run as a package configures (DEB_MAINT_PARAMS); without it, it exits at once.
+in_root env DEB_MAINT_PARAMS=configure /etc/kernel/postinst.d/z50-raspi-firmware "$kver"
 # The image is generic: the first boot makes the machine id (and the SSH-less host has no host keys).
 rm -f "$root/var/lib/dbus/machine-id"
 : >"$root/etc/machine-id"

@@ -34,11 +34,13 @@ cp -a "$repo/packages/vision/package.json" "$repo/packages/vision/dist" "$app/pa
 install -m 0755 "$nodedir/bin/node" "$out/usr/bin/node"
 
 log "production dependencies for linux/arm64"
+# With workspaces on (npm's default): packages/vision's own dependencies (@zxing/library, zxing-wasm)
+# and its node_modules/@lilo/vision link come with it. With --workspaces=false they did not, and the
+# appliance stopped at its first import in the boot test ("Cannot find package '@zxing/library'").
 (cd "$app" && npm ci --silent --omit=dev --ignore-scripts --os=linux --cpu=arm64 --libc=glibc \
-  --no-audit --no-fund --workspaces=false --include-workspace-root)
-# The workspace link npm ci makes only with workspaces on.
-mkdir -p "$app/node_modules/@lilo"
-ln -sfn ../../packages/vision "$app/node_modules/@lilo/vision"
+  --no-audit --no-fund)
+[ -d "$app/node_modules/@zxing/library" ] && [ -L "$app/node_modules/@lilo/vision" ] ||
+  { echo "stage-app: packages/vision's dependencies are missing" >&2; exit 1; }
 
 sqlite_dir="$app/node_modules/better-sqlite3"
 sqlite_version=$(node -p 'require(process.argv[1]).version' "$sqlite_dir/package.json")

@@ -88,6 +88,12 @@ describe("first boot", () => {
     expect(config.hardware.cameras.map((c) => c.shelves[0]!.shelf)).toEqual([1, 2]);
     // It holds the badge key: not for every user of the machine.
     expect(statSync(join(root, DEVICE_PATHS.config)).mode & 0o777).toBe(0o640);
+    // The touchscreen's key: root's alone (systemd hands it to the appliance and kiosk units), and not
+    // in the config the service's group reads.
+    const kioskKey = readFileSync(join(root, DEVICE_PATHS.kioskKey), "utf8");
+    expect(kioskKey).toMatch(/^[\w-]{43}\n$/);
+    expect(statSync(join(root, DEVICE_PATHS.kioskKey)).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(root, DEVICE_PATHS.config), "utf8")).not.toContain(kioskKey.trim());
 
     expect(readFileSync(join(root, "etc/hostname"), "utf8")).toBe("lilo-lab2-cab1\n");
     expect(readFileSync(join(root, "etc/hosts"), "utf8")).toBe(
@@ -112,10 +118,12 @@ describe("first boot", () => {
     writeFileSync(join(boot, "lilo.conf"), STANDALONE);
     await run();
     const secret = loadApplianceConfig(join(root, DEVICE_PATHS.config), {}).credentialSecret;
+    const kioskKey = readFileSync(join(root, DEVICE_PATHS.kioskKey), "utf8");
     writeFileSync(join(boot, "lilo.conf"), STANDALONE.replace("hostname=lilo-lab2-cab1", "hostname=cab-7"));
     const result = await run();
     expect(result.changed).toEqual(["/etc/hostname", "/etc/hosts"]);
     expect(loadApplianceConfig(join(root, DEVICE_PATHS.config), {}).credentialSecret).toBe(secret);
+    expect(readFileSync(join(root, DEVICE_PATHS.kioskKey), "utf8")).toBe(kioskKey);
   });
 
   it("refuses a bad lilo.conf naming every mistake, and writes nothing", async () => {

@@ -27,6 +27,8 @@ import { type LiloConf, parseLiloConf, withoutClaimToken } from "./lilo-conf.js"
 /** Where the image keeps things, as seen on the device. */
 export const DEVICE_PATHS = {
   config: "/etc/lilo/appliance.json",
+  /** The kiosk key: root's file, handed to the appliance and kiosk units by `LoadCredential=`. */
+  kioskKey: "/etc/lilo/kiosk-key",
   dataDir: "/var/lib/lilo",
   claimToken: "/var/lib/lilo/claim-token",
   identity: "/var/lib/lilo/device.json",
@@ -75,6 +77,10 @@ export async function runFirstBoot(opts: FirstBootOptions): Promise<FirstBootRes
   else files.remove(ntp);
 
   files.write(DEVICE_PATHS.config, `${JSON.stringify(config, null, 2)}\n`, 0o640, "group");
+  // The touchscreen's key (docs/kiosk.md): made once, readable by root only; systemd copies it into the
+  // appliance's and the kiosk's credentials, which no other user can read.
+  if (!files.read(DEVICE_PATHS.kioskKey))
+    files.write(DEVICE_PATHS.kioskKey, `${randomBytes(32).toString("base64url")}\n`, 0o600);
 
   const claimed = readIdentity(files.path(DEVICE_PATHS.identity)) !== undefined;
   if (conf.claim_token) {
