@@ -244,6 +244,7 @@ def main():
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=4e-3)
     ap.add_argument("--limit", type=int, default=0, help="train on the first N shelves only (a quick check)")
+    ap.add_argument("--resume", help="start from the weights of an earlier run (DATA_DIR/checkpoint.pt)")
     ap.add_argument("--checkpoint", type=int, default=3, help="export every N epochs")
     a = ap.parse_args()
     torch.manual_seed(a.seed)
@@ -261,6 +262,9 @@ def main():
     train_means = channel_means(train_x)
     print(f"train {len(train_x)} shelves ({len(rb)} rendered, {len(pb)} procedural)", flush=True)
     model = Detector()
+    if a.resume:
+        model.load_state_dict(torch.load(a.resume))
+        print(f"resumed from {a.resume}", flush=True)
     steps = a.epochs * math.ceil(len(train_x) / a.batch)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=steps, pct_start=0.1)
@@ -308,6 +312,7 @@ def export(a, model, rendered_val, procedural_val, train_images, epochs, t0):
         "both": metrics(scores, val_b, thresholds),
     }
     print(json.dumps({"epochs": epochs, "thresholds": thresholds, "val": val}), flush=True)
+    torch.save(model.state_dict(), f"{a.data}/checkpoint.pt")
     model.eval()
     torch.onnx.export(
         Exported(model),
