@@ -33,7 +33,8 @@ async function writeSlice(file: string, split: Split, first: number, count: numb
         ),
       })),
     });
-    if ((i + 1 - first) % 200 === 0) process.stderr.write(`${split}[${first}..]: ${i + 1 - first}/${count}\n`);
+    if ((i + 1 - first) % 200 === 0)
+      process.stderr.write(`${split}[${first}..]: ${i + 1 - first}/${count}\n`);
   }
   await new Promise<void>((r) => bin.end(() => r()));
   await writeFile(`${file}.json`, JSON.stringify(meta));
@@ -42,7 +43,15 @@ async function writeSlice(file: string, split: Split, first: number, count: numb
 function runSlice(file: string, split: Split, first: number, count: number): Promise<void> {
   const child = spawn(
     process.execPath,
-    [...process.execArgv, fileURLToPath(import.meta.url), "--slice", file, split, String(first), String(count)],
+    [
+      ...process.execArgv,
+      fileURLToPath(import.meta.url),
+      "--slice",
+      file,
+      split,
+      String(first),
+      String(count),
+    ],
     { stdio: ["ignore", "inherit", "inherit"] },
   );
   return new Promise((resolve, reject) =>

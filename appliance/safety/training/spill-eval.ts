@@ -91,8 +91,11 @@ const [testCount = "300", altCount = "300"] = process.argv.slice(2);
 const modelPath = process.env.LILO_SPILL_MODEL;
 // Another model is judged at the thresholds train.py chose for it on validation (its .json).
 const thresholds: DetectionThresholds = modelPath
-  ? (JSON.parse(await readFile(modelPath.replace(/\.onnx$/, ".json"), "utf8")) as { thresholds: DetectionThresholds })
-      .thresholds
+  ? (
+      JSON.parse(await readFile(modelPath.replace(/\.onnx$/, ".json"), "utf8")) as {
+        thresholds: DetectionThresholds;
+      }
+    ).thresholds
   : DEFAULT_THRESHOLDS;
 const detector = await OnnxSpillDetector.load({ thresholds, threads: 1, modelPath });
 print(JSON.stringify({ model: modelPath ?? "shipped", thresholds, threads: 1 }));
