@@ -6,14 +6,14 @@
 //   node --import tsx appliance/safety/training/spill-eval.ts [TEST_COUNT] [ALT_COUNT]
 
 // LILO_SPILL_EVAL_CACHE=DIR keeps the drawn images there, so evaluating another model skips drawing;
-// LILO_SPILL_MODEL=FILE evaluates another ONNX file.
+// LILO_SPILL_MODEL=FILE evaluates another ONNX file at the thresholds in the .json beside it.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
 import { renderShelfDetailed } from "../../sim/shelf-renderer.js";
 import { type Detection, HAZARD_KINDS, type HazardKind, modelImageFrom } from "../spill-detector.js";
 import { OnnxSpillDetector } from "../spill-detector.onnx.js";
-import { DEFAULT_THRESHOLDS } from "../thresholds.js";
+import { DEFAULT_THRESHOLDS, type DetectionThresholds } from "../thresholds.js";
 import { type AltKind, drawAltShelf } from "./alt-scenes.js";
 import { SPLIT_SEEDS, sceneFor } from "./spill-scenes.js";
 
@@ -26,6 +26,8 @@ interface Scored {
   truth: Set<HazardKind>;
   detection: Detection;
   ms: number;
+  /** CPU time of decode, scale and inference: on a machine shared with other work, wall time is not. */
+  cpuMs: number;
 }
 
 function report(name: string, scored: Scored[]) {
@@ -51,14 +53,17 @@ function report(name: string, scored: Scored[]) {
     mean: Math.round((10 * ms.reduce((a, b) => a + b, 0)) / ms.length) / 10,
     p95: Math.round(10 * ms[Math.floor(ms.length * 0.95)]!) / 10,
     inference_mean: Math.round((10 * scored.reduce((a, s) => a + s.detection.ms, 0)) / scored.length) / 10,
+    cpu_mean: Math.round((10 * scored.reduce((a, s) => a + s.cpuMs, 0)) / scored.length) / 10,
   };
   print(JSON.stringify(out));
 }
 
 async function score(detector: OnnxSpillDetector, jpeg: Buffer, truth: Set<HazardKind>): Promise<Scored> {
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const detection = await detector.detect(await modelImageFrom(jpeg));
-  return { truth, detection, ms: performance.now() - t0 };
+  const cpu = process.cpuUsage(cpu0);
+  return { truth, detection, ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 const cacheDir = process.env.LILO_SPILL_EVAL_CACHE;
@@ -84,8 +89,16 @@ async function drawn(name: string, draw: () => Promise<{ jpeg: Buffer; truth: Ha
 
 const [testCount = "300", altCount = "300"] = process.argv.slice(2);
 const modelPath = process.env.LILO_SPILL_MODEL;
-const detector = await OnnxSpillDetector.load({ thresholds: DEFAULT_THRESHOLDS, threads: 1, modelPath });
-print(JSON.stringify({ thresholds: DEFAULT_THRESHOLDS, threads: 1 }));
+// Another model is judged at the thresholds train.py chose for it on validation (its .json).
+const thresholds: DetectionThresholds = modelPath
+  ? (
+      JSON.parse(await readFile(modelPath.replace(/\.onnx$/, ".json"), "utf8")) as {
+        thresholds: DetectionThresholds;
+      }
+    ).thresholds
+  : DEFAULT_THRESHOLDS;
+const detector = await OnnxSpillDetector.load({ thresholds, threads: 1, modelPath });
+print(JSON.stringify({ model: modelPath ?? "shipped", thresholds, threads: 1 }));
 try {
   const test: Scored[] = [];
   let frame: Buffer | undefined;
@@ -123,6 +136,7 @@ try {
         runs: runs.length,
         ms_total: mean((s) => s.ms),
         ms_inference: mean((s) => s.detection.ms),
+        cpu_ms_total: mean((s) => s.cpuMs),
       }),
     );
   }

@@ -60,6 +60,14 @@ export interface SceneSpec {
   scene: ShelfScene;
 }
 
+function randomColour(rng: () => number): string {
+  const c = () =>
+    Math.floor(rng() * 256)
+      .toString(16)
+      .padStart(2, "0");
+  return `#${c()}${c()}${c()}`;
+}
+
 /** The scene for one seed: about 40 % clean, 35 % with a spill, 25 % with broken glass (some both). */
 export function sceneFor(seed: number): SceneSpec {
   const rng = createRng(seed);
@@ -89,18 +97,19 @@ export function sceneFor(seed: number): SceneSpec {
       kind === "spill"
         ? pick(["pool", "pool", "drops", "trail"] as const)
         : pick(["shards", "shards", "toppled", "cracked"] as const);
-    hazards.push({
-      kind,
-      x: 0.1 + rng() * 0.8,
-      y: pick(BOARD_Y) - rng() * 0.06,
-      radius: kind === "spill" ? 0.04 + rng() * 0.14 : 0.05 + rng() * 0.1,
-      style: {
-        seed: Math.floor(rng() * 2 ** 31),
-        color: kind === "spill" ? pick(SPILL_COLOURS) : pick(GLASS_COLOURS),
-        opacity: kind === "spill" ? 0.3 + rng() * 0.5 : 0.35 + rng() * 0.45,
-        shape,
-      },
-    });
+    const x = 0.1 + rng() * 0.8;
+    const y = pick(BOARD_Y) - rng() * 0.06;
+    const radius = kind === "spill" ? 0.04 + rng() * 0.14 : 0.05 + rng() * 0.1;
+    // Any colour, not only the listed ones: the detector must not learn a palette.
+    const colour = rng() < 0.4 ? randomColour(rng) : pick(kind === "spill" ? SPILL_COLOURS : GLASS_COLOURS);
+    const style: HazardStyle = {
+      seed: Math.floor(rng() * 2 ** 31),
+      color: colour,
+      opacity: kind === "spill" ? 0.3 + rng() * 0.5 : 0.35 + rng() * 0.45,
+      shape,
+    };
+    // One hazard in five is the simulator's own plain drawing, as a cabinet scan draws it.
+    hazards.push(rng() < 0.2 ? { kind, x, y, radius } : { kind, x, y, radius, style });
   };
   if (roll >= 0.4 && roll < 0.75) add("spill");
   if (roll >= 0.75) add("breakage");

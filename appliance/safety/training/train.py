@@ -1,17 +1,22 @@
 #!/usr/bin/python3
 """Trains the spill and breakage detector and exports it to ONNX.
 
-Reads the sets written by build-dataset.ts (`train.bin`/`.json`, `val.bin`/`.json`: RGB 448x256 uint8
-images and hazard boxes), trains a small fully convolutional network that scores every 16x16 cell
-of the shelf for "spill" and "breakage", picks the thresholds on the validation set and writes the
-ONNX file plus a JSON of its metrics next to it.
+Reads the renderer's sets written by build-dataset.ts (`train.bin`/`.json`, `val.bin`/`.json`: RGB
+448x256 uint8 images and hazard boxes), adds shelves drawn by procedural.py (other surfaces, light,
+camera and hazards: domain randomisation; seeds 10,000,000+ for training and 20,000,000+ for
+validation), trains a small fully convolutional network that scores every 16x16 cell of the shelf
+for "spill" and "breakage", picks the thresholds on the validation sets only and writes the ONNX
+file plus a JSON of its metrics next to it.
 
-Usage: /usr/bin/python3 train.py DATA_DIR OUT.onnx [--epochs N] [--threads N] [--seed N]
+Usage: /usr/bin/python3 train.py DATA_DIR OUT.onnx [--epochs N] [--procedural N] [--procedural-val N]
+       [--threads N] [--seed N]
 Needs Debian's python3-torch and python3-onnx (apt-get install python3-torch python3-onnx).
 """
 import argparse
 import json
 import math
+import os
+import sys
 import time
 
 import numpy as np
@@ -19,18 +24,80 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import procedural  # noqa: E402
+
 H, W, STRIDE = 256, 448, 16
 GH, GW = H // STRIDE, W // STRIDE
 KINDS = ["spill", "breakage"]
+PROCEDURAL_SEEDS = {"train": 10_000_000, "val": 20_000_000}
 
 
-def load(data_dir, split):
+def load_rendered(data_dir, split):
     meta = json.load(open(f"{data_dir}/{split}.json"))
     assert meta["width"] == W and meta["height"] == H
     images = np.fromfile(f"{data_dir}/{split}.bin", dtype=np.uint8)
     images = images.reshape(len(meta["images"]), H, W, 3)
-    boxes = [[(KINDS.index(h["kind"]), h["box"]) for h in m["hazards"]] for m in meta["images"]]
+    boxes = [[(KINDS.index(h["kind"]), tuple(h["box"])) for h in m["hazards"]] for m in meta["images"]]
     return images, boxes
+
+
+def load_procedural(data_dir, split, count):
+    """procedural.py's shelves, drawn once and kept next to the rendered ones."""
+    path = f"{data_dir}/procedural-{split}-{count}"
+    if not os.path.exists(f"{path}.npy"):
+        t0 = time.time()
+        images, boxes = procedural.make_set(PROCEDURAL_SEEDS[split], count)
+        np.save(f"{path}.npy", images)
+        json.dump(boxes, open(f"{path}.json", "w"))
+        print(f"drew {count} procedural {split} shelves in {time.time() - t0:.0f}s", flush=True)
+    images = np.load(f"{path}.npy")
+    boxes = [[(k, tuple(b)) for k, b in bs] for bs in json.load(open(f"{path}.json"))]
+    return images, boxes
+
+
+class Detector(nn.Module):
+    """Fully convolutional: 16x16 cells, receptive field ~110 px, so it judges what lies on the board
+    round a spot and not the layout of the whole cabinet."""
+
+    def __init__(self):
+        super().__init__()
+
+        def block(i, o, stride, dil=1):
+            return [nn.Conv2d(i, o, 3, stride, padding=dil, dilation=dil, bias=False), nn.BatchNorm2d(o), nn.ReLU(inplace=True)]
+
+        self.body = nn.Sequential(
+            *block(3, 12, 2),
+            *block(12, 24, 2),
+            *block(24, 40, 2),
+            *block(40, 40, 1),
+            *block(40, 64, 2),
+            *block(64, 64, 1, 2),
+        )
+        self.head = nn.Conv2d(64, 2, 1)
+
+    def forward(self, x):
+        return self.head(self.body(x))
+
+
+def normalise(x):
+    """Grey-world white balance: each channel over its mean across the image, so the colour and level
+    of the cabinet's light drop out. x: (N,3,H,W) RGB 0..1 of the whole shelf."""
+    return x / (x.mean(dim=(2, 3), keepdim=True) + 0.03) - 1
+
+
+class Exported(nn.Module):
+    """What ships: RGB in 0..1 (N,3,256,448) in, cell scores in 0..1 (N,2,16,28) out."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        return torch.sigmoid(self.net(normalise(x)))
+
+
+CROP_H, CROP_W = 128, 192
 
 
 def targets(boxes, ignore, n, gh, gw):
@@ -57,121 +124,81 @@ def targets(boxes, ignore, n, gh, gw):
             w[i, k][rim & (t[i, k] == 0)] = 0
             t[i, k][inside] = 1
             w[i, k][inside] = 1
-            ci = min(gh - 1, int(my * gh))
-            cj = min(gw - 1, int(mx * gw))
+            ci = min(gh - 1, max(0, int(my * gh)))
+            cj = min(gw - 1, max(0, int(mx * gw)))
             t[i, k, ci, cj] = 1
             w[i, k, ci, cj] = 1
     return t, w
 
 
-class Detector(nn.Module):
-    def __init__(self):
-        super().__init__()
-
-        def block(i, o, stride, dil=1):
-            return [nn.Conv2d(i, o, 3, stride, padding=dil, dilation=dil, bias=False), nn.BatchNorm2d(o), nn.ReLU(inplace=True)]
-
-        self.body = nn.Sequential(
-            *block(3, 16, 2),
-            *block(16, 24, 2),
-            *block(24, 48, 2),
-            *block(48, 64, 2),
-            *block(64, 64, 1, 2),
-            *block(64, 64, 1, 4),
-        )
-        self.head = nn.Conv2d(64, 2, 1)
-
-    def forward(self, x):
-        # Per-image white balance and contrast: the cabinet's light colour and level vary.
-        x = x - x.mean(dim=(2, 3), keepdim=True)
-        x = x / (x.std(dim=(1, 2, 3), keepdim=True) + 0.02)
-        return self.head(self.body(x))
+def channel_means(images, chunk=256):
+    """Each shelf's mean R, G, B in 0..1, for the white balance of its crops."""
+    return np.concatenate([images[i : i + chunk].mean(axis=(1, 2), dtype=np.float32) / 255 for i in range(0, len(images), chunk)])
 
 
-class Exported(nn.Module):
-    """What ships: RGB in 0..1 (N,3,256,448) in, cell scores in 0..1 (N,2,16,28) out."""
-
-    def __init__(self, net):
-        super().__init__()
-        self.net = net
-
-    def forward(self, x):
-        return torch.sigmoid(self.net(x))
-
-
-CROP_H, CROP_W = H // 2, W // 2
-
-
-def crop(img, bs, g):
-    """A CROP_W x CROP_H window, most often round a hazard: boxes kept if mostly inside, else ignored."""
-    if bs and torch.rand(1, generator=g) < 0.7:
-        _, (x0, y0, x1, y1) = bs[int(torch.randint(len(bs), (1,), generator=g))]
-        cx = (x0 + x1) / 2 * W + (torch.rand(1, generator=g).item() - 0.5) * CROP_W * 0.6
-        cy = (y0 + y1) / 2 * H + (torch.rand(1, generator=g).item() - 0.5) * CROP_H * 0.6
-        left = int(min(W - CROP_W, max(0, cx - CROP_W / 2)))
-        top = int(min(H - CROP_H, max(0, cy - CROP_H / 2)))
-    else:
-        left = int(torch.randint(W - CROP_W + 1, (1,), generator=g))
-        top = int(torch.randint(H - CROP_H + 1, (1,), generator=g))
-    keep, ignore = [], []
-    for k, (x0, y0, x1, y1) in bs:
-        c = ((x0 * W - left) / CROP_W, (y0 * H - top) / CROP_H, (x1 * W - left) / CROP_W, (y1 * H - top) / CROP_H)
-        cc = tuple(min(1.0, max(0.0, v)) for v in c)
-        area = max(1e-9, (c[2] - c[0]) * (c[3] - c[1]))
-        inside = max(0.0, cc[2] - cc[0]) * max(0.0, cc[3] - cc[1]) / area
-        if inside >= 0.5:
-            keep.append((k, cc))
-        elif inside > 0:
-            ignore.append((k, cc))
-    return img[:, :, top : top + CROP_H, left : left + CROP_W], keep, ignore
-
-
-def augment(x, boxes, g):
-    """Flips, zoom, crop, colour cast, brightness, gamma, blur and noise on a batch (N,3,H,W in 0..1):
-    training runs on half-size crops, four times cheaper, and the network is fully convolutional."""
-    n = x.shape[0]
+def batch(images, means, boxes, idx, g):
+    """Augmented training crops: a window at a random scale (0.7-1.4x), most often round a hazard,
+    light colour, level and gamma, a light spot, flips, blur and noise, white-balanced by the whole
+    shelf's channel means (as the shipped graph does) after the same light changes. Boxes mostly
+    inside the window are kept, cut ones ignored."""
+    n = len(idx)
     out = torch.empty(n, 3, CROP_H, CROP_W)
-    new_boxes = []
-    ignored = []
-    for i in range(n):
-        img = x[i : i + 1]
-        bs = boxes[i]
-        if torch.rand(1, generator=g) < 0.5:
-            img = img.flip(3)
-            bs = [(k, (1 - b[2], b[1], 1 - b[0], b[3])) for k, b in bs]
-        if torch.rand(1, generator=g) < 0.5:
-            s = 0.7 + 0.3 * torch.rand(1, generator=g).item()
-            ox = (1 - s) * torch.rand(1, generator=g).item()
-            oy = (1 - s) * torch.rand(1, generator=g).item()
-            y0, x0 = int(oy * H), int(ox * W)
-            img = F.interpolate(img[:, :, y0 : y0 + int(s * H), x0 : x0 + int(s * W)], size=(H, W), mode="bilinear", align_corners=False)
-            clip = lambda v: min(1.0, max(0.0, v))
-            bs = [(k, (clip((b[0] - ox) / s), clip((b[1] - oy) / s), clip((b[2] - ox) / s), clip((b[3] - oy) / s))) for k, b in bs]
-        img, bs, ign = crop(img, bs, g)
-        out[i] = img[0]
-        new_boxes.append(bs)
-        ignored.append(ign)
-    gain = 1 + 0.25 * (torch.rand(n, 3, 1, 1, generator=g) - 0.5)
-    level = 0.6 + 0.8 * torch.rand(n, 1, 1, 1, generator=g)
+    gain = 1 + 0.5 * (torch.rand(n, 3, 1, 1, generator=g) - 0.5)
+    level = 0.5 + 0.9 * torch.rand(n, 1, 1, 1, generator=g)
     gamma = 0.7 + 0.6 * torch.rand(n, 1, 1, 1, generator=g)
-    out = (out.clamp(1e-4, 1) ** gamma) * gain * level
+    slope = 0.3 * (torch.rand(n, 1, 1, 1, generator=g) - 0.5)
+    keep_all, ignore_all = [], []
+    for i in range(n):
+        bs = boxes[idx[i]]
+        s = math.exp(math.log(0.7) + torch.rand(1, generator=g).item() * math.log(2.0))
+        cw, ch = min(W, int(CROP_W / s)), min(H, int(CROP_H / s))
+        if bs and torch.rand(1, generator=g) < 0.6:
+            _, (x0, y0, x1, y1) = bs[int(torch.randint(len(bs), (1,), generator=g))]
+            cx = (x0 + x1) / 2 * W + (torch.rand(1, generator=g).item() - 0.5) * cw * 0.6
+            cy = (y0 + y1) / 2 * H + (torch.rand(1, generator=g).item() - 0.5) * ch * 0.6
+            left = int(min(W - cw, max(0, cx - cw / 2)))
+            top = int(min(H - ch, max(0, cy - ch / 2)))
+        else:
+            left = int(torch.randint(W - cw + 1, (1,), generator=g))
+            top = int(torch.randint(H - ch + 1, (1,), generator=g))
+        crop = torch.from_numpy(np.ascontiguousarray(images[idx[i], top : top + ch, left : left + cw])).permute(2, 0, 1).float() / 255
+        crop = F.interpolate(crop[None], size=(CROP_H, CROP_W), mode="bilinear", align_corners=False)[0]
+        # A light spot: brighter toward one side of the whole frame.
+        ramp = 1 + slope[i] * torch.linspace((left / W) * 2 - 1, ((left + cw) / W) * 2 - 1, CROP_W).view(1, 1, CROP_W)
+        light = gain[i] * level[i]
+        crop = ((crop.clamp(1e-4, 1) ** gamma[i]) * light * ramp).clamp(0, 1)
+        mean = (torch.from_numpy(means[idx[i]]).view(3, 1, 1).clamp(1e-4, 1) ** gamma[i]) * light
+        out[i] = crop / (mean + 0.03) - 1
+        flip = torch.rand(1, generator=g) < 0.5
+        if flip:
+            out[i] = out[i].flip(2)
+        keep, ignore = [], []
+        for k, (x0, y0, x1, y1) in bs:
+            c = [(x0 * W - left) / cw, (y0 * H - top) / ch, (x1 * W - left) / cw, (y1 * H - top) / ch]
+            if flip:
+                c = [1 - c[2], c[1], 1 - c[0], c[3]]
+            cc = tuple(min(1.0, max(0.0, v)) for v in c)
+            area = max(1e-9, (c[2] - c[0]) * (c[3] - c[1]))
+            inside = max(0.0, cc[2] - cc[0]) * max(0.0, cc[3] - cc[1]) / area
+            if inside >= 0.5:
+                keep.append((k, cc))
+            elif inside > 0:
+                ignore.append((k, cc))
+        keep_all.append(keep)
+        ignore_all.append(ignore)
     if torch.rand(1, generator=g) < 0.4:
         out = F.avg_pool2d(out, 3, 1, 1, count_include_pad=False)
-    out = out + torch.randn(out.shape, generator=g) * (0.04 * torch.rand(n, 1, 1, 1, generator=g))
-    return out.clamp(0, 1), new_boxes, ignored
+    out = out + torch.randn(out.shape, generator=g) * (0.1 * torch.rand(n, 1, 1, 1, generator=g))
+    return out, keep_all, ignore_all
 
 
-def to_tensor(images):
-    return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255
-
-
-def image_scores(model, images, batch=64):
+def image_scores(model, images, bs=32):
     model.eval()
     scores = []
     with torch.no_grad():
-        for i in range(0, len(images), batch):
-            s = torch.sigmoid(model(to_tensor(images[i : i + batch])))
-            scores.append(s.amax(dim=(2, 3)))
+        for i in range(0, len(images), bs):
+            x = torch.from_numpy(images[i : i + bs]).permute(0, 3, 1, 2).float() / 255
+            scores.append(torch.sigmoid(model(normalise(x))).amax(dim=(2, 3)))
     return torch.cat(scores).numpy()
 
 
@@ -182,70 +209,110 @@ def metrics(scores, boxes, thresholds):
         pos = [i for i, b in enumerate(boxes) if any(kk == k for kk, _ in b)]
         neg = [i for i, b in enumerate(boxes) if not any(kk == k for kk, _ in b)]
         t = thresholds[kind]
-        tp = sum(scores[i, k] >= t for i in pos)
-        fp = sum(scores[i, k] >= t for i in neg)
+        tp = int(sum(scores[i, k] >= t for i in pos))
+        fp = int(sum(scores[i, k] >= t for i in neg))
         out[kind] = {
             "positives": len(pos),
             "recall": round(tp / max(1, len(pos)), 4),
             "precision": round(tp / max(1, tp + fp), 4),
-            "false_alarms_per_100_clean": round(100 * sum(scores[i, k] >= t for i in clean) / max(1, len(clean)), 2),
+            "false_alarms_per_100_clean": round(100 * int(sum(scores[i, k] >= t for i in clean)) / max(1, len(clean)), 2),
         }
     out["clean_images"] = len(clean)
     return out
+
+
+def choose_thresholds(scores, boxes):
+    """Per kind, just above the 99.5th percentile of the clean validation shelves' scores (at most
+    one false alarm per 200 clean shelves), never below 0.5."""
+    clean = [i for i, b in enumerate(boxes) if not b]
+    thresholds = {}
+    for k, kind in enumerate(KINDS):
+        q = float(np.quantile(scores[clean, k], 0.995))
+        thresholds[kind] = round(max(0.5, min(0.98, q + 0.01)), 3)
+    return thresholds
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("data")
     ap.add_argument("out")
-    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--procedural", type=int, default=1600, help="procedural training shelves")
+    ap.add_argument("--procedural-val", type=int, default=300, help="procedural validation shelves")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=16)
     ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=4e-3)
+    ap.add_argument("--limit", type=int, default=0, help="train on the first N shelves only (a quick check)")
+    ap.add_argument("--resume", help="start from the weights of an earlier run (DATA_DIR/checkpoint.pt)")
+    ap.add_argument("--checkpoint", type=int, default=3, help="export every N epochs")
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
     g = torch.Generator().manual_seed(a.seed)
-    train_x, train_b = load(a.data, "train")
-    val_x, val_b = load(a.data, "val")
+    rx, rb = load_rendered(a.data, "train")
+    rvx, rvb = load_rendered(a.data, "val")
+    px, pb = load_procedural(a.data, "train", a.procedural)
+    pvx, pvb = load_procedural(a.data, "val", a.procedural_val)
+    train_x = np.concatenate([rx, px])
+    train_b = rb + pb
+    del rx, px
+    if a.limit:
+        train_x, train_b = train_x[: a.limit], train_b[: a.limit]
+    train_means = channel_means(train_x)
+    print(f"train {len(train_x)} shelves ({len(rb)} rendered, {len(pb)} procedural)", flush=True)
     model = Detector()
+    if a.resume:
+        model.load_state_dict(torch.load(a.resume))
+        print(f"resumed from {a.resume}", flush=True)
     steps = a.epochs * math.ceil(len(train_x) / a.batch)
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps, pct_start=0.15)
-    pos_weight = torch.tensor([4.0, 6.0]).view(1, 2, 1, 1)
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=steps, pct_start=0.1)
+    pos_weight = torch.tensor([3.0, 5.0]).view(1, 2, 1, 1)
+    kind_weight = torch.tensor([1.0, 1.5]).view(1, 2)
     t0 = time.time()
     for epoch in range(a.epochs):
         model.train()
-        order = torch.randperm(len(train_x), generator=g).tolist()
+        order = torch.randperm(len(train_x), generator=g).numpy()
         total = 0.0
         for s in range(0, len(order), a.batch):
-            idx = order[s : s + a.batch]
-            x, bs, ign = augment(to_tensor(train_x[idx]), [train_b[i] for i in idx], g)
+            idx = np.sort(order[s : s + a.batch])
+            x, bs, ign = batch(train_x, train_means, train_b, idx, g)
             t, w = targets(bs, ign, len(idx), CROP_H // STRIDE, CROP_W // STRIDE)
             logits = model(x)
             cell = F.binary_cross_entropy_with_logits(logits, t, weight=w, pos_weight=pos_weight)
-            # The image-level decision is the best cell: train it directly too.
+            # The image-level decision is the best cell: train it directly too (hard negatives:
+            # the worst cell of every clean crop is pushed down).
             img_t = t.amax(dim=(2, 3))
-            img_w = (w.amin(dim=(2, 3)) > 0) | (img_t > 0)
-            img = F.binary_cross_entropy_with_logits(logits.amax(dim=(2, 3)), img_t, weight=img_w.float())
-            loss = cell + 0.5 * img
+            img_w = ((w.amin(dim=(2, 3)) > 0) | (img_t > 0)).float() * kind_weight
+            img = F.binary_cross_entropy_with_logits(logits.amax(dim=(2, 3)), img_t, weight=img_w)
+            loss = cell + img
             opt.zero_grad()
             loss.backward()
             opt.step()
             sched.step()
             total += loss.item() * len(idx)
         print(f"epoch {epoch + 1}/{a.epochs} loss {total / len(order):.4f} {time.time() - t0:.0f}s", flush=True)
+        if epoch == a.epochs - 1 or (epoch + 1) % a.checkpoint == 0:
+            # Written at every checkpoint, so a long run on a busy machine always leaves a model.
+            export(a, model, (rvx, rvb), (pvx, pvb), {"rendered": len(rb), "procedural": len(pb)}, epoch + 1, t0)
 
-    scores = image_scores(model, val_x)
-    clean = [i for i, b in enumerate(val_b) if not b]
-    # The threshold keeps validation false alarms on clean shelves near 0.5 per 100, never below 0.5.
-    thresholds = {}
-    for k, kind in enumerate(KINDS):
-        q = float(np.quantile(scores[clean, k], 0.995)) if clean else 0.5
-        thresholds[kind] = round(max(0.5, min(0.95, q + 0.02)), 2)
-    val = metrics(scores, val_b, thresholds)
-    print(json.dumps({"thresholds": thresholds, "val": val}, indent=1))
 
+def export(a, model, rendered_val, procedural_val, train_images, epochs, t0):
+    """Picks the thresholds on both validation sets together (never on the test or alt sets) and
+    writes the ONNX file and its metrics."""
+    rvx, rvb = rendered_val
+    pvx, pvb = procedural_val
+    val_b = rvb + pvb
+    scores = np.concatenate([image_scores(model, rvx), image_scores(model, pvx)])
+    thresholds = choose_thresholds(scores, val_b)
+    val = {
+        "rendered": metrics(scores[: len(rvb)], rvb, thresholds),
+        "procedural": metrics(scores[len(rvb) :], pvb, thresholds),
+        "both": metrics(scores, val_b, thresholds),
+    }
+    print(json.dumps({"epochs": epochs, "thresholds": thresholds, "val": val}), flush=True)
+    torch.save(model.state_dict(), f"{a.data}/checkpoint.pt")
     model.eval()
     torch.onnx.export(
         Exported(model),
@@ -257,13 +324,13 @@ def main():
         do_constant_folding=True,
     )
     info = {
-        "architecture": "fully convolutional CNN: 6 conv3x3+BN+ReLU (16-24-48-64-64-64 channels, strides 2,2,2,2,1,1, dilations 1,1,1,1,2,4), 1x1 head, sigmoid",
+        "architecture": "grey-world white balance, then a fully convolutional CNN: 6 conv3x3+BN+ReLU (12-24-40-40-64-64 channels, strides 2,2,2,1,2,1, dilation 2 on the last), 1x1 head, sigmoid",
         "parameters": sum(p.numel() for p in model.parameters()),
         "input": {"name": "image", "shape": [1, 3, H, W], "range": "RGB 0..1"},
         "output": {"name": "cells", "shape": [1, 2, GH, GW], "channels": KINDS},
-        "train_images": len(train_x),
-        "val_images": len(val_x),
-        "epochs": a.epochs,
+        "train_images": train_images,
+        "val_images": {"rendered": len(rvb), "procedural": len(pvb)},
+        "epochs": epochs,
         "seed": a.seed,
         "train_seconds": round(time.time() - t0),
         "thresholds": thresholds,
@@ -271,7 +338,6 @@ def main():
         "date": time.strftime("%Y-%m-%d"),
     }
     json.dump(info, open(a.out.replace(".onnx", ".json"), "w"), indent=1)
-
 
 if __name__ == "__main__":
     main()
