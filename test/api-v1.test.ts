@@ -654,8 +654,8 @@ describe(`API v1 on ${backend.name}`, () => {
 });
 
 /** A path of the document with its parameters filled from `ids`; a parameter without an id fails the test. */
-/** Path parameters that name no data of an organization (a report kind): the same in every answer. */
-const PUBLIC_PARAMS: Record<string, string> = { kind: "audit_log" };
+/** Path parameters that name no data of an organization (a report kind, a record class): the same in every answer. */
+const PUBLIC_PARAMS: Record<string, string> = { kind: "audit_log", record_class: "audit_log" };
 
 function pathFor(path: string, ids: Record<string, string>): string {
   return path.replace("/api/v1", "").replace(/\{(\w+)\}/g, (_, k: string) => {
@@ -694,6 +694,7 @@ function bodyFor(path: string, ids: Record<string, string>): unknown {
   if (path.endsWith("/run")) return { format: "csv" };
   if (path.endsWith("/legal-holds")) return { scope_type: "cabinet", scope_id: ids.cabinet, reason: "x" };
   if (path.endsWith("/release")) return { reason: "x" };
+  if (path.endsWith("/retention/{record_class}")) return { days: 4000 };
   if (path.endsWith("/grants"))
     return { user_id: ids.user, role_id: ids.grant, scope_type: "lab", scope_id: ids.lab };
   if (path.endsWith("/users/{user}")) return { org_role: "member" };
