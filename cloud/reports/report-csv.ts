@@ -14,9 +14,14 @@ export function csvCell(value: string | number | null): string {
   return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-export function renderReportCsv(table: ReportTable): Buffer {
+/** The header row and one line per row, CRLF-ended: for standard output (no byte order mark). */
+export function reportCsvText(table: ReportTable): string {
   const lines = [table.columns.map((c) => csvCell(c.label))];
   for (const row of table.rows) lines.push(table.columns.map((c) => csvCell(row[c.key] ?? null)));
+  return `${lines.map((l) => l.join(",")).join("\r\n")}\r\n`;
+}
+
+export function renderReportCsv(table: ReportTable): Buffer {
   // A byte order mark so that spreadsheet programs read the file as UTF-8 (names with accents, µ).
-  return Buffer.from(`\uFEFF${lines.map((l) => l.join(",")).join("\r\n")}\r\n`, "utf8");
+  return Buffer.from(`\uFEFF${reportCsvText(table)}`, "utf8");
 }
