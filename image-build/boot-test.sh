@@ -35,6 +35,14 @@ cabinet_id=00000000-0000-4000-8000-0000000000b3
 hardware=sim
 CONF
 mcopy -o -i "$fat" "$work/lilo.conf" ::/lilo.conf
+# qemu's TCG runs arm64 code 10-20x slower than a Pi 4: the appliance's start and its watchdog pings get
+# emulation-sized limits in a drop-in (the shipped unit's own values stay as they are on the card).
+printf '[Service]\nTimeoutStartSec=20min\nWatchdogSec=10min\n' >"$work/emulation.conf"
+debugfs -w -R "mkdir /etc/systemd/system/lilo-appliance.service.d" "$rootfs" >/dev/null 2>&1
+debugfs -w -R "write $work/emulation.conf /etc/systemd/system/lilo-appliance.service.d/emulation.conf" \
+  "$rootfs" >/dev/null 2>&1
+debugfs -R "cat /etc/systemd/system/lilo-appliance.service.d/emulation.conf" "$rootfs" 2>/dev/null |
+  grep -q WatchdogSec=10min || fail "could not add the emulation drop-in to the root file system"
 kernel=$(mdir -b -i "$fat" ::/ | sed -n 's|^::/\(vmlinuz-.*\)$|\1|p' | sort -V | tail -1)
 mcopy -i "$fat" "::/$kernel" "$work/vmlinuz"
 mcopy -i "$fat" "::/initrd.img-${kernel#vmlinuz-}" "$work/initrd.img"
