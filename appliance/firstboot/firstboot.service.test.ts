@@ -184,6 +184,22 @@ describe("first boot", () => {
     expect(snapshot(dir)).toEqual(before);
   });
 
+  it("gives every file its own mode under the unit's UMask=0077", async () => {
+    writeFileSync(join(boot, "lilo.conf"), STANDALONE);
+    const before = process.umask(0o077);
+    try {
+      await run();
+    } finally {
+      process.umask(before);
+    }
+    const mode = (p: string) => statSync(join(root, p)).mode & 0o777;
+    // The appliance runs as `lilo`, not root: it must still read its settings and the host names.
+    expect(mode(DEVICE_PATHS.config)).toBe(0o640);
+    expect(mode("etc/hosts")).toBe(0o644);
+    expect(mode("etc/hostname")).toBe(0o644);
+    expect(mode(DEVICE_PATHS.kioskKey)).toBe(0o600);
+  });
+
   it("prints one line per bad setting for the display and exits 1 (lilo appliance firstboot)", async () => {
     writeFileSync(join(boot, "lilo.conf"), "hardware=real\ndoor_pin=5\nlock_pin=5\norg_id=x\n");
     const { code, stderr, stdout } = await lilo(["appliance", "firstboot", "--boot", boot, "--root", root]);

@@ -5,6 +5,7 @@
 // kept: a second run with the same lilo.conf changes nothing.
 import { randomBytes } from "node:crypto";
 import {
+  chmodSync,
   chownSync,
   existsSync,
   lstatSync,
@@ -190,6 +191,10 @@ function hostsFile(current: string | undefined, hostname: string): string {
 function writeAtomic(path: string, content: string, mode?: number): void {
   const tmp = `${path}.tmp`;
   writeFileSync(tmp, content, mode === undefined ? undefined : { mode });
+  // open() applies the process's umask to `mode`, and the unit runs with UMask=0077: without the
+  // chmod, /etc/hosts and the group-readable appliance.json came out 0600 and the appliance, not
+  // root, could not read its own settings (seen in the image's boot test).
+  if (mode !== undefined) chmodSync(tmp, mode);
   renameSync(tmp, path);
 }
 
