@@ -37,7 +37,7 @@ CONF
 mcopy -o -i "$fat" "$work/lilo.conf" ::/lilo.conf
 # qemu's TCG runs arm64 code 10-20x slower than a Pi 4: the appliance's start and its watchdog pings get
 # emulation-sized limits in a drop-in (the shipped unit's own values stay as they are on the card).
-printf '[Service]\nTimeoutStartSec=20min\nWatchdogSec=10min\n' >"$work/emulation.conf"
+printf '[Service]\nTimeoutStartSec=20min\nTimeoutStopSec=5min\nWatchdogSec=10min\n' >"$work/emulation.conf"
 debugfs -w -R "mkdir /etc/systemd/system/lilo-appliance.service.d" "$rootfs" >/dev/null 2>&1
 debugfs -w -R "write $work/emulation.conf /etc/systemd/system/lilo-appliance.service.d/emulation.conf" \
   "$rootfs" >/dev/null 2>&1
