@@ -81,15 +81,21 @@ boot() {
 boot first "rw" 'lilo-firstboot: changed '
 
 # The second boot, on a read-only root: qemu was killed (a power cut); fsck it as the board would, then
-# flip the root's fstab entry to `ro` and remember the root file system's checksum.
-e2fsck -fy "$rootfs" >/dev/null || [ $? -le 1 ] || fail "fsck of the root after the first boot"
-debugfs -R "cat /etc/fstab" "$rootfs" 2>/dev/null |
-  sed -E 's|^(LABEL=LILO-ROOT\s+/\s+ext4\s+)defaults|\1ro|' >"$work/fstab"
-grep -Eq '^LABEL=LILO-ROOT\s+/\s+ext4\s+ro,' "$work/fstab" || fail "could not make the root read-only in fstab"
-debugfs -w -R "rm /etc/fstab" "$rootfs" >/dev/null 2>&1
-debugfs -w -R "write $work/fstab /etc/fstab" "$rootfs" >/dev/null 2>&1
+# flip the root's fstab entry to `ro` and remember the root file system's checksum. The root is copied
+# out for this: e2fsck replays the journal of a killed system and then re-opens the file system by its
+# name, which loses a `?offset=` ("Bad magic number ... while trying to re-open").
 root_offset=$(part_offset 1)
 root_bytes=$(($(sfdisk --json "$disk" | node -p "JSON.parse(require('fs').readFileSync(0)).partitiontable.partitions[1].size") * 512))
+dd if="$disk" of="$work/root.img" bs=1M iflag=skip_bytes,count_bytes skip="$root_offset" count="$root_bytes" \
+  conv=sparse status=none
+e2fsck -fy "$work/root.img" >/dev/null || [ $? -le 1 ] || fail "fsck of the root after the first boot"
+debugfs -R "cat /etc/fstab" "$work/root.img" 2>/dev/null |
+  sed -E 's|^(LABEL=LILO-ROOT\s+/\s+ext4\s+)defaults|\1ro|' >"$work/fstab"
+grep -Eq '^LABEL=LILO-ROOT\s+/\s+ext4\s+ro,' "$work/fstab" || fail "could not make the root read-only in fstab"
+debugfs -w -R "rm /etc/fstab" "$work/root.img" >/dev/null 2>&1
+debugfs -w -R "write $work/fstab /etc/fstab" "$work/root.img" >/dev/null 2>&1
+dd if="$work/root.img" of="$disk" bs=1M oflag=seek_bytes seek="$root_offset" conv=notrunc status=none
+rm -f "$work/root.img"
 root_sum() { tail -c +"$((root_offset + 1))" "$disk" | head -c "$root_bytes" | sha256sum | cut -d' ' -f1; }
 before=$(root_sum)
 boot second "ro" 'lilo-firstboot: nothing to change'
