@@ -69,7 +69,11 @@ describe("the image's app layout", () => {
       .jpeg()
       .toFile(file);
     const { stdout } = await run(process.execPath, [join(app, "bin/lilo.js"), "appliance", "detect", file]);
-    const result = JSON.parse(stdout.trim()) as { file: string; spill?: { detected: boolean }; error?: string };
+    const result = JSON.parse(stdout.trim()) as {
+      file: string;
+      spill?: { detected: boolean };
+      error?: string;
+    };
     expect(result.error).toBeUndefined();
     expect(result.spill?.detected).toBe(false);
   }, 60_000);
