@@ -34,7 +34,7 @@ beforeAll(async () => {
 afterAll(() => detector?.close());
 
 describe("OnnxSpillDetector", () => {
-  // spill-v2 is still undertrained (MODEL_CARD.md: test recall 36 % spill, 0 % breakage): skipped until retrained.
+  // spill-v3 misses its targets (MODEL_CARD.md: test recall 52 % spill, 29 % breakage): skipped until a model meets them.
   it.skip("finds a spill on the bottom board and marks where it is", async () => {
     const d = await detector.detect(await shelf(21, [{ kind: "spill", x: 0.5, y: 0.93, radius: 0.12 }]));
     expect(d.spill.detected).toBe(true);
@@ -43,7 +43,7 @@ describe("OnnxSpillDetector", () => {
     expect(d.breakage.detected).toBe(false);
   });
 
-  // spill-v2 is still undertrained (MODEL_CARD.md: test recall 36 % spill, 0 % breakage): skipped until retrained.
+  // spill-v3 misses its targets (MODEL_CARD.md: test recall 52 % spill, 29 % breakage): skipped until a model meets them.
   it.skip("finds broken glass on the middle board", async () => {
     const d = await detector.detect(await shelf(22, [{ kind: "breakage", x: 0.45, y: 0.64, radius: 0.1 }]));
     expect(d.breakage.detected).toBe(true);
