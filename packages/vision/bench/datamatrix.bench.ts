@@ -5,6 +5,7 @@
 //
 //   npm run bench:datamatrix                  # 24 images
 //   npm run bench:datamatrix -- --images 8    # quicker
+//   npm run bench:datamatrix -- --steps       # what each second-pass step cost and read
 import sharp from "sharp";
 import { readBarcodes } from "zxing-wasm";
 import { ensureZxing } from "../src/zxing-module.js";
@@ -20,6 +21,7 @@ import {
 } from "./bench-support.js";
 import { type CurvedShot, renderCurvedShelf } from "./curved-scene.js";
 import { loadDecoder } from "./shipped-decoder.js";
+import { type StepReport, stepTable, sumSteps } from "./step-table.js";
 
 const { createLabelDecoder, origin } = await loadDecoder();
 const decoder = createLabelDecoder();
@@ -27,9 +29,15 @@ const decoder = createLabelDecoder();
 const IMAGES = argInt("--images", 24);
 const SEED = argInt("--seed", 9_000);
 const VERBOSE = process.argv.includes("--verbose");
+const STEPS = process.argv.includes("--steps");
+const stepReports: StepReport[][] = [];
 
 async function decodeWith(method: Method, shot: CurvedShot): Promise<string[]> {
-  if (method === "pipeline") return (await decoder.decode(shot.jpeg)).codes.map((c) => c.text);
+  if (method === "pipeline") {
+    const r = await decoder.decode(shot.jpeg);
+    stepReports.push(r.steps);
+    return r.codes.map((c) => c.text);
+  }
   // zxing-wasm's defaults: every format, rotations, inversions and downscaling tried.
   const r = await readBarcodes(shot.jpeg);
   return r.filter((x) => x.isValid).map((x) => x.text);
@@ -60,6 +68,7 @@ async function main(): Promise<void> {
 
   // Warm the JIT on every path before timing.
   for (const s of shots.slice(0, 2)) for (const m of METHODS) await decodeWith(m, s);
+  stepReports.length = 0;
 
   const result = await compareMethods(
     shots,
@@ -89,6 +98,10 @@ async function main(): Promise<void> {
   );
   console.log("Targets:");
   printTargets(result);
+  if (STEPS) {
+    console.log(`\nSecond-pass steps over ${stepReports.length} images, in the order they are tried:`);
+    for (const line of stepTable(sumSteps(stepReports), stepReports.length)) console.log(line);
+  }
   console.log(
     `\nrender ${(renderMs / 1000).toFixed(1)} s, total ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );

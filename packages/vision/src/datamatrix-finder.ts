@@ -16,8 +16,6 @@ export interface DataMatrixFinder {
   bounds: Region;
 }
 
-/** Dark pixels closer than this (px, each axis) belong to the same blob: a light module of 2 px. */
-const BRIDGE = 2;
 /** Smallest symbol side, px: 10 modules of 2 px, less blur. */
 const MIN_SIDE = 16;
 /** Rectangles run to 16x48; a blob longer than 4.5:1 is a bar, an edge or a line of text. */
@@ -33,20 +31,70 @@ export function findDataMatrixFinders(grey: GreyImage, region: Region): DataMatr
   const h = Math.min(grey.height, Math.ceil(region.y1)) - y0;
   if (w < MIN_SIDE || h < MIN_SIDE) return [];
   const dark = localMeanThreshold(grey, x0, y0, w, h, Math.max(8, Math.round(Math.min(w, h) / 6)));
-  const out: DataMatrixFinder[] = [];
-  for (const blob of darkBlobs(dark, w, h)) {
-    const f = classify(dark, w, h, blob);
-    if (f) out.push(shift(f, x0, y0));
+  const first = darkBlobs(dark, w, h);
+  let out = first.blobs.flatMap((blob) => classify(dark, w, h, blob));
+  if (!out.length && first.mergedCentre) {
+    // A symbol printed close to its label's edge, or beside a neighbour's silhouette, joins the dark
+    // beyond it into one blob that reaches the region's border from its middle. Solid dark areas
+    // wider than a couple of modules are cut away and the search repeated; the L, one module
+    // thick, stays.
+    openSolid(dark, w, h, Math.max(3, Math.round(Math.min(w, h) / 30)));
+    out = darkBlobs(dark, w, h).blobs.flatMap((blob) => classify(dark, w, h, blob));
   }
-  return out;
+  return out.map((f) => shift(f, x0, y0));
 }
 
-/** Pixel indices of each dark blob big enough to be a symbol, gaps up to BRIDGE px bridged. */
-function darkBlobs(dark: Uint8Array, w: number, h: number): Int32Array[] {
+/** Clears every dark pixel that lies in a fully dark (2r + 1)-square (a morphological opening). */
+function openSolid(dark: Uint8Array, w: number, h: number, r: number): void {
+  const sum = (img: Uint8Array) => {
+    const s = new Int32Array((w + 1) * (h + 1));
+    for (let y = 0; y < h; y++) {
+      let row = 0;
+      for (let x = 0; x < w; x++) {
+        row += img[y * w + x]!;
+        s[(y + 1) * (w + 1) + x + 1] = s[y * (w + 1) + x + 1]! + row;
+      }
+    }
+    return s;
+  };
+  const box = (s: Int32Array, x: number, y: number) => {
+    const xa = Math.max(0, x - r);
+    const ya = Math.max(0, y - r);
+    const xb = Math.min(w, x + r + 1);
+    const yb = Math.min(h, y + r + 1);
+    return s[yb * (w + 1) + xb]! - s[ya * (w + 1) + xb]! - s[yb * (w + 1) + xa]! + s[ya * (w + 1) + xa]!;
+  };
+  const full = (2 * r + 1) ** 2;
+  const inked = sum(dark);
+  const core = new Uint8Array(w * h);
+  for (let y = r; y < h - r; y++)
+    for (let x = r; x < w - r; x++) core[y * w + x] = box(inked, x, y) === full ? 1 : 0;
+  const cores = sum(core);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (box(cores, x, y) > 0) dark[y * w + x] = 0;
+}
+
+/**
+ * Pixel indices of each dark blob big enough to be a symbol, dark pixels up to 2 px apart (each
+ * axis) joined: a light module of 2 px does not split a symbol.
+ * Each dark pixel is first grown by one pixel right and down; two pixels at most 2 px apart then
+ * overlap or touch diagonally, so an 8-connected fill over the grown map joins them
+ * with 8 looks per pixel instead of 25. `mergedCentre`: a blob cut by the border has a symbol's worth
+ * of ink in the region's middle half, where the label the region was cut round lies.
+ */
+function darkBlobs(dark: Uint8Array, w: number, h: number): { blobs: Int32Array[]; mergedCentre: boolean } {
+  const grown = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      grown[i] =
+        dark[i]! | (x > 0 ? dark[i - 1]! : 0) | (y > 0 ? dark[i - w]! | (x > 0 ? dark[i - w - 1]! : 0) : 0);
+    }
+  }
   const seen = new Uint8Array(w * h);
   const stack: number[] = [];
   const blobs: Int32Array[] = [];
   const members: number[] = [];
+  let mergedCentre = false;
   for (let start = 0; start < dark.length; start++) {
     if (!dark[start] || seen[start]) continue;
     members.length = 0;
@@ -58,17 +106,19 @@ function darkBlobs(dark: Uint8Array, w: number, h: number): Int32Array[] {
     let by1 = 0;
     while (stack.length) {
       const i = stack.pop()!;
-      members.push(i);
       const x = i % w;
       const y = (i - x) / w;
-      if (x < bx0) bx0 = x;
-      if (x > bx1) bx1 = x;
-      if (y < by0) by0 = y;
-      if (y > by1) by1 = y;
-      for (let ny = Math.max(0, y - BRIDGE); ny <= Math.min(h - 1, y + BRIDGE); ny++) {
-        for (let nx = Math.max(0, x - BRIDGE); nx <= Math.min(w - 1, x + BRIDGE); nx++) {
+      if (dark[i]) {
+        members.push(i);
+        if (x < bx0) bx0 = x;
+        if (x > bx1) bx1 = x;
+        if (y < by0) by0 = y;
+        if (y > by1) by1 = y;
+      }
+      for (let ny = Math.max(0, y - 1); ny <= Math.min(h - 1, y + 1); ny++) {
+        for (let nx = Math.max(0, x - 1); nx <= Math.min(w - 1, x + 1); nx++) {
           const k = ny * w + nx;
-          if (dark[k] && !seen[k]) {
+          if (grown[k] && !seen[k]) {
             seen[k] = 1;
             stack.push(k);
           }
@@ -79,10 +129,21 @@ function darkBlobs(dark: Uint8Array, w: number, h: number): Int32Array[] {
     const bh = by1 - by0 + 1;
     // A symbol is at least a third ink; a blob touching the region's border is cut or is clutter.
     if (Math.max(bw, bh) < MIN_SIDE || members.length < (MIN_SIDE * MIN_SIDE) / 3) continue;
-    if (bx0 === 0 || by0 === 0 || bx1 === w - 1 || by1 === h - 1) continue;
+    if (bx0 === 0 || by0 === 0 || bx1 === w - 1 || by1 === h - 1) {
+      let central = 0;
+      for (const i of members) {
+        const x = i % w;
+        const y = (i - x) / w;
+        if (x >= w / 4 && x < (3 * w) / 4 && y >= h / 4 && y < (3 * h) / 4) central++;
+      }
+      mergedCentre ||= central >= (MIN_SIDE * MIN_SIDE) / 3;
+      continue;
+    }
+    // The tight rectangle's fill is at least the box's: a nearly solid patch is no symbol.
+    if (members.length > 0.8 * bw * bh) continue;
     blobs.push(Int32Array.from(members));
   }
-  return blobs.sort((a, b) => b.length - a.length);
+  return { blobs: blobs.sort((a, b) => b.length - a.length), mergedCentre };
 }
 
 interface Rect {
@@ -135,27 +196,35 @@ function tightRect(blob: Int32Array, w: number): Rect {
     if (r.area < best.area) best = r;
   }
   const coarse = Math.atan2(best.u[1], best.u[0]) * (180 / Math.PI);
-  best = fit(coarse, 1);
+  const fine = Math.max(1, step >> 1);
+  let bestDeg = coarse;
+  let bestArea = fit(coarse, fine).area;
   for (let d = -3; d <= 3; d++) {
     if (d === 0) continue;
-    const r = fit(coarse + d, 1);
-    if (r.area < best.area) best = r;
+    const area = fit(coarse + d, fine).area;
+    if (area < bestArea) {
+      bestArea = area;
+      bestDeg = coarse + d;
+    }
   }
-  return best;
+  return fit(bestDeg, 1);
 }
 
 type EdgeKind = "solid" | "timing" | "other";
 
-/** A blob's finder, when its rectangle has two adjacent solid edges and a timing edge opposite. */
-function classify(dark: Uint8Array, w: number, h: number, blob: Int32Array): DataMatrixFinder | null {
+/**
+ * A blob's finder, when its rectangle has two adjacent solid edges and a timing edge opposite (or
+ * the two finders a glared solid edge leaves possible); none otherwise.
+ */
+function classify(dark: Uint8Array, w: number, h: number, blob: Int32Array): DataMatrixFinder[] {
   const r = tightRect(blob, w);
   const lu = r.u1 - r.u0;
   const lv = r.v1 - r.v0;
   const short = Math.min(lu, lv);
-  if (short < MIN_SIDE || Math.max(lu, lv) > MAX_ASPECT * short) return null;
+  if (short < MIN_SIDE || Math.max(lu, lv) > MAX_ASPECT * short) return [];
   // Half a symbol's modules are ink; a solid dark patch (a dark bottle, a shadow) is nearly all.
   const fill = blob.length / (lu * lv);
-  if (fill < 0.3 || fill > 0.8) return null;
+  if (fill < 0.3 || fill > 0.8) return [];
   const at = (pu: number, pv: number): Vec2 => [pu * r.u[0] + pv * r.v[0], pu * r.u[1] + pv * r.v[1]];
   // Corners in order round the rectangle; edge k runs from corner k to corner k + 1, and the
   // symbol lies on its inward side.
@@ -165,22 +234,35 @@ function classify(dark: Uint8Array, w: number, h: number, blob: Int32Array): Dat
   const kinds = corners.map((c, k) =>
     edgeKind(dark, w, h, c, corners[(k + 1) % 4]!, inward[k]!, depthOf[k]!, short),
   );
+  const xs = corners.map((c) => c[0]);
+  const ys = corners.map((c) => c[1]);
+  const bounds = { x0: Math.min(...xs), y0: Math.min(...ys), x1: Math.max(...xs), y1: Math.max(...ys) };
+  const glared: DataMatrixFinder[] = [];
   for (let k = 0; k < 4; k++) {
     // Edges k and k + 1 solid, meeting at corner k + 1; at least one of the others a timing edge
     // (a neighbour or glare may hide the other).
     const k1 = (k + 1) % 4;
-    if (kinds[k] !== "solid" || kinds[k1] !== "solid") continue;
+    const pair = [kinds[k], kinds[k1]];
     const others = [kinds[(k + 2) % 4], kinds[(k + 3) % 4]];
-    if (!others.includes("timing") || others.includes("solid")) continue;
-    const xs = corners.map((c) => c[0]);
-    const ys = corners.map((c) => c[1]);
-    return {
+    const solids = pair.filter((x) => x === "solid").length;
+    const timings = others.filter((x) => x === "timing").length;
+    const finder = {
       corner: corners[k1]!,
-      ends: [corners[k]!, corners[(k + 2) % 4]!],
-      bounds: { x0: Math.min(...xs), y0: Math.min(...ys), x1: Math.max(...xs), y1: Math.max(...ys) },
+      ends: [corners[k]!, corners[(k + 2) % 4]!] as [Vec2, Vec2],
+      bounds,
     };
+    // Both timing edges seen make up for one solid edge lost (to the dark of a neighbour or of the
+    // label's own edge beside it, or to a bend).
+    if (
+      (solids === 2 && timings >= 1 && !others.includes("solid")) ||
+      (solids === 1 && timings === 2 && pair.includes("other"))
+    )
+      return [finder];
+    // A glare stripe across a solid edge leaves gaps that pass for dots: one solid edge and three
+    // dotted ones could be the L either way round, and the grid read tells which.
+    if (solids === 1 && timings === 2 && pair.includes("timing")) glared.push(finder);
   }
-  return null;
+  return glared;
 }
 
 /**
@@ -231,8 +313,10 @@ function edgeKind(
   const share = gaps / EDGE_SAMPLES;
   if (share <= 0.08) {
     const sorted = [...depth].sort((a, b) => a - b);
-    // The ink must be at the edge itself, not a light band's width in.
-    return sorted[EDGE_SAMPLES >> 1]! <= Math.max(2, short * 0.08) ? "solid" : "other";
+    // The ink must be at the edge itself, not a light band's width in; a row bent round a bottle
+    // bows away from the tight rectangle's side by up to a module or two in the middle or at one end.
+    const at = Math.max(2, short * 0.08);
+    return sorted[0]! <= at && sorted[EDGE_SAMPLES >> 1]! <= at + short * 0.1 ? "solid" : "other";
   }
   return share >= 0.2 && share <= 0.7 && changes >= 5 ? "timing" : "other";
 }

@@ -1,12 +1,14 @@
 // Second-pass step for Data Matrix labels zxing's full-frame pass missed: each symbol found by its
-// finder (datamatrix-finder.ts) is resampled square to the image axes, larger, with its quiet zone,
-// and read again by zxing alone. A finder that yields no code still tells the caller a label is
+// finder (datamatrix-finder.ts) is read through its module grid (datamatrix-grid.ts), or failing
+// that resampled square to the image axes, larger, with its quiet zone, and read again by zxing. A finder that yields no code still tells the caller a label is
 // there, so the technician can be asked to turn the bottle instead of the cabinet assuming it gone.
 import { type ReaderOptions, readBarcodes } from "zxing-wasm";
 import type { Region } from "./curved-read.js";
 import type { Vec2 } from "./curved-unwrap.js";
 import { type DataMatrixFinder, findDataMatrixFinders } from "./datamatrix-finder.js";
+import { readDataMatrixGrid } from "./datamatrix-grid.js";
 import { allocPgm } from "./pgm.js";
+import { sample } from "./qr-grid.js";
 import type { DecodedLabel, GreyImage, Point } from "./types.js";
 
 const READ: ReaderOptions = {
@@ -22,6 +24,12 @@ const READ: ReaderOptions = {
 const OUT_SHORT = 110;
 /** Quiet zone round the symbol in the window, as a share of its short side. */
 const MARGIN = 0.2;
+/**
+ * The windows round a symbol for its finder's second search, as shares of its longer side: the
+ * grid read is near its limit on small or glared symbols, and each window's threshold gives a
+ * rectangle a little different.
+ */
+const REFIND_MARGINS = [0.4, 0.2, 0.7];
 /** Finders read per region; more are clutter or neighbours the region only grazes. */
 const MAX_FINDERS = 2;
 
@@ -37,18 +45,44 @@ export async function readDataMatrixRegion(
   region: Region,
   confidence = 0.6,
   finders: readonly DataMatrixFinder[] = findDataMatrixFinders(grey, region),
+  maxFinders = MAX_FINDERS,
 ): Promise<DataMatrixRegionRead> {
   const codes: DecodedLabel[] = [];
   let unread = 0;
-  for (const f of finders.slice(0, MAX_FINDERS)) {
-    const code = await readFinder(grey, f, confidence);
+  for (const f of finders.slice(0, maxFinders)) {
+    // The module grid fitted to the L and the timing dots follows a bend; the plain resample
+    // reads the odd flat symbol whose dots are unclear.
+    const code =
+      (await readDataMatrixGrid(grey, f, confidence)) ??
+      (await readRefound(grey, f, confidence)) ??
+      (await readResampled(grey, f, confidence));
     if (code) codes.push(code);
     else unread++;
   }
   return { codes, unread };
 }
 
-async function readFinder(
+/**
+ * The finder searched again in windows fitted round the symbol: the local threshold's window
+ * follows the region's size, so a candidate box much larger or tighter than the symbol can give a
+ * rectangle a pixel or a module off, which the grid read does not forgive.
+ */
+async function readRefound(
+  grey: GreyImage,
+  f: DataMatrixFinder,
+  confidence: number,
+): Promise<DecodedLabel | null> {
+  const { x0, y0, x1, y1 } = f.bounds;
+  for (const share of REFIND_MARGINS) {
+    const m = share * Math.max(x1 - x0, y1 - y0);
+    const again = findDataMatrixFinders(grey, { x0: x0 - m, y0: y0 - m, x1: x1 + m, y1: y1 + m })[0];
+    const read = again ? await readDataMatrixGrid(grey, again, confidence) : null;
+    if (read) return read;
+  }
+  return null;
+}
+
+export async function readResampled(
   grey: GreyImage,
   f: DataMatrixFinder,
   confidence: number,
@@ -73,20 +107,10 @@ async function readFinder(
   };
   const pgm = allocPgm(ow, oh);
   const out = pgm.grey.data;
-  const { data, width, height } = grey;
   for (let y = 0; y < oh; y++) {
     for (let x = 0; x < ow; x++) {
       const [fx, fy] = toImage(x + 0.5, y + 0.5);
-      const cx = Math.min(width - 1.001, Math.max(0, fx - 0.5));
-      const cy = Math.min(height - 1.001, Math.max(0, fy - 0.5));
-      const ix = cx | 0;
-      const iy = cy | 0;
-      const tx = cx - ix;
-      const ty = cy - iy;
-      const i = iy * width + ix;
-      const top = data[i]! + (data[i + 1]! - data[i]!) * tx;
-      const bot = data[i + width]! + (data[i + width + 1]! - data[i + width]!) * tx;
-      out[y * ow + x] = top + (bot - top) * ty + 0.5;
+      out[y * ow + x] = sample(grey, fx, fy) + 0.5;
     }
   }
   const hit = (await readBarcodes(pgm.file, READ)).find((r) => r.isValid && r.text);

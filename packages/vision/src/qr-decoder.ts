@@ -180,10 +180,10 @@ async function runSecondPass(
       if (r.unread) unread.push(r.unread);
     }
   };
-  const all = (kind: RegionTask["kind"], list: typeof boxes, known: DecodedLabel[]) =>
-    Promise.all(list.map((box) => pool.run(frame, { kind, box, codes: known, settled })));
+  const all = (kind: RegionTask["kind"], list: typeof boxes, known: DecodedLabel[], tried?: typeof boxes) =>
+    Promise.all(list.map((box) => pool.run(frame, { kind, box, codes: known, settled, tried })));
   merge(await all("candidate", boxes, []));
-  merge(await all("blob", blobs, codes));
+  merge(await all("blob", blobs, codes, boxes));
   return unread;
 }
 

@@ -265,7 +265,8 @@ export function decodeSoftGrid(soft: Float32Array, version: Version): Omit<GridR
 }
 
 /** Bilinear sample of a grey image; outside reads as the nearest edge pixel. */
-function sample(img: GreyImage, x: number, y: number): number {
+/** Bilinear grey level at (x, y), pixel centres at half-integers, clamped to the image. */
+export function sample(img: GreyImage, x: number, y: number): number {
   const { data, width, height } = img;
   const fx = Math.min(width - 1.001, Math.max(0, x - 0.5));
   const fy = Math.min(height - 1.001, Math.max(0, y - 0.5));

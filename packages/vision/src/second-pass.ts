@@ -42,6 +42,8 @@ const FINE_RADIUS = 4;
  * `flattened` 0 of 24, for about a sixth of the second pass's time; all their reads were below it.
  */
 const SMALL_MODULE_PX = 2.5;
+/** Data Matrix finders read per oversized blob: a chain of labels holds a few symbols. */
+const BLOB_FINDERS = 6;
 
 /** One region's work, as handed to a worker. */
 export interface RegionTask {
@@ -54,6 +56,8 @@ export interface RegionTask {
    * it holds a label's finder patterns (a label nobody expected), not re-read on the off chance.
    */
   settled: boolean;
+  /** For a blob: the candidate regions already searched, whose Data Matrix symbols it leaves. */
+  tried?: Box[];
 }
 
 export interface RegionResult {
@@ -198,6 +202,19 @@ export const REGION_STEPS: readonly Step<RegionContext>[] = [
       return readCurvedTriple(ctx.grey, other, 0.6);
     },
   },
+  {
+    // A Data Matrix's L with its timing edges: the module grid fitted to them follows a bend
+    // (datamatrix-read.ts). Before the crop re-reads, which cost more and rarely read a bent symbol;
+    // a Data Matrix that still does not read is reported as a label not read.
+    name: "datamatrix",
+    applies: (ctx) => ctx.dataMatrix === undefined || ctx.dataMatrix.length > 0,
+    run: async (ctx) => {
+      if (!dataMatrixFinders(ctx).length) return [];
+      const dm = await readDataMatrixRegion(ctx.grey, ctx.padded, 0.6, dataMatrixFinders(ctx));
+      ctx.dataMatrixUnread = dm.unread;
+      return dm.codes;
+    },
+  },
   cropStep({ scale: 1.5, sharpen: true, confidence: 0.9 }),
   cropStep({ scale: 1.5, sharpen: false, confidence: 0.85 }),
   cropStep({ scale: 2, sharpen: true, confidence: 0.8 }),
@@ -210,7 +227,10 @@ export const REGION_STEPS: readonly Step<RegionContext>[] = [
     name: "curved-pair",
     applies: (ctx) => ctx.finders.length >= 2,
     run: async (ctx) => {
+      // A Data Matrix's L and timing edges can pass for two finder patterns, and a QR symbol
+      // guessed round them has read as garbage that passed QR's checks: pairs on one are left.
       for (const [a, b] of pickPairs(ctx.finders, 1)) {
+        if (onDataMatrix(ctx, a) || onDataMatrix(ctx, b)) continue;
         const hits = await readCurvedPair(ctx.grey, a, b);
         if (hits.length) return hits;
       }
@@ -222,18 +242,9 @@ export const REGION_STEPS: readonly Step<RegionContext>[] = [
     // paper apart under glare well enough for the curved reads' own grid reader.
     name: "flattened",
     applies: (ctx) => ctx.finders.length >= 2 && ctx.modulePx < SMALL_MODULE_PX,
-    run: (ctx) => readFlattened(ctx.grey, ctx.padded),
-  },
-  {
-    // No QR symbol showed: look for a Data Matrix's solid L and read the symbol resampled square
-    // (datamatrix-read.ts). A bent one that still does not read is reported as a label not read.
-    name: "datamatrix",
-    applies: (ctx) => !holdsLabel(ctx),
-    run: async (ctx) => {
-      const dm = await readDataMatrixRegion(ctx.grey, ctx.padded, 0.6, dataMatrixFinders(ctx));
-      ctx.dataMatrixUnread = dm.unread;
-      return dm.codes;
-    },
+    run: async (ctx) =>
+      // The same guess as the pair's, on a Data Matrix's marks, reads garbage too.
+      ctx.finders.filter((f) => !onDataMatrix(ctx, f)).length < 2 ? [] : readFlattened(ctx.grey, ctx.padded),
   },
 ];
 
@@ -249,6 +260,8 @@ export interface BlobContext {
   /** Codes read so far, this blob's included: their finders are not read again. */
   readonly codes: DecodedLabel[];
   finders: FinderPattern[];
+  /** Data Matrix finders in the blob. */
+  dataMatrix?: DataMatrixFinder[];
 }
 
 /** An oversized blob's steps: all run, each reading every symbol it can. */
@@ -261,6 +274,33 @@ export const BLOB_STEPS: readonly Step<BlobContext>[] = [
         (f) => !insideCode(ctx.codes, f.x, f.y),
       );
       return [];
+    },
+  },
+  {
+    // Labels side by side, or one printed to a bottle's edge, chain into a blob: its Data Matrix
+    // symbols are found and read there, those in a candidate region already tried left out. Before
+    // the QR reads, which then leave finder-like marks on a Data Matrix alone.
+    name: "blob-datamatrix",
+    // A blob with a QR symbol's three finders is a chain of QR labels; the Data Matrix search of a
+    // blob is the second pass's dearest step, so it is left to blobs without.
+    applies: (ctx) => !pickTriples(ctx.finders, 1).length,
+    run: async (ctx) => {
+      ctx.dataMatrix = findDataMatrixFinders(ctx.grey, padBox(ctx.task.box));
+      const centre = (f: DataMatrixFinder): [number, number] => [
+        (f.bounds.x0 + f.bounds.x1) / 2,
+        (f.bounds.y0 + f.bounds.y1) / 2,
+      ];
+      const fresh = ctx.dataMatrix.filter((f) => {
+        const [x, y] = centre(f);
+        return (
+          !insideCode(ctx.codes, x, y) &&
+          !(ctx.task.tried ?? []).some((b) => x >= b.x0 && x < b.x1 && y >= b.y0 && y < b.y1)
+        );
+      });
+      const { codes } = await readDataMatrixRegion(ctx.grey, padBox(ctx.task.box), 0.6, fresh, BLOB_FINDERS);
+      ctx.codes.push(...codes);
+      ctx.finders = ctx.finders.filter((f) => !ctx.dataMatrix!.some((d) => onSymbol(d, f)));
+      return codes;
     },
   },
   {
@@ -329,6 +369,15 @@ export async function runRegion(grey: GreyImage, task: RegionTask): Promise<Regi
       ? { x: box.x0, y: box.y0, w: box.x1 - box.x0, h: box.y1 - box.y0 }
       : undefined;
   return { hits, unread, steps };
+}
+
+/** True when a QR finder pattern lies on a Data Matrix symbol found in the region. */
+function onDataMatrix(ctx: RegionContext, f: FinderPattern): boolean {
+  return dataMatrixFinders(ctx).some((d) => onSymbol(d, f));
+}
+
+function onSymbol({ bounds: b }: DataMatrixFinder, f: FinderPattern): boolean {
+  return f.x >= b.x0 && f.x <= b.x1 && f.y >= b.y0 && f.y <= b.y1;
 }
 
 /** True when at least two of the region's finder patterns lie inside its box. */

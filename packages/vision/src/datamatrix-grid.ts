@@ -1,0 +1,693 @@
+// Reads a Data Matrix symbol on a bent label by its own marks, where zxing's reader needs a flat,
+// straight-sided symbol. The finder (datamatrix-finder.ts) gives the symbol's tight rectangle and
+// which of its sides are the solid L and which the dotted timing edges. Each side is traced to
+// the ink's boundary and fitted with a quadratic (a row wrapped round a bottle bends into an arc);
+// the four curves bound a Coons patch over the symbol. The timing edges' dots then count the
+// modules along each axis and place them (columns crowd towards the bottle's silhouette, and the
+// dots crowd with them). Each module is sampled at its centre, and the symbol is redrawn flat and
+// clean, 6 px a module with a quiet zone, for zxing's pure-symbol reader: its error correction is
+// the check on every module decision.
+import { type ReaderOptions, readBarcodes } from "zxing-wasm";
+import { localMeanThreshold } from "./curved-read.js";
+import type { Vec2 } from "./curved-unwrap.js";
+import type { DataMatrixFinder } from "./datamatrix-finder.js";
+import { allocPgm } from "./pgm.js";
+import { sample } from "./qr-grid.js";
+import type { DecodedLabel, GreyImage, Point } from "./types.js";
+
+const PURE: ReaderOptions = {
+  formats: ["DataMatrix"],
+  isPure: true,
+  tryHarder: false,
+  tryRotate: false,
+  tryInvert: false,
+  tryDownscale: false,
+  maxNumberOfSymbols: 1,
+};
+
+/** ECC200 symbol sizes, rows x columns (ISO/IEC 16022 table 7, up to 48 modules a side). */
+export const DATA_MATRIX_SIZES: readonly [number, number][] = [
+  ...[10, 12, 14, 16, 18, 20, 22, 24, 26, 32, 36, 40, 44, 48].map((n): [number, number] => [n, n]),
+  [8, 18],
+  [8, 32],
+  [12, 26],
+  [12, 36],
+  [16, 36],
+  [16, 48],
+];
+
+/** Share of the finder and alignment modules a grid must sample right to be read. */
+const MIN_PATTERN_AGREEMENT = 0.8;
+/** Pixels a module in the redrawn symbol, and its quiet zone in modules. */
+const OUT_MODULE = 6;
+const OUT_QUIET = 2;
+
+/** One side of the finder's rectangle: where it starts, where it runs, and which way is inward. */
+interface Side {
+  from: Vec2;
+  along: Vec2;
+  inward: Vec2;
+  /** The rectangle's extent inward from this side, px. */
+  across: number;
+  /** Depth of the ink's boundary inward from the side, as a quadratic in t (0..1 along it). */
+  depth: [number, number, number];
+  /** Where the symbol's corners lie along the side (t at either end). */
+  span: [number, number];
+}
+
+/** A timing edge's dot centres (fractions of the side) from the L's end; incomplete when cut short. */
+interface Dots {
+  centres: number[];
+  complete: boolean;
+}
+
+/** Where the symbol's modules lie: the patch's four sides and the module centres along each axis. */
+export interface DataMatrixGrid {
+  /** Modules along the finder's first solid edge (corner to ends[0]) and along the second. */
+  na: number;
+  nb: number;
+  /** Module centres as fractions of the patch's two axes. */
+  ua: Float64Array;
+  vb: Float64Array;
+  /** Image position of a patch point (u along ends[0], v along ends[1], both 0..1). */
+  at(u: number, v: number): Vec2;
+}
+
+/** Reads the symbol a finder belongs to through its fitted grid, or null. */
+export async function readDataMatrixGrid(
+  grey: GreyImage,
+  f: DataMatrixFinder,
+  confidence: number,
+): Promise<DecodedLabel | null> {
+  for (const grid of dataMatrixGrids(grey, f)) {
+    const decisions = moduleDecisions(sampleModules(grey, grid), grid);
+    // A grid whose L and timing edges do not come out as they must is off (or no Data Matrix):
+    // the redraw and zxing's reads are spared.
+    if (Math.max(...decisions.map((bits) => patternAgreement(bits, grid))) < MIN_PATTERN_AGREEMENT) continue;
+    for (const bits of decisions) {
+      const hit = await readRedrawn(bits, grid);
+      if (hit) return { ...hit, confidence };
+    }
+  }
+  return null;
+}
+
+/**
+ * The grids a finder may stand for, most likely first: the counts the timing dots give, then the
+ * nearest valid symbol sizes with evenly spaced modules where the dots were unclear.
+ */
+export function dataMatrixGrids(grey: GreyImage, f: DataMatrixFinder): DataMatrixGrid[] {
+  const C = f.corner;
+  const [A, B] = f.ends;
+  const a: Vec2 = [A[0] - C[0], A[1] - C[1]];
+  const b: Vec2 = [B[0] - C[0], B[1] - C[1]];
+  const la = Math.hypot(...a);
+  const lb = Math.hypot(...b);
+  const na: Vec2 = [a[0] / la, a[1] / la];
+  const nb: Vec2 = [b[0] / lb, b[1] / lb];
+  const neg = (v: Vec2): Vec2 => [-v[0], -v[1]];
+  const pad = Math.ceil(0.15 * Math.max(la, lb)) + 4;
+  const xs = [C[0], A[0], B[0], A[0] + b[0]];
+  const ys = [C[1], A[1], B[1], A[1] + b[1]];
+  const x0 = Math.max(0, Math.floor(Math.min(...xs)) - pad);
+  const y0 = Math.max(0, Math.floor(Math.min(...ys)) - pad);
+  const x1 = Math.min(grey.width, Math.ceil(Math.max(...xs)) + pad);
+  const y1 = Math.min(grey.height, Math.ceil(Math.max(...ys)) + pad);
+  const w = x1 - x0;
+  const h = y1 - y0;
+  if (w < 8 || h < 8) return [];
+  const dark = localMeanThreshold(grey, x0, y0, w, h, Math.max(8, Math.round(Math.min(la, lb) / 6)));
+  const isDark = (p: Vec2) => {
+    const x = Math.floor(p[0]) - x0;
+    const y = Math.floor(p[1]) - y0;
+    return x >= 0 && y >= 0 && x < w && y < h && dark[y * w + x] === 1;
+  };
+  const side = (from: Vec2, along: Vec2, inward: Vec2, across: number, solid: boolean): Side => {
+    const s: Side = { from, along, inward, across, depth: [0, 0, 0], span: [0, 1] };
+    s.depth = traceSide(grey, s, solid);
+    return s;
+  };
+  // Sides: the solid edges from the corner, the timing edges opposite them.
+  const sa = side(C, a, nb, lb, true);
+  const sb = side(C, b, na, la, true);
+  const ta = side(B, a, neg(nb), lb, false);
+  const tb = side(A, b, neg(na), la, false);
+  // Each side runs between its corners with the two sides it meets: where the fitted curves cross,
+  // not the rectangle's corners (a symbol seen at a slant is no rectangle).
+  meet(sa, 1, tb, 0);
+  meet(sa, 0, sb, 0);
+  meet(sb, 1, ta, 0);
+  meet(ta, 1, tb, 1);
+  const at = (u: number, v: number): Vec2 => {
+    const e0 = pointAt(sa, u);
+    const e1 = pointAt(ta, u);
+    const f0 = pointAt(sb, v);
+    const f1 = pointAt(tb, v);
+    const p00 = mid(e0c(sa, 0), e0c(sb, 0));
+    const p10 = mid(e0c(sa, 1), e0c(tb, 0));
+    const p01 = mid(e0c(ta, 0), e0c(sb, 1));
+    const p11 = mid(e0c(ta, 1), e0c(tb, 1));
+    const out: Vec2 = [0, 0];
+    for (const k of [0, 1] as const) {
+      out[k] =
+        (1 - v) * e0[k] +
+        v * e1[k] +
+        (1 - u) * f0[k] +
+        u * f1[k] -
+        ((1 - u) * (1 - v) * p00[k] + u * (1 - v) * p10[k] + (1 - u) * v * p01[k] + u * v * p11[k]);
+    }
+    return out;
+  };
+  // The module's size from the L's thickness sets how far in the dots are sampled.
+  const modulePx = Math.max(1.5, Math.min(thickness(isDark, sa), thickness(isDark, sb)));
+  const dotsA = dotReadings(grey, ta, modulePx);
+  const dotsB = dotReadings(grey, tb, modulePx);
+  const grids: DataMatrixGrid[] = [];
+  const tried = new Set<string>();
+  // Every placement the dots give for a count (a reading cut short by glare or a neighbour
+  // extrapolated from the dots it has), else evenly spaced modules.
+  const placements = (dots: Dots[], count: number) => {
+    const fit = dots.filter((d) => fits(d, count)).map((d) => placeModules(d.centres, count));
+    return fit.length ? fit : [evenly(count)];
+  };
+  const add = (ca: number, cb: number) => {
+    const key = `${ca}x${cb}`;
+    if (tried.has(key)) return;
+    tried.add(key);
+    for (const ua of placements(dotsA, ca))
+      for (const vb of placements(dotsB, cb)) grids.push({ na: ca, nb: cb, ua, vb, at });
+  };
+  const sizes = DATA_MATRIX_SIZES.flatMap(([r, c]): [number, number][] =>
+    r === c
+      ? [[r, c]]
+      : [
+          [r, c],
+          [c, r],
+        ],
+  );
+  const counts = (dots: Dots[]) => dots.filter((d) => d.complete).map((d) => 2 * d.centres.length);
+  for (const [p, q] of sizes) if (counts(dotsA).includes(p) && counts(dotsB).includes(q)) add(p, q);
+  // One axis counted, the other's dots cut short (or their last dots lost to glare or a
+  // neighbour without a break in the spacing): the sizes that pair with the count.
+  const short = (dots: Dots[], count: number) =>
+    dots.some((d) => fits(d, count) && 2 * d.centres.length < count);
+  for (const [p, q] of sizes)
+    if ((counts(dotsA).includes(p) && short(dotsB, q)) || (counts(dotsB).includes(q) && short(dotsA, p)))
+      add(p, q);
+  // Where the dots gave no valid size, the nearest valid sizes to their counts (or to the L's
+  // thickness where the dots were unclear): each grid tried costs three zxing reads.
+  if (grids.length) return grids;
+  const guessA = counts(dotsA)[0] ?? Math.round(la / modulePx);
+  const guessB = counts(dotsB)[0] ?? Math.round(lb / modulePx);
+  const near = sizes
+    .map(([p, q]) => ({ p, q, cost: Math.abs(p - guessA) + Math.abs(q - guessB) }))
+    .sort((x, y) => x.cost - y.cost);
+  for (const { p, q, cost } of near.slice(0, 3)) if (cost <= 4) add(p, q);
+  return grids;
+}
+
+/** The point on a side's fitted boundary at t (0..1 along the rectangle's side). */
+function point(s: Side, t: number): Vec2 {
+  const d = s.depth[0] + t * (s.depth[1] + t * s.depth[2]);
+  return [s.from[0] + t * s.along[0] + d * s.inward[0], s.from[1] + t * s.along[1] + d * s.inward[1]];
+}
+
+/** The point on a side's boundary at a fraction of the way between its corners. */
+function pointAt(s: Side, f: number): Vec2 {
+  return point(s, s.span[0] + f * (s.span[1] - s.span[0]));
+}
+
+/** A side's corner (end 0 or 1). */
+function e0c(s: Side, end: 0 | 1): Vec2 {
+  return point(s, s.span[end]);
+}
+
+function mid(p: Vec2, q: Vec2): Vec2 {
+  return [(p[0] + q[0]) / 2, (p[1] + q[1]) / 2];
+}
+
+/** Where two adjacent sides' curves cross, stored as `x`'s end `ex` and `y`'s end `ey`. */
+function meet(x: Side, ex: 0 | 1, y: Side, ey: 0 | 1): void {
+  const along = (s: Side, p: Vec2) =>
+    ((p[0] - s.from[0]) * s.along[0] + (p[1] - s.from[1]) * s.along[1]) / (s.along[0] ** 2 + s.along[1] ** 2);
+  let tx: number = ex;
+  let ty: number = ey;
+  for (let k = 0; k < 6; k++) {
+    ty = along(y, point(x, tx));
+    tx = along(x, point(y, ty));
+  }
+  // Curves that do not cross near the rectangle's corner (a side traced onto clutter) keep it.
+  const sane = (t: number, end: number) => Number.isFinite(t) && Math.abs(t - end) < 0.3;
+  if (sane(tx, ex) && sane(ty, ey)) {
+    x.span[ex] = tx;
+    y.span[ey] = ty;
+  }
+}
+
+/**
+ * The boundary of the ink inward from a side, as a quadratic in t. A solid edge's ink starts at
+ * its boundary all along; a timing edge's only at every other module, so its fit is pulled down
+ * onto the lower envelope: points well inside the fit (a light module's depth) are dropped and
+ * the fit repeated.
+ */
+function traceSide(grey: GreyImage, s: Side, solid: boolean): [number, number, number] {
+  const len = Math.hypot(...s.along);
+  const n = Math.max(24, Math.min(120, Math.round(len / 1.5)));
+  const maxDepth = Math.max(4, s.across * 0.3);
+  const ts: number[] = [];
+  const ds: number[] = [];
+  // Walking inward, the boundary is the first paper-to-ink step at least half the ray's largest:
+  // a step, unlike a threshold, survives the glare that lifts ink and paper together.
+  const steps = Math.ceil((maxDepth + 3) / 0.5);
+  const prof = new Float32Array(steps);
+  for (let k = 0; k < n; k++) {
+    const t = 0.03 + (0.94 * (k + 0.5)) / n;
+    const bx = s.from[0] + s.along[0] * t;
+    const by = s.from[1] + s.along[1] * t;
+    for (let q = 0; q < steps; q++) {
+      const d = -3 + q * 0.5;
+      prof[q] = sample(grey, bx + s.inward[0] * d, by + s.inward[1] * d);
+    }
+    let best = 0;
+    for (let q = 2; q < steps - 2; q++) best = Math.max(best, prof[q - 2]! - prof[q + 2]!);
+    if (best < 12) continue;
+    for (let q = 3; q < steps - 3; q++) {
+      const step = prof[q - 2]! - prof[q + 2]!;
+      if (step >= 0.5 * best && step >= prof[q - 1]! - prof[q + 3]! && step >= prof[q - 3]! - prof[q + 1]!) {
+        ts.push(t);
+        ds.push(-3 + q * 0.5);
+        break;
+      }
+    }
+  }
+  let keep = ts.map(() => true);
+  let fit: [number, number, number] = [0, 0, 0];
+  for (let iter = 0; iter < 6; iter++) {
+    const sel = ts.map((_, k) => k).filter((k) => keep[k]);
+    if (sel.length < 6) break;
+    fit = fitQuadratic(
+      sel.map((k) => ts[k]!),
+      sel.map((k) => ds[k]!),
+    );
+    const res = ts.map((t, k) => ds[k]! - (fit[0] + t * (fit[1] + t * fit[2])));
+    // A solid edge loses only outliers (a neighbour's ink, a glare gap); a timing edge keeps the
+    // points at or above the fit, the dots.
+    const next = res.map((r) => (solid ? Math.abs(r) < 1.5 : r < 0.75));
+    if (next.every((v, k) => v === keep[k])) break;
+    keep = next;
+  }
+  return fit;
+}
+
+function fitQuadratic(ts: readonly number[], ds: readonly number[]): [number, number, number] {
+  // Normal equations for d = c0 + c1 t + c2 t².
+  const m = [0, 0, 0, 0, 0];
+  const r = [0, 0, 0];
+  for (let k = 0; k < ts.length; k++) {
+    const t = ts[k]!;
+    let p = 1;
+    for (let e = 0; e < 5; e++) {
+      m[e]! += p;
+      if (e < 3) r[e]! += p * ds[k]!;
+      p *= t;
+    }
+  }
+  const M = [
+    [m[0]!, m[1]!, m[2]!],
+    [m[1]!, m[2]!, m[3]!],
+    [m[2]!, m[3]!, m[4]!],
+  ];
+  const sol = solve3(M, r);
+  if (!sol) {
+    const avg = ds.reduce((x, y) => x + y, 0) / Math.max(1, ds.length);
+    return [avg, 0, 0];
+  }
+  return sol;
+}
+
+function solve3(M: number[][], r: number[]): [number, number, number] | null {
+  const det = (m: number[][]) =>
+    m[0]![0]! * (m[1]![1]! * m[2]![2]! - m[1]![2]! * m[2]![1]!) -
+    m[0]![1]! * (m[1]![0]! * m[2]![2]! - m[1]![2]! * m[2]![0]!) +
+    m[0]![2]! * (m[1]![0]! * m[2]![1]! - m[1]![1]! * m[2]![0]!);
+  const d = det(M);
+  if (Math.abs(d) < 1e-12) return null;
+  const col = (k: number) => M.map((row, i) => row.map((v, j) => (j === k ? r[i]! : v)));
+  return [det(col(0)) / d, det(col(1)) / d, det(col(2)) / d];
+}
+
+/** The L's thickness inward from a solid side, px: the ink run at its thinnest (a quarter-quantile). */
+function thickness(isDark: (p: Vec2) => boolean, s: Side): number {
+  const runs: number[] = [];
+  for (let k = 0; k < 24; k++) {
+    const t = 0.08 + (0.84 * (k + 0.5)) / 24;
+    const d0 = s.depth[0] + t * (s.depth[1] + t * s.depth[2]);
+    const bx = s.from[0] + s.along[0] * t;
+    const by = s.from[1] + s.along[1] * t;
+    let d = d0;
+    while (d < d0 + s.across * 0.5 && isDark([bx + s.inward[0] * (d + 0.25), by + s.inward[1] * (d + 0.25)]))
+      d += 0.5;
+    runs.push(d - d0);
+  }
+  // A run of nothing is the fit's end missing the ink, not a module.
+  const ink = runs.filter((r) => r >= 1).sort((x, y) => x - y);
+  return ink.length ? ink[ink.length >> 2]! : 0;
+}
+
+/** The distinct dot readings of a timing edge (each of timingDots' two tests), most trusted first. */
+function dotReadings(grey: GreyImage, s: Side, modulePx: number): Dots[] {
+  const out: Dots[] = [];
+  for (const against of ["neighbours", "mean"] as const) {
+    const d = timingDots(grey, s, modulePx, against);
+    const n = d?.centres.length ?? 0;
+    const same = (o: Dots) =>
+      o.complete === d!.complete &&
+      o.centres.length === n &&
+      o.centres.every((v, k) => Math.abs(v - d!.centres[k]!) < 0.1 / n);
+    if (d && !out.some(same)) out.push(d);
+  }
+  return out;
+}
+
+/**
+ * Whether dots can place `count` modules: all of them, or (cut short, or their last dots lost)
+ * the first ones, at most two dots missing.
+ */
+function fits(d: Dots, count: number): boolean {
+  const have = 2 * d.centres.length;
+  return have === count || (have < count && (!d.complete || count - have <= 4));
+}
+
+/**
+ * The dots of a timing edge (dark, light, ... from the L's end), as fractions of the way between
+ * its corners, read from a profile half a module inside the fitted boundary: each sample against
+ * the samples a module either side, or against the mean over one dot-and-gap period round it, so
+ * glare's rise does not merge dots. Null when fewer than four dots alternate cleanly.
+ */
+function timingDots(grey: GreyImage, s: Side, modulePx: number, against: "neighbours" | "mean"): Dots | null {
+  const step = 0.25;
+  const len = Math.hypot(...s.along) * Math.abs(s.span[1] - s.span[0]);
+  const n = Math.max(16, Math.round(len / step));
+  const prof = new Float32Array(n);
+  const inset = (side: Side, f: number): Vec2 => {
+    const t = side.span[0] + f * (side.span[1] - side.span[0]);
+    const d = side.depth[0] + t * (side.depth[1] + t * side.depth[2]) + modulePx / 2;
+    return [
+      side.from[0] + side.along[0] * t + d * side.inward[0],
+      side.from[1] + side.along[1] * t + d * side.inward[1],
+    ];
+  };
+  for (let k = 0; k < n; k++) {
+    const [x, y] = inset(s, (k + 0.5) / n);
+    prof[k] = sample(grey, x, y);
+  }
+  const win = Math.max(2, Math.round(modulePx / step));
+  const isInk = new Uint8Array(n);
+  if (against === "neighbours") {
+    // A dot is darker than the gaps a module either side; a light module lighter than the dots.
+    // Unlike a mean, this holds on glare's steep flank.
+    for (let k = 0; k < n; k++) {
+      const a = prof[Math.max(0, k - win)]!;
+      const b = prof[Math.min(n - 1, k + win)]!;
+      const ref = k - win < 0 ? b : k + win >= n ? a : (a + b) / 2;
+      isInk[k] = prof[k]! < ref ? 1 : 0;
+    }
+  } else {
+    const sums = new Float64Array(n + 1);
+    for (let k = 0; k < n; k++) sums[k + 1] = sums[k]! + prof[k]!;
+    for (let k = 0; k < n; k++) {
+      const lo = Math.max(0, k - win);
+      const hi = Math.min(n, k + win + 1);
+      isInk[k] = prof[k]! < (sums[hi]! - sums[lo]!) / (hi - lo) ? 1 : 0;
+    }
+  }
+  // Dark runs, with specks under a third of a module dropped.
+  const minRun = Math.max(1, Math.round(modulePx / 3 / step));
+  const centres: number[] = [];
+  for (let k = 0; k < n; ) {
+    if (!isInk[k]) {
+      k++;
+      continue;
+    }
+    let e = k;
+    while (e < n && isInk[e]) e++;
+    if (e - k >= minRun) centres.push((k + e) / 2 / n);
+    k = e;
+  }
+  // The last dot is a module and a half from the far corner, whose module is light: ink right
+  // at the corner is the edge beyond (glare's rim, the next label).
+  const n0 = centres.length;
+  if (n0 >= 2 && 1 - centres[n0 - 1]! < 0.25 * (centres[n0 - 1]! - centres[n0 - 2]!)) centres.pop();
+  if (centres.length < 4) return null;
+  // The spacing may change slowly (foreshortening), not jump: a missed or split dot breaks it, and
+  // the dots from the L's end up to the break are kept.
+  for (let k = 2; k < centres.length; k++) {
+    const prev = centres[k - 1]! - centres[k - 2]!;
+    const cur = centres[k]! - centres[k - 1]!;
+    if (cur < 0.6 * prev || cur > 1.6 * prev)
+      return k >= 4 ? { centres: centres.slice(0, k), complete: false } : null;
+  }
+  return { centres, complete: true };
+}
+
+/**
+ * Module centres for `count` modules along a timing edge, from its dot centres (dot k is module
+ * 2k) and its corners (module 0 starts at 0, module count - 1 ends at 1), through a smooth curve:
+ * columns crowd towards a bottle's silhouette.
+ */
+function placeModules(centres: readonly number[], count: number): Float64Array {
+  const xs = [0, count, ...centres.map((_, k) => 2 * k + 0.5)];
+  const ys = [0, 1, ...centres];
+  const ws = [3, 3, ...centres.map(() => 1)];
+  const c = fitCubic(xs, ys, ws);
+  const out = new Float64Array(count);
+  for (let k = 0; k < count; k++) {
+    const x = k + 0.5;
+    out[k] = c[0] + x * (c[1] + x * (c[2] + x * c[3]));
+  }
+  return out;
+}
+
+/** Weighted least-squares cubic y = c0 + c1 x + c2 x² + c3 x³. */
+function fitCubic(
+  xs: readonly number[],
+  ys: readonly number[],
+  ws: readonly number[],
+): [number, number, number, number] {
+  const n = 4;
+  const M = Array.from({ length: n }, () => new Array<number>(n + 1).fill(0));
+  for (let k = 0; k < xs.length; k++) {
+    const pw = [1, xs[k]!, xs[k]! ** 2, xs[k]! ** 3];
+    for (let r = 0; r < n; r++) {
+      for (let c = 0; c < n; c++) M[r]![c]! += ws[k]! * pw[r]! * pw[c]!;
+      M[r]![n]! += ws[k]! * pw[r]! * ys[k]!;
+    }
+  }
+  // Gaussian elimination with partial pivoting.
+  for (let c = 0; c < n; c++) {
+    let piv = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(M[r]![c]!) > Math.abs(M[piv]![c]!)) piv = r;
+    [M[c], M[piv]] = [M[piv]!, M[c]!];
+    const d = M[c]![c]!;
+    if (Math.abs(d) < 1e-12) return [0, 1 / Math.max(1, xs[1]!), 0, 0];
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = M[r]![c]! / d;
+      for (let k = c; k <= n; k++) M[r]![k]! -= f * M[c]![k]!;
+    }
+  }
+  const c = M.map((row, r) => row[n]! / row[r]!);
+  return [c[0]!, c[1]!, c[2]!, c[3]!];
+}
+
+function evenly(count: number): Float64Array {
+  const out = new Float64Array(count);
+  for (let k = 0; k < count; k++) out[k] = (k + 0.5) / count;
+  return out;
+}
+
+/** Grey level at each module's centre (mean of five taps within a third of a module), row i along a. */
+export function sampleModules(grey: GreyImage, g: DataMatrixGrid): Float32Array {
+  const out = new Float32Array(g.na * g.nb);
+  for (let i = 0; i < g.na; i++) {
+    const du = (i + 1 < g.na ? g.ua[i + 1]! - g.ua[i]! : g.ua[i]! - g.ua[i - 1]!) / 4;
+    for (let j = 0; j < g.nb; j++) {
+      const dv = (j + 1 < g.nb ? g.vb[j + 1]! - g.vb[j]! : g.vb[j]! - g.vb[j - 1]!) / 4;
+      let sum = 0;
+      for (const [p, q] of [
+        [0, 0],
+        [du, 0],
+        [-du, 0],
+        [0, dv],
+        [0, -dv],
+      ] as const) {
+        const [x, y] = g.at(g.ua[i]! + p, g.vb[j]! + q);
+        sum += sample(grey, x, y) * (p === 0 && q === 0 ? 2 : 1);
+      }
+      out[i * g.nb + j] = sum / 6;
+    }
+  }
+  return out;
+}
+
+/**
+ * Ink decisions for the sampled modules, most trusted first: one threshold between the L's ink
+ * and the timing edges' paper; then each module against its neighbourhood, for glare that lifts
+ * part of the symbol.
+ */
+export function moduleDecisions(values: Float32Array, g: DataMatrixGrid): Uint8Array[] {
+  const { na, nb } = g;
+  const ink: number[] = [];
+  const paper: number[] = [];
+  for (let i = 0; i < na; i++) ink.push(values[i * nb]!);
+  for (let j = 1; j < nb; j++) ink.push(values[j]!);
+  // Timing edges: j = nb - 1 (opposite the first solid edge) and i = na - 1; odd from the L's end.
+  for (let i = 1; i < na; i += 2) paper.push(values[i * nb + nb - 1]!);
+  for (let j = 1; j < nb; j += 2) paper.push(values[(na - 1) * nb + j]!);
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
+  const cut = (median(ink) + median(paper)) / 2;
+  const global = Uint8Array.from(values, (v) => (v < cut ? 1 : 0));
+  const pa = g.at(1, 0);
+  const pb = g.at(0, 1);
+  const p0 = g.at(0, 0);
+  const aVertical =
+    Math.abs(pa[1] - p0[1]) / Math.hypot(pa[0] - p0[0], pa[1] - p0[1]) >
+    Math.abs(pb[1] - p0[1]) / Math.hypot(pb[0] - p0[0], pb[1] - p0[1]);
+  const contrast = median(paper) - median(ink);
+  // A glare stripe runs down the bottle and lifts whole columns: each module is judged against a
+  // window long along the stripe and one module either side across it. Then each module against
+  // the 7 x 7 modules round it, for light falling off across the label.
+  const striped = rangeDecisions(values, g, aVertical ? [5, 1] : [1, 5], 0.3 * contrast, global);
+  const local = rangeDecisions(values, g, [3, 3], 0, global);
+  return [global, striped, local];
+}
+
+/**
+ * Each module against the middle of the range of the modules within (ri, rj) of it; where that
+ * range is under `minRange` (all paper, all ink) the fallback decision stands.
+ */
+function rangeDecisions(
+  values: Float32Array,
+  g: DataMatrixGrid,
+  [ri, rj]: [number, number],
+  minRange: number,
+  fallback: Uint8Array,
+): Uint8Array {
+  const { na, nb } = g;
+  const out = new Uint8Array(na * nb);
+  for (let i = 0; i < na; i++) {
+    for (let j = 0; j < nb; j++) {
+      let lo = 255;
+      let hi = 0;
+      for (let p = Math.max(0, i - ri); p <= Math.min(na - 1, i + ri); p++) {
+        for (let q = Math.max(0, j - rj); q <= Math.min(nb - 1, j + rj); q++) {
+          const v = values[p * nb + q]!;
+          if (v < lo) lo = v;
+          if (v > hi) hi = v;
+        }
+      }
+      const k = i * nb + j;
+      out[k] = hi - lo < minRange ? fallback[k]! : values[k]! < (lo + hi) / 2 ? 1 : 0;
+    }
+  }
+  return out;
+}
+
+/**
+ * The grid seen as the symbol is drawn, the L at the left and bottom: its columns and rows, and the
+ * grid module (i along a, j along b) at each column and row. The finder's corner and two ends fix
+ * the L; which way round it turns on screen tells whether the first solid edge is the left column
+ * (going up) or the bottom row.
+ */
+export function symbolView(g: DataMatrixGrid): {
+  cols: number;
+  rows: number;
+  toIJ: (c: number, r: number) => [number, number];
+} {
+  const p00 = g.at(0, 0);
+  const pa = g.at(1, 0);
+  const pb = g.at(0, 1);
+  const aIsColumn = (pa[0] - p00[0]) * (pb[1] - p00[1]) - (pa[1] - p00[1]) * (pb[0] - p00[0]) > 0;
+  return aIsColumn
+    ? { cols: g.nb, rows: g.na, toIJ: (c, r) => [g.na - 1 - r, c] }
+    : { cols: g.na, rows: g.nb, toIJ: (c, r) => [c, g.nb - 1 - r] };
+}
+
+/** The share of the grid's finder and alignment modules whose decision matches the pattern. */
+function patternAgreement(bits: Uint8Array, g: DataMatrixGrid): number {
+  const { cols, rows, toIJ } = symbolView(g);
+  const fixed = fixedPattern(cols, rows);
+  let known = 0;
+  let right = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const want = fixed(c, r);
+      if (want === undefined) continue;
+      const [i, j] = toIJ(c, r);
+      known++;
+      if (bits[i * g.nb + j] === want) right++;
+    }
+  }
+  return known ? right / known : 0;
+}
+
+/**
+ * The modules every symbol of a size has, as a function of column and row (from the top-left):
+ * each data region's L at its left and bottom and its timing dots along its top and right; 1 or 0
+ * there, undefined elsewhere. Squares up to 26 and the 8x18 and 12x26 rectangles are one region;
+ * squares up to 48 are 2x2 regions, the other rectangles two side by side.
+ */
+export function fixedPattern(cols: number, rows: number): (c: number, r: number) => 0 | 1 | undefined {
+  const across = cols === rows ? (cols > 26 ? 2 : 1) : cols === 18 || cols === 26 ? 1 : 2;
+  const down = cols === rows ? across : 1;
+  const bw = cols / across;
+  const bh = rows / down;
+  return (c, r) => {
+    const lc = c % bw;
+    const lr = r % bh;
+    if (lc === 0 || lr === bh - 1) return 1;
+    if (lr === 0) return lc % 2 === 0 ? 1 : 0;
+    if (lc === bw - 1) return lr % 2 === 1 ? 1 : 0;
+    return undefined;
+  };
+}
+
+/** Draws the module decisions as a flat symbol, the L at the left and bottom, and reads it. */
+async function readRedrawn(
+  bits: Uint8Array,
+  g: DataMatrixGrid,
+): Promise<Omit<DecodedLabel, "confidence"> | null> {
+  const { cols, rows, toIJ } = symbolView(g);
+  const ow = (cols + 2 * OUT_QUIET) * OUT_MODULE;
+  const oh = (rows + 2 * OUT_QUIET) * OUT_MODULE;
+  const pgm = allocPgm(ow, oh);
+  const out = pgm.grey.data;
+  out.fill(255);
+  const fixed = fixedPattern(cols, rows);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const [i, j] = toIJ(c, r);
+      // The finder and alignment patterns are known: drawn as they must be, whatever was sampled.
+      const known = fixed(c, r);
+      if (!(known ?? bits[i * g.nb + j])) continue;
+      for (let y = 0; y < OUT_MODULE; y++) {
+        const o = ((r + OUT_QUIET) * OUT_MODULE + y) * ow + (c + OUT_QUIET) * OUT_MODULE;
+        out.fill(0, o, o + OUT_MODULE);
+      }
+    }
+  }
+  const hit = (await readBarcodes(pgm.file, PURE)).find((x) => x.isValid && x.text);
+  if (!hit) return null;
+  // Corners of the symbol itself, clockwise from its top-left, mapped back through the patch.
+  const corner = (c: number, r: number): Point => {
+    const [i, j] = toIJ(c, r);
+    const u = i / (g.na - 1);
+    const v = j / (g.nb - 1);
+    const [x, y] = g.at(u, v);
+    return [Math.round(x * 10) / 10, Math.round(y * 10) / 10];
+  };
+  return {
+    text: hit.text,
+    corners: [corner(0, 0), corner(cols - 1, 0), corner(cols - 1, rows - 1), corner(0, rows - 1)],
+  };
+}
