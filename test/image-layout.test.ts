@@ -6,11 +6,11 @@ import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fromRoot } from "../shared/paths.js";
+import { waitForSimReady } from "./support/sim-ready.js";
 
 const run = promisify(execFile);
 let dir: string;
@@ -31,28 +31,10 @@ describe("the image's app layout", () => {
       [join(app, "bin/lilo.js"), "appliance", "run", "--sim", "--data-dir", join(dir, "data"), "--port", "0"],
       { cwd: dir, env: { ...process.env, LOG_LEVEL: "info" }, stdio: ["ignore", "pipe", "pipe"] },
     );
-    const output: string[] = [];
-    child.stderr.on("data", (b: Buffer) => output.push(b.toString()));
+    const stderr: string[] = [];
+    child.stderr.on("data", (b: Buffer) => stderr.push(b.toString()));
     try {
-      const api = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`not ready in 60 s:\n${output.join("")}`)), 60_000);
-        child.once("exit", (code) => {
-          clearTimeout(timer);
-          reject(new Error(`the appliance exited (${code}) before it was ready:\n${output.join("")}`));
-        });
-        createInterface({ input: child.stdout }).on("line", (line) => {
-          output.push(`${line}\n`);
-          try {
-            const entry = JSON.parse(line) as { msg?: string; api?: string };
-            if (entry.msg === "simulated cabinet ready" && entry.api) {
-              clearTimeout(timer);
-              resolve(entry.api);
-            }
-          } catch {
-            // not a log line
-          }
-        });
-      });
+      const api = await waitForSimReady(child, { timeoutMs: 60_000, context: () => stderr.join("") });
       const health = await fetch(`${api}/health`);
       expect(health.status).toBe(200);
       // The touchscreen's pages come from the staged copy too.

@@ -1,7 +1,8 @@
 // Second-pass step for Data Matrix labels zxing's full-frame pass missed: each symbol found by its
 // finder (datamatrix-finder.ts) is read through its module grid (datamatrix-grid.ts), or failing
-// that resampled square to the image axes, larger, with its quiet zone, and read again by zxing. A finder that yields no code still tells the caller a label is
-// there, so the technician can be asked to turn the bottle instead of the cabinet assuming it gone.
+// that resampled square to the image axes, larger, with its quiet zone, and read again by zxing. A
+// finder that yields no code still tells the caller a label is there, so the technician can be
+// asked to turn the bottle instead of the cabinet assuming it gone.
 import { type ReaderOptions, readBarcodes } from "zxing-wasm";
 import type { Region } from "./curved-read.js";
 import type { Vec2 } from "./curved-unwrap.js";

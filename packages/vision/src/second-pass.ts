@@ -209,8 +209,9 @@ export const REGION_STEPS: readonly Step<RegionContext>[] = [
     name: "datamatrix",
     applies: (ctx) => ctx.dataMatrix === undefined || ctx.dataMatrix.length > 0,
     run: async (ctx) => {
-      if (!dataMatrixFinders(ctx).length) return [];
-      const dm = await readDataMatrixRegion(ctx.grey, ctx.padded, 0.6, dataMatrixFinders(ctx));
+      const finders = dataMatrixFinders(ctx);
+      if (!finders.length) return [];
+      const dm = await readDataMatrixRegion(ctx.grey, ctx.padded, 0.6, finders);
       ctx.dataMatrixUnread = dm.unread;
       return dm.codes;
     },
