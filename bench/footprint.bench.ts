@@ -12,7 +12,7 @@
 //   npm run bench:footprint -- --frames DIR  # only the recorded run, on DIR/shelf1 ... DIR/shelf4
 //   MALLOC_ARENA_MAX=0 npm run bench:footprint   # glibc's default arenas instead of the service's 2
 //   NODE_OPTIONS= npm run bench:footprint         # V8's own heap limit instead of the service's 96 MB
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import {
   copyFileSync,
   mkdirSync,
@@ -24,13 +24,14 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { createLabelDecoder, ensureZxing } from "@lilo/vision";
+import Sqlite from "better-sqlite3";
 import { prepareZXingModule } from "zxing-wasm";
 import { KIOSK_KEY_FILE, KIOSK_KEY_HEADER } from "../appliance/kiosk-guard.middleware.js";
 import type { ProcessMemory } from "../appliance/process-memory.js";
 import { simConfigInput } from "../appliance/sim/sim-config.js";
 import { fromRoot } from "../shared/paths.js";
+import { waitForSimReady } from "../test/support/sim-ready.js";
 
 function argInt(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -75,31 +76,6 @@ function procMemory(pid: number): { rss: number; hwm: number; anon: number } {
   return { rss: kib("VmRSS") * 1024, hwm: kib("VmHWM") * 1024, anon: kib("RssAnon") * 1024 };
 }
 
-/** Resolves with the API's base URL once the appliance logs that the simulated cabinet is ready. */
-function waitReady(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("appliance not ready in time")), READY_TIMEOUT_MS);
-    const lines = createInterface({ input: child.stdout! });
-    lines.on("line", (line) => {
-      let entry: { msg?: string; api?: string; level?: number };
-      try {
-        entry = JSON.parse(line);
-      } catch {
-        return;
-      }
-      if (entry.level !== undefined && entry.level >= 50) console.error(`appliance: ${line}`);
-      if (entry.msg === "simulated cabinet ready" && entry.api) {
-        clearTimeout(timer);
-        resolve(entry.api);
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`appliance exited with code ${code} before it was ready`));
-    });
-  });
-}
-
 async function runAppliance(name: string, dataDir: string): Promise<RunResult> {
   const started = performance.now();
   const child = spawn(
@@ -112,7 +88,12 @@ async function runAppliance(name: string, dataDir: string): Promise<RunResult> {
     },
   );
   try {
-    const api = await waitReady(child);
+    const api = await waitForSimReady(child, {
+      timeoutMs: READY_TIMEOUT_MS,
+      onLine: (line, entry) => {
+        if (entry?.level !== undefined && entry.level >= 50) console.error(`appliance: ${line}`);
+      },
+    });
     const readyMs = performance.now() - started;
     const pid = child.pid!;
     const readyRss = procMemory(pid).rss;
@@ -144,19 +125,28 @@ async function runAppliance(name: string, dataDir: string): Promise<RunResult> {
   }
 }
 
-/** The shelf frames a run stored as its scans' evidence, one folder per camera (`shelf1`, ...). */
+/**
+ * The shelf frames a run stored as its scans' evidence, one folder per camera (`shelf1`, ...): the
+ * evidence store names images by their SHA-256, so the scans' rows say which shelf each shows.
+ */
 function recordFrames(fromDataDir: string, toDir: string): Map<string, string> {
   const dirs = new Map<string, string>();
-  const scans = join(fromDataDir, "scans");
-  for (const day of readdirSync(scans)) {
-    for (const file of readdirSync(join(scans, day))) {
-      const camera = /^(shelf\d+)-/.exec(file)?.[1];
-      if (!camera) continue;
-      const dir = join(toDir, camera);
+  const db = new Sqlite(join(fromDataDir, "appliance.db"), { readonly: true, fileMustExist: true });
+  try {
+    const rows = db
+      .prepare(
+        `SELECT DISTINCT s.shelf_id AS shelf, e.image_key AS key, e.path AS path
+         FROM scan_results s JOIN evidence_images e ON e.image_key = s.image_s3_key`,
+      )
+      .all() as { shelf: number; key: string; path: string }[];
+    for (const { shelf, key, path } of rows) {
+      const dir = join(toDir, `shelf${shelf}`);
       mkdirSync(dir, { recursive: true });
-      copyFileSync(join(scans, day, file), join(dir, file));
-      dirs.set(camera, dir);
+      copyFileSync(path, join(dir, `${key}.jpg`));
+      dirs.set(`shelf${shelf}`, dir);
     }
+  } finally {
+    db.close();
   }
   return dirs;
 }
