@@ -37,6 +37,7 @@ import { SafetyAfterScanListener } from "./safety/safety-after-scan.listener.js"
 import { SafetyCheckService } from "./safety/safety-check.service.js";
 import type { SpillDetector } from "./safety/spill-detector.js";
 import { OnnxSpillDetector } from "./safety/spill-detector.onnx.js";
+import { decoderWorkers } from "./scan/decoder-workers.js";
 import { EvidenceStore } from "./scan/evidence.store.js";
 import { EvidenceRetentionListener } from "./scan/evidence-retention.listener.js";
 import { InventoryRepository } from "./scan/inventory.repository.js";
@@ -172,7 +173,7 @@ export class Appliance {
       logger: log("session"),
     });
     this.session = session;
-    this.decoder = createLabelDecoder();
+    this.decoder = createLabelDecoder({ workers: decoderWorkers(config.scan.decoderWorkers) });
     const results = new ScanResultRepository(scope.cabinet_id);
     const evidenceDir = join(config.dataDir, "scans");
     // A model that cannot load must not keep the cabinet from opening and counting: log it loudly.

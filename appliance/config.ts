@@ -105,6 +105,11 @@ export const applianceConfigSchema = z
         evidenceQuotaMB: z.number().positive().default(DEFAULT_EVIDENCE_QUOTA_MB),
         /** Past this the oldest images not yet uploaded go too: the cloud has been away too long. */
         evidenceHardCapMB: z.number().positive().default(DEFAULT_EVIDENCE_HARD_CAP_MB),
+        /**
+         * Worker threads for the label decoder's second pass (0: all on the main thread). Unset: by
+         * the board's memory and cores (appliance/scan/decoder-workers.ts).
+         */
+        decoderWorkers: z.number().int().min(0).max(8).optional(),
       })
       .refine((s) => s.evidenceHardCapMB >= s.evidenceQuotaMB, {
         path: ["evidenceHardCapMB"],

@@ -1,20 +1,26 @@
 // Memory footprint of the cabinet controller: the real appliance process (`lilo appliance run --sim`)
 // from cold start to ready, then its resident memory after 1, 5 and N scans, each scan asked for as
-// the kiosk's "scan now" does (POST /api/scan). Two runs:
-//   sim       the simulator's cameras, whose renderer draws every frame inside the process;
-//   recorded  the same cabinet with the frames the sim run captured replayed from disk (the
-//             recorded camera driver), the renderer never loaded: what a cabinet's sensor leaves.
+// the kiosk's "scan now" does (POST /api/scan). Three runs:
+//   sim          the simulator's cameras, whose renderer draws every frame inside the process, with
+//                as many decoder workers as this machine gets by default;
+//   recorded     the same cabinet with the frames the sim run captured replayed from disk (the
+//                recorded camera driver), the renderer never loaded: what a cabinet's sensor leaves;
+//                no decoder worker, as on a 1 GB board (appliance/scan/decoder-workers.ts);
+//   recorded-1w  the same with one decoder worker, as on a 2 GB board.
+// The process gets the environment and V8 heap limit of systemd/lilo-appliance.service, read from the
+// unit: jemalloc preloaded (this machine's build of Debian's libjemalloc2) with its MALLOC_CONF.
 // Where the memory goes comes from the process itself (GET /api/status `memory`); zxing's
 // WebAssembly heap is measured here, by decoding the recorded frames as the appliance does.
 //
 //   npm run bench:footprint                  # 20 scans per run
 //   npm run bench:footprint -- --scans 10
 //   npm run bench:footprint -- --frames DIR  # only the recorded run, on DIR/shelf1 ... DIR/shelf4
-//   MALLOC_ARENA_MAX=0 npm run bench:footprint   # glibc's default arenas instead of the service's 2
+//   LD_PRELOAD= npm run bench:footprint           # glibc's malloc (held to the unit's two arenas)
 //   NODE_OPTIONS= npm run bench:footprint         # V8's own heap limit instead of the service's 96 MB
 import { spawn } from "node:child_process";
 import {
   copyFileSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -48,8 +54,38 @@ const FRAMES_DIR = process.argv.includes("--frames")
 const isCheckpoint = (scan: number) => scan === 1 || scan % 5 === 0 || scan === SCANS;
 const READY_TIMEOUT_MS = 120_000;
 const MIB = 1024 * 1024;
-/** What systemd/lilo-appliance.service gives the process (its `--max-old-space-size` as NODE_OPTIONS). */
-const SERVICE_ENV = { MALLOC_ARENA_MAX: "2", NODE_OPTIONS: "--max-old-space-size=96" };
+
+/**
+ * What systemd/lilo-appliance.service gives the process: its Environment= lines, and its ExecStart's
+ * V8 flags as NODE_OPTIONS. The unit preloads the arm64 build of jemalloc; this machine's own build
+ * stands in for it.
+ */
+function serviceEnv(): Record<string, string> {
+  const unit = readFileSync(fromRoot("systemd", "lilo-appliance.service"), "utf8");
+  const env: Record<string, string> = {};
+  for (const [, line] of unit.matchAll(/^Environment=(.*)$/gm))
+    for (const pair of line!.split(/\s+/)) {
+      const eq = pair.indexOf("=");
+      if (eq > 0) env[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+  const flags = /^ExecStart=\S+ ((?:--\S+ )*)/m.exec(unit)?.[1]?.trim();
+  if (flags) env.NODE_OPTIONS = flags;
+  delete env.LILO_RELEASE_FILE;
+  delete env.NODE_ENV;
+  if (env.LD_PRELOAD) {
+    const multiarch = process.arch === "arm64" ? "aarch64-linux-gnu" : "x86_64-linux-gnu";
+    const here = env.LD_PRELOAD.replace("aarch64-linux-gnu", multiarch);
+    if (existsSync(here)) env.LD_PRELOAD = here;
+    else {
+      console.error(
+        `${here} is missing (apt-get install libjemalloc2): measuring with glibc's malloc instead`,
+      );
+      delete env.LD_PRELOAD;
+    }
+  }
+  return env;
+}
+const SERVICE_ENV = serviceEnv();
 
 interface Sample {
   scans: number;
@@ -66,8 +102,19 @@ interface RunResult {
   readyRss: number;
   samples: Sample[];
   scanMs: number[];
+  /** CPU seconds per scan, the process's threads together (steadier than wall time on a busy host). */
+  scanCpu: number;
   codesRead: number;
 }
+
+/** CPU seconds the process has used, all its threads (utime + stime of /proc/<pid>/stat). */
+function procCpuSeconds(pid: number): number {
+  // The fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+/** USER_HZ, 100 on every Linux this runs on (getconf CLK_TCK). */
+const CLOCK_TICKS = 100;
 
 function procMemory(pid: number): { rss: number; hwm: number; anon: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -101,6 +148,7 @@ async function runAppliance(name: string, dataDir: string): Promise<RunResult> {
     const samples: Sample[] = [];
     const scanMs: number[] = [];
     let codesRead = 0;
+    const cpu0 = procCpuSeconds(pid);
     for (let scan = 1; scan <= SCANS; scan++) {
       const t0 = performance.now();
       const res = await fetch(`${api}/scan`, {
@@ -117,7 +165,8 @@ async function runAppliance(name: string, dataDir: string): Promise<RunResult> {
         samples.push({ scans: scan, ...procMemory(pid), memory: status.memory });
       }
     }
-    return { name, readyMs, readyRss, samples, scanMs, codesRead };
+    const scanCpu = (procCpuSeconds(pid) - cpu0) / SCANS;
+    return { name, readyMs, readyRss, samples, scanMs, scanCpu, codesRead };
   } finally {
     const exited = new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGTERM");
@@ -152,8 +201,9 @@ function recordFrames(fromDataDir: string, toDir: string): Map<string, string> {
 }
 
 /** The standalone simulator's config with every camera replaying its recorded frames. */
-function writeRecordedConfig(dataDir: string, frames: Map<string, string>): void {
+function writeRecordedConfig(dataDir: string, frames: Map<string, string>, decoderWorkers: number): void {
   const config = simConfigInput(dataDir, 0);
+  config.scan = { ...config.scan, decoderWorkers };
   config.hardware.cameras = (config.hardware.cameras ?? []).map((c) => {
     const dir = frames.get(c.id);
     if (!dir) throw new Error(`the sim run recorded no frame for camera ${c.id}`);
@@ -182,17 +232,18 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 function report(runs: RunResult[], zxingHeap: number): void {
   const at = (r: RunResult, n: number) => r.samples.find((s) => s.scans === n)!;
+  const env = { ...SERVICE_ENV, ...process.env };
   console.log(
-    `\nRSS in MiB (VmRSS; peak = VmHWM over the run). ${SCANS} scans per run, 4 shelves of 1920x1080, MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX ?? SERVICE_ENV.MALLOC_ARENA_MAX}, NODE_OPTIONS=${process.env.NODE_OPTIONS ?? SERVICE_ENV.NODE_OPTIONS}.`,
+    `\nRSS in MiB (VmRSS; peak = VmHWM over the run). ${SCANS} scans per run, 4 shelves of 1920x1080, LD_PRELOAD=${env.LD_PRELOAD || "(none)"}, MALLOC_CONF=${env.MALLOC_CONF ?? ""}, MALLOC_ARENA_MAX=${env.MALLOC_ARENA_MAX ?? ""}, NODE_OPTIONS=${env.NODE_OPTIONS ?? ""}.`,
   );
   console.log(
-    `| run | ready (s) | RSS ready | after 1 | after 5 | after ${SCANS} | peak | growth 5→${SCANS} | scan median (s) | codes read |`,
+    `| run | ready (s) | RSS ready | after 1 | after 5 | after ${SCANS} | peak | growth 5→${SCANS} | scan median (s) | CPU per scan (s) | codes read |`,
   );
-  console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const r of runs) {
     const last = at(r, SCANS);
     console.log(
-      `| ${r.name} | ${(r.readyMs / 1000).toFixed(2)} | ${mib(r.readyRss)} | ${mib(at(r, 1).rss)} | ${mib(at(r, 5).rss)} | ${mib(last.rss)} | ${mib(last.hwm)} | ${(last.rss / at(r, 5).rss).toFixed(3)} | ${(median(r.scanMs) / 1000).toFixed(2)} | ${r.codesRead} |`,
+      `| ${r.name} | ${(r.readyMs / 1000).toFixed(2)} | ${mib(r.readyRss)} | ${mib(at(r, 1).rss)} | ${mib(at(r, 5).rss)} | ${mib(last.rss)} | ${mib(last.hwm)} | ${(last.rss / at(r, 5).rss).toFixed(3)} | ${(median(r.scanMs) / 1000).toFixed(2)} | ${r.scanCpu.toFixed(2)} | ${r.codesRead} |`,
     );
   }
   console.log(
@@ -224,8 +275,13 @@ try {
     runs.push(await runAppliance("sim", join(root, "sim")));
     frames = recordFrames(join(root, "sim"), join(root, "frames"));
   }
-  writeRecordedConfig(join(root, "recorded"), frames);
-  runs.push(await runAppliance("recorded", join(root, "recorded")));
+  for (const [name, workers] of [
+    ["recorded", 0],
+    ["recorded-1w", 1],
+  ] as const) {
+    writeRecordedConfig(join(root, name), frames, workers);
+    runs.push(await runAppliance(name, join(root, name)));
+  }
   report(runs, await zxingHeapAfter(frames));
 } finally {
   rmSync(root, { recursive: true, force: true });

@@ -61,7 +61,7 @@ packages=(
   systemd-sysv udev dbus libpam-systemd systemd-timesyncd kmod iproute2 netbase tzdata
   systemd-resolved hostname e2fsprogs fdisk dosfstools
   linux-image-arm64 raspi-firmware firmware-brcm80211 initramfs-tools busybox zstd
-  gpiod
+  gpiod libjemalloc2
 )
 [ "$kiosk" = 0 ] || packages+=(cage chromium fonts-dejavu-core)
 # The packages alone, cached by everything that shapes them: installing them under qemu-user is most of

@@ -68,6 +68,9 @@ fi
 for link in $links; do
   exists_root "/etc/systemd/system/$link" || fail "$link not enabled"
 done
+# The allocator the appliance's unit preloads (ld.so would only warn and run glibc's malloc).
+preload=$(cat_root /etc/systemd/system/lilo-appliance.service | sed -n 's/^Environment=LD_PRELOAD=//p')
+[ -n "$preload" ] && exists_root "$preload" || fail "the appliance's allocator ($preload) is missing"
 cat_root /etc/systemd/system.conf.d/10-lilo-watchdog.conf | grep -q '^RuntimeWatchdogSec=14s' || fail "watchdog"
 cat_root /etc/fstab | grep -E '^LABEL=LILO-BOOT\s+/boot/firmware\s+vfat\s+\S*fmask=0077' >/dev/null || fail "fstab boot fmask"
 cat_root /etc/fstab | grep -E '^LABEL=LILO-DATA\s+/var/lib/lilo\s' >/dev/null || fail "fstab data partition"
@@ -78,5 +81,5 @@ for secret in /etc/lilo/kiosk-key /etc/lilo/appliance.json /var/lib/lilo/device.
   exists_root "$secret" && fail "$secret is in the image"
 done
 [ -z "$(cat_root /etc/machine-id)" ] || fail "the image has a machine id"
-ok "root: node $node_version, app $(cat_root /opt/lilo/package.json | node -p 'JSON.parse(require("fs").readFileSync(0)).version'), arm64 addons, migrations, kiosk pages, spill model, units enabled, watchdog, fstab, users, no sshd, no secrets"
+ok "root: node $node_version, app $(cat_root /opt/lilo/package.json | node -p 'JSON.parse(require("fs").readFileSync(0)).version'), arm64 addons, migrations, kiosk pages, spill model, units enabled, jemalloc, watchdog, fstab, users, no sshd, no secrets"
 echo "check-image: $(cat_root /etc/lilo-release | tr '\n' ' ')"

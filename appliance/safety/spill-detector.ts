@@ -46,19 +46,19 @@ export interface SpillDetector {
   close(): Promise<void>;
 }
 
-/** Decodes an encoded image (JPEG, PNG, ...) straight to the model's input size. */
-export async function modelImageFrom(encoded: Buffer): Promise<ModelImage> {
-  return modelImage(sharp(encoded));
-}
-
-/** Crops a region of an already decoded RGB frame and scales it to the model's input size. */
-export async function modelImageFromRaw(
-  raw: { data: Buffer; width: number; height: number },
-  region: { left: number; top: number; width: number; height: number },
+/**
+ * Decodes an encoded image (JPEG, PNG, ...) straight to the model's input size, or only a region of
+ * it (a shelf of a camera's frame). From a JPEG, libvips decodes at 1/2, 1/4 or 1/8 scale where the
+ * model's size allows (shrink-on-load): 7-8 ms of CPU for a 1920x1080 frame against 26-38 ms for a
+ * full decode to raw pixels, and no frame-sized buffer (bench/NOTEBOOK.md, 2026-12-07). Training
+ * (build-dataset.ts) and evaluation take the same path.
+ */
+export async function modelImageFrom(
+  encoded: Buffer,
+  region?: { left: number; top: number; width: number; height: number },
 ): Promise<ModelImage> {
-  return modelImage(
-    sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: 3 } }).extract(region),
-  );
+  const img = sharp(encoded);
+  return modelImage(region ? img.extract(region) : img);
 }
 
 async function modelImage(img: Sharp): Promise<ModelImage> {

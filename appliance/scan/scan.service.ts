@@ -14,7 +14,7 @@ import type { LocalDatabase, LocalDb } from "../db/local-database.js";
 import type { EventBus, HazardFound } from "../event-bus.js";
 import type { Camera } from "../hardware/camera.js";
 import type { AlertRow } from "../safety/alert.repository.js";
-import { type Detection, modelImageFromRaw, type SpillDetector } from "../safety/spill-detector.js";
+import { type Detection, modelImageFrom, type SpillDetector } from "../safety/spill-detector.js";
 import { recordEvent } from "../session/event-recorder.js";
 import type { EvidenceStore } from "./evidence.store.js";
 import type { InventoryRepository, ShelfEvidence, Transaction } from "./inventory.repository.js";
@@ -141,9 +141,8 @@ export class ScanService {
     const meta = await sharp(frame).metadata();
     const W = meta.width ?? 0;
     const H = meta.height ?? 0;
-    // The frame is decoded once for the detector; each shelf is cut from the raw pixels.
+    // Each shelf is decoded for the detector straight at the model's size (modelImageFrom).
     const detector = first ? this.deps.hazards : undefined;
-    const raw = detector && (await this.rawFrame(frame, camera.id));
     const out: (ShelfFrame & { shelf: number })[] = [];
     for (const { shelf, roi } of camera.shelves) {
       const t0 = performance.now();
@@ -155,7 +154,7 @@ export class ScanService {
           width: Math.max(1, Math.min(W - Math.round(roi.x * W), Math.round(roi.w * W))),
           height: Math.max(1, Math.min(H - Math.round(roi.y * H), Math.round(roi.h * H))),
         };
-        if (raw) hazards = await this.detectHazards(detector!, raw, region, camera.id, shelf);
+        if (detector) hazards = await this.detectHazards(detector, frame, region, camera.id, shelf);
         const whole = region.left === 0 && region.top === 0 && region.width === W && region.height === H;
         const image = whole ? frame : await sharp(frame).extract(region).jpeg({ quality: 92 }).toBuffer();
         const decoded = await this.deps.decoder.decode(image, { expected: expected.get(shelf) ?? [] });
@@ -178,26 +177,16 @@ export class ScanService {
     return out;
   }
 
-  private async rawFrame(frame: Buffer, camera: string) {
-    try {
-      const { data, info } = await sharp(frame).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-      return { data, width: info.width, height: info.height };
-    } catch (err) {
-      this.deps.logger.warn({ err, camera }, "frame not decodable for hazard detection");
-      return undefined;
-    }
-  }
-
   /** A detector failure is logged and leaves the shelf's hazard columns empty; the scan goes on. */
   private async detectHazards(
     detector: SpillDetector,
-    raw: { data: Buffer; width: number; height: number },
+    frame: Buffer,
     region: { left: number; top: number; width: number; height: number },
     camera: string,
     shelf: number,
   ): Promise<Detection | undefined> {
     try {
-      return await detector.detect(await modelImageFromRaw(raw, region));
+      return await detector.detect(await modelImageFrom(frame, region));
     } catch (err) {
       this.deps.logger.error({ err, camera, shelf }, "hazard detection failed");
       return undefined;
