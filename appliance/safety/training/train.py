@@ -10,7 +10,14 @@ file plus a JSON of its metrics next to it.
 
 Usage: /usr/bin/python3 train.py DATA_DIR OUT.onnx [--epochs N] [--procedural N] [--procedural-val N]
        [--threads N] [--seed N] [--lr X] [--neg-weight X] [--resume DATA_DIR/OTHER.onnx.pt]
-The weights are kept in DATA_DIR/OUT.onnx.pt at every checkpoint, for --resume. The network trains in
+       [--init-onnx OTHER.onnx] [--mine X] [--mine-every N]
+The weights are kept in DATA_DIR/OUT.onnx.pt at every checkpoint, for --resume, and each checkpoint's
+ONNX file also as DATA_DIR/OUT-eEPOCH.onnx (with its .json), so a checkpoint can be chosen on
+validation. --init-onnx starts from an exported model instead (its batch norms are folded into the
+convolutions; they are unfolded exactly, see weights_from_onnx). --mine X draws hard examples: every
+--mine-every epochs the whole training shelves are scored, and shelves whose worst clean cell scores
+high (or whose hazard scores low) are drawn up to 1+X times as often, their crops centred on that
+cell half the time (see mine). The network trains in
 channels-last layout (2.4x faster on this CPU) while a worker process draws the next batch.
 Needs Debian's python3-torch and python3-onnx (apt-get install python3-torch python3-onnx).
 """
@@ -19,6 +26,7 @@ import copy
 import json
 import math
 import os
+import shutil
 import sys
 import time
 
@@ -139,8 +147,90 @@ def channel_means(images, chunk=256):
     return np.concatenate([images[i : i + chunk].mean(axis=(1, 2), dtype=np.float32) / 255 for i in range(0, len(images), chunk)])
 
 
-def batch(images, means, boxes, idx, g):
-    """Augmented training crops: a window at a random scale (0.7-1.4x), most often round a hazard,
+def weights_from_onnx(model, path, images):
+    """Loads an exported Detector (train.py's ONNX graph, batch norms folded into the convolutions by
+    the export) into `model`: each convolution takes the folded weights, and its batch norm is set so
+    that in eval mode it adds exactly the folded bias (running mean and variance are the convolution's
+    output statistics on `images`, whole shelves, so that training-mode batch statistics start close
+    to them)."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(path).graph
+    init = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in graph.initializer}
+    nodes = [n for n in graph.node if n.op_type == "Conv"]
+    convs = [m for m in model.body if isinstance(m, nn.Conv2d)]
+    norms = [m for m in model.body if isinstance(m, nn.BatchNorm2d)]
+    if len(nodes) != len(convs) + 1:
+        raise ValueError(f"{path}: {len(nodes)} convolutions, the Detector has {len(convs) + 1}")
+    model.eval()
+    with torch.no_grad():
+        h = normalise(torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255)
+        for node, conv, bn in zip(nodes, convs, norms):
+            weight, bias = init[node.input[1]], init[node.input[2]]
+            if weight.shape != conv.weight.shape:
+                raise ValueError(f"{path}: {node.input[1]} is {tuple(weight.shape)}, expected {tuple(conv.weight.shape)}")
+            conv.weight.copy_(weight)
+            z = conv(h)
+            mean, var = z.mean(dim=(0, 2, 3)), z.var(dim=(0, 2, 3), unbiased=False)
+            bn.running_mean.copy_(mean)
+            bn.running_var.copy_(var)
+            bn.weight.copy_((var + bn.eps).sqrt())
+            bn.bias.copy_(mean + bias)
+            h = F.relu(z + bias.view(1, -1, 1, 1))
+        model.head.weight.copy_(init[nodes[-1].input[1]])
+        model.head.bias.copy_(init[nodes[-1].input[2]])
+
+
+def cell_scores(model, images, bs=32):
+    """Sigmoid cell scores (N,2,GH,GW) of whole shelves."""
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(images), bs):
+            x = torch.from_numpy(images[i : i + bs]).permute(0, 3, 1, 2).float() / 255
+            x = x.contiguous(memory_format=torch.channels_last)
+            out.append(torch.sigmoid(model(normalise(x))))
+    return torch.cat(out)
+
+
+SPOT_FLOOR = 0.2
+
+
+def mine(model, images, boxes):
+    """Hard examples on whole training shelves. Per shelf: its worst clean cell (the highest score of
+    either kind on a cell at least one cell away from every hazard box) and how badly its hazards are
+    missed (1 - the best score inside each box, worst hazard). Returns each shelf's hardness (0..1,
+    the larger of the two) and the centre of its worst clean cell as fractions of the frame (None
+    where that cell scores below SPOT_FLOOR: nothing there to learn)."""
+    hardness = np.zeros(len(images), np.float32)
+    spots = []
+    cy = (torch.arange(GH).float() + 0.5) / GH
+    cx = (torch.arange(GW).float() + 0.5) / GW
+    yy, xx = torch.meshgrid(cy, cx, indexing="ij")
+    for i0 in range(0, len(images), 256):
+        scores = cell_scores(model, images[i0 : i0 + 256])
+        for j in range(len(scores)):
+            bs = boxes[i0 + j]
+            near = torch.zeros(GH, GW, dtype=torch.bool)
+            missed = 0.0
+            for k, (x0, y0, x1, y1) in bs:
+                inside = (xx >= x0 - 1.0 / GW) & (xx <= x1 + 1.0 / GW) & (yy >= y0 - 1.0 / GH) & (yy <= y1 + 1.0 / GH)
+                near |= inside
+                strict = (xx >= x0) & (xx <= x1) & (yy >= y0) & (yy <= y1)
+                best = scores[j, k][strict].max().item() if strict.any() else scores[j, k][inside].max().item()
+                missed = max(missed, 1 - best)
+            clean = scores[j].amax(dim=0).masked_fill(near, 0)
+            worst = int(clean.argmax())
+            false_alarm = clean.view(-1)[worst].item()
+            hardness[i0 + j] = max(missed, false_alarm)
+            spots.append(((worst % GW + 0.5) / GW, (worst // GW + 0.5) / GH) if false_alarm >= SPOT_FLOOR else None)
+    return hardness, spots
+
+
+def batch(images, means, boxes, idx, g, spots=None):
+    """Augmented training crops: a window at a random scale (0.7-1.4x), most often round a hazard
+    (or, where `spots` gives a shelf's mined worst clean cell, half the time round that),
     light colour, level and gamma, a light spot, flips, blur and noise, white-balanced by the whole
     shelf's channel means (as the shipped graph does) after the same light changes. Boxes mostly
     inside the window are kept, cut ones ignored."""
@@ -155,10 +245,16 @@ def batch(images, means, boxes, idx, g):
         bs = boxes[idx[i]]
         s = math.exp(math.log(0.7) + torch.rand(1, generator=g).item() * math.log(2.0))
         cw, ch = min(W, int(CROP_W / s)), min(H, int(CROP_H / s))
-        if bs and torch.rand(1, generator=g) < 0.6:
+        spot = spots[idx[i]] if spots is not None else None
+        centre = None
+        if spot is not None and torch.rand(1, generator=g) < 0.5:
+            centre = spot
+        elif bs and torch.rand(1, generator=g) < 0.6:
             _, (x0, y0, x1, y1) = bs[int(torch.randint(len(bs), (1,), generator=g))]
-            cx = (x0 + x1) / 2 * W + (torch.rand(1, generator=g).item() - 0.5) * cw * 0.6
-            cy = (y0 + y1) / 2 * H + (torch.rand(1, generator=g).item() - 0.5) * ch * 0.6
+            centre = ((x0 + x1) / 2, (y0 + y1) / 2)
+        if centre is not None:
+            cx = centre[0] * W + (torch.rand(1, generator=g).item() - 0.5) * cw * 0.6
+            cy = centre[1] * H + (torch.rand(1, generator=g).item() - 0.5) * ch * 0.6
             left = int(min(W - cw, max(0, cx - cw / 2)))
             top = int(min(H - ch, max(0, cy - ch / 2)))
         else:
@@ -195,15 +291,9 @@ def batch(images, means, boxes, idx, g):
     return out, keep_all, ignore_all
 
 
-def image_scores(model, images, bs=32):
-    model.eval()
-    scores = []
-    with torch.no_grad():
-        for i in range(0, len(images), bs):
-            x = torch.from_numpy(images[i : i + bs]).permute(0, 3, 1, 2).float() / 255
-            x = x.contiguous(memory_format=torch.channels_last)
-            scores.append(torch.sigmoid(model(normalise(x))).amax(dim=(2, 3)))
-    return torch.cat(scores).numpy()
+def image_scores(model, images):
+    """Each shelf's best cell per kind (N,2): the image-level decision."""
+    return cell_scores(model, images).amax(dim=(2, 3)).numpy()
 
 
 def metrics(scores, boxes, thresholds):
@@ -264,6 +354,9 @@ def main():
     ap.add_argument("--resume", help="start from the weights of an earlier run (DATA_DIR/OUT.onnx.pt)")
     ap.add_argument("--neg-weight", type=float, default=1.0, help="weight of a clean crop's best cell (hard negatives)")
     ap.add_argument("--checkpoint", type=int, default=3, help="export every N epochs")
+    ap.add_argument("--init-onnx", help="start from the weights of an exported model (train.py's graph)")
+    ap.add_argument("--mine", type=float, default=0.0, help="hard shelves drawn up to 1+X times as often (0: off)")
+    ap.add_argument("--mine-every", type=int, default=2, help="score the training shelves every N epochs")
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
@@ -283,6 +376,9 @@ def main():
     if a.resume:
         model.load_state_dict(torch.load(a.resume))
         print(f"resumed from {a.resume}", flush=True)
+    elif a.init_onnx:
+        weights_from_onnx(model, a.init_onnx, train_x[:: max(1, len(train_x) // 256)][:256])
+        print(f"initialised from {a.init_onnx}", flush=True)
     steps = a.epochs * math.ceil(len(train_x) / a.batch)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=steps, pct_start=0.1)
@@ -290,11 +386,24 @@ def main():
     kind_weight = torch.tensor([1.0, 1.5]).view(1, 2)
     t0 = time.time()
     model = model.to(memory_format=torch.channels_last)
+    spots = None
     for epoch in range(a.epochs):
+        if a.mine and epoch % a.mine_every == 0:
+            tm = time.time()
+            hardness, spots = mine(model, train_x, train_b)
+            draw = torch.from_numpy(1 + a.mine * hardness.astype(np.float64))
+            print(
+                f"mined in {time.time() - tm:.0f}s: hardness median {np.median(hardness):.3f}, "
+                f"{sum(s is not None for s in spots)} shelves with a clean cell >= {SPOT_FLOOR}",
+                flush=True,
+            )
         model.train()
-        order = torch.randperm(len(train_x), generator=g).numpy()
+        if spots is None:
+            order = torch.randperm(len(train_x), generator=g).numpy()
+        else:
+            order = torch.multinomial(draw, len(train_x), replacement=True, generator=g).numpy()
         steps_of = [np.sort(order[s : s + a.batch]) for s in range(0, len(order), a.batch)]
-        crops = Crops(train_x, train_means, train_b, steps_of, a.seed * 1_000_003 + epoch * 10_007)
+        crops = Crops(train_x, train_means, train_b, steps_of, a.seed * 1_000_003 + epoch * 10_007, spots)
         total = 0.0
         for x, t, w in torch.utils.data.DataLoader(crops, batch_size=None, num_workers=1):
             logits = model(x.contiguous(memory_format=torch.channels_last))
@@ -321,8 +430,9 @@ class Crops(torch.utils.data.Dataset):
     """One epoch's augmented batches, drawn in a worker process while the network trains on the
     previous one (each batch from its own seed, so a run is reproducible)."""
 
-    def __init__(self, images, means, boxes, steps, seed):
+    def __init__(self, images, means, boxes, steps, seed, spots=None):
         self.images, self.means, self.boxes, self.steps, self.seed = images, means, boxes, steps, seed
+        self.spots = spots
 
     def __len__(self):
         return len(self.steps)
@@ -331,7 +441,7 @@ class Crops(torch.utils.data.Dataset):
         torch.set_num_threads(1)
         g = torch.Generator().manual_seed(self.seed + i)
         idx = self.steps[i]
-        x, keep, ignore = batch(self.images, self.means, self.boxes, idx, g)
+        x, keep, ignore = batch(self.images, self.means, self.boxes, idx, g, self.spots)
         t, w = targets(keep, ignore, len(idx), CROP_H // STRIDE, CROP_W // STRIDE)
         return x, t, w
 
@@ -373,7 +483,9 @@ def export(a, model, rendered_val, procedural_val, train_images, epochs, t0):
         "epochs": epochs,
         "lr": a.lr,
         "neg_weight": a.neg_weight,
-        "resumed_from": os.path.basename(a.resume) if a.resume else None,
+        "resumed_from": os.path.basename(a.resume or a.init_onnx or "") or None,
+        "mine": a.mine,
+        "mine_every": a.mine_every if a.mine else None,
         "seed": a.seed,
         "train_seconds": round(time.time() - t0),
         "thresholds": thresholds,
@@ -381,6 +493,9 @@ def export(a, model, rendered_val, procedural_val, train_images, epochs, t0):
         "date": time.strftime("%Y-%m-%d"),
     }
     json.dump(info, open(a.out.replace(".onnx", ".json"), "w"), indent=1)
+    kept = f"{a.data}/{os.path.basename(a.out).replace('.onnx', '')}-e{epochs}"
+    shutil.copyfile(a.out, f"{kept}.onnx")
+    shutil.copyfile(a.out.replace(".onnx", ".json"), f"{kept}.json")
 
 if __name__ == "__main__":
     main()
