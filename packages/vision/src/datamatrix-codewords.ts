@@ -48,6 +48,19 @@ export function dataMatrixCodewords(cols: number, rows: number): { data: number;
  * alignment module and the fixed corner modules.
  */
 export function modulePlacement(cols: number, rows: number): Int32Array {
+  const key = `${cols}x${rows}`;
+  let out = placements.get(key);
+  if (!out) {
+    out = placeModules(cols, rows);
+    placements.set(key, out);
+  }
+  return out;
+}
+
+/** Placements by size, worked out once (a grid read tries the same few sizes again and again). */
+const placements = new Map<string, Int32Array>();
+
+function placeModules(cols: number, rows: number): Int32Array {
   const across = cols === rows ? (cols > 26 ? 2 : 1) : cols === 18 || cols === 26 ? 1 : 2;
   const down = cols === rows ? across : 1;
   const bw = cols / across;

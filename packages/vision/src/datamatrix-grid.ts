@@ -85,7 +85,8 @@ export async function readDataMatrixGrid(
     const decisions = moduleDecisions(values, grid);
     // A grid whose L and timing edges do not come out as they must is off (or no Data Matrix):
     // the redraw and zxing's reads are spared.
-    if (Math.max(...decisions.map((bits) => patternAgreement(bits, grid))) < MIN_PATTERN_AGREEMENT) continue;
+    const agreement = decisions.map((bits) => patternAgreement(bits, grid));
+    if (Math.max(...agreement) < MIN_PATTERN_AGREEMENT) continue;
     const view = symbolView(grid);
     const asDrawn = <T extends Uint8Array | Float32Array>(perModule: T, out: T): T => {
       for (let r = 0; r < view.rows; r++) {
@@ -102,11 +103,12 @@ export async function readDataMatrixGrid(
       if (hit) return { ...hit, confidence };
     }
     // zxing corrects unknown errors only: a strip hidden by a neighbour, or modules too grey to
-    // call, are corrected here as erasures, and the corrected symbol read again.
+    // call, are corrected here as erasures, and the corrected symbol read again. Only the decisions
+    // whose fixed patterns come out best: each correction tries dozens of erasure guesses.
+    const best = drawn[agreement.indexOf(Math.max(...agreement))]!;
     const sure = asDrawn(moduleConfidence(values, grid, decisions), new Float32Array(values.length));
-    for (const bits of drawn) {
-      const fixed = correctModules(bits, sure, view.cols, view.rows);
-      if (!fixed || fixed.erasures + fixed.errors === 0) continue;
+    const fixed = correctModules(best, sure, view.cols, view.rows);
+    if (fixed && fixed.erasures + fixed.errors > 0) {
       const hit = await readRedrawn(fixed.bits, grid);
       if (hit) return { ...hit, confidence };
     }
