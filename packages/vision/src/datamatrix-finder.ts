@@ -90,37 +90,40 @@ function darkBlobs(dark: Uint8Array, w: number, h: number): { blobs: Int32Array[
         dark[i]! | (x > 0 ? dark[i - 1]! : 0) | (y > 0 ? dark[i - w]! | (x > 0 ? dark[i - w - 1]! : 0) : 0);
     }
   }
+  // On a busy region (a QR symbol, print) the fill visits most pixels; growing and clearing plain
+  // arrays for every speck, or allocating these afresh per region, cost more than the fill itself.
   const seen = new Uint8Array(w * h);
-  const stack: number[] = [];
+  const { stack, members } = fillScratch(w * h);
   const blobs: Int32Array[] = [];
-  const members: number[] = [];
   let mergedCentre = false;
   for (let start = 0; start < dark.length; start++) {
     if (!dark[start] || seen[start]) continue;
-    members.length = 0;
+    let count = 0;
+    let top = 0;
     seen[start] = 1;
-    stack.push(start);
+    stack[top++] = start;
     let bx0 = w;
     let bx1 = 0;
     let by0 = h;
     let by1 = 0;
-    while (stack.length) {
-      const i = stack.pop()!;
+    while (top > 0) {
+      const i = stack[--top]!;
       const x = i % w;
       const y = (i - x) / w;
       if (dark[i]) {
-        members.push(i);
+        members[count++] = i;
         if (x < bx0) bx0 = x;
         if (x > bx1) bx1 = x;
         if (y < by0) by0 = y;
         if (y > by1) by1 = y;
       }
-      for (let ny = Math.max(0, y - 1); ny <= Math.min(h - 1, y + 1); ny++) {
-        for (let nx = Math.max(0, x - 1); nx <= Math.min(w - 1, x + 1); nx++) {
-          const k = ny * w + nx;
+      const xa = x > 0 ? x - 1 : 0;
+      const xb = x < w - 1 ? x + 1 : w - 1;
+      for (let ny = y > 0 ? y - 1 : 0, ye = y < h - 1 ? y + 1 : h - 1; ny <= ye; ny++) {
+        for (let k = ny * w + xa, ke = ny * w + xb; k <= ke; k++) {
           if (grown[k] && !seen[k]) {
             seen[k] = 1;
-            stack.push(k);
+            stack[top++] = k;
           }
         }
       }
@@ -128,10 +131,11 @@ function darkBlobs(dark: Uint8Array, w: number, h: number): { blobs: Int32Array[
     const bw = bx1 - bx0 + 1;
     const bh = by1 - by0 + 1;
     // A symbol is at least a third ink; a blob touching the region's border is cut or is clutter.
-    if (Math.max(bw, bh) < MIN_SIDE || members.length < (MIN_SIDE * MIN_SIDE) / 3) continue;
+    if (Math.max(bw, bh) < MIN_SIDE || count < (MIN_SIDE * MIN_SIDE) / 3) continue;
     if (bx0 === 0 || by0 === 0 || bx1 === w - 1 || by1 === h - 1) {
       let central = 0;
-      for (const i of members) {
+      for (let m = 0; m < count; m++) {
+        const i = members[m]!;
         const x = i % w;
         const y = (i - x) / w;
         if (x >= w / 4 && x < (3 * w) / 4 && y >= h / 4 && y < (3 * h) / 4) central++;
@@ -140,10 +144,18 @@ function darkBlobs(dark: Uint8Array, w: number, h: number): { blobs: Int32Array[
       continue;
     }
     // The tight rectangle's fill is at least the box's: a nearly solid patch is no symbol.
-    if (members.length > 0.8 * bw * bh) continue;
-    blobs.push(Int32Array.from(members));
+    if (count > 0.8 * bw * bh) continue;
+    blobs.push(members.slice(0, count));
   }
   return { blobs: blobs.sort((a, b) => b.length - a.length), mergedCentre };
+}
+
+let scratch = { stack: new Int32Array(0), members: new Int32Array(0) };
+
+/** The flood fill's two index buffers, kept between calls (a worker runs one region at a time). */
+function fillScratch(n: number): { stack: Int32Array; members: Int32Array } {
+  if (scratch.stack.length < n) scratch = { stack: new Int32Array(n), members: new Int32Array(n) };
+  return scratch;
 }
 
 interface Rect {

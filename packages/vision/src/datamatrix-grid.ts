@@ -10,6 +10,7 @@
 import { type ReaderOptions, readBarcodes } from "zxing-wasm";
 import { localMeanThreshold } from "./curved-read.js";
 import type { Vec2 } from "./curved-unwrap.js";
+import { correctModules } from "./datamatrix-codewords.js";
 import type { DataMatrixFinder } from "./datamatrix-finder.js";
 import { allocPgm } from "./pgm.js";
 import { sample } from "./qr-grid.js";
@@ -80,12 +81,35 @@ export async function readDataMatrixGrid(
   confidence: number,
 ): Promise<DecodedLabel | null> {
   for (const grid of dataMatrixGrids(grey, f)) {
-    const decisions = moduleDecisions(sampleModules(grey, grid), grid);
+    const values = sampleModules(grey, grid);
+    const decisions = moduleDecisions(values, grid);
     // A grid whose L and timing edges do not come out as they must is off (or no Data Matrix):
     // the redraw and zxing's reads are spared.
-    if (Math.max(...decisions.map((bits) => patternAgreement(bits, grid))) < MIN_PATTERN_AGREEMENT) continue;
-    for (const bits of decisions) {
+    const agreement = decisions.map((bits) => patternAgreement(bits, grid));
+    if (Math.max(...agreement) < MIN_PATTERN_AGREEMENT) continue;
+    const view = symbolView(grid);
+    const asDrawn = <T extends Uint8Array | Float32Array>(perModule: T, out: T): T => {
+      for (let r = 0; r < view.rows; r++) {
+        for (let c = 0; c < view.cols; c++) {
+          const [i, j] = view.toIJ(c, r);
+          out[r * view.cols + c] = perModule[i * grid.nb + j]!;
+        }
+      }
+      return out;
+    };
+    const drawn = decisions.map((bits) => asDrawn(bits, new Uint8Array(bits.length)));
+    for (const bits of drawn) {
       const hit = await readRedrawn(bits, grid);
+      if (hit) return { ...hit, confidence };
+    }
+    // zxing corrects unknown errors only: a strip hidden by a neighbour, or modules too grey to
+    // call, are corrected here as erasures, and the corrected symbol read again. Only the decisions
+    // whose fixed patterns come out best: each correction tries dozens of erasure guesses.
+    const best = drawn[agreement.indexOf(Math.max(...agreement))]!;
+    const sure = asDrawn(moduleConfidence(values, grid, decisions), new Float32Array(values.length));
+    const fixed = correctModules(best, sure, view.cols, view.rows);
+    if (fixed && fixed.erasures + fixed.errors > 0) {
+      const hit = await readRedrawn(fixed.bits, grid);
       if (hit) return { ...hit, confidence };
     }
   }
@@ -536,6 +560,24 @@ export function sampleModules(grey: GreyImage, g: DataMatrixGrid): Float32Array 
  * part of the symbol.
  */
 export function moduleDecisions(values: Float32Array, g: DataMatrixGrid): Uint8Array[] {
+  const { cut, contrast } = inkAndPaper(values, g);
+  const global = Uint8Array.from(values, (v) => (v < cut ? 1 : 0));
+  const pa = g.at(1, 0);
+  const pb = g.at(0, 1);
+  const p0 = g.at(0, 0);
+  const aVertical =
+    Math.abs(pa[1] - p0[1]) / Math.hypot(pa[0] - p0[0], pa[1] - p0[1]) >
+    Math.abs(pb[1] - p0[1]) / Math.hypot(pb[0] - p0[0], pb[1] - p0[1]);
+  // A glare stripe runs down the bottle and lifts whole columns: each module is judged against a
+  // window long along the stripe and one module either side across it. Then each module against
+  // the 7 x 7 modules round it, for light falling off across the label.
+  const striped = rangeDecisions(values, g, aVertical ? [5, 1] : [1, 5], 0.3 * contrast, global);
+  const local = rangeDecisions(values, g, [3, 3], 0, global);
+  return [global, striped, local];
+}
+
+/** The threshold between the L's ink and the timing edges' paper, and their contrast. */
+function inkAndPaper(values: Float32Array, g: DataMatrixGrid): { cut: number; contrast: number } {
   const { na, nb } = g;
   const ink: number[] = [];
   const paper: number[] = [];
@@ -545,21 +587,23 @@ export function moduleDecisions(values: Float32Array, g: DataMatrixGrid): Uint8A
   for (let i = 1; i < na; i += 2) paper.push(values[i * nb + nb - 1]!);
   for (let j = 1; j < nb; j += 2) paper.push(values[(na - 1) * nb + j]!);
   const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
-  const cut = (median(ink) + median(paper)) / 2;
-  const global = Uint8Array.from(values, (v) => (v < cut ? 1 : 0));
-  const pa = g.at(1, 0);
-  const pb = g.at(0, 1);
-  const p0 = g.at(0, 0);
-  const aVertical =
-    Math.abs(pa[1] - p0[1]) / Math.hypot(pa[0] - p0[0], pa[1] - p0[1]) >
-    Math.abs(pb[1] - p0[1]) / Math.hypot(pb[0] - p0[0], pb[1] - p0[1]);
-  const contrast = median(paper) - median(ink);
-  // A glare stripe runs down the bottle and lifts whole columns: each module is judged against a
-  // window long along the stripe and one module either side across it. Then each module against
-  // the 7 x 7 modules round it, for light falling off across the label.
-  const striped = rangeDecisions(values, g, aVertical ? [5, 1] : [1, 5], 0.3 * contrast, global);
-  const local = rangeDecisions(values, g, [3, 3], 0, global);
-  return [global, striped, local];
+  return { cut: (median(ink) + median(paper)) / 2, contrast: median(paper) - median(ink) };
+}
+
+/**
+ * How sure each module's decision is: 0 where the decisions (moduleDecisions) disagree, else its
+ * distance from the ink-paper threshold over the contrast. Where a symbol's decisions fail, the
+ * least sure codewords are the erasures tried first.
+ */
+function moduleConfidence(
+  values: Float32Array,
+  g: DataMatrixGrid,
+  decisions: readonly Uint8Array[],
+): Float32Array {
+  const { cut, contrast } = inkAndPaper(values, g);
+  return Float32Array.from(values, (v, k) =>
+    decisions.every((d) => d[k] === decisions[0]![k]) ? Math.abs(v - cut) / Math.max(1, contrast) : 0,
+  );
 }
 
 /**
@@ -652,7 +696,10 @@ export function fixedPattern(cols: number, rows: number): (c: number, r: number)
   };
 }
 
-/** Draws the module decisions as a flat symbol, the L at the left and bottom, and reads it. */
+/**
+ * Draws module decisions (row-major as drawn, the L at the left and bottom) as a flat symbol and
+ * reads it.
+ */
 async function readRedrawn(
   bits: Uint8Array,
   g: DataMatrixGrid,
@@ -666,10 +713,9 @@ async function readRedrawn(
   const fixed = fixedPattern(cols, rows);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
-      const [i, j] = toIJ(c, r);
       // The finder and alignment patterns are known: drawn as they must be, whatever was sampled.
       const known = fixed(c, r);
-      if (!(known ?? bits[i * g.nb + j])) continue;
+      if (!(known ?? bits[r * cols + c])) continue;
       for (let y = 0; y < OUT_MODULE; y++) {
         const o = ((r + OUT_QUIET) * OUT_MODULE + y) * ow + (c + OUT_QUIET) * OUT_MODULE;
         out.fill(0, o, o + OUT_MODULE);

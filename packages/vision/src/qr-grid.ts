@@ -7,7 +7,7 @@
 // parser come from @zxing/library; sampling, the soft decisions and the erasure decoding are ours.
 import zxing from "@zxing/library";
 import type { Vec2 } from "./curved-unwrap.js";
-import { rsDecode, rsSyndromes } from "./reed-solomon.js";
+import { erasureGuesses, rsDecode, rsSyndromes } from "./reed-solomon.js";
 import type { GreyImage } from "./types.js";
 
 const { QRCodeVersion, QRCodeDecoderErrorCorrectionLevel, QRCodeDecodedBitStreamParser } = zxing;
@@ -214,30 +214,12 @@ export function decodeSoftGrid(soft: Float32Array, version: Version): Omit<GridR
   let erasures = 0;
   const budget = ecPerBlock - MARGIN;
   for (const b of blocks) {
-    const guesses: number[][] = [[]];
-    // Least certain codewords first, in growing numbers.
+    // Least certain codewords first; strips at either edge (a neighbour standing in front).
     const byConf = b.idx.map((_, k) => k).sort((x, y) => conf[b.idx[x]!]! - conf[b.idx[y]!]!);
-    for (const f of [0.25, 0.5, 0.75, 1]) {
-      const count = Math.round(f * budget);
-      if (count > 0) guesses.push(byConf.slice(0, count));
-    }
-    // Strips at either edge (a neighbour standing in front), topped up with the least certain
-    // codewords elsewhere.
-    for (const side of [0, 1]) {
-      let last = -1;
-      for (const width of [2, 3, 4, 5, 6]) {
-        const strip = byConf.filter((k) =>
-          side ? right[b.idx[k]!]! >= dim - width : left[b.idx[k]!]! < width,
-        );
-        // Codewords run in two-column strips: a wider strip often erases the same ones.
-        if (!strip.length || strip.length > budget || strip.length === last) continue;
-        last = strip.length;
-        guesses.push(strip);
-        const rest = byConf.filter((k) => !strip.includes(k));
-        for (let extra = 1; strip.length + extra <= budget; extra *= 2)
-          guesses.push([...strip, ...rest.slice(0, extra)]);
-      }
-    }
+    const guesses = erasureGuesses(byConf, budget, [
+      (k, width) => left[b.idx[k]!]! < width,
+      (k, width) => right[b.idx[k]!]! >= dim - width,
+    ]);
     let done: Uint8Array | null = null;
     const received = Uint8Array.from(b.idx, (c) => value[c]!);
     const syn = rsSyndromes(received, ecPerBlock);

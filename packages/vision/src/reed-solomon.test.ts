@@ -1,7 +1,7 @@
 import zxing from "@zxing/library";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { rsDecode } from "./reed-solomon.js";
+import { DATA_MATRIX_RS, rsDecode } from "./reed-solomon.js";
 
 const encoder = new zxing.ReedSolomonEncoder(zxing.GenericGF.QR_CODE_FIELD_256);
 
@@ -85,5 +85,86 @@ describe("rsDecode", () => {
     received[0]! ^= 1;
     expect(rsDecode(Uint8Array.from(received), 6, [9])).toBeNull();
     expect(rsDecode(Uint8Array.from(received), 6, [0, 1, 2, 3, 4, 5, 6])).toBeNull();
+  });
+});
+
+/** A Data Matrix (ECC200) block: `data` codewords then the check codewords of the symbol that holds them. */
+function dataMatrixBlock(data: number[]): { block: Uint8Array; ec: number } {
+  const info = zxing.DataMatrixSymbolInfo.lookup(data.length);
+  const padded = [...data, ...Array<number>(info.getDataCapacity() - data.length).fill(129)];
+  const out = zxing.DataMatrixErrorCorrection.encodeECC200(String.fromCharCode(...padded), info);
+  return { block: Uint8Array.from(out, (c) => c.charCodeAt(0)), ec: info.getErrorCodewords() };
+}
+
+describe("rsDecode over Data Matrix's field (zxing's ECC200 encoder)", () => {
+  // Up to 174 data codewords: the one-block symbols, 10x10 to 48x48.
+  const dmBlocks = fc
+    .record({
+      data: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 174 }),
+      seed: fc.integer(),
+    })
+    .map(({ data, seed }) => ({ ...dataMatrixBlock(data), seed }));
+
+  it("restores a block with errors and erasures within 2e + f <= check codewords", () => {
+    fc.assert(
+      fc.property(dmBlocks, fc.nat(), fc.nat(), ({ block: original, ec, seed }, a, b) => {
+        const f = a % (ec + 1);
+        const e = Math.min(b % (ec + 1), Math.floor((ec - f) / 2));
+        const hits = damage(original.length, f + e, seed);
+        const received = Uint8Array.from(original);
+        for (const [p, v] of hits) received[p]! ^= v;
+        const r = rsDecode(
+          received,
+          ec,
+          hits.slice(0, f).map(([p]) => p),
+          0,
+          undefined,
+          DATA_MATRIX_RS,
+        );
+        expect(r).toEqual({ errors: f + e ? e : 0, erasures: f + e ? f : 0 });
+        expect([...received]).toEqual([...original]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("beyond its capacity, with check codewords to spare, refuses (block untouched) rather than miscorrect", () => {
+    // 2e + f over what the check codewords correct: the decoder may only refuse, or, rarely, land on
+    // another codeword; with `margin` unused check codewords demanded that must not happen here.
+    let refused = 0;
+    fc.assert(
+      fc.property(dmBlocks, fc.nat(), ({ block: original, ec, seed }, a) => {
+        const f = a % (ec + 1);
+        const e = Math.floor((ec - f) / 2) + 1;
+        fc.pre(f + e <= original.length);
+        const hits = damage(original.length, f + e, seed);
+        const received = Uint8Array.from(original);
+        for (const [p, v] of hits) received[p]! ^= v;
+        const before = Uint8Array.from(received);
+        const r = rsDecode(
+          received,
+          ec,
+          hits.slice(0, f).map(([p]) => p),
+          3,
+          undefined,
+          DATA_MATRIX_RS,
+        );
+        expect(r).toBeNull();
+        expect([...received]).toEqual([...before]);
+        refused++;
+      }),
+      // A fixed seed: a miscorrection is possible in principle, and this run must not depend on luck.
+      { numRuns: 300, seed: 13 },
+    );
+    expect(refused).toBeGreaterThan(200);
+  });
+
+  it("does not take QR's code for Data Matrix's: a Data Matrix block's syndromes are not QR's", () => {
+    const { block, ec } = dataMatrixBlock([66, 67, 68, 69, 70]);
+    const received = Uint8Array.from(block);
+    received[2]! ^= 0x33;
+    expect(rsDecode(Uint8Array.from(received), ec)).toBeNull();
+    expect(rsDecode(received, ec, [], 0, undefined, DATA_MATRIX_RS)).toEqual({ errors: 1, erasures: 0 });
+    expect([...received]).toEqual([...block]);
   });
 });

@@ -1,42 +1,45 @@
-// Reed-Solomon decoding over QR's GF(256) (x^8 + x^4 + x^3 + x^2 + 1, generator roots a^0..a^(n-k-1))
-// that also takes erasures: codewords known to be unreliable (hidden by a neighbour, too grey to
-// call) cost one check symbol each instead of the two an unknown error costs. zxing's decoder
-// corrects errors only, so the grid reader (qr-grid.ts) brings its own.
+// Reed-Solomon decoding over GF(256) that also takes erasures: codewords known to be unreliable
+// (hidden by a neighbour, too grey to call) cost one check symbol each instead of the two an
+// unknown error costs. zxing's decoders correct errors only, so the grid readers (qr-grid.ts,
+// datamatrix-codewords.ts) bring their own. QR's code: field x^8 + x^4 + x^3 + x^2 + 1, generator
+// roots a^0..a^(n-k-1); Data Matrix's (ECC200): x^8 + x^5 + x^3 + x^2 + 1, roots a^1..a^(n-k).
 
-const EXP = new Uint8Array(512);
-const LOG = new Uint8Array(256);
-{
-  let x = 1;
-  for (let i = 0; i < 255; i++) {
-    EXP[i] = x;
-    LOG[x] = i;
-    x <<= 1;
-    if (x & 0x100) x ^= 0x11d;
-  }
-  for (let i = 255; i < 512; i++) EXP[i] = EXP[i - 255]!;
+/** A Reed-Solomon code's field and the power of its generator's first root. */
+export interface RsCode {
+  readonly exp: Uint8Array;
+  readonly log: Uint8Array;
+  readonly firstRoot: number;
 }
 
-const mul = (a: number, b: number): number => (a && b ? EXP[LOG[a]! + LOG[b]!]! : 0);
-const inv = (a: number): number => EXP[255 - LOG[a]!]!;
+function rsCode(poly: number, firstRoot: number): RsCode {
+  const exp = new Uint8Array(512);
+  const log = new Uint8Array(256);
+  let x = 1;
+  for (let i = 0; i < 255; i++) {
+    exp[i] = x;
+    log[x] = i;
+    x <<= 1;
+    if (x & 0x100) x ^= poly;
+  }
+  for (let i = 255; i < 512; i++) exp[i] = exp[i - 255]!;
+  return { exp, log, firstRoot };
+}
 
-/** The block's syndromes r(a^j), j < ecCount: all zero for a codeword. */
-export function rsSyndromes(block: Uint8Array, ecCount: number): number[] {
+export const QR_RS = rsCode(0x11d, 0);
+export const DATA_MATRIX_RS = rsCode(0x12d, 1);
+
+/** The block's syndromes r(a^(firstRoot + j)), j < ecCount: all zero for a codeword. */
+export function rsSyndromes(block: Uint8Array, ecCount: number, code: RsCode = QR_RS): number[] {
+  const { exp, log } = code;
   const syn = new Array<number>(ecCount);
   for (let j = 0; j < ecCount; j++) {
     // block[0] is the highest-degree coefficient.
     let s = 0;
-    const x = EXP[j]!;
-    for (let i = 0; i < block.length; i++) s = mul(s, x) ^ block[i]!;
+    const lx = (code.firstRoot + j) % 255;
+    for (let i = 0; i < block.length; i++) s = (s ? exp[log[s]! + lx]! : 0) ^ block[i]!;
     syn[j] = s;
   }
   return syn;
-}
-
-/** Evaluates a polynomial (coefficients lowest degree first) at x. */
-function evalPoly(p: readonly number[], x: number): number {
-  let y = 0;
-  for (let j = p.length - 1; j >= 0; j--) y = mul(y, x) ^ p[j]!;
-  return y;
 }
 
 export interface RsResult {
@@ -47,7 +50,8 @@ export interface RsResult {
 }
 
 /**
- * Corrects `block` (data then `ecCount` check codewords, as a QR block is laid out) in place.
+ * Corrects `block` (data then `ecCount` check codewords, as QR and Data Matrix lay a block out) in
+ * place.
  * `erasures` are indices into the block. Succeeds only when 2 x errors + erasures stays at least
  * `margin` below `ecCount`: the check symbols left over are what makes a decode that lands on the
  * wrong codeword unlikely, and a caller trying many erasure guesses needs them. Returns null, with
@@ -60,10 +64,19 @@ export function rsDecode(
   margin = 0,
   /** The block's syndromes (rsSyndromes), when one block is tried with many erasure guesses. */
   syndromes?: readonly number[],
+  code: RsCode = QR_RS,
 ): RsResult | null {
+  const { exp: EXP, log: LOG } = code;
+  const mul = (a: number, b: number): number => (a && b ? EXP[LOG[a]! + LOG[b]!]! : 0);
+  const inv = (a: number): number => EXP[255 - LOG[a]!]!;
+  const evalPoly = (p: readonly number[], x: number): number => {
+    let y = 0;
+    for (let j = p.length - 1; j >= 0; j--) y = mul(y, x) ^ p[j]!;
+    return y;
+  };
   const n = block.length;
   if (ecCount <= 0 || ecCount >= n || n > 255) return null;
-  const syn = syndromes ?? rsSyndromes(block, ecCount);
+  const syn = syndromes ?? rsSyndromes(block, ecCount, code);
   const clean = syn.every((v) => v === 0);
   if (clean) return { errors: 0, erasures: 0 };
   const f = erasures.length;
@@ -109,7 +122,8 @@ export function rsDecode(
   const where: number[] = [];
   for (let i = 0; i < n; i++) if (evalPoly(lambda, EXP[255 - (n - 1 - i)]!) === 0) where.push(i);
   if (where.length !== deg) return null;
-  // Forney: evaluator = S(x) lambda(x) mod x^ecCount; magnitude X omega(1/X) / lambda'(1/X).
+  // Forney: evaluator = S(x) lambda(x) mod x^ecCount; magnitude X^(1 - firstRoot) omega(1/X) /
+  // lambda'(1/X).
   const omega = new Array<number>(ecCount).fill(0);
   for (let i = 0; i < ecCount; i++)
     for (let j = 0; j <= i && j < lambda.length; j++) omega[i]! ^= mul(syn[i - j]!, lambda[j]!);
@@ -120,13 +134,47 @@ export function rsDecode(
     const xi = inv(X);
     const den = evalPoly(deriv, xi);
     if (!den) return null;
-    fixes.push([i, mul(mul(X, evalPoly(omega, xi)), inv(den))]);
+    const scale = EXP[((((1 - code.firstRoot) * (n - 1 - i)) % 255) + 255) % 255]!;
+    fixes.push([i, mul(mul(scale, evalPoly(omega, xi)), inv(den))]);
   }
   for (const [i, e] of fixes) block[i]! ^= e;
   // A correction that does not land on a codeword is no correction.
-  if (rsSyndromes(block, ecCount).some((v) => v !== 0)) {
+  if (rsSyndromes(block, ecCount, code).some((v) => v !== 0)) {
     for (const [i, e] of fixes) block[i]! ^= e;
     return null;
   }
   return { errors, erasures: f };
+}
+
+/**
+ * Which codewords of a block to try as erased, most likely first: none; the least sure in growing
+ * numbers, up to the whole budget; then, for each side of the symbol, the codewords in a strip 2 to
+ * 6 modules deep along it (a neighbour standing in front), topped up with the least sure others.
+ * `byConf` lists the block's codeword indices, least sure first; `strips` tell, per side, whether
+ * codeword k lies within `depth` modules of it.
+ */
+export function erasureGuesses(
+  byConf: readonly number[],
+  budget: number,
+  strips: readonly ((k: number, depth: number) => boolean)[],
+): number[][] {
+  const guesses: number[][] = [[]];
+  for (const f of [0.25, 0.5, 0.75, 1]) {
+    const count = Math.round(f * budget);
+    if (count > 0) guesses.push(byConf.slice(0, count));
+  }
+  for (const inside of strips) {
+    let last = -1;
+    for (const depth of [2, 3, 4, 5, 6]) {
+      const strip = byConf.filter((k) => inside(k, depth));
+      // Codewords run in two-module strips: a deeper strip often erases the same ones.
+      if (!strip.length || strip.length > budget || strip.length === last) continue;
+      last = strip.length;
+      guesses.push(strip);
+      const rest = byConf.filter((k) => !strip.includes(k));
+      for (let extra = 1; strip.length + extra <= budget; extra *= 2)
+        guesses.push([...strip, ...rest.slice(0, extra)]);
+    }
+  }
+  return guesses;
 }

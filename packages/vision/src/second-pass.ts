@@ -42,6 +42,16 @@ const FINE_RADIUS = 4;
  * `flattened` 0 of 24, for about a sixth of the second pass's time; all their reads were below it.
  */
 const SMALL_MODULE_PX = 2.5;
+/**
+ * Share of a finder pattern's height (rows) in which its 1:1:3:1:1 runs were confirmed, from which
+ * a triple is a QR symbol's and not a Data Matrix's marks passing for one: a real finder's core
+ * crosses 3/7 of its rows and the search confirms it in most (0.6-1.3 over bench:qr-curved's
+ * unread QR regions); the L and timing edges of a Data Matrix pass in a few rows by chance (at most
+ * 0.43 over 36 bench:datamatrix frames, seeds 9000 and 9100).
+ */
+const QR_CONFIRMED_ROWS = 0.6;
+/** Share of the candidate box a confirmed QR triple's symbol must cover to explain the region. */
+const QR_COVER = 0.5;
 /** Data Matrix finders read per oversized blob: a chain of labels holds a few symbols. */
 const BLOB_FINDERS = 6;
 
@@ -92,6 +102,11 @@ export interface RegionContext {
   fine?: FinderPattern[];
   /** Data Matrix finders (the solid L with its timing edges), searched at most once. */
   dataMatrix?: DataMatrixFinder[];
+  /**
+   * The region is a QR label's: a confirmed finder triple whose symbol covers most of the box. Its
+   * Data Matrix search, the second pass's dearest on QR shelves, is then skipped.
+   */
+  qrExplained: boolean;
   /** Data Matrix finders in the region that gave no code. */
   dataMatrixUnread: number;
   crop?: Crop;
@@ -161,6 +176,7 @@ export const REGION_STEPS: readonly Step<RegionContext>[] = [
       const sized = t ? [t.corner, t.along, t.across] : ctx.finders;
       ctx.modulePx = sized.length ? Math.min(...sized.map((f) => Math.min(f.width, f.height))) / 7 : 0;
       ctx.labelLike ||= holdsLabel(ctx);
+      ctx.qrExplained = !!t && explainsBox(t, ctx.task.box);
       return [];
     },
   },
@@ -207,7 +223,7 @@ export const REGION_STEPS: readonly Step<RegionContext>[] = [
     // (datamatrix-read.ts). Before the crop re-reads, which cost more and rarely read a bent symbol;
     // a Data Matrix that still does not read is reported as a label not read.
     name: "datamatrix",
-    applies: (ctx) => ctx.dataMatrix === undefined || ctx.dataMatrix.length > 0,
+    applies: (ctx) => !ctx.qrExplained && (ctx.dataMatrix === undefined || ctx.dataMatrix.length > 0),
     run: async (ctx) => {
       const finders = dataMatrixFinders(ctx);
       if (!finders.length) return [];
@@ -249,9 +265,25 @@ export const REGION_STEPS: readonly Step<RegionContext>[] = [
   },
 ];
 
+/** The region's Data Matrix finders, searched once; none in a region a QR symbol explains. */
 function dataMatrixFinders(ctx: RegionContext): DataMatrixFinder[] {
-  ctx.dataMatrix ??= findDataMatrixFinders(ctx.grey, ctx.padded);
+  ctx.dataMatrix ??= ctx.qrExplained ? [] : findDataMatrixFinders(ctx.grey, ctx.padded);
   return ctx.dataMatrix;
+}
+
+/**
+ * True when a triple is a QR symbol's (one of its finders confirmed in most of its rows) and its
+ * symbol covers most of the box: no room for a Data Matrix label beside it.
+ */
+function explainsBox(t: Triple, box: Box): boolean {
+  const confirmed = [t.corner, t.along, t.across].some(
+    (f) => f.hits >= QR_CONFIRMED_ROWS * Math.max(f.width, f.height),
+  );
+  if (!confirmed) return false;
+  const b = tripleBounds(t);
+  const ix = Math.max(0, Math.min(b.x1, box.x1) - Math.max(b.x0, box.x0));
+  const iy = Math.max(0, Math.min(b.y1, box.y1) - Math.max(b.y0, box.y0));
+  return ix * iy >= QR_COVER * (box.x1 - box.x0) * (box.y1 - box.y0);
 }
 
 /** What an oversized blob's steps share. */
@@ -357,6 +389,7 @@ export async function runRegion(grey: GreyImage, task: RegionTask): Promise<Regi
     labelLike: false,
     done: false,
     dataMatrixUnread: 0,
+    qrExplained: false,
   };
   for (const step of REGION_STEPS) {
     if (!step.applies(ctx)) continue;
