@@ -2,10 +2,10 @@
 // the few it misses are small, blurred or glared labels, which zxing usually reads once their
 // region is cut out and upscaled, so a cheap high-contrast-region search feeds a second pass.
 //
-// The full-frame pass hands zxing the compressed image itself, exactly like a plain readBarcodes
-// call, so it decodes inside wasm on the main thread. Meanwhile sharp decodes the same bytes to a
-// grey buffer on libuv's thread pool; that buffer feeds the second pass and the quality scores, and
-// its decode is mostly hidden behind detection instead of running in front of it.
+// The image is decoded once, by sharp (libvips), to a grey buffer; the full-frame zxing pass reads
+// that buffer as a PGM file, and the second pass and the quality scores use it too. zxing decoding
+// the JPEG itself inside wasm while sharp decoded it again beside it took 9 % more CPU per curved
+// frame (bench/NOTEBOOK.md, 2026-12-07) for a wall-time gain within the flat bench's noise.
 //
 // The second pass (second-pass.ts) runs region by region on the decoder's worker threads, so on a
 // four-core controller its regions are read side by side while the main thread stays free.
@@ -76,29 +76,17 @@ async function decodeNow(
   const tReady = performance.now();
   // The green channel stands in for luminance: black-on-white print has the same contrast in it,
   // it carries most of the sensor's signal, and it comes out of libvips at no extra cost, whereas
-  // sharp's greyscale() linearises to scRGB first and triples the decode time. toBuffer() queues
-  // the work on libuv's thread pool at once, so it proceeds while the wasm call below holds the
-  // main thread.
-  const decoding = sharp(image)
+  // sharp's greyscale() linearises to scRGB first and triples the decode time.
+  const { data, info } = await sharp(image)
     .toColourspace("srgb")
     .extractChannel(1)
     .raw()
     .toBuffer({ resolveWithObject: true });
-  // If the zxing pass throws first, this rejection is never awaited; keep it from surfacing as an
-  // unhandled one. Awaiting `decoding` below still sees the original error.
-  decoding.catch(() => undefined);
-  let first = await readBarcodes(image, FULL_FRAME);
-  const tDetect = performance.now();
-  const { data, info } = await decoding;
   const tDecoded = performance.now();
   const grey = toGrey(data, info.width, info.height, info.channels);
   const tGrey = performance.now();
-  // zxing's built-in loader (stb_image) knows JPEG, PNG, BMP and GIF but not, say, WebP or TIFF,
-  // which sharp does: it then returns a lone format-less error instead of throwing, and the
-  // full-frame pass is redone on sharp's pixels. Counted in `second_pass`; it is rare.
-  if (first.length === 1 && !first[0]!.format && first[0]!.error) {
-    first = await readBarcodes(toPgm(grey), FULL_FRAME);
-  }
+  const first = await readBarcodes(toPgm(grey), FULL_FRAME);
+  const tDetect = performance.now();
   const codes = first.filter((r) => r.isValid && r.text).map((r) => toCode(r, 0, 0, 1, 1, 1));
   const steps = emptyReports();
   const unread = secondPass
@@ -110,10 +98,10 @@ async function decodeNow(
     unread,
     ms: tEnd - t0,
     timings: {
-      decode_jpeg: tDecoded - tDetect,
+      decode_jpeg: tDecoded - tReady,
       greyscale: tGrey - tDecoded,
-      detect: tDetect - tReady,
-      second_pass: tEnd - tGrey,
+      detect: tDetect - tGrey,
+      second_pass: tEnd - tDetect,
     },
     grey,
     steps,
