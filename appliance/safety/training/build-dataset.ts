@@ -3,6 +3,9 @@
 // each image's seed and hazard boxes (fractions of the frame). Rendering is slow (~0.5 s a shelf),
 // so WORKERS child processes each render a slice and the slices are joined in seed order. Usage:
 //   node --import tsx appliance/safety/training/build-dataset.ts OUT_DIR TRAIN_COUNT VAL_COUNT [WORKERS]
+//   node --import tsx appliance/safety/training/build-dataset.ts OUT_DIR --splits SPLIT:COUNT,... [WORKERS]
+// The second form writes only the splits it names (e.g. `train-close:600,val-close:200`, the
+// close-up hard negatives), next to the sets already there.
 import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -10,7 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { renderShelfDetailed } from "../../sim/shelf-renderer.js";
 import { MODEL_INPUT, modelImageFrom } from "../spill-detector.js";
-import { SCENE_SIZE, SPLIT_SEEDS, type Split, sceneFor } from "./spill-scenes.js";
+import { SCENE_SIZE, SPLIT_SEEDS, type Split, sceneOf } from "./spill-scenes.js";
 
 type Meta = { seed: number; hazards: { kind: string; box: number[] }[] };
 
@@ -20,7 +23,7 @@ async function writeSlice(file: string, split: Split, first: number, count: numb
   const meta: Meta[] = [];
   const { width, height } = SCENE_SIZE;
   for (let i = first; i < first + count; i++) {
-    const { seed, scene } = sceneFor(SPLIT_SEEDS[split] + i);
+    const { seed, scene } = sceneOf(split, i);
     const shot = await renderShelfDetailed(scene);
     const { rgb } = await modelImageFrom(shot.jpeg);
     if (!bin.write(rgb)) await new Promise<void>((r) => bin.once("drain", () => r()));
@@ -86,6 +89,18 @@ const args = process.argv.slice(2);
 if (args[0] === "--slice") {
   const [, file, split, first, count] = args;
   await writeSlice(file!, split as Split, Number(first), Number(count));
+} else if (args[1] === "--splits") {
+  const [dir, , list = "", workers = "2"] = args;
+  const splits = list.split(",").map((item) => {
+    const [split, count] = item.split(":");
+    if (!split || !(split in SPLIT_SEEDS) || !/^[1-9][0-9]*$/.test(count ?? ""))
+      throw new Error(
+        `--splits: "${item}" is not SPLIT:COUNT (splits: ${Object.keys(SPLIT_SEEDS).join(", ")})`,
+      );
+    return { split: split as Split, count: Number(count) };
+  });
+  await mkdir(dir!, { recursive: true });
+  for (const { split, count } of splits) await writeSplit(dir!, split, count, Number(workers));
 } else {
   const [dir, train = "2400", val = "400", workers = "2"] = args;
   if (!dir) throw new Error("usage: build-dataset.ts OUT_DIR [TRAIN_COUNT] [VAL_COUNT] [WORKERS]");

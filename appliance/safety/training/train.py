@@ -10,14 +10,16 @@ file plus a JSON of its metrics next to it.
 
 Usage: /usr/bin/python3 train.py DATA_DIR OUT.onnx [--epochs N] [--procedural N] [--procedural-val N]
        [--threads N] [--seed N] [--lr X] [--neg-weight X] [--resume DATA_DIR/OTHER.onnx.pt]
-       [--init-onnx OTHER.onnx] [--mine X] [--mine-every N]
+       [--init-onnx OTHER.onnx] [--mine X] [--mine-every N] [--extra-train NAME] [--extra-val NAME]
 The weights are kept in DATA_DIR/OUT.onnx.pt at every checkpoint, for --resume, and each checkpoint's
 ONNX file also as DATA_DIR/OUT-eEPOCH.onnx (with its .json), so a checkpoint can be chosen on
 validation. --init-onnx starts from an exported model instead (its batch norms are folded into the
 convolutions; they are unfolded exactly, see weights_from_onnx). --mine X draws hard examples: every
 --mine-every epochs the whole training shelves are scored, and shelves whose worst clean cell scores
 high (or whose hazard scores low) are drawn up to 1+X times as often, their crops centred on that
-cell half the time (see mine). The network trains in
+cell half the time (see mine). --extra-train / --extra-val add other rendered sets of DATA_DIR
+(build-dataset.ts --splits, e.g. the close-up hard negatives train-close and val-close) to the
+training shelves and to the rendered validation shelves the thresholds are chosen on. The network trains in
 channels-last layout (2.4x faster on this CPU) while a worker process draws the next batch.
 Needs Debian's python3-torch and python3-onnx (apt-get install python3-torch python3-onnx).
 """
@@ -51,6 +53,14 @@ def load_rendered(data_dir, split):
     images = images.reshape(len(meta["images"]), H, W, 3)
     boxes = [[(KINDS.index(h["kind"]), tuple(h["box"])) for h in m["hazards"]] for m in meta["images"]]
     return images, boxes
+
+
+def load_rendered_sets(data_dir, splits):
+    """Several rendered sets, one after another."""
+    sets = [load_rendered(data_dir, split) for split in splits]
+    if len(sets) > 1:
+        print("rendered " + ", ".join(f"{split} {len(b)}" for split, (_, b) in zip(splits, sets)), flush=True)
+    return np.concatenate([x for x, _ in sets]), [box for _, b in sets for box in b]
 
 
 def load_procedural(data_dir, split, count):
@@ -357,12 +367,14 @@ def main():
     ap.add_argument("--init-onnx", help="start from the weights of an exported model (train.py's graph)")
     ap.add_argument("--mine", type=float, default=0.0, help="hard shelves drawn up to 1+X times as often (0: off)")
     ap.add_argument("--mine-every", type=int, default=2, help="score the training shelves every N epochs")
+    ap.add_argument("--extra-train", action="append", default=[], help="another rendered set (DATA_DIR/NAME.bin), added to training")
+    ap.add_argument("--extra-val", action="append", default=[], help="another rendered set, added to the rendered validation shelves")
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
     g = torch.Generator().manual_seed(a.seed)
-    rx, rb = load_rendered(a.data, "train")
-    rvx, rvb = load_rendered(a.data, "val")
+    rx, rb = load_rendered_sets(a.data, ["train", *a.extra_train])
+    rvx, rvb = load_rendered_sets(a.data, ["val", *a.extra_val])
     px, pb = load_procedural(a.data, "train", a.procedural)
     pvx, pvb = load_procedural(a.data, "val", a.procedural_val)
     train_x = np.concatenate([rx, px])
@@ -484,6 +496,8 @@ def export(a, model, rendered_val, procedural_val, train_images, epochs, t0):
         "lr": a.lr,
         "neg_weight": a.neg_weight,
         "resumed_from": os.path.basename(a.resume or a.init_onnx or "") or None,
+        "extra_train": a.extra_train,
+        "extra_val": a.extra_val,
         "mine": a.mine,
         "mine_every": a.mine_every if a.mine else None,
         "seed": a.seed,
