@@ -152,7 +152,7 @@ export class CloudProcess {
     this.proc = new LiloProcess("cloud", ["cloud", "serve"], {
       DATABASE_URL: backend.url,
       DATABASE_OWNER_URL: backend.ownerUrl,
-      LILO_CLOUD_DATA_DIR: backend.dataDir ?? "unused",
+      LILO_CLOUD_DATA_DIR: backend.dataDir,
       LILO_CLOUD_PORT: String(port),
       LILO_MQTT_HOST: "127.0.0.1",
       LILO_MQTT_PORT: String(mqttPort),
@@ -176,17 +176,19 @@ export class CloudProcess {
     tmp: string,
     prepare: (database: Database) => Promise<void>,
   ): Promise<{ cloud: CloudProcess; dispose: () => Promise<void> }> {
+    // On PostgreSQL too the cloud keeps files there (evidence blobs, its audit signing key).
+    const dataDir = join(tmp, "cloud");
     if (serverUrl) {
       const created = await backends.find((b) => b.name === "postgres")!.create();
       await prepare(created.database);
       const cloud = await CloudProcess.create({
         url: created.url,
         ownerUrl: created.ownerUrl,
+        dataDir,
         handle: created.database,
       });
       return { cloud, dispose: created.dispose };
     }
-    const dataDir = join(tmp, "cloud");
     const database = await connectDatabase({ dataDir });
     try {
       await prepare(database);
