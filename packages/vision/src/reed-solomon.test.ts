@@ -105,22 +105,21 @@ describe("rsDecode over Data Matrix's field (zxing's ECC200 encoder)", () => {
     })
     .map(({ data, seed }) => ({ ...dataMatrixBlock(data), seed }));
 
+  /** The block with `f` erasures and `e` errors at seeded places, and the erased positions. */
+  const hit = (original: Uint8Array, f: number, e: number, seed: number) => {
+    const hits = damage(original.length, f + e, seed);
+    const received = Uint8Array.from(original);
+    for (const [p, v] of hits) received[p]! ^= v;
+    return { received, erasures: hits.slice(0, f).map(([p]) => p) };
+  };
+
   it("restores a block with errors and erasures within 2e + f <= check codewords", () => {
     fc.assert(
       fc.property(dmBlocks, fc.nat(), fc.nat(), ({ block: original, ec, seed }, a, b) => {
         const f = a % (ec + 1);
         const e = Math.min(b % (ec + 1), Math.floor((ec - f) / 2));
-        const hits = damage(original.length, f + e, seed);
-        const received = Uint8Array.from(original);
-        for (const [p, v] of hits) received[p]! ^= v;
-        const r = rsDecode(
-          received,
-          ec,
-          hits.slice(0, f).map(([p]) => p),
-          0,
-          undefined,
-          DATA_MATRIX_RS,
-        );
+        const { received, erasures } = hit(original, f, e, seed);
+        const r = rsDecode(received, ec, erasures, 0, undefined, DATA_MATRIX_RS);
         expect(r).toEqual({ errors: f + e ? e : 0, erasures: f + e ? f : 0 });
         expect([...received]).toEqual([...original]);
       }),
@@ -137,18 +136,9 @@ describe("rsDecode over Data Matrix's field (zxing's ECC200 encoder)", () => {
         const f = a % (ec + 1);
         const e = Math.floor((ec - f) / 2) + 1;
         fc.pre(f + e <= original.length);
-        const hits = damage(original.length, f + e, seed);
-        const received = Uint8Array.from(original);
-        for (const [p, v] of hits) received[p]! ^= v;
+        const { received, erasures } = hit(original, f, e, seed);
         const before = Uint8Array.from(received);
-        const r = rsDecode(
-          received,
-          ec,
-          hits.slice(0, f).map(([p]) => p),
-          3,
-          undefined,
-          DATA_MATRIX_RS,
-        );
+        const r = rsDecode(received, ec, erasures, 3, undefined, DATA_MATRIX_RS);
         expect(r).toBeNull();
         expect([...received]).toEqual([...before]);
         refused++;
