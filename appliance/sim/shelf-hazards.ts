@@ -53,7 +53,24 @@ export interface HazardBox {
   kind: "spill" | "breakage";
   /** Pixels of the frame: left, top, right, bottom. */
   box: [number, number, number, number];
+  /**
+   * What a camera can see of it (set by the renderer): the frame's pixels that the hazard changes
+   * by at least `VISIBLE_LEVELS` once containers in front of it and the frame's edges are taken
+   * into account, as a share of the frame, and their bounding box. A hazard behind a bottle or
+   * out of the frame is drawn (its `box`) but not seen.
+   */
+  visible?: { share: number; box: [number, number, number, number] | null };
 }
+
+/** Grey levels (of 255, any channel) by which a hazard must change a pixel to count as seen there. */
+export const VISIBLE_LEVELS = 16;
+
+/**
+ * Share of the frame a hazard must show to count as in sight: about 11x11 px of the detector's
+ * 448x256 input. Smaller (a hazard mostly behind a bottle or cut by the frame) nobody could see
+ * in that photograph either: training ignores it and evaluation counts it apart.
+ */
+export const IN_SIGHT_SHARE = 0.001;
 
 const round = (v: number) => v.toFixed(1);
 

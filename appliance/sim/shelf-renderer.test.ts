@@ -2,6 +2,7 @@ import { ensureZxing } from "@lilo/vision";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { readBarcodes } from "zxing-wasm";
+import { IN_SIGHT_SHARE } from "./shelf-hazards.js";
 import { layoutShelf, renderShelf, renderShelfDetailed } from "./shelf-renderer.js";
 
 describe("renderShelf", () => {
@@ -176,5 +177,36 @@ describe("labels on simulated containers", () => {
       "QRCode LILO:C:000001",
       "QRCode LILO:C:000002",
     ]);
+  });
+});
+
+describe("what the camera sees of a hazard", () => {
+  const base = { seed: 5, difficulty: "easy" as const, width: 640, height: 360 };
+  // One container whose code is at (0.5, 0.6): a small spill right behind its body is hidden.
+  const containers = [{ qr_code: "LILO:C:000001", x: 0.5, y: 0.6, labelPx: 90, label: "qr" as const }];
+
+  it("measures an open hazard in sight, one behind a bottle or out of the frame out of sight", async () => {
+    const shot = await renderShelfDetailed({
+      ...base,
+      containers,
+      hazards: [
+        { x: 0.2, y: 0.9, radius: 0.08, kind: "spill" },
+        { x: 0.5, y: 0.6, radius: 0.03, kind: "breakage" },
+        { x: 1.3, y: 0.9, radius: 0.08, kind: "spill" },
+      ],
+    });
+    const [open, behind, outside] = shot.hazards;
+    expect(open!.visible!.share).toBeGreaterThan(IN_SIGHT_SHARE * 5);
+    // The seen box lies within the drawn one (the drawing's soft rim may reach a little past it).
+    const [x0, y0, x1, y1] = open!.box;
+    const [vx0, vy0, vx1, vy1] = open!.visible!.box!;
+    const slack = 0.25 * (x1 - x0);
+    expect(vx0).toBeGreaterThan(x0 - slack);
+    expect(vx1).toBeLessThan(x1 + slack);
+    expect(vy0).toBeGreaterThan(y0 - slack);
+    expect(vy1).toBeLessThan(y1 + slack);
+    expect(vx1 - vx0).toBeGreaterThan((x1 - x0) * 0.5);
+    expect(behind!.visible!.share).toBeLessThan(IN_SIGHT_SHARE);
+    expect(outside!.visible).toEqual({ share: 0, box: null });
   });
 });

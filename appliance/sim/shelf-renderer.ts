@@ -22,6 +22,7 @@ import {
   hazardExtent,
   type SceneLook,
   styledHazard,
+  VISIBLE_LEVELS,
 } from "./shelf-hazards.js";
 
 export type Difficulty = "easy" | "medium" | "hard";
@@ -726,11 +727,24 @@ export async function renderShelfDetailed(scene: ShelfScene): Promise<RenderedSh
     `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">` +
     `<defs><radialGradient id="sh"><stop offset="0" stop-color="#000" stop-opacity="0.45"/><stop offset="1" stop-color="#000" stop-opacity="0"/></radialGradient></defs>` +
     `${hazards}${placed.map((q) => q.svg).join("")}</svg>`;
-  const composed = await sharp(bg, { raw: { width: w, height: h, channels: 3 } })
-    .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
-    .removeAlpha()
-    .raw()
-    .toBuffer();
+  const compose = (body: string) =>
+    sharp(bg, { raw: { width: w, height: h, channels: 3 } })
+      .composite([{ input: Buffer.from(body), top: 0, left: 0 }])
+      .removeAlpha()
+      .raw()
+      .toBuffer();
+  const composed = await compose(svg);
+  // Where each hazard can be seen: the scene drawn again without the hazards (same containers and
+  // look-alikes), pixels that differ belong to the hazard whose drawn box holds them.
+  const seenBy = drawnHazards.length
+    ? hazardPixels(
+        composed,
+        await compose(svg.replace(drawnHazards.map((d) => d.svg).join(""), "")),
+        drawnHazards,
+        w,
+        h,
+      )
+    : undefined;
 
   // Camera keystone: the output frame's corners sample a trapezoid of the scene.
   const k = p.keystone * (0.5 + rng() * 0.5);
@@ -781,11 +795,13 @@ export async function renderShelfDetailed(scene: ShelfScene): Promise<RenderedSh
   // quality, drawn after the noise, stay those of the scene.
   const frameNoise = scene.noiseSeed === undefined ? undefined : createRng(scene.noiseSeed);
   const final = Buffer.alloc(w * h * 3);
+  const seen = drawnHazards.map(() => ({ px: 0, box: [w, h, 0, 0] as [number, number, number, number] }));
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       let r: number;
       let g: number;
       let b: number;
+      let src = y * w + x;
       if (outToSrc) {
         const [sx, sy] = applyH(
           outToSrc,
@@ -805,6 +821,7 @@ export async function renderShelfDetailed(scene: ShelfScene): Promise<RenderedSh
         const w10 = ax * (1 - ay);
         const w01 = (1 - ax) * ay;
         const w11 = ax * ay;
+        src = (y0 + (ay >= 0.5 ? 1 : 0)) * w + x0 + (ax >= 0.5 ? 1 : 0);
         r = composed[i00]! * w00 + composed[i10]! * w10 + composed[i01]! * w01 + composed[i11]! * w11;
         g =
           composed[i00 + 1]! * w00 +
@@ -821,6 +838,17 @@ export async function renderShelfDetailed(scene: ShelfScene): Promise<RenderedSh
         r = composed[i]!;
         g = composed[i + 1]!;
         b = composed[i + 2]!;
+      }
+      const by = seenBy?.[src];
+      if (by) {
+        const v = seen[by - 1]!;
+        v.px++;
+        v.box = [
+          Math.min(v.box[0], x),
+          Math.min(v.box[1], y),
+          Math.max(v.box[2], x + 1),
+          Math.max(v.box[3], y + 1),
+        ];
       }
       const dx = x - lx;
       const dy = y - ly;
@@ -851,14 +879,60 @@ export async function renderShelfDetailed(scene: ShelfScene): Promise<RenderedSh
     const corners = label.corners.map(toOut) as RenderedLabel["corners"];
     return { ...label, corners, center: toOut(label.center) };
   });
-  const hazardBoxes = drawnHazards.map(({ box: { kind, box } }): HazardBox => {
+  const hazardBoxes = drawnHazards.map(({ box: { kind, box } }, i): HazardBox => {
     const [x0, y0, x1, y1] = box;
     const pts = [x0, (x0 + x1) / 2, x1].flatMap((x) => [y0, (y0 + y1) / 2, y1].map((y) => toOut([x, y])));
     const xs = pts.map((q) => Math.max(0, Math.min(w, q[0])));
     const ys = pts.map((q) => Math.max(0, Math.min(h, q[1])));
-    return { kind, box: [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)] };
+    const { px, box: vb } = seen[i]!;
+    return {
+      kind,
+      box: [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)],
+      visible: { share: px / (w * h), box: px ? vb : null },
+    };
   });
   return { jpeg, width: w, height: h, labels, jpegQuality: quality, hazards: hazardBoxes };
+}
+
+/**
+ * For each pixel of the composed scene, which hazard (1-based; 0: none) changed it by at least
+ * VISIBLE_LEVELS: the scene with hazards against the same scene without them, a changed pixel
+ * given to the first hazard whose drawn box holds it.
+ */
+function hazardPixels(
+  withHazards: Buffer,
+  without: Buffer,
+  drawn: { box: { box: [number, number, number, number] } }[],
+  w: number,
+  h: number,
+): Uint8Array {
+  // The drawn extents, grown by a fifth: soft rims and glints reach a little past them.
+  const boxes = drawn.map(
+    ({
+      box: {
+        box: [x0, y0, x1, y1],
+      },
+    }) => {
+      const mx = (x1 - x0) * 0.2;
+      const my = (y1 - y0) * 0.2;
+      return [x0 - mx, y0 - my, x1 + mx, y1 + my] as const;
+    },
+  );
+  const out = new Uint8Array(w * h);
+  for (let i = 0; i < w * h; i++) {
+    const o = i * 3;
+    const d = Math.max(
+      Math.abs(withHazards[o]! - without[o]!),
+      Math.abs(withHazards[o + 1]! - without[o + 1]!),
+      Math.abs(withHazards[o + 2]! - without[o + 2]!),
+    );
+    if (d < VISIBLE_LEVELS) continue;
+    const x = i % w;
+    const y = (i - x) / w;
+    const k = boxes.findIndex(([x0, y0, x1, y1]) => x >= x0 && x < x1 && y >= y0 && y < y1);
+    if (k >= 0) out[i] = k + 1;
+  }
+  return out;
 }
 
 /** Lens distortion: where an output pixel samples the undistorted image (k1 on the half-diagonal radius). */

@@ -15,7 +15,14 @@ import { renderShelfDetailed } from "../../sim/shelf-renderer.js";
 import { MODEL_INPUT, modelImageFrom } from "../spill-detector.js";
 import { SCENE_SIZE, SPLIT_SEEDS, type Split, sceneOf } from "./spill-scenes.js";
 
-type Meta = { seed: number; hazards: { kind: string; box: number[] }[] };
+type Meta = {
+  seed: number;
+  hazards: { kind: string; box: number[]; seen: number; seenBox: number[] | null }[];
+};
+
+/** A box in pixels as fractions of the frame, to 4 places. */
+const fractions = (box: readonly number[], width: number, height: number) =>
+  box.map((v, i) => Math.round((v / (i % 2 ? height : width)) * 1e4) / 1e4);
 
 /** Renders scenes first..first+count-1 of a split to `<file>.bin` and `<file>.json`. */
 async function writeSlice(file: string, split: Split, first: number, count: number): Promise<void> {
@@ -29,11 +36,12 @@ async function writeSlice(file: string, split: Split, first: number, count: numb
     if (!bin.write(rgb)) await new Promise<void>((r) => bin.once("drain", () => r()));
     meta.push({
       seed,
-      hazards: shot.hazards.map(({ kind, box }) => ({
+      hazards: shot.hazards.map(({ kind, box, visible }) => ({
         kind,
-        box: [box[0] / width, box[1] / height, box[2] / width, box[3] / height].map(
-          (v) => Math.round(v * 1e4) / 1e4,
-        ),
+        box: fractions(box, width, height),
+        // What the camera sees of it: train.py trains on this box and ignores a hazard out of sight.
+        seen: Math.round((visible?.share ?? 0) * 1e5) / 1e5,
+        seenBox: visible?.box ? fractions(visible.box, width, height) : null,
       })),
     });
     if ((i + 1 - first) % 200 === 0)

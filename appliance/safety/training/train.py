@@ -20,7 +20,9 @@ high (or whose hazard scores low) are drawn up to 1+X times as often, their crop
 cell half the time (see mine). --extra-train / --extra-val add other rendered sets of DATA_DIR
 (build-dataset.ts --splits, e.g. the close-up hard negatives train-close and val-close) to the
 training shelves and to the rendered validation shelves the thresholds are chosen on. The network trains in
-channels-last layout (2.4x faster on this CPU) while a worker process draws the next batch.
+channels-last layout (2.4x faster on this CPU) while a worker process draws the next batch. A rendered
+hazard is learnt where the camera sees it (`seenBox`); one that shows less than IN_SIGHT_SHARE of the
+frame (behind a bottle, cut by the frame's edge) is ignored, neither a target nor clean (hazard_entry).
 Needs Debian's python3-torch and python3-onnx (apt-get install python3-torch python3-onnx).
 """
 import argparse
@@ -51,8 +53,27 @@ def load_rendered(data_dir, split):
     assert meta["width"] == W and meta["height"] == H
     images = np.fromfile(f"{data_dir}/{split}.bin", dtype=np.uint8)
     images = images.reshape(len(meta["images"]), H, W, 3)
-    boxes = [[(KINDS.index(h["kind"]), tuple(h["box"])) for h in m["hazards"]] for m in meta["images"]]
+    boxes = [[hazard_entry(h) for h in m["hazards"]] for m in meta["images"]]
     return images, boxes
+
+
+# Share of the frame a hazard must show to be in sight (IN_SIGHT_SHARE in appliance/sim/shelf-hazards.ts).
+IN_SIGHT_SHARE = 0.001
+# A hazard out of sight (behind a bottle, cut by the frame) is entered as kind + HIDDEN: no target
+# and no clean cell where it lies, and its shelf neither a positive nor a clean one.
+HIDDEN = len(KINDS)
+
+
+def hazard_entry(h):
+    """(kind, box) as training uses it: the box the camera sees (build-dataset.ts's `seenBox`), or
+    the hazard marked hidden when it shows less than IN_SIGHT_SHARE of the frame. Sets written
+    before `seen` existed keep their drawn boxes."""
+    k = KINDS.index(h["kind"])
+    if "seen" not in h:
+        return (k, tuple(h["box"]))
+    if h["seen"] < IN_SIGHT_SHARE or not h.get("seenBox"):
+        return (k + HIDDEN, tuple(h["box"]))
+    return (k, tuple(h["seenBox"]))
 
 
 def load_rendered_sets(data_dir, splits):
@@ -227,6 +248,8 @@ def mine(model, images, boxes):
             for k, (x0, y0, x1, y1) in bs:
                 inside = (xx >= x0 - 1.0 / GW) & (xx <= x1 + 1.0 / GW) & (yy >= y0 - 1.0 / GH) & (yy <= y1 + 1.0 / GH)
                 near |= inside
+                if k >= HIDDEN:
+                    continue
                 strict = (xx >= x0) & (xx <= x1) & (yy >= y0) & (yy <= y1)
                 best = scores[j, k][strict].max().item() if strict.any() else scores[j, k][inside].max().item()
                 missed = max(missed, 1 - best)
@@ -260,7 +283,7 @@ def batch(images, means, boxes, idx, g, spots=None):
         if spot is not None and torch.rand(1, generator=g) < 0.5:
             centre = spot
         elif bs and torch.rand(1, generator=g) < 0.6:
-            _, (x0, y0, x1, y1) = bs[int(torch.randint(len(bs), (1,), generator=g))]
+            _, (x0, y0, x1, y1) = bs[int(torch.randint(len(bs), (1,), generator=g))]  # hidden ones too: their rim is a hard case
             centre = ((x0 + x1) / 2, (y0 + y1) / 2)
         if centre is not None:
             cx = centre[0] * W + (torch.rand(1, generator=g).item() - 0.5) * cw * 0.6
@@ -289,7 +312,10 @@ def batch(images, means, boxes, idx, g, spots=None):
             cc = tuple(min(1.0, max(0.0, v)) for v in c)
             area = max(1e-9, (c[2] - c[0]) * (c[3] - c[1]))
             inside = max(0.0, cc[2] - cc[0]) * max(0.0, cc[3] - cc[1]) / area
-            if inside >= 0.5:
+            if k >= HIDDEN:
+                if inside > 0:
+                    ignore.append((k - HIDDEN, cc))
+            elif inside >= 0.5:
                 keep.append((k, cc))
             elif inside > 0:
                 ignore.append((k, cc))
@@ -311,7 +337,7 @@ def metrics(scores, boxes, thresholds):
     clean = [i for i, b in enumerate(boxes) if not b]
     for k, kind in enumerate(KINDS):
         pos = [i for i, b in enumerate(boxes) if any(kk == k for kk, _ in b)]
-        neg = [i for i, b in enumerate(boxes) if not any(kk == k for kk, _ in b)]
+        neg = [i for i, b in enumerate(boxes) if not any(kk in (k, k + HIDDEN) for kk, _ in b)]
         t = thresholds[kind]
         tp = int(sum(scores[i, k] >= t for i in pos))
         fp = int(sum(scores[i, k] >= t for i in neg))
