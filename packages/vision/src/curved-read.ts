@@ -120,11 +120,12 @@ export function findFinderPatterns(grey: GreyImage, region: Region, radius?: num
     // the surround, so only the rings on the other side show across; down through the core the
     // pattern is whole, and that check has to pass.
     for (let i = 0; i + 2 < n; i += 2) {
-      for (const side of [-1, 1]) {
+      for (let side = -1; side <= 1; side += 2) {
         // side -1: cut on the left, runs [core..., light, dark] from i; side 1: cut on the right,
-        // runs [dark, light, ...core] from i.
-        const [ring, gap, core] =
-          side < 0 ? [runs[i + 2]!, runs[i + 1]!, runs[i]!] : [runs[i]!, runs[i + 1]!, runs[i + 2]!];
+        // runs [dark, light, ...core] from i. Plain locals: this runs for every run of every row.
+        const ring = side < 0 ? runs[i + 2]! : runs[i]!;
+        const gap = runs[i + 1]!;
+        const core = side < 0 ? runs[i]! : runs[i + 2]!;
         const mod = (ring + gap) / 2;
         if (mod < 1 || Math.abs(ring - mod) > mod * 0.5 || Math.abs(gap - mod) > mod * 0.5) continue;
         if (core < 2.5 * mod) continue;
