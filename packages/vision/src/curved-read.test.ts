@@ -6,6 +6,7 @@ import {
   type FinderPattern,
   findFinderPatterns,
   flattenColumns,
+  localMeanThreshold,
   pickPairs,
   pickTriples,
   readCurvedPair,
@@ -365,5 +366,47 @@ describe("findFinderPatterns", () => {
     expect(Math.abs(hit!.y - ty)).toBeLessThan(mod);
     expect(Math.abs(hit!.width - 7 * mod)).toBeLessThan(mod);
     expect(Math.abs(hit!.height - 7 * mod)).toBeLessThan(mod);
+  });
+});
+
+describe("localMeanThreshold", () => {
+  /** The definition: darker than the mean of the window clipped to the region, less 4. */
+  function byDefinition(
+    grey: GreyImage,
+    x0: number,
+    y0: number,
+    w: number,
+    h: number,
+    rad: number,
+  ): Uint8Array {
+    const out = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        let sum = 0;
+        let n = 0;
+        for (let yy = Math.max(0, y - rad); yy <= Math.min(h - 1, y + rad); yy++)
+          for (let xx = Math.max(0, x - rad); xx <= Math.min(w - 1, x + rad); xx++) {
+            sum += grey.data[(y0 + yy) * grey.width + x0 + xx]!;
+            n++;
+          }
+        out[y * w + x] = (grey.data[(y0 + y) * grey.width + x0 + x]! + 4) * n < sum ? 1 : 0;
+      }
+    return out;
+  }
+
+  it("marks the same pixels as the definition, for windows smaller and larger than the region", () => {
+    let s = 11;
+    const data = new Uint8Array(90 * 70).map(() => {
+      s = (s * 1103515245 + 12345) >>> 0;
+      return s >>> 24;
+    });
+    const grey: GreyImage = { data, width: 90, height: 70 };
+    for (const [x0, y0, w, h, rad] of [
+      [0, 0, 90, 70, 6],
+      [5, 7, 40, 30, 4],
+      [20, 10, 16, 50, 12],
+      [30, 3, 50, 9, 20],
+    ] as const)
+      expect(localMeanThreshold(grey, x0, y0, w, h, rad)).toEqual(byDefinition(grey, x0, y0, w, h, rad));
   });
 });

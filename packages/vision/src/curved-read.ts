@@ -39,7 +39,10 @@ export interface Region {
 
 const READ: ReaderOptions = {
   formats: ["QRCode"],
-  tryHarder: true,
+  // An unwrapped window holds one flat symbol at 5 px a module: zxing's every-row finder scan
+  // (tryHarder) found no symbol there that its usual scan missed, over the benches, for about a
+  // tenth of the curved reads' time (bench/NOTEBOOK.md, 2026-12-07, budget).
+  tryHarder: false,
   tryRotate: false,
   tryInvert: false,
   tryDownscale: false,
@@ -117,11 +120,12 @@ export function findFinderPatterns(grey: GreyImage, region: Region, radius?: num
     // the surround, so only the rings on the other side show across; down through the core the
     // pattern is whole, and that check has to pass.
     for (let i = 0; i + 2 < n; i += 2) {
-      for (const side of [-1, 1]) {
+      for (let side = -1; side <= 1; side += 2) {
         // side -1: cut on the left, runs [core..., light, dark] from i; side 1: cut on the right,
-        // runs [dark, light, ...core] from i.
-        const [ring, gap, core] =
-          side < 0 ? [runs[i + 2]!, runs[i + 1]!, runs[i]!] : [runs[i]!, runs[i + 1]!, runs[i + 2]!];
+        // runs [dark, light, ...core] from i. Plain locals: this runs for every run of every row.
+        const ring = side < 0 ? runs[i + 2]! : runs[i]!;
+        const gap = runs[i + 1]!;
+        const core = side < 0 ? runs[i]! : runs[i + 2]!;
         const mod = (ring + gap) / 2;
         if (mod < 1 || Math.abs(ring - mod) > mod * 0.5 || Math.abs(gap - mod) > mod * 0.5) continue;
         if (core < 2.5 * mod) continue;
@@ -171,7 +175,16 @@ export function localMeanThreshold(
   let top = 0;
   let bottom = 0;
   for (let y = 0; y < h; y++) {
-    for (const end = Math.min(h, y + rad + 1); bottom < end; bottom++) {
+    const end = Math.min(h, y + rad + 1);
+    if (bottom < end && top < y - rad) {
+      // The window slides a row: its new row in and its old one out in one sweep.
+      const a = (y0 + bottom) * stride + x0;
+      const b = (y0 + top) * stride + x0;
+      for (let x = 0; x < w; x++) col[x]! += src[a + x]! - src[b + x]!;
+      bottom++;
+      top++;
+    }
+    for (; bottom < end; bottom++) {
       const s = (y0 + bottom) * stride + x0;
       for (let x = 0; x < w; x++) col[x]! += src[s + x]!;
     }

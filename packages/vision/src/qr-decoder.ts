@@ -35,7 +35,11 @@ const FULL_FRAME: ReaderOptions = {
   // are dark-on-light, so inversion only costs time.
   tryRotate: true,
   tryInvert: false,
-  tryDownscale: true,
+  // The downscaled layers (a third and a ninth of the frame) read no code the full-size one missed
+  // on any bench (578 flat, 28 curved QR and 17 Data Matrix full-frame reads, with and without
+  // them) and cost a fifth of the pass: shelf labels are small, and a big blurred one is the
+  // second pass's crop re-reads' (bench/NOTEBOOK.md, 2026-12-07, budget).
+  tryDownscale: false,
   maxNumberOfSymbols: 255,
 };
 

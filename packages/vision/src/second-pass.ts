@@ -30,7 +30,10 @@ const CROP: ReaderOptions = {
   tryHarder: true,
   tryRotate: false,
   tryInvert: false,
-  tryDownscale: true,
+  // The crops are upscaled on purpose; zxing's downscaled layers of a 2-3x crop only read it again
+  // at about its own size, which crop-1x does. Without them the re-reads cost about a tenth less
+  // and read the same codes on every bench (bench/NOTEBOOK.md, 2026-12-07, budget).
+  tryDownscale: false,
   maxNumberOfSymbols: 4,
 };
 
@@ -52,6 +55,15 @@ const SMALL_MODULE_PX = 2.5;
 const QR_CONFIRMED_ROWS = 0.6;
 /** Share of the candidate box a confirmed QR triple's symbol must cover to explain the region. */
 const QR_COVER = 0.5;
+/**
+ * Share of its rows in which one finder pattern inside the box must pass for the box to be a QR
+ * label's on that finder alone, triple or not: on the unread regions of bench:qr-curved (seed 7100)
+ * that reached the Data Matrix search, two in three show one at 0.88-1.33; a Data Matrix's marks
+ * pass for a single finder in at most 0.64 of its rows (every region of bench:datamatrix seeds 9000
+ * and 9100). The Data Matrix search was a third of those QR regions' second pass, and a false Data
+ * Matrix finder on a QR symbol's modules the dearest read of all (up to 50-100 ms).
+ */
+const QR_CERTAIN_ROWS = 0.8;
 /** Data Matrix finders read per oversized blob: a chain of labels holds a few symbols. */
 const BLOB_FINDERS = 6;
 
@@ -103,8 +115,9 @@ export interface RegionContext {
   /** Data Matrix finders (the solid L with its timing edges), searched at most once. */
   dataMatrix?: DataMatrixFinder[];
   /**
-   * The region is a QR label's: a confirmed finder triple whose symbol covers most of the box. Its
-   * Data Matrix search, the second pass's dearest on QR shelves, is then skipped.
+   * The region is a QR label's: a confirmed finder triple whose symbol covers most of the box, or
+   * one finder beyond doubt. Its Data Matrix search, the second pass's dearest on QR shelves, is
+   * then skipped.
    */
   qrExplained: boolean;
   /** Data Matrix finders in the region that gave no code. */
@@ -176,7 +189,7 @@ export const REGION_STEPS: readonly Step<RegionContext>[] = [
       const sized = t ? [t.corner, t.along, t.across] : ctx.finders;
       ctx.modulePx = sized.length ? Math.min(...sized.map((f) => Math.min(f.width, f.height))) / 7 : 0;
       ctx.labelLike ||= holdsLabel(ctx);
-      ctx.qrExplained = !!t && explainsBox(t, ctx.task.box);
+      ctx.qrExplained = (!!t && explainsBox(t, ctx.task.box)) || showsQrFinder(ctx);
       return [];
     },
   },
@@ -284,6 +297,19 @@ function explainsBox(t: Triple, box: Box): boolean {
   const ix = Math.max(0, Math.min(b.x1, box.x1) - Math.max(b.x0, box.x0));
   const iy = Math.max(0, Math.min(b.y1, box.y1) - Math.max(b.y0, box.y0));
   return ix * iy >= QR_COVER * (box.x1 - box.x0) * (box.y1 - box.y0);
+}
+
+/** True when a finder pattern inside the box is a QR symbol's beyond doubt (see QR_CERTAIN_ROWS). */
+function showsQrFinder(ctx: RegionContext): boolean {
+  const { box } = ctx.task;
+  return ctx.finders.some(
+    (f) =>
+      f.x >= box.x0 &&
+      f.x < box.x1 &&
+      f.y >= box.y0 &&
+      f.y < box.y1 &&
+      f.hits >= QR_CERTAIN_ROWS * Math.max(f.width, f.height),
+  );
 }
 
 /** What an oversized blob's steps share. */
