@@ -37,8 +37,7 @@ describe("lilo appliance detect", () => {
 
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  // spill-v3 misses its targets (MODEL_CARD.md: test recall 52 % spill, 29 % breakage): skipped until a model meets them.
-  it.skip("prints one JSON line per image with both findings and the time taken", async () => {
+  it("prints one JSON line per image with both findings and the time taken", async () => {
     const { code, lines } = await detect(spill, clean);
     expect(code).toBe(0);
     expect(lines).toHaveLength(2);

@@ -34,8 +34,7 @@ beforeAll(async () => {
 afterAll(() => detector?.close());
 
 describe("OnnxSpillDetector", () => {
-  // spill-v3 misses its targets (MODEL_CARD.md: test recall 52 % spill, 29 % breakage): skipped until a model meets them.
-  it.skip("finds a spill on the bottom board and marks where it is", async () => {
+  it("finds a spill on the bottom board and marks where it is", async () => {
     const d = await detector.detect(await shelf(21, [{ kind: "spill", x: 0.5, y: 0.93, radius: 0.12 }]));
     expect(d.spill.detected).toBe(true);
     expect(d.spill.confidence).toBeGreaterThanOrEqual(DEFAULT_THRESHOLDS.spill);
@@ -43,8 +42,7 @@ describe("OnnxSpillDetector", () => {
     expect(d.breakage.detected).toBe(false);
   });
 
-  // spill-v3 misses its targets (MODEL_CARD.md: test recall 52 % spill, 29 % breakage): skipped until a model meets them.
-  it.skip("finds broken glass on the middle board", async () => {
+  it("finds broken glass on the middle board", async () => {
     const d = await detector.detect(await shelf(22, [{ kind: "breakage", x: 0.45, y: 0.64, radius: 0.1 }]));
     expect(d.breakage.detected).toBe(true);
     expect(contains(d.breakage.box, 0.45, 0.64)).toBe(true);

@@ -573,6 +573,15 @@ def export(a, model, rendered_val, procedural_val, train_images, epochs, t0):
         "val": val,
         "date": time.strftime("%Y-%m-%d"),
     }
+    if a.export_only:
+        # The training run's own record (the .json its checkpoint wrote beside its ONNX file) says
+        # how the weights were trained; this export only chose thresholds and the graph.
+        trained = a.resume[: -len(".onnx.pt")] + ".json" if a.resume.endswith(".onnx.pt") else None
+        if trained and os.path.exists(trained):
+            run = json.load(open(trained))
+            for k in ("train_images", "epochs", "lr", "neg_weight", "resumed_from", "extra_train", "mine", "mine_every", "seed", "train_seconds"):
+                info[k] = run.get(k)
+        info["exported_from"] = os.path.basename(a.resume)
     json.dump(info, open(a.out.replace(".onnx", ".json"), "w"), indent=1)
     kept = f"{a.data}/{os.path.basename(a.out).replace('.onnx', '')}-e{epochs}"
     shutil.copyfile(a.out, f"{kept}.onnx")
