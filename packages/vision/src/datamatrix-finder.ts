@@ -37,11 +37,12 @@ export function findDataMatrixFinders(grey: GreyImage, region: Region): DataMatr
     // A symbol printed close to its label's edge, or beside a neighbour's silhouette, joins the dark
     // beyond it into one blob that reaches the region's border from its middle. Solid dark areas
     // wider than a couple of modules are cut away and the search repeated; the L, one module
-    // thick, stays. The region's size only guesses the module's: a narrow region round a symbol
-    // of large modules (a rectangle along a small bottle) cuts the symbol's own 2x2 blocks
-    // away, so twice the width is tried as well.
+    // thick, stays. The region's short side only guesses the module's size: a narrow region round
+    // a symbol of large modules (a rectangle along a small bottle) cuts the symbol's own 2x2
+    // blocks away, so there twice the width is tried as well.
     const r = Math.max(3, Math.round(Math.min(w, h) / 30));
-    for (const radius of [r, 2 * r]) {
+    const narrow = Math.max(w, h) >= 2 * Math.min(w, h);
+    for (const radius of narrow ? [r, 2 * r] : [r]) {
       const cut = dark.slice();
       openSolid(cut, w, h, radius);
       out = darkBlobs(cut, w, h).blobs.flatMap((blob) => classify(cut, w, h, blob));
