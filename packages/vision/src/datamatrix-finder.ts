@@ -37,15 +37,29 @@ export function findDataMatrixFinders(grey: GreyImage, region: Region): DataMatr
     // A symbol printed close to its label's edge, or beside a neighbour's silhouette, joins the dark
     // beyond it into one blob that reaches the region's border from its middle. Solid dark areas
     // wider than a couple of modules are cut away and the search repeated; the L, one module
-    // thick, stays.
-    openSolid(dark, w, h, Math.max(3, Math.round(Math.min(w, h) / 30)));
-    out = darkBlobs(dark, w, h).blobs.flatMap((blob) => classify(dark, w, h, blob));
+    // thick, stays. The region's short side only guesses the module's size: a narrow region round
+    // a symbol of large modules (a rectangle along a small bottle) cuts the symbol's own 2x2
+    // blocks away, so there twice the width is tried as well.
+    const r = Math.max(3, Math.round(Math.min(w, h) / 30));
+    const narrow = Math.max(w, h) >= 2 * Math.min(w, h);
+    for (const radius of narrow ? [r, 2 * r] : [r]) {
+      const cut = dark.slice();
+      openSolid(cut, w, h, radius);
+      out = darkBlobs(cut, w, h).blobs.flatMap((blob) => classify(cut, w, h, blob));
+      if (out.length) break;
+    }
   }
   return out.map((f) => shift(f, x0, y0));
 }
 
 /** Clears every dark pixel that lies in a fully dark (2r + 1)-square (a morphological opening). */
 function openSolid(dark: Uint8Array, w: number, h: number, r: number): void {
+  const solid = opening(dark, w, h, r);
+  for (let i = 0; i < dark.length; i++) if (solid[i]) dark[i] = 0;
+}
+
+/** The dark pixels that lie in a fully dark (2r + 1)-square (a morphological opening). */
+function opening(dark: Uint8Array, w: number, h: number, r: number): Uint8Array {
   const sum = (img: Uint8Array) => {
     const s = new Int32Array((w + 1) * (h + 1));
     for (let y = 0; y < h; y++) {
@@ -70,7 +84,9 @@ function openSolid(dark: Uint8Array, w: number, h: number, r: number): void {
   for (let y = r; y < h - r; y++)
     for (let x = r; x < w - r; x++) core[y * w + x] = box(inked, x, y) === full ? 1 : 0;
   const cores = sum(core);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (box(cores, x, y) > 0) dark[y * w + x] = 0;
+  const out = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[y * w + x] = box(cores, x, y) > 0 ? 1 : 0;
+  return out;
 }
 
 /**

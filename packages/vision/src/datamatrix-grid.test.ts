@@ -17,6 +17,31 @@ async function greyOf(shot: CurvedShot): Promise<GreyImage> {
   return { data, width: info.width, height: info.height };
 }
 
+/**
+ * A flat symbol drawn crisp (no blur, no JPEG): `px` px a module on a white label, square to the
+ * pixel grid, so every edge is a one-pixel step.
+ */
+function crispSymbol(text: string, [cols, rows]: [number, number], px: number): GreyImage {
+  const { m } = dataMatrix(text, [cols, rows], 0);
+  const margin = 20;
+  const quiet = 4 * px;
+  const width = cols * px + 2 * (quiet + margin);
+  const height = rows * px + 2 * (quiet + margin);
+  const data = new Uint8Array(width * height).fill(135);
+  for (let y = margin; y < height - margin; y++) data.fill(240, y * width + margin, (y + 1) * width - margin);
+  const left = margin + quiet;
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      if (!m[r * cols + c]) continue;
+      for (let y = 0; y < px; y++) {
+        const row = (left + r * px + y) * width + left;
+        data.fill(25, row + c * px, row + (c + 1) * px);
+      }
+    }
+  }
+  return { data, width, height };
+}
+
 /** One labelled bottle, the label facing the camera, pitched down so its rows bow. */
 function bentBottle(seed: number, radiusMm: number): Promise<CurvedShot> {
   return renderCurvedShelf({
@@ -66,6 +91,37 @@ describe("the Data Matrix grid read", () => {
       expect(code.center[1]).toBeLessThan(Math.max(...ys));
     },
   );
+
+  it.each([
+    [16, 16, 5],
+    [18, 18, 4],
+    [26, 12, 5],
+    [36, 16, 3],
+  ] as const)("reads a crisp flat %i x %i symbol at %i px a module", async (cols, rows, px) => {
+    // A one-pixel step has no single steepest point: the boundary must be put at the step's middle,
+    // not half a pixel outside the ink, or the L measures no thickness and no grid is built.
+    const grey = crispSymbol("LILO:C:000042", [cols, rows], px);
+    const [finder] = findDataMatrixFinders(grey, { x0: 0, y0: 0, x1: grey.width, y1: grey.height });
+    expect(finder).toBeDefined();
+    expect((await readDataMatrixGrid(grey, finder!, 0.6))?.text).toBe("LILO:C:000042");
+  });
+
+  it.each([
+    ["its top row behind a dark neighbour", [16, 16], 5, "top", 50],
+    ["its bottom row behind a light neighbour", [26, 12], 5, "bottom", 200],
+  ] as const)("reads a symbol with %s", async (_, size, px, side, shade) => {
+    // A bottle in front hides one row of modules across the whole frame: the finder sees a row
+    // less, and only a grid with a hidden strip fits. (Most other sides and depths are not read
+    // yet: see the notebook, 2026-12-07 "hidden strips".)
+    const grey = crispSymbol("LILO:C:000042", [...size], px);
+    const top = 20 + 4 * px;
+    const rows = side === "top" ? [0, top + px] : [top + (size[1] - 1) * px, grey.height];
+    grey.data.fill(shade, rows[0]! * grey.width, rows[1]! * grey.width);
+    const [finder] = findDataMatrixFinders(grey, { x0: 0, y0: 0, x1: grey.width, y1: grey.height });
+    expect(finder).toBeDefined();
+    expect(await readDataMatrixGrid(grey, finder!, 0.6, false)).toBeNull();
+    expect((await readDataMatrixGrid(grey, finder!, 0.6))?.text).toBe("LILO:C:000042");
+  });
 
   it.each(DATA_MATRIX_SIZES.map(([rows, cols]) => ({ rows, cols })))(
     "redraws the $rows x $cols symbol's finder and alignment patterns as the encoder prints them",

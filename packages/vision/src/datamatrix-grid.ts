@@ -37,8 +37,19 @@ export const DATA_MATRIX_SIZES: readonly [number, number][] = [
   [16, 48],
 ];
 
+/** How far (log ratio) a hidden-strip grid's module pitch may differ between its two axes. */
+const HIDDEN_MISFIT = 0.2;
+/** Hidden-strip grids sampled per finder (sampling is cheap) and read (each costs zxing reads and an erasure correction). */
+const MAX_HIDDEN_GRIDS = 16;
+const MAX_HIDDEN_READS = 2;
 /** Share of the finder and alignment modules a grid must sample right to be read. */
 const MIN_PATTERN_AGREEMENT = 0.8;
+/**
+ * The same for a hidden-strip grid: with a dozen sizes and strips guessed, wrong ones pass 0.8
+ * often (each read costs zxing calls and an erasure correction); the right ones came out at 0.98
+ * and more on the benches.
+ */
+const MIN_HIDDEN_AGREEMENT = 0.9;
 /** Pixels a module in the redrawn symbol, and its quiet zone in modules. */
 const OUT_MODULE = 6;
 const OUT_QUIET = 2;
@@ -72,47 +83,83 @@ export interface DataMatrixGrid {
   vb: Float64Array;
   /** Image position of a patch point (u along ends[0], v along ends[1], both 0..1). */
   at(u: number, v: number): Vec2;
+  /** The patch `at` maps through, for samples that share their boundary points. */
+  patch: CoonsPatch;
+  /**
+   * Modules hidden by a neighbour, outside the patch: rows i in [hiddenA[0], hiddenA[1]), or columns
+   * j in hiddenB's range; placed, not seen, and left to the erasure correction.
+   */
+  hiddenA?: [number, number];
+  hiddenB?: [number, number];
 }
 
-/** Reads the symbol a finder belongs to through its fitted grid, or null. */
+/**
+ * Reads the symbol a finder belongs to through its fitted grid, or null; `hiddenStrips` also
+ * tries grids with a strip hidden by a neighbour (hiddenStripGrids), which cost a few ms a finder.
+ */
 export async function readDataMatrixGrid(
   grey: GreyImage,
   f: DataMatrixFinder,
   confidence: number,
+  hiddenStrips = true,
 ): Promise<DecodedLabel | null> {
-  for (const grid of dataMatrixGrids(grey, f)) {
+  const grids = dataMatrixGrids(grey, f, hiddenStrips);
+  const sampled = (grid: DataMatrixGrid) => {
     const values = sampleModules(grey, grid);
     const decisions = moduleDecisions(values, grid);
-    // A grid whose L and timing edges do not come out as they must is off (or no Data Matrix):
-    // the redraw and zxing's reads are spared.
     const agreement = decisions.map((bits) => patternAgreement(bits, grid));
-    if (Math.max(...agreement) < MIN_PATTERN_AGREEMENT) continue;
-    const view = symbolView(grid);
-    const asDrawn = <T extends Uint8Array | Float32Array>(perModule: T, out: T): T => {
-      for (let r = 0; r < view.rows; r++) {
-        for (let c = 0; c < view.cols; c++) {
-          const [i, j] = view.toIJ(c, r);
-          out[r * view.cols + c] = perModule[i * grid.nb + j]!;
-        }
-      }
-      return out;
-    };
-    const drawn = decisions.map((bits) => asDrawn(bits, new Uint8Array(bits.length)));
-    for (const bits of drawn) {
-      const hit = await readRedrawn(bits, grid);
-      if (hit) return { ...hit, confidence };
-    }
-    // zxing corrects unknown errors only: a strip hidden by a neighbour, or modules too grey to
-    // call, are corrected here as erasures, and the corrected symbol read again. Only the decisions
-    // whose fixed patterns come out best: each correction tries dozens of erasure guesses.
-    const best = drawn[agreement.indexOf(Math.max(...agreement))]!;
-    const sure = asDrawn(moduleConfidence(values, grid, decisions), new Float32Array(values.length));
-    const fixed = correctModules(best, sure, view.cols, view.rows);
-    if (fixed && fixed.erasures + fixed.errors > 0) {
-      const hit = await readRedrawn(fixed.bits, grid);
-      if (hit) return { ...hit, confidence };
-    }
+    return { grid, values, decisions, agreement, best: Math.max(...agreement) };
+  };
+  // A grid whose L and timing edges do not come out as they must is off (or no Data Matrix): the
+  // redraw and zxing's reads are spared. Of the hidden-strip guesses, many sizes and strips fit
+  // the patterns passably; only the best-fitting few are read.
+  const fitting = (g: DataMatrixGrid[], min: number) => g.map(sampled).filter((x) => x.best >= min);
+  const plain = fitting(
+    grids.filter((g) => !g.hiddenA && !g.hiddenB),
+    MIN_PATTERN_AGREEMENT,
+  );
+  const hidden = fitting(
+    grids.filter((g) => (g.hiddenA || g.hiddenB) && borderAgreement(grey, g) >= MIN_HIDDEN_AGREEMENT - 0.1),
+    MIN_HIDDEN_AGREEMENT,
+  )
+    .sort((x, y) => y.best - x.best)
+    .slice(0, MAX_HIDDEN_READS);
+  for (const s of [...plain, ...hidden]) {
+    const hit = await readSampled(s.grid, s.values, s.decisions, s.agreement);
+    if (hit) return { ...hit, confidence };
   }
+  return null;
+}
+
+/** Reads one sampled grid: each decision set redrawn, then the best corrected with erasures. */
+async function readSampled(
+  grid: DataMatrixGrid,
+  values: Float32Array,
+  decisions: Uint8Array[],
+  agreement: number[],
+): Promise<Omit<DecodedLabel, "confidence"> | null> {
+  const view = symbolView(grid);
+  const asDrawn = <T extends Uint8Array | Float32Array>(perModule: T, out: T): T => {
+    for (let r = 0; r < view.rows; r++) {
+      for (let c = 0; c < view.cols; c++) {
+        const [i, j] = view.toIJ(c, r);
+        out[r * view.cols + c] = perModule[i * grid.nb + j]!;
+      }
+    }
+    return out;
+  };
+  const drawn = decisions.map((bits) => asDrawn(bits, new Uint8Array(bits.length)));
+  for (const bits of drawn) {
+    const hit = await readRedrawn(bits, grid);
+    if (hit) return hit;
+  }
+  // zxing corrects unknown errors only: a strip hidden by a neighbour, or modules too grey to
+  // call, are corrected here as erasures, and the corrected symbol read again. Only the decisions
+  // whose fixed patterns come out best: each correction tries dozens of erasure guesses.
+  const best = drawn[agreement.indexOf(Math.max(...agreement))]!;
+  const sure = asDrawn(moduleConfidence(values, grid, decisions), new Float32Array(values.length));
+  const fixed = correctModules(best, sure, view.cols, view.rows);
+  if (fixed && fixed.erasures + fixed.errors > 0) return readRedrawn(fixed.bits, grid);
   return null;
 }
 
@@ -120,7 +167,7 @@ export async function readDataMatrixGrid(
  * The grids a finder may stand for, most likely first: the counts the timing dots give, then the
  * nearest valid symbol sizes with evenly spaced modules where the dots were unclear.
  */
-export function dataMatrixGrids(grey: GreyImage, f: DataMatrixFinder): DataMatrixGrid[] {
+export function dataMatrixGrids(grey: GreyImage, f: DataMatrixFinder, hiddenStrips = true): DataMatrixGrid[] {
   const C = f.corner;
   const [A, B] = f.ends;
   const a: Vec2 = [A[0] - C[0], A[1] - C[1]];
@@ -162,26 +209,8 @@ export function dataMatrixGrids(grey: GreyImage, f: DataMatrixFinder): DataMatri
   meet(sa, 0, sb, 0);
   meet(sb, 1, ta, 0);
   meet(ta, 1, tb, 1);
-  const at = (u: number, v: number): Vec2 => {
-    const e0 = pointAt(sa, u);
-    const e1 = pointAt(ta, u);
-    const f0 = pointAt(sb, v);
-    const f1 = pointAt(tb, v);
-    const p00 = mid(e0c(sa, 0), e0c(sb, 0));
-    const p10 = mid(e0c(sa, 1), e0c(tb, 0));
-    const p01 = mid(e0c(ta, 0), e0c(sb, 1));
-    const p11 = mid(e0c(ta, 1), e0c(tb, 1));
-    const out: Vec2 = [0, 0];
-    for (const k of [0, 1] as const) {
-      out[k] =
-        (1 - v) * e0[k] +
-        v * e1[k] +
-        (1 - u) * f0[k] +
-        u * f1[k] -
-        ((1 - u) * (1 - v) * p00[k] + u * (1 - v) * p10[k] + (1 - u) * v * p01[k] + u * v * p11[k]);
-    }
-    return out;
-  };
+  const patch = coonsPatch(sa, ta, sb, tb);
+  const at = patch.at;
   // The module's size from the L's thickness sets how far in the dots are sampled.
   const modulePx = Math.max(1.5, Math.min(thickness(isDark, sa), thickness(isDark, sb)));
   const dotsA = dotReadings(grey, ta, modulePx);
@@ -199,7 +228,7 @@ export function dataMatrixGrids(grey: GreyImage, f: DataMatrixFinder): DataMatri
     if (tried.has(key)) return;
     tried.add(key);
     for (const ua of placements(dotsA, ca))
-      for (const vb of placements(dotsB, cb)) grids.push({ na: ca, nb: cb, ua, vb, at });
+      for (const vb of placements(dotsB, cb)) grids.push({ na: ca, nb: cb, ua, vb, at, patch });
   };
   const sizes = DATA_MATRIX_SIZES.flatMap(([r, c]): [number, number][] =>
     r === c
@@ -220,14 +249,121 @@ export function dataMatrixGrids(grey: GreyImage, f: DataMatrixFinder): DataMatri
       add(p, q);
   // Where the dots gave no valid size, the nearest valid sizes to their counts (or to the L's
   // thickness where the dots were unclear): each grid tried costs three zxing reads.
-  if (grids.length) return grids;
+  const hidden = () => (hiddenStrips ? hiddenStripGrids(dotsA, dotsB, la, lb, patch) : []);
+  if (grids.length) return [...grids, ...hidden()];
   const guessA = counts(dotsA)[0] ?? Math.round(la / modulePx);
   const guessB = counts(dotsB)[0] ?? Math.round(lb / modulePx);
   const near = sizes
     .map(([p, q]) => ({ p, q, cost: Math.abs(p - guessA) + Math.abs(q - guessB) }))
     .sort((x, y) => x.cost - y.cost);
   for (const { p, q, cost } of near.slice(0, 3)) if (cost <= 4) add(p, q);
-  return grids;
+  return [...grids, ...hidden()];
+}
+
+/**
+ * Grids for a symbol with a strip along one side hidden by a neighbour standing in front of it
+ * (the finder then took the first visible row or column for that side). A timing edge read whole
+ * counts its axis (a dot or two may be lost); each symbol size with that count leaves one or two
+ * modules unseen on one axis where the visible extent's proportions allow it. Those modules are
+ * placed beyond the patch, at either end, evenly spaced with the visible ones, and left to the
+ * erasure correction; the grids whose fixed patterns fit best are tried first.
+ */
+function hiddenStripGrids(
+  dotsA: Dots[],
+  dotsB: Dots[],
+  la: number,
+  lb: number,
+  patch: CoonsPatch,
+): DataMatrixGrid[] {
+  const { at } = patch;
+  const complete = (dots: Dots[]) => dots.filter((d) => d.complete).map((d) => 2 * d.centres.length);
+  const countsA = complete(dotsA);
+  const countsB = complete(dotsB);
+  const counted = (counts: number[], n: number) => counts.some((c) => c <= n && n - c <= 4);
+  const along = (dots: Dots[], count: number) => {
+    const d = dots.find((x) => fits(x, count));
+    return d ? placeModules(d.centres, count) : evenly(count);
+  };
+  const shifted = (n: number, k: number, start: boolean) =>
+    Float64Array.from({ length: n }, (_, m) => (m - (start ? k : 0) + 0.5) / (n - k));
+  const candidates: { grid: DataMatrixGrid; misfit: number }[] = [];
+  for (const [p, q] of DATA_MATRIX_SIZES.flatMap(([r, c]): [number, number][] =>
+    r === c
+      ? [[r, c]]
+      : [
+          [r, c],
+          [c, r],
+        ],
+  )) {
+    if (!counted(countsA, p) && !counted(countsB, q)) continue;
+    for (const k of [1, 2]) {
+      // Modules seen along a and b with the strip hidden on a, then on b; the pitch may differ
+      // between the axes by a fifth (modules crowd towards a bottle's silhouette).
+      for (const [seenA, seenB, onA] of [
+        [p - k, q, true],
+        [p, q - k, false],
+      ] as const) {
+        const misfit = Math.abs(Math.log(la / seenA / (lb / seenB)));
+        if (misfit > HIDDEN_MISFIT) continue;
+        for (const start of [true, false]) {
+          const range: [number, number] = start ? [0, k] : [(onA ? p : q) - k, onA ? p : q];
+          const grid: DataMatrixGrid = onA
+            ? { na: p, nb: q, ua: shifted(p, k, start), vb: along(dotsB, q), at, patch, hiddenA: range }
+            : { na: p, nb: q, ua: along(dotsA, p), vb: shifted(q, k, start), at, patch, hiddenB: range };
+          candidates.push({ grid, misfit });
+        }
+      }
+    }
+  }
+  return candidates
+    .sort((x, y) => x.misfit - y.misfit)
+    .slice(0, MAX_HIDDEN_GRIDS)
+    .map((c) => c.grid);
+}
+
+/** Whether module (i, j) lies in a hidden strip, placed but not seen. */
+function hiddenModule(g: DataMatrixGrid, i: number, j: number): boolean {
+  const inside = (k: number, r?: [number, number]) => !!r && k >= r[0] && k < r[1];
+  return inside(i, g.hiddenA) || inside(j, g.hiddenB);
+}
+
+/**
+ * The Coons patch bounded by the four fitted sides: u along the solid edge sa (and the timing
+ * edge ta opposite), v along sb (and tb). A point blends the boundary points at its u and its v,
+ * so a grid's samples can share them: `boundaryU` per column of samples, `boundaryV` per row.
+ */
+export interface CoonsPatch {
+  at(u: number, v: number): Vec2;
+  boundaryU(u: number): [Vec2, Vec2];
+  boundaryV(v: number): [Vec2, Vec2];
+  blend(bu: readonly [Vec2, Vec2], bv: readonly [Vec2, Vec2], u: number, v: number): Vec2;
+}
+
+function coonsPatch(sa: Side, ta: Side, sb: Side, tb: Side): CoonsPatch {
+  const p00 = mid(e0c(sa, 0), e0c(sb, 0));
+  const p10 = mid(e0c(sa, 1), e0c(tb, 0));
+  const p01 = mid(e0c(ta, 0), e0c(sb, 1));
+  const p11 = mid(e0c(ta, 1), e0c(tb, 1));
+  const boundaryU = (u: number): [Vec2, Vec2] => [pointAt(sa, u), pointAt(ta, u)];
+  const boundaryV = (v: number): [Vec2, Vec2] => [pointAt(sb, v), pointAt(tb, v)];
+  const blend = (
+    [e0, e1]: readonly [Vec2, Vec2],
+    [f0, f1]: readonly [Vec2, Vec2],
+    u: number,
+    v: number,
+  ): Vec2 => {
+    const out: Vec2 = [0, 0];
+    for (const k of [0, 1] as const) {
+      out[k] =
+        (1 - v) * e0[k] +
+        v * e1[k] +
+        (1 - u) * f0[k] +
+        u * f1[k] -
+        ((1 - u) * (1 - v) * p00[k] + u * (1 - v) * p10[k] + (1 - u) * v * p01[k] + u * v * p11[k]);
+    }
+    return out;
+  };
+  return { at: (u, v) => blend(boundaryU(u), boundaryV(v), u, v), boundaryU, boundaryV, blend };
 }
 
 /** The point on a side's fitted boundary at t (0..1 along the rectangle's side). */
@@ -298,8 +434,13 @@ function traceSide(grey: GreyImage, s: Side, solid: boolean): [number, number, n
     for (let q = 3; q < steps - 3; q++) {
       const step = prof[q - 2]! - prof[q + 2]!;
       if (step >= 0.5 * best && step >= prof[q - 1]! - prof[q + 3]! && step >= prof[q - 3]! - prof[q + 1]!) {
+        // A crisp one-pixel step gives the same difference over a pixel and a half of the ray:
+        // the boundary is the middle of that plateau, not its outer end (half a pixel outside the
+        // ink, where the L would then measure no thickness).
+        let e = q;
+        while (e + 1 < steps - 3 && prof[e - 1]! - prof[e + 3]! >= step - 0.25) e++;
         ts.push(t);
-        ds.push(-3 + q * 0.5);
+        ds.push(-3 + (e > q ? (q + e) / 2 : q + peakOffset(prof, q)) * 0.5);
         break;
       }
     }
@@ -321,6 +462,15 @@ function traceSide(grey: GreyImage, s: Side, solid: boolean): [number, number, n
     keep = next;
   }
   return fit;
+}
+
+/** Where the step at q peaks between the samples either side (a parabola through three steps). */
+function peakOffset(prof: Float32Array, q: number): number {
+  const before = prof[q - 3]! - prof[q + 1]!;
+  const at = prof[q - 2]! - prof[q + 2]!;
+  const after = prof[q - 1]! - prof[q + 3]!;
+  const curve = before - 2 * at + after;
+  return curve < 0 ? Math.max(-0.5, Math.min(0.5, (0.5 * (before - after)) / curve)) : 0;
 }
 
 function fitQuadratic(ts: readonly number[], ds: readonly number[]): [number, number, number] {
@@ -532,22 +682,32 @@ function evenly(count: number): Float64Array {
 
 /** Grey level at each module's centre (mean of five taps within a third of a module), row i along a. */
 export function sampleModules(grey: GreyImage, g: DataMatrixGrid): Float32Array {
+  const { patch } = g;
+  // Each module's five taps lie on three u and three v values: the boundary points at each are
+  // computed once per column and row, not per tap.
+  const step = (c: Float64Array, k: number) => (k + 1 < c.length ? c[k + 1]! - c[k]! : c[k]! - c[k - 1]!) / 4;
+  const third = (c: Float64Array, boundary: (t: number) => [Vec2, Vec2]) =>
+    Array.from(c, (t, k) => {
+      const d = step(c, k);
+      return { t, d, mid: boundary(t), lo: boundary(t - d), hi: boundary(t + d) };
+    });
+  const us = third(g.ua, patch.boundaryU);
+  const vs = third(g.vb, patch.boundaryV);
   const out = new Float32Array(g.na * g.nb);
+  const tap = (bu: [Vec2, Vec2], bv: [Vec2, Vec2], u: number, v: number) => {
+    const [x, y] = patch.blend(bu, bv, u, v);
+    return sample(grey, x, y);
+  };
   for (let i = 0; i < g.na; i++) {
-    const du = (i + 1 < g.na ? g.ua[i + 1]! - g.ua[i]! : g.ua[i]! - g.ua[i - 1]!) / 4;
+    const u = us[i]!;
     for (let j = 0; j < g.nb; j++) {
-      const dv = (j + 1 < g.nb ? g.vb[j + 1]! - g.vb[j]! : g.vb[j]! - g.vb[j - 1]!) / 4;
-      let sum = 0;
-      for (const [p, q] of [
-        [0, 0],
-        [du, 0],
-        [-du, 0],
-        [0, dv],
-        [0, -dv],
-      ] as const) {
-        const [x, y] = g.at(g.ua[i]! + p, g.vb[j]! + q);
-        sum += sample(grey, x, y) * (p === 0 && q === 0 ? 2 : 1);
-      }
+      const v = vs[j]!;
+      const sum =
+        2 * tap(u.mid, v.mid, u.t, v.t) +
+        tap(u.hi, v.mid, u.t + u.d, v.t) +
+        tap(u.lo, v.mid, u.t - u.d, v.t) +
+        tap(u.mid, v.hi, u.t, v.t + v.d) +
+        tap(u.mid, v.lo, u.t, v.t - v.d);
       out[i * g.nb + j] = sum / 6;
     }
   }
@@ -581,11 +741,11 @@ function inkAndPaper(values: Float32Array, g: DataMatrixGrid): { cut: number; co
   const { na, nb } = g;
   const ink: number[] = [];
   const paper: number[] = [];
-  for (let i = 0; i < na; i++) ink.push(values[i * nb]!);
-  for (let j = 1; j < nb; j++) ink.push(values[j]!);
+  for (let i = 0; i < na; i++) if (!hiddenModule(g, i, 0)) ink.push(values[i * nb]!);
+  for (let j = 1; j < nb; j++) if (!hiddenModule(g, 0, j)) ink.push(values[j]!);
   // Timing edges: j = nb - 1 (opposite the first solid edge) and i = na - 1; odd from the L's end.
-  for (let i = 1; i < na; i += 2) paper.push(values[i * nb + nb - 1]!);
-  for (let j = 1; j < nb; j += 2) paper.push(values[(na - 1) * nb + j]!);
+  for (let i = 1; i < na; i += 2) if (!hiddenModule(g, i, nb - 1)) paper.push(values[i * nb + nb - 1]!);
+  for (let j = 1; j < nb; j += 2) if (!hiddenModule(g, na - 1, j)) paper.push(values[(na - 1) * nb + j]!);
   const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
   return { cut: (median(ink) + median(paper)) / 2, contrast: median(paper) - median(ink) };
 }
@@ -602,7 +762,9 @@ function moduleConfidence(
 ): Float32Array {
   const { cut, contrast } = inkAndPaper(values, g);
   return Float32Array.from(values, (v, k) =>
-    decisions.every((d) => d[k] === decisions[0]![k]) ? Math.abs(v - cut) / Math.max(1, contrast) : 0,
+    !hiddenModule(g, Math.floor(k / g.nb), k % g.nb) && decisions.every((d) => d[k] === decisions[0]![k])
+      ? Math.abs(v - cut) / Math.max(1, contrast)
+      : 0,
   );
 }
 
@@ -657,6 +819,36 @@ export function symbolView(g: DataMatrixGrid): {
     : { cols: g.na, rows: g.nb, toIJ: (c, r) => [c, g.nb - 1 - r] };
 }
 
+/**
+ * A quick look at a grid before it is sampled in full: the share of its outer L and timing modules
+ * (those not hidden) that one tap at each centre, against one ink/paper cut, gets right.
+ */
+function borderAgreement(grey: GreyImage, g: DataMatrixGrid): number {
+  const { cols, rows, toIJ } = symbolView(g);
+  const fixed = fixedPattern(cols, rows);
+  const taps: { v: number; want: 0 | 1 }[] = [];
+  const tap = (c: number, r: number) => {
+    const [i, j] = toIJ(c, r);
+    if (hiddenModule(g, i, j)) return;
+    const [x, y] = g.at(g.ua[i]!, g.vb[j]!);
+    taps.push({ v: sample(grey, x, y), want: fixed(c, r)! });
+  };
+  for (let c = 0; c < cols; c++) {
+    tap(c, 0);
+    tap(c, rows - 1);
+  }
+  for (let r = 1; r < rows - 1; r++) {
+    tap(0, r);
+    tap(cols - 1, r);
+  }
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1] ?? 0;
+  const cut =
+    (median(taps.filter((t) => t.want).map((t) => t.v)) +
+      median(taps.filter((t) => !t.want).map((t) => t.v))) /
+    2;
+  return taps.filter((t) => (t.v < cut ? 1 : 0) === t.want).length / Math.max(1, taps.length);
+}
+
 /** The share of the grid's finder and alignment modules whose decision matches the pattern. */
 function patternAgreement(bits: Uint8Array, g: DataMatrixGrid): number {
   const { cols, rows, toIJ } = symbolView(g);
@@ -668,6 +860,7 @@ function patternAgreement(bits: Uint8Array, g: DataMatrixGrid): number {
       const want = fixed(c, r);
       if (want === undefined) continue;
       const [i, j] = toIJ(c, r);
+      if (hiddenModule(g, i, j)) continue;
       known++;
       if (bits[i * g.nb + j] === want) right++;
     }

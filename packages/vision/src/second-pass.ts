@@ -289,10 +289,7 @@ function dataMatrixFinders(ctx: RegionContext): DataMatrixFinder[] {
  * symbol covers most of the box: no room for a Data Matrix label beside it.
  */
 function explainsBox(t: Triple, box: Box): boolean {
-  const confirmed = [t.corner, t.along, t.across].some(
-    (f) => f.hits >= QR_CONFIRMED_ROWS * Math.max(f.width, f.height),
-  );
-  if (!confirmed) return false;
+  if (!confirmedTriple(t)) return false;
   const b = tripleBounds(t);
   const ix = Math.max(0, Math.min(b.x1, box.x1) - Math.max(b.x0, box.x0));
   const iy = Math.max(0, Math.min(b.y1, box.y1) - Math.max(b.y0, box.y0));
@@ -310,6 +307,11 @@ function showsQrFinder(ctx: RegionContext): boolean {
       f.y < box.y1 &&
       f.hits >= QR_CERTAIN_ROWS * Math.max(f.width, f.height),
   );
+}
+
+/** True when one of the triple's finders passes in enough of its rows to be a QR symbol's. */
+function confirmedTriple(t: Triple): boolean {
+  return [t.corner, t.along, t.across].some((f) => f.hits >= QR_CONFIRMED_ROWS * Math.max(f.width, f.height));
 }
 
 /** What an oversized blob's steps share. */
@@ -340,9 +342,10 @@ export const BLOB_STEPS: readonly Step<BlobContext>[] = [
     // symbols are found and read there, those in a candidate region already tried left out. Before
     // the QR reads, which then leave finder-like marks on a Data Matrix alone.
     name: "blob-datamatrix",
-    // A blob with a QR symbol's three finders is a chain of QR labels; the Data Matrix search of a
-    // blob is the second pass's dearest step, so it is left to blobs without.
-    applies: (ctx) => !pickTriples(ctx.finders, 1).length,
+    // A blob with a QR symbol's three confirmed finders is a chain of QR labels; the Data Matrix
+    // search of a blob is the second pass's dearest step, so it is left to blobs without. A triple
+    // no finder of which is confirmed is often a Data Matrix's L and timing edges passing for one.
+    applies: (ctx) => !pickTriples(ctx.finders).some(confirmedTriple),
     run: async (ctx) => {
       ctx.dataMatrix = findDataMatrixFinders(ctx.grey, padBox(ctx.task.box));
       const centre = (f: DataMatrixFinder): [number, number] => [
