@@ -484,10 +484,14 @@ export async function readCurvedTriple(
   guessed = false,
 ): Promise<DecodedLabel[]> {
   const hyps = cylinderHypotheses(triple).slice(0, maxTries);
+  let tried = 0;
+  let onlyLast = false;
   for (const [k, { model, win }] of hyps.entries()) {
+    if (onlyLast && k < hyps.length - 1) continue;
     const ow = Math.max(1, Math.round((win.u1 - win.u0) * win.scale));
     const oh = Math.max(1, Math.round((win.v1 - win.v0) * win.scale));
     if (ow * oh > 800 * 800 || ow < 21 || oh < 21) continue;
+    tried++;
     const pw = ow + 2 * QUIET;
     const ph = oh + 2 * QUIET;
     const pgm = allocPgm(pw, ph);
@@ -529,7 +533,16 @@ export async function readCurvedTriple(
         hit = { text: g.text, corners: [a!, b!, c!, d!] };
       }
     }
-    if (!hit) continue;
+    if (!hit) {
+      // The first unwrap is the likeliest geometry, and the next hypotheses only tilt the view
+      // of the same bottle. Where zxing got to no symbol's checksum in the first (no near miss),
+      // the tilted ones read nothing after it on the benches (curved QR seeds 7100 and 9100, flat
+      // 20240: every read on them followed a near miss); only the last, the symbol wrapped
+      // further round a narrower bottle, still read one (curved QR 11017). Triples that read
+      // nothing cost as much as reads do (bench/NOTEBOOK.md, 2026-12-07, qrcpu2).
+      if (tried === 1 && !close && !guessed) onlyLast = true;
+      continue;
+    }
     const back = (q: { x: number; y: number }): Point => {
       const [x, y] = cylinderToImage(
         model,
