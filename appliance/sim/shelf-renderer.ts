@@ -843,12 +843,10 @@ export async function renderShelfDetailed(scene: ShelfScene): Promise<RenderedSh
       if (by) {
         const v = seen[by - 1]!;
         v.px++;
-        v.box = [
-          Math.min(v.box[0], x),
-          Math.min(v.box[1], y),
-          Math.max(v.box[2], x + 1),
-          Math.max(v.box[3], y + 1),
-        ];
+        if (x < v.box[0]) v.box[0] = x;
+        if (y < v.box[1]) v.box[1] = y;
+        if (x + 1 > v.box[2]) v.box[2] = x + 1;
+        if (y + 1 > v.box[3]) v.box[3] = y + 1;
       }
       const dx = x - lx;
       const dy = y - ly;
