@@ -716,31 +716,36 @@ export async function renderShelfDetailed(scene: ShelfScene): Promise<RenderedSh
     const box = { kind: hz.kind, box: hazardExtent(hz.kind, undefined, hz.x * w, hz.y * h, R) };
     return { svg: hazardSvg(hz, rng, w, h), box };
   });
-  const hazards =
-    (scene.look?.distractors ?? []).map((d) => distractorSvg(d, w, h)).join("") +
-    drawnHazards.map((d) => d.svg).join("");
+  const lookAlikes = (scene.look?.distractors ?? []).map((d) => distractorSvg(d, w, h)).join("");
   const placed: Placed[] = [];
   for (let i = 0; i < scene.containers.length; i++) {
     placed.push(await containerSvg(scene.containers[i]!, i, rng, p, w, h));
   }
-  const svg =
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">` +
-    `<defs><radialGradient id="sh"><stop offset="0" stop-color="#000" stop-opacity="0.45"/><stop offset="1" stop-color="#000" stop-opacity="0"/></radialGradient></defs>` +
-    `${hazards}${placed.map((q) => q.svg).join("")}</svg>`;
-  const compose = (body: string) =>
+  // Hazards lie on the boards, under the containers standing in front of them.
+  const compose = (hazards: string) =>
     sharp(bg, { raw: { width: w, height: h, channels: 3 } })
-      .composite([{ input: Buffer.from(body), top: 0, left: 0 }])
+      .composite([
+        {
+          input: Buffer.from(
+            `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">` +
+              `<defs><radialGradient id="sh"><stop offset="0" stop-color="#000" stop-opacity="0.45"/><stop offset="1" stop-color="#000" stop-opacity="0"/></radialGradient></defs>` +
+              `${lookAlikes}${hazards}${placed.map((q) => q.svg).join("")}</svg>`,
+          ),
+          top: 0,
+          left: 0,
+        },
+      ])
       .removeAlpha()
       .raw()
       .toBuffer();
-  const composed = await compose(svg);
+  const composed = await compose(drawnHazards.map((d) => d.svg).join(""));
   // Where each hazard can be seen: the scene drawn again without the hazards (same containers and
   // look-alikes), pixels that differ belong to the hazard whose drawn box holds them.
   const seenBy = drawnHazards.length
     ? hazardPixels(
         composed,
-        await compose(svg.replace(drawnHazards.map((d) => d.svg).join(""), "")),
-        drawnHazards,
+        await compose(""),
+        drawnHazards.map((d) => d.box.box),
         w,
         h,
       )
@@ -900,22 +905,16 @@ export async function renderShelfDetailed(scene: ShelfScene): Promise<RenderedSh
 function hazardPixels(
   withHazards: Buffer,
   without: Buffer,
-  drawn: { box: { box: [number, number, number, number] } }[],
+  drawn: readonly (readonly [number, number, number, number])[],
   w: number,
   h: number,
 ): Uint8Array {
   // The drawn extents, grown by a fifth: soft rims and glints reach a little past them.
-  const boxes = drawn.map(
-    ({
-      box: {
-        box: [x0, y0, x1, y1],
-      },
-    }) => {
-      const mx = (x1 - x0) * 0.2;
-      const my = (y1 - y0) * 0.2;
-      return [x0 - mx, y0 - my, x1 + mx, y1 + my] as const;
-    },
-  );
+  const boxes = drawn.map(([x0, y0, x1, y1]) => {
+    const mx = (x1 - x0) * 0.2;
+    const my = (y1 - y0) * 0.2;
+    return [x0 - mx, y0 - my, x1 + mx, y1 + my] as const;
+  });
   const out = new Uint8Array(w * h);
   for (let i = 0; i < w * h; i++) {
     const o = i * 3;
