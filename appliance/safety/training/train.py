@@ -238,11 +238,7 @@ def cell_scores(model, images, bs=32, mirror=False):
     with torch.no_grad():
         for i in range(0, len(images), bs):
             x = torch.from_numpy(images[i : i + bs]).permute(0, 3, 1, 2).float() / 255
-            s = torch.sigmoid(model(normalise(x.contiguous(memory_format=torch.channels_last))))
-            if mirror:
-                m = mirrored(x).contiguous(memory_format=torch.channels_last)
-                s = (s + mirrored(torch.sigmoid(model(normalise(m))))) / 2
-            out.append(s)
+            out.append(Exported(model, mirror)(x.contiguous(memory_format=torch.channels_last)))
     return torch.cat(out)
 
 
@@ -416,6 +412,7 @@ def main():
     ap.add_argument("--mine", type=float, default=0.0, help="hard shelves drawn up to 1+X times as often (0: off)")
     ap.add_argument("--mine-every", type=int, default=2, help="score the training shelves every N epochs")
     ap.add_argument("--extra-train", action="append", default=[], help="another rendered set (DATA_DIR/NAME.bin), added to training")
+    ap.add_argument("--extra-val", action="append", default=[], help="another rendered set, added to the rendered validation shelves")
     ap.add_argument("--mirror", action="store_true", help="the exported graph averages each cell with the mirror image's (validation too)")
     ap.add_argument("--export-only", action="store_true", help="with --resume: no training, only choose thresholds and export")
     ap.add_argument(
@@ -425,7 +422,6 @@ def main():
         help="thresholds just above this quantile of the clean validation shelves' scores (1: their maximum)",
     )
     ap.add_argument("--width", type=float, default=1.0, help="channels of every layer times this (1: spill-v3's 86 k parameters)")
-    ap.add_argument("--extra-val", action="append", default=[], help="another rendered set, added to the rendered validation shelves")
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
@@ -451,8 +447,6 @@ def main():
     if a.export_only:
         if not a.resume:
             sys.exit("--export-only needs --resume (the weights to export)")
-        # The weights file is rewritten by export(); keep the one given.
-        a.epochs = 0
         export(a, model, (rvx, rvb), (pvx, pvb), {"rendered": len(rb), "procedural": len(pb)}, "resumed", time.time())
         return
     steps = a.epochs * math.ceil(len(train_x) / a.batch)
