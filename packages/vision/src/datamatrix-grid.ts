@@ -37,6 +37,16 @@ export const DATA_MATRIX_SIZES: readonly [number, number][] = [
   [16, 48],
 ];
 
+/** Every size in both orientations (a rectangle's rows along either axis of the finder). */
+const ORIENTED_SIZES: readonly [number, number][] = DATA_MATRIX_SIZES.flatMap(([r, c]): [number, number][] =>
+  r === c
+    ? [[r, c]]
+    : [
+        [r, c],
+        [c, r],
+      ],
+);
+
 /** How far (log ratio) a hidden-strip grid's module pitch may differ between its two axes. */
 const HIDDEN_MISFIT = 0.2;
 /** Hidden-strip grids sampled per finder (sampling is cheap) and read (each costs zxing reads and an erasure correction). */
@@ -81,9 +91,7 @@ export interface DataMatrixGrid {
   /** Module centres as fractions of the patch's two axes. */
   ua: Float64Array;
   vb: Float64Array;
-  /** Image position of a patch point (u along ends[0], v along ends[1], both 0..1). */
-  at(u: number, v: number): Vec2;
-  /** The patch `at` maps through, for samples that share their boundary points. */
+  /** The patch between the fitted sides: `patch.at(u, v)` is the image position of a patch point. */
   patch: CoonsPatch;
   /**
    * Modules hidden by a neighbour, outside the patch: rows i in [hiddenA[0], hiddenA[1]), or columns
@@ -210,11 +218,12 @@ export function dataMatrixGrids(grey: GreyImage, f: DataMatrixFinder, hiddenStri
   meet(sb, 1, ta, 0);
   meet(ta, 1, tb, 1);
   const patch = coonsPatch(sa, ta, sb, tb);
-  const at = patch.at;
   // The module's size from the L's thickness sets how far in the dots are sampled.
   const modulePx = Math.max(1.5, Math.min(thickness(isDark, sa), thickness(isDark, sb)));
   const dotsA = dotReadings(grey, ta, modulePx);
   const dotsB = dotReadings(grey, tb, modulePx);
+  const countsA = completeCounts(dotsA);
+  const countsB = completeCounts(dotsB);
   const grids: DataMatrixGrid[] = [];
   const tried = new Set<string>();
   // Every placement the dots give for a count (a reading cut short by glare or a neighbour
@@ -228,34 +237,26 @@ export function dataMatrixGrids(grey: GreyImage, f: DataMatrixFinder, hiddenStri
     if (tried.has(key)) return;
     tried.add(key);
     for (const ua of placements(dotsA, ca))
-      for (const vb of placements(dotsB, cb)) grids.push({ na: ca, nb: cb, ua, vb, at, patch });
+      for (const vb of placements(dotsB, cb)) grids.push({ na: ca, nb: cb, ua, vb, patch });
   };
-  const sizes = DATA_MATRIX_SIZES.flatMap(([r, c]): [number, number][] =>
-    r === c
-      ? [[r, c]]
-      : [
-          [r, c],
-          [c, r],
-        ],
-  );
-  const counts = (dots: Dots[]) => dots.filter((d) => d.complete).map((d) => 2 * d.centres.length);
-  for (const [p, q] of sizes) if (counts(dotsA).includes(p) && counts(dotsB).includes(q)) add(p, q);
+  for (const [p, q] of ORIENTED_SIZES) if (countsA.includes(p) && countsB.includes(q)) add(p, q);
   // One axis counted, the other's dots cut short (or their last dots lost to glare or a
   // neighbour without a break in the spacing): the sizes that pair with the count.
   const short = (dots: Dots[], count: number) =>
     dots.some((d) => fits(d, count) && 2 * d.centres.length < count);
-  for (const [p, q] of sizes)
-    if ((counts(dotsA).includes(p) && short(dotsB, q)) || (counts(dotsB).includes(q) && short(dotsA, p)))
-      add(p, q);
+  for (const [p, q] of ORIENTED_SIZES)
+    if ((countsA.includes(p) && short(dotsB, q)) || (countsB.includes(q) && short(dotsA, p))) add(p, q);
   // Where the dots gave no valid size, the nearest valid sizes to their counts (or to the L's
   // thickness where the dots were unclear): each grid tried costs three zxing reads.
   const hidden = () => (hiddenStrips ? hiddenStripGrids(dotsA, dotsB, la, lb, patch) : []);
   if (grids.length) return [...grids, ...hidden()];
-  const guessA = counts(dotsA)[0] ?? Math.round(la / modulePx);
-  const guessB = counts(dotsB)[0] ?? Math.round(lb / modulePx);
-  const near = sizes
-    .map(([p, q]) => ({ p, q, cost: Math.abs(p - guessA) + Math.abs(q - guessB) }))
-    .sort((x, y) => x.cost - y.cost);
+  const guessA = countsA[0] ?? Math.round(la / modulePx);
+  const guessB = countsB[0] ?? Math.round(lb / modulePx);
+  const near = ORIENTED_SIZES.map(([p, q]) => ({
+    p,
+    q,
+    cost: Math.abs(p - guessA) + Math.abs(q - guessB),
+  })).sort((x, y) => x.cost - y.cost);
   for (const { p, q, cost } of near.slice(0, 3)) if (cost <= 4) add(p, q);
   return [...grids, ...hidden()];
 }
@@ -275,10 +276,8 @@ function hiddenStripGrids(
   lb: number,
   patch: CoonsPatch,
 ): DataMatrixGrid[] {
-  const { at } = patch;
-  const complete = (dots: Dots[]) => dots.filter((d) => d.complete).map((d) => 2 * d.centres.length);
-  const countsA = complete(dotsA);
-  const countsB = complete(dotsB);
+  const countsA = completeCounts(dotsA);
+  const countsB = completeCounts(dotsB);
   const counted = (counts: number[], n: number) => counts.some((c) => c <= n && n - c <= 4);
   const along = (dots: Dots[], count: number) => {
     const d = dots.find((x) => fits(x, count));
@@ -287,14 +286,7 @@ function hiddenStripGrids(
   const shifted = (n: number, k: number, start: boolean) =>
     Float64Array.from({ length: n }, (_, m) => (m - (start ? k : 0) + 0.5) / (n - k));
   const candidates: { grid: DataMatrixGrid; misfit: number }[] = [];
-  for (const [p, q] of DATA_MATRIX_SIZES.flatMap(([r, c]): [number, number][] =>
-    r === c
-      ? [[r, c]]
-      : [
-          [r, c],
-          [c, r],
-        ],
-  )) {
+  for (const [p, q] of ORIENTED_SIZES) {
     if (!counted(countsA, p) && !counted(countsB, q)) continue;
     for (const k of [1, 2]) {
       // Modules seen along a and b with the strip hidden on a, then on b; the pitch may differ
@@ -308,8 +300,8 @@ function hiddenStripGrids(
         for (const start of [true, false]) {
           const range: [number, number] = start ? [0, k] : [(onA ? p : q) - k, onA ? p : q];
           const grid: DataMatrixGrid = onA
-            ? { na: p, nb: q, ua: shifted(p, k, start), vb: along(dotsB, q), at, patch, hiddenA: range }
-            : { na: p, nb: q, ua: along(dotsA, p), vb: shifted(q, k, start), at, patch, hiddenB: range };
+            ? { na: p, nb: q, ua: shifted(p, k, start), vb: along(dotsB, q), patch, hiddenA: range }
+            : { na: p, nb: q, ua: along(dotsA, p), vb: shifted(q, k, start), patch, hiddenB: range };
           candidates.push({ grid, misfit });
         }
       }
@@ -543,6 +535,16 @@ function dotReadings(grey: GreyImage, s: Side, modulePx: number): Dots[] {
   return out;
 }
 
+/** The module counts the timing dots read whole give (two modules a dot). */
+function completeCounts(dots: Dots[]): number[] {
+  return dots.filter((d) => d.complete).map((d) => 2 * d.centres.length);
+}
+
+/** The middle value (the upper one of an even count; 0 for none). */
+function median(xs: readonly number[]): number {
+  return [...xs].sort((x, y) => x - y)[xs.length >> 1] ?? 0;
+}
+
 /**
  * Whether dots can place `count` modules: all of them, or (cut short, or their last dots lost)
  * the first ones, at most two dots missing.
@@ -722,9 +724,9 @@ export function sampleModules(grey: GreyImage, g: DataMatrixGrid): Float32Array 
 export function moduleDecisions(values: Float32Array, g: DataMatrixGrid): Uint8Array[] {
   const { cut, contrast } = inkAndPaper(values, g);
   const global = Uint8Array.from(values, (v) => (v < cut ? 1 : 0));
-  const pa = g.at(1, 0);
-  const pb = g.at(0, 1);
-  const p0 = g.at(0, 0);
+  const pa = g.patch.at(1, 0);
+  const pb = g.patch.at(0, 1);
+  const p0 = g.patch.at(0, 0);
   const aVertical =
     Math.abs(pa[1] - p0[1]) / Math.hypot(pa[0] - p0[0], pa[1] - p0[1]) >
     Math.abs(pb[1] - p0[1]) / Math.hypot(pb[0] - p0[0], pb[1] - p0[1]);
@@ -746,7 +748,6 @@ function inkAndPaper(values: Float32Array, g: DataMatrixGrid): { cut: number; co
   // Timing edges: j = nb - 1 (opposite the first solid edge) and i = na - 1; odd from the L's end.
   for (let i = 1; i < na; i += 2) if (!hiddenModule(g, i, nb - 1)) paper.push(values[i * nb + nb - 1]!);
   for (let j = 1; j < nb; j += 2) if (!hiddenModule(g, na - 1, j)) paper.push(values[(na - 1) * nb + j]!);
-  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
   return { cut: (median(ink) + median(paper)) / 2, contrast: median(paper) - median(ink) };
 }
 
@@ -810,9 +811,9 @@ export function symbolView(g: DataMatrixGrid): {
   rows: number;
   toIJ: (c: number, r: number) => [number, number];
 } {
-  const p00 = g.at(0, 0);
-  const pa = g.at(1, 0);
-  const pb = g.at(0, 1);
+  const p00 = g.patch.at(0, 0);
+  const pa = g.patch.at(1, 0);
+  const pb = g.patch.at(0, 1);
   const aIsColumn = (pa[0] - p00[0]) * (pb[1] - p00[1]) - (pa[1] - p00[1]) * (pb[0] - p00[0]) > 0;
   return aIsColumn
     ? { cols: g.nb, rows: g.na, toIJ: (c, r) => [g.na - 1 - r, c] }
@@ -830,7 +831,7 @@ function borderAgreement(grey: GreyImage, g: DataMatrixGrid): number {
   const tap = (c: number, r: number) => {
     const [i, j] = toIJ(c, r);
     if (hiddenModule(g, i, j)) return;
-    const [x, y] = g.at(g.ua[i]!, g.vb[j]!);
+    const [x, y] = g.patch.at(g.ua[i]!, g.vb[j]!);
     taps.push({ v: sample(grey, x, y), want: fixed(c, r)! });
   };
   for (let c = 0; c < cols; c++) {
@@ -841,7 +842,6 @@ function borderAgreement(grey: GreyImage, g: DataMatrixGrid): number {
     tap(0, r);
     tap(cols - 1, r);
   }
-  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1] ?? 0;
   const cut =
     (median(taps.filter((t) => t.want).map((t) => t.v)) +
       median(taps.filter((t) => !t.want).map((t) => t.v))) /
@@ -922,7 +922,7 @@ async function readRedrawn(
     const [i, j] = toIJ(c, r);
     const u = i / (g.na - 1);
     const v = j / (g.nb - 1);
-    const [x, y] = g.at(u, v);
+    const [x, y] = g.patch.at(u, v);
     return [Math.round(x * 10) / 10, Math.round(y * 10) / 10];
   };
   return {

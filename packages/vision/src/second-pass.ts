@@ -301,17 +301,18 @@ function showsQrFinder(ctx: RegionContext): boolean {
   const { box } = ctx.task;
   return ctx.finders.some(
     (f) =>
-      f.x >= box.x0 &&
-      f.x < box.x1 &&
-      f.y >= box.y0 &&
-      f.y < box.y1 &&
-      f.hits >= QR_CERTAIN_ROWS * Math.max(f.width, f.height),
+      f.x >= box.x0 && f.x < box.x1 && f.y >= box.y0 && f.y < box.y1 && confirmedRows(f) >= QR_CERTAIN_ROWS,
   );
 }
 
 /** True when one of the triple's finders passes in enough of its rows to be a QR symbol's. */
 function confirmedTriple(t: Triple): boolean {
-  return [t.corner, t.along, t.across].some((f) => f.hits >= QR_CONFIRMED_ROWS * Math.max(f.width, f.height));
+  return [t.corner, t.along, t.across].some((f) => confirmedRows(f) >= QR_CONFIRMED_ROWS);
+}
+
+/** The share of a finder pattern's height (rows) in which its 1:1:3:1:1 runs were confirmed. */
+function confirmedRows(f: FinderPattern): number {
+  return f.hits / Math.max(f.width, f.height);
 }
 
 /** What an oversized blob's steps share. */
