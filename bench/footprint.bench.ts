@@ -57,10 +57,11 @@ const MIB = 1024 * 1024;
 
 /**
  * What systemd/lilo-appliance.service gives the process: its Environment= lines, and its ExecStart's
- * V8 flags as NODE_OPTIONS. The unit preloads the arm64 build of jemalloc; this machine's own build
+ * V8 flags — the heap sizes as NODE_OPTIONS (so the environment can override them), the rest
+ * (--single-threaded-gc, which NODE_OPTIONS refuses) on the command line. The unit preloads the arm64 build of jemalloc; this machine's own build
  * stands in for it.
  */
-function serviceEnv(): Record<string, string> {
+function serviceEnv(): { env: Record<string, string>; args: string[] } {
   const unit = readFileSync(fromRoot("systemd", "lilo-appliance.service"), "utf8");
   const env: Record<string, string> = {};
   for (const [, line] of unit.matchAll(/^Environment=(.*)$/gm))
@@ -68,8 +69,9 @@ function serviceEnv(): Record<string, string> {
       const eq = pair.indexOf("=");
       if (eq > 0) env[pair.slice(0, eq)] = pair.slice(eq + 1);
     }
-  const flags = /^ExecStart=\S+ ((?:--\S+ )*)/m.exec(unit)?.[1]?.trim();
-  if (flags) env.NODE_OPTIONS = flags;
+  const flags = /^ExecStart=\S+ ((?:--\S+ )*)/m.exec(unit)?.[1]?.trim().split(/\s+/) ?? [];
+  const heap = (f: string) => /^--max-(old|semi)-space-size=/.test(f);
+  if (flags.some(heap)) env.NODE_OPTIONS = flags.filter(heap).join(" ");
   delete env.LILO_RELEASE_FILE;
   delete env.NODE_ENV;
   if (env.LD_PRELOAD) {
@@ -83,9 +85,9 @@ function serviceEnv(): Record<string, string> {
       delete env.LD_PRELOAD;
     }
   }
-  return env;
+  return { env, args: flags.filter((f) => f && !heap(f)) };
 }
-const SERVICE_ENV = serviceEnv();
+const { env: SERVICE_ENV, args: SERVICE_ARGS } = serviceEnv();
 
 interface Sample {
   scans: number;
@@ -127,7 +129,17 @@ async function runAppliance(name: string, dataDir: string): Promise<RunResult> {
   const started = performance.now();
   const child = spawn(
     process.execPath,
-    [fromRoot("bin/lilo.js"), "appliance", "run", "--sim", "--data-dir", dataDir, "--port", "0"],
+    [
+      ...SERVICE_ARGS,
+      fromRoot("bin/lilo.js"),
+      "appliance",
+      "run",
+      "--sim",
+      "--data-dir",
+      dataDir,
+      "--port",
+      "0",
+    ],
     // As systemd/lilo-appliance.service runs it, unless the environment says otherwise.
     {
       env: { ...SERVICE_ENV, ...process.env, LOG_LEVEL: "info" },
@@ -234,7 +246,7 @@ function report(runs: RunResult[], zxingHeap: number): void {
   const at = (r: RunResult, n: number) => r.samples.find((s) => s.scans === n)!;
   const env = { ...SERVICE_ENV, ...process.env };
   console.log(
-    `\nRSS in MiB (VmRSS; peak = VmHWM over the run). ${SCANS} scans per run, 4 shelves of 1920x1080, LD_PRELOAD=${env.LD_PRELOAD || "(none)"}, MALLOC_CONF=${env.MALLOC_CONF ?? ""}, MALLOC_ARENA_MAX=${env.MALLOC_ARENA_MAX ?? ""}, NODE_OPTIONS=${env.NODE_OPTIONS ?? ""}.`,
+    `\nRSS in MiB (VmRSS; peak = VmHWM over the run). ${SCANS} scans per run, 4 shelves of 1920x1080, LD_PRELOAD=${env.LD_PRELOAD || "(none)"}, MALLOC_CONF=${env.MALLOC_CONF ?? ""}, MALLOC_ARENA_MAX=${env.MALLOC_ARENA_MAX ?? ""}, NODE_OPTIONS=${env.NODE_OPTIONS ?? ""}, node ${SERVICE_ARGS.join(" ")}.`,
   );
   console.log(
     `| run | ready (s) | RSS ready | after 1 | after 5 | after ${SCANS} | peak | growth 5→${SCANS} | scan median (s) | CPU per scan (s) | codes read |`,

@@ -1,3 +1,27 @@
 #!/usr/bin/env node
 // The `lilo` command: runs the compiled CLI (built by `npm ci` through the prepare script).
-import "../dist/cli/main.js";
+//
+// `lilo appliance decode` reads frames one after another and wants V8's garbage collector on its own
+// thread only (--single-threaded-gc, as the appliance's unit runs it): with concurrent marking V8
+// marked the whole heap about once a frame on helper threads that took the cores the decode needed
+// (flat bench: 1.69x to 1.45x zxing's time per frame, bench/NOTEBOOK.md, 2026-12-08). V8 takes that
+// flag only at start, so the command starts node again with it; every other command runs here.
+import { spawn } from "node:child_process";
+
+const FLAG = "--single-threaded-gc";
+const [group, command] = process.argv.slice(2);
+
+if (group === "appliance" && command === "decode" && !process.execArgv.includes(FLAG)) {
+  const child = spawn(process.execPath, [...process.execArgv, FLAG, ...process.argv.slice(1)], {
+    stdio: "inherit",
+  });
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
+  child.on("exit", (code, signal) => {
+    if (!signal) process.exit(code ?? 1);
+    // Dies of the same signal, so whoever started it sees what happened to the decode.
+    process.removeAllListeners(signal);
+    process.kill(process.pid, signal);
+  });
+} else {
+  await import("../dist/cli/main.js");
+}

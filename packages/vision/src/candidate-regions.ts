@@ -35,7 +35,34 @@ export interface Candidates {
 }
 
 /** Label-like regions of the frame, outside the codes already read. */
+// The search is four small functions rather than one long one: V8 compiled the long one on stack
+// replacement at its first loop, then threw the code away at each later loop it had not seen run,
+// 11 times over 40 frames at ~17 ms of compiler time each (bench/NOTEBOOK.md, 2026-12-08).
 export function candidateRegions(grey: GreyImage, codes: readonly DecodedLabel[]): Candidates {
+  const cells = hotCells(grey);
+  for (const c of codes) maskCode(cells, c);
+  const { boxes, rejected } = components(cells);
+  boxes.sort((a, b) => b.score - a.score);
+  rejected.sort((a, b) => b.score - a.score);
+  let budget = MAX_FINDER_SEARCH_PX;
+  const blobs = rejected.filter((blob) => {
+    const area = (blob.x1 - blob.x0) * (blob.y1 - blob.y0);
+    if (area > budget) return false;
+    budget -= area;
+    return true;
+  });
+  return { boxes: boxes.slice(0, MAX_CANDIDATES), blobs };
+}
+
+/** The frame's cells of CELL px: which look like print (hot), and how strongly (score). */
+interface Cells {
+  cw: number;
+  ch: number;
+  hot: Uint8Array;
+  score: Float32Array;
+}
+
+function hotCells(grey: GreyImage): Cells {
   const { data, width, height } = grey;
   const cw = Math.floor(width / CELL);
   const ch = Math.floor(height / CELL);
@@ -84,21 +111,27 @@ export function candidateRegions(grey: GreyImage, codes: readonly DecodedLabel[]
       }
     }
   }
+  return { cw, ch, hot, score };
+}
 
-  // A decoded symbol and its own label (paper edge, printed text strip) must not seed a region,
-  // or its hot cells would chain into the container outline and be re-read for nothing.
-  for (const c of codes) {
-    const xs = c.corners.map((q) => q[0]);
-    const ys = c.corners.map((q) => q[1]);
-    const gx = (Math.max(...xs) - Math.min(...xs)) * 0.4;
-    const gy = (Math.max(...ys) - Math.min(...ys)) * 0.4;
-    const cx0 = Math.max(0, Math.floor((Math.min(...xs) - gx) / CELL));
-    const cx1 = Math.min(cw - 1, Math.floor((Math.max(...xs) + gx) / CELL));
-    const cy0 = Math.max(0, Math.floor((Math.min(...ys) - gy) / CELL));
-    const cy1 = Math.min(ch - 1, Math.floor((Math.max(...ys) + gy) / CELL));
-    for (let y = cy0; y <= cy1; y++) hot.fill(0, y * cw + cx0, y * cw + cx1 + 1);
-  }
+/**
+ * A decoded symbol and its own label (paper edge, printed text strip) must not seed a region, or
+ * its hot cells would chain into the container outline and be re-read for nothing.
+ */
+function maskCode({ cw, ch, hot }: Cells, c: DecodedLabel): void {
+  const xs = c.corners.map((q) => q[0]);
+  const ys = c.corners.map((q) => q[1]);
+  const gx = (Math.max(...xs) - Math.min(...xs)) * 0.4;
+  const gy = (Math.max(...ys) - Math.min(...ys)) * 0.4;
+  const cx0 = Math.max(0, Math.floor((Math.min(...xs) - gx) / CELL));
+  const cx1 = Math.min(cw - 1, Math.floor((Math.max(...xs) + gx) / CELL));
+  const cy0 = Math.max(0, Math.floor((Math.min(...ys) - gy) / CELL));
+  const cy1 = Math.min(ch - 1, Math.floor((Math.max(...ys) + gy) / CELL));
+  for (let y = cy0; y <= cy1; y++) hot.fill(0, y * cw + cx0, y * cw + cx1 + 1);
+}
 
+/** Connected hot cells: label-sized boxes, and the rest too large or elongated (rejected). */
+function components({ cw, ch, hot, score }: Cells): { boxes: Box[]; rejected: Box[] } {
   const boxes: Box[] = [];
   const rejected: Box[] = [];
   const seen = new Uint8Array(cw * ch);
@@ -150,16 +183,7 @@ export function candidateRegions(grey: GreyImage, codes: readonly DecodedLabel[]
     }
     boxes.push(box);
   }
-  boxes.sort((a, b) => b.score - a.score);
-  rejected.sort((a, b) => b.score - a.score);
-  let budget = MAX_FINDER_SEARCH_PX;
-  const blobs = rejected.filter((blob) => {
-    const area = (blob.x1 - blob.x0) * (blob.y1 - blob.y0);
-    if (area > budget) return false;
-    budget -= area;
-    return true;
-  });
-  return { boxes: boxes.slice(0, MAX_CANDIDATES), blobs };
+  return { boxes, rejected };
 }
 
 /** A candidate box grown by two cells each way: room for a label's quiet zone and finders. */
