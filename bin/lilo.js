@@ -4,8 +4,9 @@
 // `lilo appliance decode` reads frames one after another and wants V8's garbage collector on its own
 // thread only (--single-threaded-gc, as the appliance's unit runs it): with concurrent marking V8
 // marked the whole heap about once a frame on helper threads that took the cores the decode needed
-// (flat bench: 1.69x to 1.45x zxing's time per frame, bench/NOTEBOOK.md, 2026-12-08). V8 takes that
-// flag only at start, so the command starts node again with it; every other command runs here.
+// (flat bench: 1.69x to 1.45x zxing's time per frame; packages/vision/bench/NOTEBOOK.md,
+// 2026-12-07, late morning). V8 takes that flag only at start, so the command starts node again
+// with it; every other command runs here.
 import { spawn } from "node:child_process";
 
 const FLAG = "--single-threaded-gc";

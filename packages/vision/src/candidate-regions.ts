@@ -34,10 +34,12 @@ export interface Candidates {
   blobs: Box[];
 }
 
-/** Label-like regions of the frame, outside the codes already read. */
 // The search is four small functions rather than one long one: V8 compiled the long one on stack
 // replacement at its first loop, then threw the code away at each later loop it had not seen run,
-// 11 times over 40 frames at ~17 ms of compiler time each (bench/NOTEBOOK.md, 2026-12-08).
+// 11 times over 40 frames at ~17 ms of compiler time each (bench/NOTEBOOK.md, 2026-12-07, late
+// morning).
+
+/** Label-like regions of the frame, outside the codes already read. */
 export function candidateRegions(grey: GreyImage, codes: readonly DecodedLabel[]): Candidates {
   const cells = hotCells(grey);
   for (const c of codes) maskCode(cells, c);

@@ -1,7 +1,7 @@
 // The full-frame zxing pass: one call over the whole grey frame, which reads almost every label.
 // Reading it as two overlapping strips side by side (the calling thread one, a worker the other)
 // cut the pass's wall time but cost 3-4 ms more CPU a curved frame, both threads slowed by sharing
-// the memory bus, so it was not kept (bench/NOTEBOOK.md, 2026-12-08).
+// the memory bus, so it was not kept (bench/NOTEBOOK.md, 2026-12-07, late morning).
 import { type ReaderOptions, readBarcodes } from "zxing-wasm";
 import { allocPgm } from "./pgm.js";
 import type { DecodedLabel, GreyImage } from "./types.js";

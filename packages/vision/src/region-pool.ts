@@ -22,7 +22,7 @@ interface Pending {
  * Pi 4 and 5 have four cores: the main thread keeps one for zxing's full-frame pass and the service.
  * A worker for every core (two on a two-core host) read curved frames' second pass faster once
  * warm, but each worker compiles the second pass's code anew, and over a run of 40 frames that cost
- * more than it saved (bench/NOTEBOOK.md, 2026-12-08).
+ * more than it saved (bench/NOTEBOOK.md, 2026-12-07, late morning).
  */
 export function defaultPoolSize(): number {
   return Math.max(1, Math.min(4, availableParallelism() - 1));
