@@ -225,9 +225,16 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       )}\n`,
     );
   const startAppliance = () => {
-    child = spawn(process.execPath, [fromRoot("bin/lilo.js"), "appliance", "run", "--config", configPath], {
-      stdio: ["ignore", "inherit", "inherit"],
-    });
+    // As systemd/lilo-appliance.service runs it: V8's collector on the decoding thread only.
+    const args = [
+      "--single-threaded-gc",
+      fromRoot("bin/lilo.js"),
+      "appliance",
+      "run",
+      "--config",
+      configPath,
+    ];
+    child = spawn(process.execPath, args, { stdio: ["ignore", "inherit", "inherit"] });
     writeDemoFile();
     child.on("exit", (code, signal) => {
       if (stopping) return;
