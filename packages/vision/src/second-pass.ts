@@ -348,7 +348,12 @@ export const BLOB_STEPS: readonly Step<BlobContext>[] = [
     // no finder of which is confirmed is often a Data Matrix's L and timing edges passing for one.
     applies: (ctx) => !pickTriples(ctx.finders).some(confirmedTriple),
     run: async (ctx) => {
-      ctx.dataMatrix = findDataMatrixFinders(ctx.grey, padBox(ctx.task.box));
+      // A Data Matrix finder round a QR finder pattern beyond doubt (QR_CERTAIN_ROWS) is a QR
+      // symbol's modules passing for an L: reading it was most of this step's cost on QR shelves.
+      const qr = ctx.finders.filter((f) => confirmedRows(f) >= QR_CERTAIN_ROWS);
+      ctx.dataMatrix = findDataMatrixFinders(ctx.grey, padBox(ctx.task.box)).filter(
+        (d) => !qr.some((f) => onSymbol(d, f)),
+      );
       const centre = (f: DataMatrixFinder): [number, number] => [
         (f.bounds.x0 + f.bounds.x1) / 2,
         (f.bounds.y0 + f.bounds.y1) / 2,
