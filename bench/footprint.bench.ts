@@ -58,8 +58,8 @@ const MIB = 1024 * 1024;
 /**
  * What systemd/lilo-appliance.service gives the process: its Environment= lines, and its ExecStart's
  * V8 flags — the heap sizes as NODE_OPTIONS (so the environment can override them), the rest
- * (--single-threaded-gc, which NODE_OPTIONS refuses) on the command line. The unit preloads the arm64 build of jemalloc; this machine's own build
- * stands in for it.
+ * (--single-threaded-gc, which NODE_OPTIONS refuses) on the command line. The unit preloads the
+ * arm64 build of jemalloc; this machine's own build stands in for it.
  */
 function serviceEnv(): { env: Record<string, string>; args: string[] } {
   const unit = readFileSync(fromRoot("systemd", "lilo-appliance.service"), "utf8");

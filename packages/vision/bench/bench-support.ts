@@ -20,6 +20,24 @@ export function argCount(name: string): number {
   return v;
 }
 
+/** `--warm N`: untimed frames decoded first (default none); `--warm 40` gives the decoder's steady state. */
+export const WARM = argInt("--warm", 0);
+
+/**
+ * Warms the JIT on every path before timing: two of the timed frames, and `--warm N` frames of other
+ * seeds (`render(k)` draws the k-th), which are not timed. V8 goes on compiling for the first few
+ * dozen frames, which a cabinet decoding every scan for months pays once.
+ */
+export async function warmUp(
+  shots: readonly CurvedShot[],
+  render: (k: number) => Promise<CurvedShot>,
+  decodeWith: (method: Method, shot: CurvedShot) => Promise<unknown>,
+): Promise<void> {
+  const warm: CurvedShot[] = [];
+  for (let k = 0; k < WARM; k++) warm.push(await render(k));
+  for (const s of [...shots.slice(0, 2), ...warm]) for (const m of METHODS) await decodeWith(m, s);
+}
+
 export const pct = (a: number, b: number) => (b ? `${((100 * a) / b).toFixed(1)}%` : "-");
 export const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 

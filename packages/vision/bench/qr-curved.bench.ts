@@ -20,11 +20,12 @@ import {
   argInt,
   type Bucket,
   compareMethods,
-  METHODS,
   type Method,
   mean,
   printComparison,
   printTargets,
+  WARM,
+  warmUp,
 } from "./bench-support.js";
 import { type CurvedShot, renderCurvedShelf } from "./curved-scene.js";
 import { loadDecoder } from "./shipped-decoder.js";
@@ -33,8 +34,6 @@ import { type StepReport, stepTable, sumSteps } from "./step-table.js";
 const { createLabelDecoder, origin } = await loadDecoder();
 
 const IMAGES = argInt("--images", 40);
-/** Untimed frames decoded first (default none): `--warm 40` gives the decoder's steady state. */
-const WARM = argInt("--warm", 0);
 const SEED = argInt("--seed", 7_100);
 const VERBOSE = process.argv.includes("--verbose");
 const STEPS = process.argv.includes("--steps");
@@ -111,12 +110,7 @@ async function main(): Promise<void> {
   for (let k = 0; k < IMAGES; k++) shots.push(await renderCurvedShelf({ seed: SEED + k }));
   const renderMs = performance.now() - t0;
 
-  // Warm the JIT on every path before timing: two of the timed frames, and --warm N frames of
-  // other seeds that are not timed (V8 goes on compiling for the first few dozen frames, which a
-  // cabinet decoding every scan for months pays once).
-  const warm: CurvedShot[] = [];
-  for (let k = 0; k < WARM; k++) warm.push(await renderCurvedShelf({ seed: SEED + 50_000 + k }));
-  for (const s of [...shots.slice(0, 2), ...warm]) for (const m of METHODS) await decodeWith(m, s);
+  await warmUp(shots, (k) => renderCurvedShelf({ seed: SEED + 50_000 + k }), decodeWith);
   stepReports.length = 0;
 
   const result = await compareMethods(

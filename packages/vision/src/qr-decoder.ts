@@ -10,10 +10,11 @@
 // The second pass (second-pass.ts) runs region by region on the decoder's worker threads, so on a
 // four-core controller its regions are read side by side while the main thread stays free.
 import sharp from "sharp";
+import { type ReaderOptions, readBarcodes } from "zxing-wasm";
 import { candidateRegions } from "./candidate-regions.js";
-import { readFullFrame } from "./full-frame.js";
+import { allocPgm } from "./pgm.js";
 import { defaultPoolSize, RegionPool } from "./region-pool.js";
-import { BLOB_STEPS, REGION_STEPS, type RegionResult, type RegionTask } from "./second-pass.js";
+import { BLOB_STEPS, REGION_STEPS, type RegionResult, type RegionTask, toCode } from "./second-pass.js";
 import type {
   DecodedLabel,
   DecodeHints,
@@ -24,7 +25,23 @@ import type {
   StepReport,
   UnreadLabel,
 } from "./types.js";
-import { ensureZxing } from "./zxing-module.js";
+import { ensureZxing, LABEL_FORMATS } from "./zxing-module.js";
+
+const FULL_FRAME: ReaderOptions = {
+  formats: LABEL_FORMATS,
+  tryHarder: true,
+  // A rectangular Data Matrix printed along a bottle's axis stands at 90° in the frame, and zxing's
+  // Data Matrix reader needs the rotation tries for it (QR detection is rotation-invariant). Labels
+  // are dark-on-light, so inversion only costs time.
+  tryRotate: true,
+  tryInvert: false,
+  // The downscaled layers (a third and a ninth of the frame) read no code the full-size one missed
+  // on any bench (578 flat, 28 curved QR and 17 Data Matrix full-frame reads, with and without
+  // them) and cost a fifth of the pass: shelf labels are small, and a big blurred one is the
+  // second pass's crop re-reads' (bench/NOTEBOOK.md, 2026-12-07, budget).
+  tryDownscale: false,
+  maxNumberOfSymbols: 255,
+};
 
 /** A label decoder with its own queue and worker threads; close it when done. */
 export function createLabelDecoder(options: LabelDecoderOptions = {}): LabelDecoder {
@@ -72,8 +89,9 @@ async function decodeNow(
   const tDecoded = performance.now();
   const grey = toGrey(data, info.width, info.height, info.channels);
   const tGrey = performance.now();
-  const codes = await readFullFrame(grey);
+  const first = await readBarcodes(toPgm(grey), FULL_FRAME);
   const tDetect = performance.now();
+  const codes = first.filter((r) => r.isValid && r.text).map((r) => toCode(r, 0, 0, 1, 1, 1));
   const steps = emptyReports();
   const unread = secondPass
     ? outsideReadLabels(await runSecondPass(pool, grey, codes, steps, hints), codes)
@@ -187,6 +205,12 @@ function toGrey(data: Uint8Array, width: number, height: number, channels: numbe
     }
   }
   return { data: out, width, height };
+}
+
+function toPgm(grey: GreyImage): Uint8Array {
+  const pgm = allocPgm(grey.width, grey.height);
+  pgm.grey.data.set(grey.data);
+  return pgm.file;
 }
 
 function dedupe(codes: DecodedLabel[]): DecodedLabel[] {

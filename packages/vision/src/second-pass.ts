@@ -4,7 +4,7 @@
 // counted, so the order can follow measured yield (bench:qr-curved --steps). The steps touch no
 // decoder state: a region is self-contained work that a worker thread can run.
 
-import { type ReaderOptions, readBarcodes } from "zxing-wasm";
+import { type ReaderOptions, type ReadResult, readBarcodes } from "zxing-wasm";
 import { type Box, insideCode, padBox } from "./candidate-regions.js";
 import {
   type FinderPattern,
@@ -22,8 +22,8 @@ import {
 import { type DataMatrixFinder, findDataMatrixFinders } from "./datamatrix-finder.js";
 import { readDataMatrixRegion } from "./datamatrix-read.js";
 import { allocPgm } from "./pgm.js";
-import type { DecodedLabel, GreyImage, StepReport, UnreadLabel } from "./types.js";
-import { LABEL_FORMATS, toCode } from "./zxing-module.js";
+import type { DecodedLabel, GreyImage, Point, StepReport, UnreadLabel } from "./types.js";
+import { LABEL_FORMATS } from "./zxing-module.js";
 
 const CROP: ReaderOptions = {
   formats: LABEL_FORMATS,
@@ -460,6 +460,31 @@ function holdsLabel(ctx: RegionContext): boolean {
 function sameTriple(a: Triple, b: Triple): boolean {
   const near = (p: FinderPattern, q: FinderPattern) => Math.hypot(p.x - q.x, p.y - q.y) < 3;
   return near(a.corner, b.corner) && near(a.along, b.along) && near(a.across, b.across);
+}
+
+/** Maps a read from crop coordinates (offset, scaled) back to the full frame. */
+export function toCode(
+  r: ReadResult,
+  offX: number,
+  offY: number,
+  scaleX: number,
+  scaleY: number,
+  confidence: number,
+): DecodedLabel {
+  const p = r.position;
+  const map = (q: { x: number; y: number }): Point => [
+    round1(q.x / scaleX + offX),
+    round1(q.y / scaleY + offY),
+  ];
+  return {
+    text: r.text,
+    corners: [map(p.topLeft), map(p.topRight), map(p.bottomRight), map(p.bottomLeft)],
+    confidence,
+  };
+}
+
+function round1(v: number): number {
+  return Math.round(v * 10) / 10;
 }
 
 /** A candidate region cut out once for all its re-reads, plain and (lazily) sharpened. */

@@ -1,10 +1,8 @@
 // zxing-wasm's default loader fetches the .wasm from a CDN; the appliance is offline, so the binary is
-// read from node_modules once and handed to Emscripten directly. Also: the formats every read asks
-// for, and the mapping of a read from a crop's coordinates back to the frame's.
+// read from node_modules once and handed to Emscripten directly.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { prepareZXingModule, type ReaderOptions, type ReadResult } from "zxing-wasm";
-import type { DecodedLabel, Point } from "./types.js";
+import { prepareZXingModule, type ReaderOptions } from "zxing-wasm";
 
 const require = createRequire(import.meta.url);
 
@@ -32,29 +30,4 @@ export function ensureZxing(): Promise<void> {
     );
   }
   return ready;
-}
-
-/** Maps a read from crop coordinates (offset, scaled) back to the full frame. */
-export function toCode(
-  r: ReadResult,
-  offX: number,
-  offY: number,
-  scaleX: number,
-  scaleY: number,
-  confidence: number,
-): DecodedLabel {
-  const p = r.position;
-  const map = (q: { x: number; y: number }): Point => [
-    round1(q.x / scaleX + offX),
-    round1(q.y / scaleY + offY),
-  ];
-  return {
-    text: r.text,
-    corners: [map(p.topLeft), map(p.topRight), map(p.bottomRight), map(p.bottomLeft)],
-    confidence,
-  };
-}
-
-function round1(v: number): number {
-  return Math.round(v * 10) / 10;
 }
