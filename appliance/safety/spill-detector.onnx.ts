@@ -1,4 +1,4 @@
-// The shipped spill and breakage model (model/spill-v7.onnx, see model/MODEL_CARD.md) run by
+// The shipped spill and breakage model (model/spill-v8.onnx, see model/MODEL_CARD.md) run by
 // onnxruntime-node on the CPU provider. One thread by default: the Pi's other cores keep decoding
 // labels and serving the kiosk while a scan runs.
 
@@ -15,7 +15,7 @@ import {
 import type { DetectionThresholds } from "./thresholds.js";
 
 /** The committed model; `npm run train:spill` rebuilds it. */
-export const SPILL_MODEL_PATH = fromRoot("appliance", "safety", "model", "spill-v7.onnx");
+export const SPILL_MODEL_PATH = fromRoot("appliance", "safety", "model", "spill-v8.onnx");
 
 export interface OnnxSpillDetectorOptions {
   thresholds: DetectionThresholds;

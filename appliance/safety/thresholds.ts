@@ -8,5 +8,4 @@ export interface DetectionThresholds {
  * Chosen on the validation set so clean shelves stay under one false alarm per hundred
  * (model/MODEL_CARD.md); appliance config `safety.spillThreshold` / `safety.breakageThreshold`.
  */
-// biome-ignore lint/suspicious/noApproximativeNumericConstant: spill-v7's threshold from validation, not √½
-export const DEFAULT_THRESHOLDS: Readonly<DetectionThresholds> = { spill: 0.707, breakage: 0.507 };
+export const DEFAULT_THRESHOLDS: Readonly<DetectionThresholds> = { spill: 0.725, breakage: 0.553 };

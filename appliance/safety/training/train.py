@@ -210,6 +210,15 @@ def weights_from_onnx(model, path, images):
     nodes = [n for n in graph.node if n.op_type == "Conv"]
     convs = [m for m in model.body if isinstance(m, nn.Conv2d)]
     norms = [m for m in model.body if isinstance(m, nn.BatchNorm2d)]
+    if len(nodes) == 2 * (len(convs) + 1):
+        # Exported with --mirror: the network twice, the second pass reading the first's weights
+        # through Identity nodes.
+        half = len(convs) + 1
+        alias = {n.output[0]: n.input[0] for n in graph.node if n.op_type == "Identity"}
+        for a_, b_ in zip(nodes[:half], nodes[half:]):
+            if any(alias.get(b_.input[j], b_.input[j]) != a_.input[j] for j in (1, 2)):
+                raise ValueError(f"{path}: the two passes of the mirrored graph have different weights")
+        nodes = nodes[:half]
     if len(nodes) != len(convs) + 1:
         raise ValueError(f"{path}: {len(nodes)} convolutions, the Detector has {len(convs) + 1}")
     model.eval()
@@ -421,7 +430,7 @@ def main():
         default=0.995,
         help="thresholds just above this quantile of the clean validation shelves' scores (1: their maximum)",
     )
-    ap.add_argument("--width", type=float, default=1.0, help="channels of every layer times this (1: spill-v3's 86 k parameters)")
+    ap.add_argument("--width", type=float, default=1.0, help="channels of every layer times this (1: the shipped 86 k parameters)")
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
