@@ -8,4 +8,4 @@ export interface DetectionThresholds {
  * Chosen on the validation set so clean shelves stay under one false alarm per hundred
  * (model/MODEL_CARD.md); appliance config `safety.spillThreshold` / `safety.breakageThreshold`.
  */
-export const DEFAULT_THRESHOLDS: Readonly<DetectionThresholds> = { spill: 0.725, breakage: 0.553 };
+export const DEFAULT_THRESHOLDS: Readonly<DetectionThresholds> = { spill: 0.694, breakage: 0.549 };
