@@ -79,7 +79,7 @@ describe.each(KIOSK_SCREENS)("kiosk at $name", (screen) => {
 
     // A USB badge reader types the badge and Enter anywhere on the idle screen.
     await page.keyboard.type(`${TECH.badge}\n`, { delay: 5 });
-    await see("signed-in-name", 5_000);
+    await see("signed-in-name");
     expect(await text("signed-in-name")).toContain(TECH.display_name);
 
     // Open, take container 1, turn container 2's label away, put a container the cabinet does not know
