@@ -3,7 +3,8 @@
 //  2. shelves drawn by alt-scenes.ts, a drawing routine that shares none of the renderer's code,
 // printing precision, recall, false alarms per 100 clean shelves and ms per image (decode, scale,
 // infer), then the cost on a full 1920x1080 camera frame. Usage:
-//   node --import tsx appliance/safety/training/spill-eval.ts [TEST_COUNT] [ALT_COUNT]
+//   node --import tsx appliance/safety/training/spill-eval.ts [TEST_COUNT] [ALT_COUNT] [FIRST]
+// FIRST (default 0) skips the first images of both sets: `300 300 300` scores the next 300 of each.
 
 // LILO_SPILL_EVAL_CACHE=DIR keeps the drawn images there, so evaluating another model skips drawing;
 // LILO_SPILL_MODEL=FILE evaluates another ONNX file at the thresholds in the .json beside it.
@@ -105,7 +106,12 @@ async function drawn(name: string, draw: () => Promise<{ jpeg: Buffer; truth: Tr
   return made;
 }
 
-const [testCount = "300", altCount = "300"] = process.argv.slice(2);
+const [testCount = "300", altCount = "300", firstArg = "0"] = process.argv.slice(2);
+const first = Number(firstArg);
+if (![testCount, altCount, firstArg].every((a) => /^\d+$/.test(a)))
+  throw new Error(
+    `usage: spill-eval.ts [TEST_COUNT] [ALT_COUNT] [FIRST], whole numbers (got ${process.argv.slice(2).join(" ")})`,
+  );
 const modelPath = process.env.LILO_SPILL_MODEL;
 // Another model is judged at the thresholds train.py chose for it on validation (its .json).
 const thresholds: DetectionThresholds = modelPath
@@ -120,7 +126,7 @@ print(JSON.stringify({ model: modelPath ?? "shipped", thresholds, threads: 1 }))
 try {
   const test: Scored[] = [];
   let frame: Buffer | undefined;
-  for (let i = 0; i < Number(testCount); i++) {
+  for (let i = first; i < first + Number(testCount); i++) {
     const shot = await drawn(`test-${i}`, async () => {
       const r = await renderShelfDetailed(sceneFor(SPLIT_SEEDS.test + i).scene);
       const truth = r.hazards.map((h) => ({
@@ -136,7 +142,7 @@ try {
 
   const alt: Scored[] = [];
   const kinds: AltKind[] = ["clean", "clean", "spill", "breakage"];
-  for (let i = 0; i < Number(altCount); i++) {
+  for (let i = first; i < first + Number(altCount); i++) {
     const shot = await drawn(`alt-${i}`, async () => {
       const r = await drawAltShelf(ALT_SEED + i, kinds[i % kinds.length]!);
       // alt-scenes keeps its one hazard in sight (containers stand back from it).
