@@ -107,11 +107,11 @@ async function drawn(name: string, draw: () => Promise<{ jpeg: Buffer; truth: Tr
 }
 
 const [testCount = "300", altCount = "300", firstArg = "0"] = process.argv.slice(2);
-const first = Number(firstArg);
 if (![testCount, altCount, firstArg].every((a) => /^\d+$/.test(a)))
   throw new Error(
     `usage: spill-eval.ts [TEST_COUNT] [ALT_COUNT] [FIRST], whole numbers (got ${process.argv.slice(2).join(" ")})`,
   );
+const first = Number(firstArg);
 const modelPath = process.env.LILO_SPILL_MODEL;
 // Another model is judged at the thresholds train.py chose for it on validation (its .json).
 const thresholds: DetectionThresholds = modelPath

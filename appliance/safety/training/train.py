@@ -425,6 +425,20 @@ def separation(scores, boxes):
     return out
 
 
+def load_weights(model, a, images):
+    """--resume's saved weights or --init-onnx's exported ones (their batch norms set on 256 of
+    `images`); False when neither is given (a fresh network)."""
+    if a.resume:
+        model.load_state_dict(torch.load(a.resume))
+        print(f"resumed from {a.resume}", flush=True)
+    elif a.init_onnx:
+        weights_from_onnx(model, a.init_onnx, images[:: max(1, len(images) // 256)][:256])
+        print(f"initialised from {a.init_onnx}", flush=True)
+    else:
+        return False
+    return True
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("data")
@@ -470,13 +484,8 @@ def main():
     model = Detector(a.width)
     if a.export_only:
         # Only thresholds and the graph: the training shelves are not loaded (minutes on this host).
-        if a.resume:
-            model.load_state_dict(torch.load(a.resume))
-        elif a.init_onnx:
-            weights_from_onnx(model, a.init_onnx, rvx[:: max(1, len(rvx) // 256)][:256])
-        else:
+        if not load_weights(model, a, rvx):
             sys.exit("--export-only needs --resume or --init-onnx (the weights to export)")
-        print(f"exporting the weights of {a.resume or a.init_onnx}", flush=True)
         export(a, model, (rvx, rvb), (pvx, pvb), None, "resumed", time.time())
         return
     rx, rb = load_rendered_sets(a.data, ["train", *a.extra_train])
@@ -488,12 +497,7 @@ def main():
         train_x, train_b = train_x[: a.limit], train_b[: a.limit]
     train_means = channel_means(train_x)
     print(f"train {len(train_x)} shelves ({len(rb)} rendered, {len(pb)} procedural)", flush=True)
-    if a.resume:
-        model.load_state_dict(torch.load(a.resume))
-        print(f"resumed from {a.resume}", flush=True)
-    elif a.init_onnx:
-        weights_from_onnx(model, a.init_onnx, train_x[:: max(1, len(train_x) // 256)][:256])
-        print(f"initialised from {a.init_onnx}", flush=True)
+    load_weights(model, a, train_x)
     steps = a.epochs * math.ceil(len(train_x) / a.batch)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=steps, pct_start=0.1)
