@@ -185,8 +185,11 @@ interface Rect {
   v1: number;
 }
 
-/** The blob's smallest-area bounding rectangle, to a degree. */
-function tightRect(blob: Int32Array, w: number): Rect {
+/**
+ * The blob's smallest-area bounding rectangle, to a degree; `nearDeg`, a side's direction known
+ * already (mod 90°), spares the coarse sweep.
+ */
+function tightRect(blob: Int32Array, w: number, nearDeg?: number): Rect {
   // Large blobs are thinned for the coarse sweep; the extremes move by a pixel at most.
   const step = Math.max(1, Math.floor(blob.length / 3000));
   const fit = (deg: number, stride: number): Rect & { area: number } => {
@@ -218,12 +221,15 @@ function tightRect(blob: Int32Array, w: number): Rect {
       area: (u1 - u0 + 1) * (v1 - v0 + 1),
     };
   };
-  let best = fit(0, step);
-  for (let deg = 4; deg < 90; deg += 4) {
-    const r = fit(deg, step);
-    if (r.area < best.area) best = r;
+  let coarse = nearDeg ?? 0;
+  if (nearDeg === undefined) {
+    let best = fit(0, step);
+    for (let deg = 4; deg < 90; deg += 4) {
+      const r = fit(deg, step);
+      if (r.area < best.area) best = r;
+    }
+    coarse = Math.atan2(best.u[1], best.u[0]) * (180 / Math.PI);
   }
-  const coarse = Math.atan2(best.u[1], best.u[0]) * (180 / Math.PI);
   const fine = Math.max(1, step >> 1);
   let bestDeg = coarse;
   let bestArea = fit(coarse, fine).area;
@@ -244,8 +250,14 @@ type EdgeKind = "solid" | "timing" | "other";
  * A blob's finder, when its rectangle has two adjacent solid edges and a timing edge opposite (or
  * the two finders a glared solid edge leaves possible); none otherwise.
  */
-function classify(dark: Uint8Array, w: number, h: number, blob: Int32Array): DataMatrixFinder[] {
-  const r = tightRect(blob, w);
+function classify(
+  dark: Uint8Array,
+  w: number,
+  h: number,
+  blob: Int32Array,
+  nearDeg?: number,
+): DataMatrixFinder[] {
+  const r = tightRect(blob, w, nearDeg);
   const lu = r.u1 - r.u0;
   const lv = r.v1 - r.v0;
   const short = Math.min(lu, lv);
@@ -325,6 +337,11 @@ function edgeKind(
   }
   // Gaps are measured against the shallowest ink nearby, so a slow drift (a sagging row) is no gap.
   const gapMin = Math.max(1.5, short / 28);
+  // The rectangle may meet a solid edge at an angle (a symbol seen at a slant, or bowed round a
+  // bottle, is no rectangle), and then the depth drifts along it by more than a gap's depth. A
+  // depth above the line most depths lie on is a gap only where that line drifts too.
+  const line = drifts(depth, gapMin) ? inkLine(depth) : null;
+  const gapAbove = line && Math.abs(line(EDGE_SAMPLES - 1) - line(0)) > gapMin ? line : null;
   const win = 4;
   let gaps = 0;
   let changes = 0;
@@ -333,7 +350,7 @@ function edgeKind(
     let lo = Number.POSITIVE_INFINITY;
     for (let j = Math.max(0, s - win); j <= Math.min(EDGE_SAMPLES - 1, s + win); j++)
       lo = Math.min(lo, depth[j]!);
-    const gap = depth[s]! - lo > gapMin;
+    const gap = depth[s]! - lo > gapMin && (!gapAbove || depth[s]! - gapAbove(s) > gapMin);
     if (gap) gaps++;
     if (s > 0 && gap !== prev) changes++;
     prev = gap;
@@ -349,11 +366,121 @@ function edgeKind(
   return share >= 0.2 && share <= 0.7 && changes >= 5 ? "timing" : "other";
 }
 
+/** Whether the depths' first and last quarters lie apart by more than `by` (their medians). */
+function drifts(depth: Float32Array, by: number): boolean {
+  const q = depth.length >> 2;
+  const mid = (a: Float32Array) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
+  return Math.abs(mid(depth.subarray(0, q)) - mid(depth.subarray(depth.length - q))) > by;
+}
+
+/**
+ * The straight line most of the depths lie on, within a pixel: of the lines through two samples
+ * at least a quarter of the edge apart, the one with the most samples near it. On a solid edge it
+ * follows the ink's boundary, on a timing edge the dots' tops or the gaps' bottoms.
+ */
+function inkLine(depth: Float32Array): (s: number) => number {
+  const n = depth.length;
+  let best = { c0: 0, c1: 0, inliers: -1 };
+  for (let p = 0; p < n; p++) {
+    for (let q = p + (n >> 2); q < n; q += 2) {
+      const c1 = (depth[q]! - depth[p]!) / (q - p);
+      const c0 = depth[p]! - c1 * p;
+      let inliers = 0;
+      for (let s = 0; s < n; s++) if (Math.abs(depth[s]! - (c0 + c1 * s)) <= 1) inliers++;
+      if (inliers > best.inliers) best = { c0, c1, inliers };
+    }
+  }
+  return (s) => best.c0 + best.c1 * s;
+}
+
 function shift(f: DataMatrixFinder, dx: number, dy: number): DataMatrixFinder {
   const m = (p: Vec2): Vec2 => [p[0] + dx, p[1] + dy];
   return {
     corner: m(f.corner),
     ends: [m(f.ends[0]), m(f.ends[1])],
     bounds: { x0: f.bounds.x0 + dx, y0: f.bounds.y0 + dy, x1: f.bounds.x1 + dx, y1: f.bounds.y1 + dy },
+  };
+}
+
+/** Which timing edge a widened finder looks past, and how far: a share of the symbol's shorter side. */
+export interface Widening {
+  /** 0: the edge at the end of the first solid edge (ends[0]); 1: the other. */
+  side: 0 | 1;
+  reach: number;
+}
+
+/**
+ * The finder again with the dark pixels just beyond one of its timing edges taken in (up to
+ * `maxReach` of the shorter side, under one threshold for all widenings): a glare stripe across a
+ * symbol splits its blob, and the finder's rectangle then ends at the stripe with the modules
+ * beyond it left out. A widening that takes in no ink gives no finder.
+ */
+export function widener(
+  grey: GreyImage,
+  f: DataMatrixFinder,
+  maxReach: number,
+): (widening: Widening) => DataMatrixFinder | undefined {
+  const C = f.corner;
+  const [A, B] = f.ends;
+  const la = Math.hypot(A[0] - C[0], A[1] - C[1]);
+  const lb = Math.hypot(B[0] - C[0], B[1] - C[1]);
+  const ua: Vec2 = [(A[0] - C[0]) / la, (A[1] - C[1]) / la];
+  const ub: Vec2 = [(B[0] - C[0]) / lb, (B[1] - C[1]) / lb];
+  const short = Math.min(la, lb);
+  // The rectangle turns little when a strip is added: its sides' direction, mod 90 degrees.
+  const deg = ((((Math.atan2(ua[1], ua[0]) * 180) / Math.PI) % 90) + 90) % 90;
+  // The window: the rectangle reaching past both timing edges, and a margin.
+  const far = maxReach * short;
+  const D: Vec2 = [A[0] + B[0] - C[0], A[1] + B[1] - C[1]];
+  const pts = [C, A, B, D].flatMap((p, k): Vec2[] => {
+    const ea = k === 1 || k === 3 ? far : 0;
+    const eb = k === 2 || k === 3 ? far : 0;
+    return [p, [p[0] + ua[0] * ea + ub[0] * eb, p[1] + ua[1] * ea + ub[1] * eb]];
+  });
+  const x0 = Math.max(0, Math.floor(Math.min(...pts.map((p) => p[0]))) - 4);
+  const y0 = Math.max(0, Math.floor(Math.min(...pts.map((p) => p[1]))) - 4);
+  const w = Math.min(grey.width, Math.ceil(Math.max(...pts.map((p) => p[0]))) + 4) - x0;
+  const h = Math.min(grey.height, Math.ceil(Math.max(...pts.map((p) => p[1]))) + 4) - y0;
+  if (w < MIN_SIDE || h < MIN_SIDE) return () => undefined;
+  const dark = localMeanThreshold(grey, x0, y0, w, h, Math.max(8, Math.round(short / 6)));
+  // Each dark pixel's place along the L's two edges, once for all widenings.
+  let n = 0;
+  for (let i = 0; i < dark.length; i++) n += dark[i]!;
+  const inks = new Int32Array(n);
+  const along = new Float32Array(2 * n);
+  for (let y = 0, k = 0; y < h; y++) {
+    const py = y0 + y + 0.5 - C[1];
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      if (!dark[i]) continue;
+      const px = x0 + x + 0.5 - C[0];
+      inks[k] = i;
+      along[2 * k] = px * ua[0] + py * ua[1];
+      along[2 * k + 1] = px * ub[0] + py * ub[1];
+      k++;
+    }
+  }
+  const only = new Uint8Array(w * h);
+  const kept = new Int32Array(n);
+  return ({ side, reach }) => {
+    // Inside the rectangle (a pixel's slack), or up to the reach beyond the chosen timing edge;
+    // never beyond the L.
+    const endA = la + (side === 0 ? reach * short : 1.5);
+    const endB = lb + (side === 1 ? reach * short : 1.5);
+    let m = 0;
+    let beyond = 0;
+    only.fill(0);
+    for (let k = 0; k < n; k++) {
+      const s = along[2 * k]!;
+      const t = along[2 * k + 1]!;
+      if (s >= -1.5 && t >= -1.5 && s <= endA && t <= endB) {
+        kept[m++] = inks[k]!;
+        only[inks[k]!] = 1;
+        if (s > la + 1.5 || t > lb + 1.5) beyond++;
+      }
+    }
+    if (!beyond) return undefined;
+    const found = classify(only, w, h, kept.subarray(0, m), deg)[0];
+    return found && shift(found, x0, y0);
   };
 }

@@ -6,7 +6,7 @@
 import { type ReaderOptions, readBarcodes } from "zxing-wasm";
 import type { Region } from "./curved-read.js";
 import type { Vec2 } from "./curved-unwrap.js";
-import { type DataMatrixFinder, findDataMatrixFinders } from "./datamatrix-finder.js";
+import { type DataMatrixFinder, findDataMatrixFinders, widener } from "./datamatrix-finder.js";
 import { readDataMatrixGrid } from "./datamatrix-grid.js";
 import { allocPgm } from "./pgm.js";
 import { sample } from "./qr-grid.js";
@@ -31,6 +31,12 @@ const MARGIN = 0.2;
  * rectangle a little different.
  */
 const REFIND_MARGINS = [0.4, 0.2, 0.7];
+/**
+ * How far past a timing edge the widened finder looks, as shares of the symbol's shorter side,
+ * each while the symbol runs on: a stripe near the edge leaves a module or two out, one down the
+ * middle of a square symbol half of it.
+ */
+const REACHES = [0.25, 0.5, 1];
 /** Finders read per region; more are clutter or neighbours the region only grazes. */
 const MAX_FINDERS = 2;
 
@@ -56,7 +62,8 @@ export async function readDataMatrixRegion(
     const code =
       (await readDataMatrixGrid(grey, f, confidence)) ??
       (await readRefound(grey, f, confidence)) ??
-      (await readResampled(grey, f, confidence));
+      (await readResampled(grey, f, confidence)) ??
+      (await readWidened(grey, f, confidence));
     if (code) codes.push(code);
     else unread++;
   }
@@ -84,6 +91,46 @@ async function readRefound(
     if (read) return read;
   }
   return null;
+}
+
+/**
+ * The finder widened past each timing edge in turn (widener): a glare stripe that split the
+ * symbol's blob left the columns beyond it out of the rectangle, and the grid then spread the
+ * symbol's modules over too little of it.
+ */
+async function readWidened(
+  grey: GreyImage,
+  f: DataMatrixFinder,
+  confidence: number,
+): Promise<DecodedLabel | null> {
+  const widen = widener(grey, f, REACHES[REACHES.length - 1]!);
+  for (const side of [0, 1] as const) {
+    let last = f;
+    for (const reach of REACHES) {
+      const wide = widen({ side, reach });
+      // Nothing new past the edge, or the symbol ends before this reach: no further look.
+      if (!wide || !grewFrom(last, wide)) break;
+      const hit = await readDataMatrixGrid(grey, wide, confidence, false);
+      if (hit) return hit;
+      if (!grewFrom(f, wide, 0.8 * reach)) break;
+      last = wide;
+    }
+  }
+  return null;
+}
+
+/**
+ * Whether finder b's L reaches further than a's along either edge: by `share` of a's shorter side,
+ * or by a tenth of it (a rectangle a pixel or two larger has nothing new to read).
+ */
+function grewFrom(a: DataMatrixFinder, b: DataMatrixFinder, share = 0.1): boolean {
+  const len = (f: DataMatrixFinder, k: 0 | 1) =>
+    Math.hypot(f.ends[k][0] - f.corner[0], f.ends[k][1] - f.corner[1]);
+  const min = Math.max(3, share * Math.min(len(a, 0), len(a, 1)));
+  const lens = (f: DataMatrixFinder) => [len(f, 0), len(f, 1)].sort((x, y) => x - y);
+  const [a0, a1] = lens(a);
+  const [b0, b1] = lens(b);
+  return b0! - a0! >= min || b1! - a1! >= min;
 }
 
 export async function readResampled(
