@@ -4,7 +4,7 @@
 // edge drifts along it (edgeKind fits the line the ink follows).
 import { afterAll, describe, expect, it } from "vitest";
 import { dataMatrix, renderCurvedShelf } from "../bench/curved-scene.js";
-import { findDataMatrixFinders } from "./datamatrix-finder.js";
+import { findDataMatrixFinders, widener } from "./datamatrix-finder.js";
 import { readDataMatrixRegion } from "./datamatrix-read.js";
 import { createLabelDecoder } from "./qr-decoder.js";
 import type { GreyImage } from "./types.js";
@@ -50,6 +50,12 @@ describe("Data Matrix finder", () => {
     const [first] = findDataMatrixFinders(grey, region);
     expect(first).toBeDefined();
     expect(first!.bounds.x1).toBeLessThan(LX + 11 * MODULE);
+    // Widened past that edge, the rectangle takes in the columns beyond the stripe.
+    const widen = widener(grey, first!, 1);
+    const wide = [0.25, 0.5, 1]
+      .flatMap((reach) => [widen({ side: 0, reach }), widen({ side: 1, reach })])
+      .find((f) => f && f.bounds.x1 >= LX + 15.5 * MODULE);
+    expect(wide).toBeDefined();
     const read = await readDataMatrixRegion(grey, region);
     expect(read.codes.map((c) => c.text)).toEqual([TEXT]);
   });

@@ -411,7 +411,9 @@ export interface Widening {
 
 /**
  * The finder again with the dark pixels just beyond one of its timing edges taken in (up to
- * `maxReach` of the shorter side, under one threshold for all widenings): a glare stripe across a
+ * `maxReach` of the shorter side, the window's limit, under one threshold for all widenings; the
+ * first of the finders the widened blob gives, as findDataMatrixFinders' callers read the first
+ * refound one): a glare stripe across a
  * symbol splits its blob, and the finder's rectangle then ends at the stripe with the modules
  * beyond it left out. A widening that takes in no ink gives no finder.
  */
@@ -427,6 +429,7 @@ export function widener(
   const ua: Vec2 = [(A[0] - C[0]) / la, (A[1] - C[1]) / la];
   const ub: Vec2 = [(B[0] - C[0]) / lb, (B[1] - C[1]) / lb];
   const short = Math.min(la, lb);
+  if (!(short >= MIN_SIDE)) return () => undefined;
   // The rectangle turns little when a strip is added: its sides' direction, mod 90 degrees.
   const deg = ((((Math.atan2(ua[1], ua[0]) * 180) / Math.PI) % 90) + 90) % 90;
   // The window: the rectangle reaching past both timing edges, and a margin.
@@ -463,7 +466,7 @@ export function widener(
   const only = new Uint8Array(w * h);
   const kept = new Int32Array(n);
   return ({ side, reach }) => {
-    // Inside the rectangle (a pixel's slack), or up to the reach beyond the chosen timing edge;
+    // Inside the rectangle (1.5 px of slack), or up to the reach beyond the chosen timing edge;
     // never beyond the L.
     const endA = la + (side === 0 ? reach * short : 1.5);
     const endB = lb + (side === 1 ? reach * short : 1.5);

@@ -120,17 +120,23 @@ async function readWidened(
 }
 
 /**
- * Whether finder b's L reaches further than a's along either edge: by `share` of a's shorter side,
- * or by a tenth of it (a rectangle a pixel or two larger has nothing new to read).
+ * Whether finder b's L reaches further than a's along either of a's edges (b's edges matched to
+ * a's by direction, as the widened blob may give its L the other way round): by `share` of a's
+ * shorter side, at least 3 px (a rectangle a pixel or two larger has nothing new to read).
  */
 function grewFrom(a: DataMatrixFinder, b: DataMatrixFinder, share = 0.1): boolean {
-  const len = (f: DataMatrixFinder, k: 0 | 1) =>
-    Math.hypot(f.ends[k][0] - f.corner[0], f.ends[k][1] - f.corner[1]);
-  const min = Math.max(3, share * Math.min(len(a, 0), len(a, 1)));
-  const lens = (f: DataMatrixFinder) => [len(f, 0), len(f, 1)].sort((x, y) => x - y);
-  const [a0, a1] = lens(a);
-  const [b0, b1] = lens(b);
-  return b0! - a0! >= min || b1! - a1! >= min;
+  const edge = (f: DataMatrixFinder, k: 0 | 1): Vec2 => [
+    f.ends[k][0] - f.corner[0],
+    f.ends[k][1] - f.corner[1],
+  ];
+  const [ea, eb] = [edge(a, 0), edge(a, 1)];
+  const la = Math.hypot(...ea);
+  const lb = Math.hypot(...eb);
+  const min = Math.max(3, share * Math.min(la, lb));
+  // b's extent along each of a's edges: the longer projection of its two edges.
+  const extent = (dir: Vec2, len: number) =>
+    Math.max(...[edge(b, 0), edge(b, 1)].map((e) => Math.abs(e[0] * dir[0] + e[1] * dir[1]) / len));
+  return extent(ea, la) - la >= min || extent(eb, lb) - lb >= min;
 }
 
 export async function readResampled(
