@@ -410,12 +410,11 @@ export interface Widening {
 }
 
 /**
- * The finder again with the dark pixels just beyond one of its timing edges taken in (up to
- * `maxReach` of the shorter side, the window's limit, under one threshold for all widenings; the
- * first of the finders the widened blob gives, as findDataMatrixFinders' callers read the first
- * refound one): a glare stripe across a
- * symbol splits its blob, and the finder's rectangle then ends at the stripe with the modules
- * beyond it left out. A widening that takes in no ink gives no finder.
+ * The finder again with the dark pixels just beyond one of its timing edges taken in: a glare
+ * stripe across a symbol splits its blob, and the finder's rectangle then ends at the stripe with
+ * the modules beyond it left out. One threshold serves every widening up to `maxReach` of the
+ * shorter side (the window's limit); each gives the first finder of its widened blob, as the
+ * refind windows do, or none where it takes in no ink.
  */
 export function widener(
   grey: GreyImage,
@@ -471,7 +470,7 @@ export function widener(
     const endA = la + (side === 0 ? reach * short : 1.5);
     const endB = lb + (side === 1 ? reach * short : 1.5);
     let m = 0;
-    let beyond = 0;
+    let beyond = false;
     only.fill(0);
     for (let k = 0; k < n; k++) {
       const s = along[2 * k]!;
@@ -479,7 +478,7 @@ export function widener(
       if (s >= -1.5 && t >= -1.5 && s <= endA && t <= endB) {
         kept[m++] = inks[k]!;
         only[inks[k]!] = 1;
-        if (s > la + 1.5 || t > lb + 1.5) beyond++;
+        beyond ||= s > la + 1.5 || t > lb + 1.5;
       }
     }
     if (!beyond) return undefined;
