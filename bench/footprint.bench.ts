@@ -9,6 +9,8 @@
 //   recorded-1w  the same with one decoder worker, as on a 2 GB board.
 // The process gets the environment and V8 heap limit of systemd/lilo-appliance.service, read from the
 // unit: jemalloc preloaded (this machine's build of Debian's libjemalloc2) with its MALLOC_CONF.
+// After the last scan the run also waits for RSS to settle (a scan's transient buffers handed back:
+// jemalloc returns freed pages after its 300 ms decay), the memory a cabinet holds between scans.
 // Where the memory goes comes from the process itself (GET /api/status `memory`); zxing's
 // WebAssembly heap is measured here, by decoding the recorded frames as the appliance does.
 //
@@ -30,6 +32,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import { createLabelDecoder, ensureZxing } from "@lilo/vision";
 import Sqlite from "better-sqlite3";
 import { prepareZXingModule } from "zxing-wasm";
@@ -107,6 +110,35 @@ interface RunResult {
   /** CPU seconds per scan, the process's threads together (steadier than wall time on a busy host). */
   scanCpu: number;
   codesRead: number;
+  /** RSS and its anonymous part once settled after the last scan, and how long that took. */
+  settled: { rss: number; anon: number; ms: number };
+}
+
+/** Sampling period and patience of settledMemory. */
+const SETTLE_POLL_MS = 250;
+const SETTLE_QUIET_MS = 1_500;
+const SETTLE_MAX_MS = 10_000;
+
+/**
+ * RSS once the process has let go of a scan's transient memory: read every SETTLE_POLL_MS until it
+ * has not fallen by half a MiB for SETTLE_QUIET_MS, or SETTLE_MAX_MS have passed (then the last
+ * reading). Waiting is the measurement here: how much stays resident between scans.
+ */
+async function settledMemory(pid: number): Promise<{ rss: number; anon: number; ms: number }> {
+  const started = performance.now();
+  let low = procMemory(pid);
+  let lowAt = started;
+  for (;;) {
+    await delay(SETTLE_POLL_MS);
+    const now = performance.now();
+    const m = procMemory(pid);
+    if (m.rss < low.rss - MIB / 2) {
+      low = m;
+      lowAt = now;
+    }
+    if (now - lowAt >= SETTLE_QUIET_MS || now - started >= SETTLE_MAX_MS)
+      return { rss: m.rss, anon: m.anon, ms: lowAt - started };
+  }
 }
 
 /** CPU seconds the process has used, all its threads (utime + stime of /proc/<pid>/stat). */
@@ -178,7 +210,8 @@ async function runAppliance(name: string, dataDir: string): Promise<RunResult> {
       }
     }
     const scanCpu = (procCpuSeconds(pid) - cpu0) / SCANS;
-    return { name, readyMs, readyRss, samples, scanMs, scanCpu, codesRead };
+    const settled = await settledMemory(pid);
+    return { name, readyMs, readyRss, samples, scanMs, scanCpu, codesRead, settled };
   } finally {
     const exited = new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGTERM");
@@ -249,13 +282,13 @@ function report(runs: RunResult[], zxingHeap: number): void {
     `\nRSS in MiB (VmRSS; peak = VmHWM over the run). ${SCANS} scans per run, 4 shelves of 1920x1080, LD_PRELOAD=${env.LD_PRELOAD || "(none)"}, MALLOC_CONF=${env.MALLOC_CONF ?? ""}, MALLOC_ARENA_MAX=${env.MALLOC_ARENA_MAX ?? ""}, NODE_OPTIONS=${env.NODE_OPTIONS ?? ""}, node ${SERVICE_ARGS.join(" ")}.`,
   );
   console.log(
-    `| run | ready (s) | RSS ready | after 1 | after 5 | after ${SCANS} | peak | growth 5→${SCANS} | scan median (s) | CPU per scan (s) | codes read |`,
+    `| run | ready (s) | RSS ready | after 1 | after 5 | after ${SCANS} | settled after ${SCANS} (anonymous) | peak | growth 5→${SCANS} | scan median (s) | CPU per scan (s) | codes read |`,
   );
-  console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const r of runs) {
     const last = at(r, SCANS);
     console.log(
-      `| ${r.name} | ${(r.readyMs / 1000).toFixed(2)} | ${mib(r.readyRss)} | ${mib(at(r, 1).rss)} | ${mib(at(r, 5).rss)} | ${mib(last.rss)} | ${mib(last.hwm)} | ${(last.rss / at(r, 5).rss).toFixed(3)} | ${(median(r.scanMs) / 1000).toFixed(2)} | ${r.scanCpu.toFixed(2)} | ${r.codesRead} |`,
+      `| ${r.name} | ${(r.readyMs / 1000).toFixed(2)} | ${mib(r.readyRss)} | ${mib(at(r, 1).rss)} | ${mib(at(r, 5).rss)} | ${mib(last.rss)} | ${mib(r.settled.rss)} (${mib(r.settled.anon)}) after ${(r.settled.ms / 1000).toFixed(1)} s | ${mib(last.hwm)} | ${(last.rss / at(r, 5).rss).toFixed(3)} | ${(median(r.scanMs) / 1000).toFixed(2)} | ${r.scanCpu.toFixed(2)} | ${r.codesRead} |`,
     );
   }
   console.log(
