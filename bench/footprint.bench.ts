@@ -126,14 +126,14 @@ const SETTLE_MAX_MS = 10_000;
  */
 async function settledMemory(pid: number): Promise<{ rss: number; anon: number; ms: number }> {
   const started = performance.now();
-  let low = procMemory(pid);
+  let low = procMemory(pid).rss;
   let lowAt = started;
   for (;;) {
     await delay(SETTLE_POLL_MS);
     const now = performance.now();
     const m = procMemory(pid);
-    if (m.rss < low.rss - MIB / 2) {
-      low = m;
+    if (m.rss < low - MIB / 2) {
+      low = m.rss;
       lowAt = now;
     }
     if (now - lowAt >= SETTLE_QUIET_MS || now - started >= SETTLE_MAX_MS)
