@@ -14,6 +14,15 @@ export interface DataMatrixFinder {
   ends: [Vec2, Vec2];
   /** The symbol's tight bounding box, image px. */
   bounds: Region;
+  /** Found once a neighbour standing in front was taken out of the dark mask (withoutOccluder). */
+  behind?: boolean;
+  /**
+   * The timing edge the neighbour hides, where it hides one: 0 the edge opposite the first solid
+   * edge (corner to ends[0]), 1 the edge opposite the second.
+   */
+  hiddenSide?: 0 | 1;
+  /** Where the neighbour lies (with a margin), image px: 1 in `mask` over the box's pixels. */
+  neighbour?: { x0: number; y0: number; w: number; h: number; mask: Uint8Array };
 }
 
 /** Smallest symbol side, px: 10 modules of 2 px, less blur. */
@@ -24,7 +33,11 @@ const MAX_ASPECT = 4.5;
 const EDGE_SAMPLES = 48;
 
 /** The Data Matrix finders in a region of the grey image, largest first. */
-export function findDataMatrixFinders(grey: GreyImage, region: Region): DataMatrixFinder[] {
+export function findDataMatrixFinders(
+  grey: GreyImage,
+  region: Region,
+  behindNeighbours = true,
+): DataMatrixFinder[] {
   const x0 = Math.max(0, Math.floor(region.x0));
   const y0 = Math.max(0, Math.floor(region.y0));
   const w = Math.min(grey.width, Math.ceil(region.x1)) - x0;
@@ -33,6 +46,7 @@ export function findDataMatrixFinders(grey: GreyImage, region: Region): DataMatr
   const dark = localMeanThreshold(grey, x0, y0, w, h, Math.max(8, Math.round(Math.min(w, h) / 6)));
   const first = darkBlobs(dark, w, h);
   let out = first.blobs.flatMap((blob) => classify(dark, w, h, blob));
+  const behindWanted = behindNeighbours && !out.length && first.mergedCentre;
   if (!out.length && first.mergedCentre) {
     // A symbol printed close to its label's edge, or beside a neighbour's silhouette, joins the dark
     // beyond it into one blob that reaches the region's border from its middle. Solid dark areas
@@ -49,7 +63,134 @@ export function findDataMatrixFinders(grey: GreyImage, region: Region): DataMatr
       if (out.length) break;
     }
   }
+  if (behindWanted) {
+    // A neighbour standing in front joins the symbol's blob, and the cut leaves pieces of it (or
+    // nothing, or the symbol with the neighbour's rim); with the neighbour taken out the symbol is
+    // one blob again, and its finders are tried first.
+    const clear = withoutOccluder(grey, dark, x0, y0, w, h);
+    const behind = clear
+      ? darkBlobs(clear.dark, w, h)
+          .blobs.flatMap((blob) => classify(clear.dark, w, h, blob, undefined, clear.hidden))
+          .map((f) => ({ ...f, behind: true, neighbour: { x0: 0, y0: 0, w, h, mask: clear.hidden } }))
+      : [];
+    out = [...behind, ...out];
+  }
   return out.map((f) => shift(f, x0, y0));
+}
+
+/**
+ * The dark mask with a neighbour standing in front of the symbol taken out: a smooth area, neither
+ * paper nor as dark as ink, far larger than a module, and a margin round it. Null where there is none.
+ */
+export function withoutOccluder(
+  grey: GreyImage,
+  dark: Uint8Array,
+  x0: number,
+  y0: number,
+  w: number,
+  h: number,
+): { dark: Uint8Array; hidden: Uint8Array } | null {
+  const r = Math.max(2, Math.round(Math.min(w, h) / 40));
+  // Ink and paper: the 5th and 95th percentiles of the region's grey levels.
+  const hist = new Int32Array(256);
+  for (let y = 0; y < h; y++) {
+    const o = (y0 + y) * grey.width + x0;
+    for (let x = 0; x < w; x++) hist[grey.data[o + x]!]!++;
+  }
+  const level = (q: number) => {
+    let k = 0;
+    for (let n = 0, want = q * w * h; k < 255 && n + hist[k]! <= want; k++) n += hist[k]!;
+    return k;
+  };
+  const ink = level(0.05);
+  const paper = level(0.95);
+  const contrast = paper - ink;
+  if (contrast < 40) return null;
+  // Mean and variance over a (2r + 1) square from running sums.
+  const W = w + 1;
+  const s1 = new Float64Array(W * (h + 1));
+  const s2 = new Float64Array(W * (h + 1));
+  for (let y = 0; y < h; y++) {
+    let a = 0;
+    let b = 0;
+    const o = (y0 + y) * grey.width + x0;
+    for (let x = 0; x < w; x++) {
+      const v = grey.data[o + x]!;
+      a += v;
+      b += v * v;
+      s1[(y + 1) * W + x + 1] = s1[y * W + x + 1]! + a;
+      s2[(y + 1) * W + x + 1] = s2[y * W + x + 1]! + b;
+    }
+  }
+  const maxVar = (0.08 * contrast) ** 2;
+  const below = paper - 0.25 * contrast;
+  const smooth = new Uint8Array(w * h);
+  for (let y = r; y < h - r; y++) {
+    const ya = (y - r) * W;
+    const yb = (y + r + 1) * W;
+    for (let x = r; x < w - r; x++) {
+      const xa = x - r;
+      const xb = x + r + 1;
+      const n = (2 * r + 1) ** 2;
+      const m = (s1[yb + xb]! - s1[ya + xb]! - s1[yb + xa]! + s1[ya + xa]!) / n;
+      const v = (s2[yb + xb]! - s2[ya + xb]! - s2[yb + xa]! + s2[ya + xa]!) / n - m * m;
+      smooth[y * w + x] = v < maxVar && m < below ? 1 : 0;
+    }
+  }
+  // Components of the smooth area far larger than a 2x2 block of ink modules are the neighbour.
+  const minArea = (8 * r) ** 2;
+  const occ = new Uint8Array(w * h);
+  const { stack, members } = fillScratch(w * h);
+  let any = false;
+  for (let s0 = 0; s0 < w * h; s0++) {
+    if (smooth[s0] !== 1) continue;
+    let top = 0;
+    let count = 0;
+    stack[top++] = s0;
+    smooth[s0] = 2;
+    while (top) {
+      const i = stack[--top]!;
+      members[count++] = i;
+      const x = i % w;
+      if (x > 0 && smooth[i - 1] === 1) (smooth[i - 1] = 2), (stack[top++] = i - 1);
+      if (x < w - 1 && smooth[i + 1] === 1) (smooth[i + 1] = 2), (stack[top++] = i + 1);
+      if (i >= w && smooth[i - w] === 1) (smooth[i - w] = 2), (stack[top++] = i - w);
+      if (i + w < w * h && smooth[i + w] === 1) (smooth[i + w] = 2), (stack[top++] = i + w);
+    }
+    if (count < minArea) continue;
+    any = true;
+    for (let k = 0; k < count; k++) occ[members[k]!] = 1;
+  }
+  if (!any) return null;
+  // The margin: the smooth test misses a band of r round the area, and the rim's blur a little more.
+  const near = dilate(occ, w, h, 2 * r + 1);
+  return { dark: dark.map((v, i) => (near[i] ? 0 : v)), hidden: near };
+}
+
+/** The pixels within a (2r + 1)-square of a set one (a morphological dilation). */
+function dilate(mask: Uint8Array, w: number, h: number, r: number): Uint8Array {
+  const s = new Int32Array((w + 1) * (h + 1));
+  for (let y = 0; y < h; y++) {
+    let row = 0;
+    for (let x = 0; x < w; x++) {
+      row += mask[y * w + x]!;
+      s[(y + 1) * (w + 1) + x + 1] = s[y * (w + 1) + x + 1]! + row;
+    }
+  }
+  const out = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const ya = Math.max(0, y - r);
+    const yb = Math.min(h, y + r + 1);
+    for (let x = 0; x < w; x++) {
+      const xa = Math.max(0, x - r);
+      const xb = Math.min(w, x + r + 1);
+      out[y * w + x] =
+        s[yb * (w + 1) + xb]! - s[ya * (w + 1) + xb]! - s[yb * (w + 1) + xa]! + s[ya * (w + 1) + xa]! > 0
+          ? 1
+          : 0;
+    }
+  }
+  return out;
 }
 
 /** Clears every dark pixel that lies in a fully dark (2r + 1)-square (a morphological opening). */
@@ -256,6 +397,7 @@ function classify(
   h: number,
   blob: Int32Array,
   nearDeg?: number,
+  hidden?: Uint8Array,
 ): DataMatrixFinder[] {
   const r = tightRect(blob, w, nearDeg);
   const lu = r.u1 - r.u0;
@@ -271,8 +413,11 @@ function classify(
   const corners: Vec2[] = [at(r.u0, r.v0), at(r.u1, r.v0), at(r.u1, r.v1), at(r.u0, r.v1)];
   const inward: Vec2[] = [r.v, [-r.u[0], -r.u[1]], [-r.v[0], -r.v[1]], r.u];
   const depthOf = [lv, lu, lv, lu];
+  const behind = corners.map(
+    (c, k) => !!hidden && behindEdge(hidden, w, h, c, corners[(k + 1) % 4]!, inward[k]!),
+  );
   const kinds = corners.map((c, k) =>
-    edgeKind(dark, w, h, c, corners[(k + 1) % 4]!, inward[k]!, depthOf[k]!, short),
+    behind[k] ? "other" : edgeKind(dark, w, h, c, corners[(k + 1) % 4]!, inward[k]!, depthOf[k]!, short),
   );
   const xs = corners.map((c) => c[0]);
   const ys = corners.map((c) => c[1]);
@@ -286,11 +431,14 @@ function classify(
     const others = [kinds[(k + 2) % 4], kinds[(k + 3) % 4]];
     const solids = pair.filter((x) => x === "solid").length;
     const timings = others.filter((x) => x === "timing").length;
-    const finder = {
+    const finder: DataMatrixFinder = {
       corner: corners[k1]!,
       ends: [corners[k]!, corners[(k + 2) % 4]!] as [Vec2, Vec2],
       bounds,
     };
+    // The timing edges opposite the first solid edge (k) and the second (k1).
+    const cut = behind[(k + 2) % 4] ? 0 : behind[(k + 3) % 4] ? 1 : undefined;
+    if (cut !== undefined) finder.hiddenSide = cut;
     // Both timing edges seen make up for one solid edge lost (to the dark of a neighbour or of the
     // label's own edge beside it, or to a bend).
     if (
@@ -301,8 +449,30 @@ function classify(
     // A glare stripe across a solid edge leaves gaps that pass for dots: one solid edge and three
     // dotted ones could be the L either way round, and the grid read tells which.
     if (solids === 1 && timings === 2 && pair.includes("timing")) glared.push(finder);
+    // Behind a neighbour, the L's arm that runs into it may end in clutter the cut left: one solid
+    // arm, a timing edge, and the neighbour along another edge.
+    else if (
+      behind.some((b) => b) &&
+      solids === 1 &&
+      timings >= 1 &&
+      !pair.includes("timing") &&
+      !others.includes("solid")
+    )
+      glared.push(finder);
   }
   return glared;
+}
+
+/** Whether most of an edge borders a neighbour in front (`hidden`, just outside it). */
+function behindEdge(hidden: Uint8Array, w: number, h: number, from: Vec2, to: Vec2, inward: Vec2): boolean {
+  let n = 0;
+  for (let s = 0; s < 16; s++) {
+    const t = (s + 0.5) / 16;
+    const x = Math.floor(from[0] + (to[0] - from[0]) * t - inward[0] * 2);
+    const y = Math.floor(from[1] + (to[1] - from[1]) * t - inward[1] * 2);
+    if (x >= 0 && y >= 0 && x < w && y < h && hidden[y * w + x]) n++;
+  }
+  return n >= 8;
 }
 
 /**
@@ -399,6 +569,11 @@ function shift(f: DataMatrixFinder, dx: number, dy: number): DataMatrixFinder {
     corner: m(f.corner),
     ends: [m(f.ends[0]), m(f.ends[1])],
     bounds: { x0: f.bounds.x0 + dx, y0: f.bounds.y0 + dy, x1: f.bounds.x1 + dx, y1: f.bounds.y1 + dy },
+    ...(f.behind ? { behind: true } : {}),
+    ...(f.hiddenSide !== undefined ? { hiddenSide: f.hiddenSide } : {}),
+    ...(f.neighbour
+      ? { neighbour: { ...f.neighbour, x0: f.neighbour.x0 + dx, y0: f.neighbour.y0 + dy } }
+      : {}),
   };
 }
 

@@ -111,7 +111,7 @@ export async function readDataMatrixGrid(
   confidence: number,
   hiddenStrips = true,
 ): Promise<DecodedLabel | null> {
-  const grids = dataMatrixGrids(grey, f, hiddenStrips);
+  const grids = [...(hiddenStrips ? behindGrids(grey, f) : []), ...dataMatrixGrids(grey, f, hiddenStrips)];
   const sampled = (grid: DataMatrixGrid) => {
     const values = sampleModules(grey, grid);
     const decisions = moduleDecisions(values, grid);
@@ -259,6 +259,135 @@ export function dataMatrixGrids(grey: GreyImage, f: DataMatrixFinder, hiddenStri
   })).sort((x, y) => x.cost - y.cost);
   for (const { p, q, cost } of near.slice(0, 3)) if (cost <= 4) add(p, q);
   return [...grids, ...hidden()];
+}
+
+/** Hidden-side grids tried per finder found behind a neighbour. */
+const MAX_BEHIND_GRIDS = 6;
+
+/**
+ * Grids for a finder found behind a neighbour (`f.hiddenSide`): the timing edge the neighbour
+ * hides is not traced (its trace would follow the neighbour's silhouette) but taken as the
+ * rectangle's straight side; the modules along the cut axis are placed by the visible timing
+ * edge's dots, their spacing carried on past the silhouette, and those beyond it are hidden, left
+ * to the erasure correction. The uncut axis, whose solid edge is whole, is spaced evenly.
+ */
+export function behindGrids(grey: GreyImage, f: DataMatrixFinder): DataMatrixGrid[] {
+  if (f.hiddenSide === undefined) return [];
+  const C = f.corner;
+  const [A, B] = f.ends;
+  const a: Vec2 = [A[0] - C[0], A[1] - C[1]];
+  const b: Vec2 = [B[0] - C[0], B[1] - C[1]];
+  const la = Math.hypot(...a);
+  const lb = Math.hypot(...b);
+  const na: Vec2 = [a[0] / la, a[1] / la];
+  const nb: Vec2 = [b[0] / lb, b[1] / lb];
+  const neg = (v: Vec2): Vec2 => [-v[0], -v[1]];
+  const traced = (from: Vec2, along: Vec2, inward: Vec2, across: number, solid: boolean): Side => {
+    const s: Side = { from, along, inward, across, depth: [0, 0, 0], span: [0, 1] };
+    s.depth = traceSide(grey, s, solid);
+    return s;
+  };
+  const straight = (from: Vec2, along: Vec2, inward: Vec2, across: number): Side => ({
+    from,
+    along,
+    inward,
+    across,
+    depth: [0, 0, 0],
+    span: [0, 1],
+  });
+  // b is cut when the edge opposite the first solid edge (ta) is hidden, a when tb is.
+  const cutB = f.hiddenSide === 0;
+  const sa = traced(C, a, nb, lb, true);
+  const sb = traced(C, b, na, la, true);
+  const ta = cutB ? straight(B, a, neg(nb), lb) : traced(B, a, neg(nb), lb, false);
+  const tb = cutB ? traced(A, b, neg(na), la, false) : straight(A, b, neg(na), la);
+  meet(sa, 1, tb, 0);
+  meet(sa, 0, sb, 0);
+  meet(sb, 1, ta, 0);
+  meet(ta, 1, tb, 1);
+  const patch = coonsPatch(sa, ta, sb, tb);
+  const visible = cutB ? tb : ta;
+  // The module's size from the L's thickness sets how far in the dots are sampled.
+  const thin = (s: Side) => {
+    const x0 = Math.floor(Math.min(C[0], A[0], B[0])) - 4;
+    const y0 = Math.floor(Math.min(C[1], A[1], B[1])) - 4;
+    const w = Math.ceil(Math.max(C[0], A[0], B[0], A[0] + b[0])) + 4 - x0;
+    const h = Math.ceil(Math.max(C[1], A[1], B[1], A[1] + b[1])) + 4 - y0;
+    if (x0 < 0 || y0 < 0 || x0 + w > grey.width || y0 + h > grey.height) return 0;
+    const dark = localMeanThreshold(grey, x0, y0, w, h, Math.max(8, Math.round(Math.min(la, lb) / 6)));
+    return thickness((p) => {
+      const x = Math.floor(p[0]) - x0;
+      const y = Math.floor(p[1]) - y0;
+      return x >= 0 && y >= 0 && x < w && y < h && dark[y * w + x] === 1;
+    }, s);
+  };
+  const modulePx = Math.max(1.5, thin(cutB ? sa : sb));
+  const cutLen = cutB ? lb : la;
+  const fullLen = cutB ? la : lb;
+  const out: { grid: DataMatrixGrid; misfit: number }[] = [];
+  for (const d of dotReadings(grey, visible, modulePx)) {
+    // Dot k is module 2k; the corner is where module 0 starts.
+    const xs = [0, 0, 0, ...d.centres.map((_, k) => 2 * k + 0.5)];
+    const ys = [0, 0, 0, ...d.centres];
+    const fit = fitQuadratic(xs, ys);
+    const pos = (x: number) => fit[0] + x * (fit[1] + x * fit[2]);
+    const last = 2 * (d.centres.length - 1) + 0.5;
+    // The pitch in px near the corner, along the cut axis.
+    const pitchPx = (pos(2) - pos(0)) * 0.5 * cutLen;
+    if (!(pitchPx > 1) || !(fit[1] + 2 * fit[2] * last > 0)) continue;
+    for (const [p, q] of ORIENTED_SIZES) {
+      const nCut = cutB ? q : p;
+      const nFull = cutB ? p : q;
+      if (2 * d.centres.length > nCut + 1) continue;
+      // Square modules: the whole axis's pitch as the cut one's near the corner.
+      const misfit = Math.abs(Math.log(fullLen / nFull / pitchPx));
+      if (misfit > 0.25) continue;
+      const centres = Float64Array.from({ length: nCut }, (_, m) => pos(m + 0.5));
+      const pitch = centres[nCut - 1]! - centres[nCut - 2]!;
+      // The symbol reaches the visible end, and at most a quarter of its modules lie past it or
+      // on the neighbour (the erasure correction decides whether that many are too many).
+      const seen = centres.findIndex((c) => c > 1 - 0.25 * pitch);
+      let first = seen < 0 ? nCut : seen;
+      // Modules on the neighbour itself, where the rectangle reaches onto it.
+      for (let m = nCut >> 1; m < first; m++) {
+        if (behindNeighbour(f, patch, cutB, centres[m]!, nFull)) {
+          first = m;
+          break;
+        }
+      }
+      if (centres[nCut - 1]! < 1 - pitch || nCut - first > Math.max(2, 0.25 * nCut)) continue;
+      const range: [number, number] | undefined = first < nCut ? [first, nCut] : undefined;
+      const grid: DataMatrixGrid = cutB
+        ? { na: p, nb: q, ua: evenly(p), vb: centres, patch, ...(range ? { hiddenB: range } : {}) }
+        : { na: p, nb: q, ua: centres, vb: evenly(q), patch, ...(range ? { hiddenA: range } : {}) };
+      out.push({ grid, misfit });
+    }
+  }
+  return out
+    .sort((x, y) => x.misfit - y.misfit)
+    .slice(0, MAX_BEHIND_GRIDS)
+    .map((c) => c.grid);
+}
+
+/** Whether a row or column of modules (at `t` along the cut axis) lies mostly on the neighbour. */
+function behindNeighbour(
+  f: DataMatrixFinder,
+  patch: CoonsPatch,
+  cutB: boolean,
+  t: number,
+  n: number,
+): boolean {
+  const nb = f.neighbour;
+  if (!nb) return false;
+  let on = 0;
+  for (let k = 0; k < 5; k++) {
+    const s = (k + 0.5) / 5;
+    const [x, y] = cutB ? patch.at(s, t) : patch.at(t, s);
+    const px = Math.floor(x) - nb.x0;
+    const py = Math.floor(y) - nb.y0;
+    if (px >= 0 && py >= 0 && px < nb.w && py < nb.h && nb.mask[py * nb.w + px]) on++;
+  }
+  return on >= 2 && n > 0;
 }
 
 /**

@@ -59,11 +59,14 @@ export async function readDataMatrixRegion(
   for (const f of finders.slice(0, maxFinders)) {
     // The module grid fitted to the L and the timing dots follows a bend; the plain resample
     // reads the odd flat symbol whose dots are unclear.
-    const code =
-      (await readDataMatrixGrid(grey, f, confidence)) ??
-      (await readRefound(grey, f, confidence)) ??
-      (await readResampled(grey, f, confidence)) ??
-      (await readWidened(grey, f, confidence));
+    // A finder found behind a neighbour: its grid (with the hidden strips) is the read that can
+    // leave the neighbour out; the others would look for the symbol in windows the neighbour fills.
+    const code = f.behind
+      ? await readDataMatrixGrid(grey, f, confidence)
+      : ((await readDataMatrixGrid(grey, f, confidence)) ??
+        (await readRefound(grey, f, confidence)) ??
+        (await readResampled(grey, f, confidence)) ??
+        (await readWidened(grey, f, confidence)));
     if (code) codes.push(code);
     else unread++;
   }
@@ -83,7 +86,7 @@ async function readRefound(
   const { x0, y0, x1, y1 } = f.bounds;
   for (const share of REFIND_MARGINS) {
     const m = share * Math.max(x1 - x0, y1 - y0);
-    const again = findDataMatrixFinders(grey, { x0: x0 - m, y0: y0 - m, x1: x1 + m, y1: y1 + m })[0];
+    const again = findDataMatrixFinders(grey, { x0: x0 - m, y0: y0 - m, x1: x1 + m, y1: y1 + m }, false)[0];
     // Grids with a strip hidden by a neighbour cost a few ms a finder: the first window only.
     const read = again
       ? await readDataMatrixGrid(grey, again, confidence, share === REFIND_MARGINS[0])
