@@ -152,10 +152,15 @@ export function withoutOccluder(
       const i = stack[--top]!;
       members[count++] = i;
       const x = i % w;
-      if (x > 0 && smooth[i - 1] === 1) (smooth[i - 1] = 2), (stack[top++] = i - 1);
-      if (x < w - 1 && smooth[i + 1] === 1) (smooth[i + 1] = 2), (stack[top++] = i + 1);
-      if (i >= w && smooth[i - w] === 1) (smooth[i - w] = 2), (stack[top++] = i - w);
-      if (i + w < w * h && smooth[i + w] === 1) (smooth[i + w] = 2), (stack[top++] = i + w);
+      const visit = (k: number) => {
+        if (smooth[k] !== 1) return;
+        smooth[k] = 2;
+        stack[top++] = k;
+      };
+      if (x > 0) visit(i - 1);
+      if (x < w - 1) visit(i + 1);
+      if (i >= w) visit(i - w);
+      if (i + w < w * h) visit(i + w);
     }
     if (count < minArea) continue;
     any = true;
