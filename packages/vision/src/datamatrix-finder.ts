@@ -17,10 +17,11 @@ export interface DataMatrixFinder {
   /** Found once a neighbour standing in front was taken out of the dark mask (withoutOccluder). */
   behind?: boolean;
   /**
-   * The timing edge the neighbour hides, where it hides one: 0 the edge opposite the first solid
-   * edge (corner to ends[0]), 1 the edge opposite the second.
+   * Where the neighbour cuts the symbol, where it does: the axis it cuts (a: from the corner to
+   * ends[0], b: to ends[1]) and at which end, the L's (its solid edge along the other axis hidden)
+   * or the far one (the timing edge there hidden).
    */
-  hiddenSide?: 0 | 1;
+  cut?: { axis: "a" | "b"; atCorner: boolean };
   /** Where the neighbour lies (with a margin), image px: 1 in `mask` over the box's pixels. */
   neighbour?: { x0: number; y0: number; w: number; h: number; mask: Uint8Array };
 }
@@ -70,8 +71,8 @@ export function findDataMatrixFinders(
     const clear = withoutOccluder(grey, dark, x0, y0, w, h);
     const behind = clear
       ? darkBlobs(clear.dark, w, h)
-          .blobs.flatMap((blob) => classify(clear.dark, w, h, blob, undefined, clear.hidden))
-          .map((f) => ({ ...f, behind: true, neighbour: { x0: 0, y0: 0, w, h, mask: clear.hidden } }))
+          .blobs.flatMap((blob) => classify(clear.dark, w, h, blob, undefined, clear.near))
+          .map((f) => ({ ...f, behind: true, neighbour: { x0: 0, y0: 0, w, h, mask: clear.on } }))
       : [];
     out = [...behind, ...out];
   }
@@ -89,7 +90,7 @@ export function withoutOccluder(
   y0: number,
   w: number,
   h: number,
-): { dark: Uint8Array; hidden: Uint8Array } | null {
+): { dark: Uint8Array; near: Uint8Array; on: Uint8Array } | null {
   const r = Math.max(2, Math.round(Math.min(w, h) / 40));
   // Ink and paper: the 5th and 95th percentiles of the region's grey levels.
   const hist = new Int32Array(256);
@@ -169,7 +170,7 @@ export function withoutOccluder(
   if (!any) return null;
   // The margin: the smooth test misses a band of r round the area, and the rim's blur a little more.
   const near = dilate(occ, w, h, 2 * r + 1);
-  return { dark: dark.map((v, i) => (near[i] ? 0 : v)), hidden: near };
+  return { dark: dark.map((v, i) => (near[i] ? 0 : v)), near, on: dilate(occ, w, h, r) };
 }
 
 /** The pixels within a (2r + 1)-square of a set one (a morphological dilation). */
@@ -441,9 +442,15 @@ function classify(
       ends: [corners[k]!, corners[(k + 2) % 4]!] as [Vec2, Vec2],
       bounds,
     };
-    // The timing edges opposite the first solid edge (k) and the second (k1).
-    const cut = behind[(k + 2) % 4] ? 0 : behind[(k + 3) % 4] ? 1 : undefined;
-    if (cut !== undefined) finder.hiddenSide = cut;
+    // Edge k runs along a, k1 along b; k + 2 and k + 3 are the timing edges opposite them.
+    const cut = [
+      { edge: k, axis: "b", atCorner: true },
+      { edge: k1, axis: "a", atCorner: true },
+      { edge: (k + 2) % 4, axis: "b", atCorner: false },
+      { edge: (k + 3) % 4, axis: "a", atCorner: false },
+    ] as const;
+    const hidden = cut.find((c) => behind[c.edge]);
+    if (hidden) finder.cut = { axis: hidden.axis, atCorner: hidden.atCorner };
     // Both timing edges seen make up for one solid edge lost (to the dark of a neighbour or of the
     // label's own edge beside it, or to a bend).
     if (
@@ -575,7 +582,7 @@ function shift(f: DataMatrixFinder, dx: number, dy: number): DataMatrixFinder {
     ends: [m(f.ends[0]), m(f.ends[1])],
     bounds: { x0: f.bounds.x0 + dx, y0: f.bounds.y0 + dy, x1: f.bounds.x1 + dx, y1: f.bounds.y1 + dy },
     ...(f.behind ? { behind: true } : {}),
-    ...(f.hiddenSide !== undefined ? { hiddenSide: f.hiddenSide } : {}),
+    ...(f.cut ? { cut: f.cut } : {}),
     ...(f.neighbour
       ? { neighbour: { ...f.neighbour, x0: f.neighbour.x0 + dx, y0: f.neighbour.y0 + dy } }
       : {}),

@@ -265,14 +265,17 @@ export function dataMatrixGrids(grey: GreyImage, f: DataMatrixFinder, hiddenStri
 const MAX_BEHIND_GRIDS = 6;
 
 /**
- * Grids for a finder found behind a neighbour (`f.hiddenSide`): the timing edge the neighbour
- * hides is not traced (its trace would follow the neighbour's silhouette) but taken as the
- * rectangle's straight side; the modules along the cut axis are placed by the visible timing
- * edge's dots, their spacing carried on past the silhouette, and those beyond it are hidden, left
- * to the erasure correction. The uncut axis, whose solid edge is whole, is spaced evenly.
+ * Grids for a finder found behind a neighbour (`f.cut`): the side the neighbour hides is not
+ * traced (its trace would follow the neighbour's silhouette) but taken as the rectangle's straight
+ * side. The modules along the cut axis are placed by the dots of its visible timing edge, counted
+ * from the end the neighbour leaves (the L's corner, or the far corner), their spacing carried on
+ * past the silhouette; those beyond it, or on the neighbour, are hidden and left to the erasure
+ * correction. The uncut axis is placed by its own timing dots where they are seen whole, else
+ * evenly.
  */
 export function behindGrids(grey: GreyImage, f: DataMatrixFinder): DataMatrixGrid[] {
-  if (f.hiddenSide === undefined) return [];
+  const cut = f.cut;
+  if (!cut) return [];
   const C = f.corner;
   const [A, B] = f.ends;
   const a: Vec2 = [A[0] - C[0], A[1] - C[1]];
@@ -282,84 +285,71 @@ export function behindGrids(grey: GreyImage, f: DataMatrixFinder): DataMatrixGri
   const na: Vec2 = [a[0] / la, a[1] / la];
   const nb: Vec2 = [b[0] / lb, b[1] / lb];
   const neg = (v: Vec2): Vec2 => [-v[0], -v[1]];
-  const traced = (from: Vec2, along: Vec2, inward: Vec2, across: number, solid: boolean): Side => {
+  const side = (
+    from: Vec2,
+    along: Vec2,
+    inward: Vec2,
+    across: number,
+    solid: boolean,
+    hidden: boolean,
+  ): Side => {
     const s: Side = { from, along, inward, across, depth: [0, 0, 0], span: [0, 1] };
-    s.depth = traceSide(grey, s, solid);
+    if (!hidden) s.depth = traceSide(grey, s, solid);
     return s;
   };
-  const straight = (from: Vec2, along: Vec2, inward: Vec2, across: number): Side => ({
-    from,
-    along,
-    inward,
-    across,
-    depth: [0, 0, 0],
-    span: [0, 1],
-  });
-  // b is cut when the edge opposite the first solid edge (ta) is hidden, a when tb is.
-  const cutB = f.hiddenSide === 0;
-  const sa = traced(C, a, nb, lb, true);
-  const sb = traced(C, b, na, la, true);
-  const ta = cutB ? straight(B, a, neg(nb), lb) : traced(B, a, neg(nb), lb, false);
-  const tb = cutB ? traced(A, b, neg(na), la, false) : straight(A, b, neg(na), la);
+  const cutB = cut.axis === "b";
+  // The hidden side: along the uncut axis, at the L (solid) or at the far end (timing).
+  const sa = side(C, a, nb, lb, true, cutB && cut.atCorner);
+  const sb = side(C, b, na, la, true, !cutB && cut.atCorner);
+  const ta = side(B, a, neg(nb), lb, false, cutB && !cut.atCorner);
+  const tb = side(A, b, neg(na), la, false, !cutB && !cut.atCorner);
   meet(sa, 1, tb, 0);
   meet(sa, 0, sb, 0);
   meet(sb, 1, ta, 0);
   meet(ta, 1, tb, 1);
   const patch = coonsPatch(sa, ta, sb, tb);
-  const visible = cutB ? tb : ta;
-  // The module's size from the L's thickness sets how far in the dots are sampled.
-  const thin = (s: Side) => {
-    const x0 = Math.floor(Math.min(C[0], A[0], B[0])) - 4;
-    const y0 = Math.floor(Math.min(C[1], A[1], B[1])) - 4;
-    const w = Math.ceil(Math.max(C[0], A[0], B[0], A[0] + b[0])) + 4 - x0;
-    const h = Math.ceil(Math.max(C[1], A[1], B[1], A[1] + b[1])) + 4 - y0;
-    if (x0 < 0 || y0 < 0 || x0 + w > grey.width || y0 + h > grey.height) return 0;
-    const dark = localMeanThreshold(grey, x0, y0, w, h, Math.max(8, Math.round(Math.min(la, lb) / 6)));
-    return thickness((p) => {
-      const x = Math.floor(p[0]) - x0;
-      const y = Math.floor(p[1]) - y0;
-      return x >= 0 && y >= 0 && x < w && y < h && dark[y * w + x] === 1;
-    }, s);
-  };
-  const modulePx = Math.max(1.5, thin(cutB ? sa : sb));
+  // The timing edges along the cut axis (partly hidden) and along the uncut one (whole, or hidden).
+  const [alongCut, alongFull] = cutB ? [tb, ta] : [ta, tb];
+  const modulePx = Math.max(1.5, lThickness(grey, f, cutB === cut.atCorner ? sb : sa));
   const cutLen = cutB ? lb : la;
   const fullLen = cutB ? la : lb;
+  const fullDots = cut.atCorner ? dotReadings(grey, alongFull, modulePx) : [];
+  const fullCounts = completeCounts(fullDots);
   const out: { grid: DataMatrixGrid; misfit: number }[] = [];
-  for (const d of dotReadings(grey, visible, modulePx)) {
-    // Dot k is module 2k; the corner is where module 0 starts.
-    const xs = [0, 0, 0, ...d.centres.map((_, k) => 2 * k + 0.5)];
-    const ys = [0, 0, 0, ...d.centres];
-    const fit = fitQuadratic(xs, ys);
-    const pos = (x: number) => fit[0] + x * (fit[1] + x * fit[2]);
-    const last = 2 * (d.centres.length - 1) + 0.5;
-    // The pitch in px near the corner, along the cut axis.
-    const pitchPx = (pos(2) - pos(0)) * 0.5 * cutLen;
-    if (!(pitchPx > 1) || !(fit[1] + 2 * fit[2] * last > 0)) continue;
+  for (const d of dotReadings(grey, alongCut, modulePx)) {
+    const n = d.centres.length;
     for (const [p, q] of ORIENTED_SIZES) {
       const nCut = cutB ? q : p;
       const nFull = cutB ? p : q;
-      if (2 * d.centres.length > nCut + 1) continue;
-      // Square modules: the whole axis's pitch as the cut one's near the corner.
-      const misfit = Math.abs(Math.log(fullLen / nFull / pitchPx));
-      if (misfit > 0.25) continue;
+      if (2 * n > nCut + 1) continue;
+      // Dot k is module 2k from the L's end; seen from the far end, the last dot is module
+      // nCut - 2. The corner the neighbour leaves is where its module starts or ends.
+      const xs = cut.atCorner
+        ? [nCut, nCut, nCut, ...d.centres.map((_, k) => nCut - 1.5 - 2 * (n - 1 - k))]
+        : [0, 0, 0, ...d.centres.map((_, k) => 2 * k + 0.5)];
+      const ys = [cut.atCorner ? 1 : 0, cut.atCorner ? 1 : 0, cut.atCorner ? 1 : 0, ...d.centres];
+      const fit = fitQuadratic(xs, ys);
+      const pos = (x: number) => fit[0] + x * (fit[1] + x * fit[2]);
+      // The pitch in px near the corner the neighbour leaves, along the cut axis.
+      const pitchPx = (cut.atCorner ? pos(nCut) - pos(nCut - 2) : pos(2) - pos(0)) * 0.5 * cutLen;
+      if (!(pitchPx > 1)) continue;
       const centres = Float64Array.from({ length: nCut }, (_, m) => pos(m + 0.5));
-      const pitch = centres[nCut - 1]! - centres[nCut - 2]!;
+      if (!centres.every((c, m) => m === 0 || c > centres[m - 1]!)) continue;
+      // Square modules: the whole axis's pitch as the cut one's; its own dots count it if whole.
+      const misfit =
+        Math.abs(Math.log(fullLen / nFull / pitchPx)) +
+        (fullCounts.length && !fullCounts.includes(nFull) ? 0.3 : 0);
+      if (misfit > 0.25) continue;
+      const hidden = hiddenRun(f, patch, cutB, centres, nFull, cut.atCorner);
       // The symbol reaches the visible end, and at most a quarter of its modules lie past it or
       // on the neighbour (the erasure correction decides whether that many are too many).
-      const seen = centres.findIndex((c) => c > 1 - 0.25 * pitch);
-      let first = seen < 0 ? nCut : seen;
-      // Modules on the neighbour itself, where the rectangle reaches onto it.
-      for (let m = nCut >> 1; m < first; m++) {
-        if (behindNeighbour(f, patch, cutB, centres[m]!, nFull)) {
-          first = m;
-          break;
-        }
-      }
-      if (centres[nCut - 1]! < 1 - pitch || nCut - first > Math.max(2, 0.25 * nCut)) continue;
-      const range: [number, number] | undefined = first < nCut ? [first, nCut] : undefined;
+      if (!hidden || hidden[1] - hidden[0] > Math.max(2, 0.25 * nCut)) continue;
+      const range = hidden[1] > hidden[0] ? hidden : undefined;
+      const fullAt = fullDots.filter((x) => x.complete && 2 * x.centres.length === nFull);
+      const uncut = fullAt.length ? placeModules(fullAt[0]!.centres, nFull) : evenly(nFull);
       const grid: DataMatrixGrid = cutB
-        ? { na: p, nb: q, ua: evenly(p), vb: centres, patch, ...(range ? { hiddenB: range } : {}) }
-        : { na: p, nb: q, ua: centres, vb: evenly(q), patch, ...(range ? { hiddenA: range } : {}) };
+        ? { na: p, nb: q, ua: uncut, vb: centres, patch, ...(range ? { hiddenB: range } : {}) }
+        : { na: p, nb: q, ua: centres, vb: uncut, patch, ...(range ? { hiddenA: range } : {}) };
       out.push({ grid, misfit });
     }
   }
@@ -367,6 +357,47 @@ export function behindGrids(grey: GreyImage, f: DataMatrixFinder): DataMatrixGri
     .sort((x, y) => x.misfit - y.misfit)
     .slice(0, MAX_BEHIND_GRIDS)
     .map((c) => c.grid);
+}
+
+/**
+ * The modules along the cut axis that are not seen: past the patch's end (0 or 1) or on the
+ * neighbour, as a range from that end; null where the symbol stops short of the visible end.
+ */
+function hiddenRun(
+  f: DataMatrixFinder,
+  patch: CoonsPatch,
+  cutB: boolean,
+  centres: Float64Array,
+  nFull: number,
+  atCorner: boolean,
+): [number, number] | null {
+  const n = centres.length;
+  const pitch = Math.abs(centres[n - 1]! - centres[n - 2]!);
+  // Outward from the middle: the first module past the patch's end or on the neighbour.
+  const order = Array.from({ length: n - (n >> 1) }, (_, k) => (atCorner ? (n >> 1) - 1 - k : (n >> 1) + k));
+  if (atCorner ? centres[0]! > pitch : centres[n - 1]! < 1 - pitch) return null;
+  for (const m of order) {
+    if (m < 0 || m >= n) continue;
+    const past = atCorner ? centres[m]! < 0.25 * pitch : centres[m]! > 1 - 0.25 * pitch;
+    if (past || behindNeighbour(f, patch, cutB, centres[m]!, nFull)) return atCorner ? [0, m + 1] : [m, n];
+  }
+  return [0, 0];
+}
+
+/** The L's thickness along a solid side, px, from a threshold round the finder (0 off the image). */
+function lThickness(grey: GreyImage, f: DataMatrixFinder, s: Side): number {
+  const { x0: bx0, y0: by0, x1: bx1, y1: by1 } = f.bounds;
+  const x0 = Math.floor(bx0) - 4;
+  const y0 = Math.floor(by0) - 4;
+  const w = Math.ceil(bx1) + 4 - x0;
+  const h = Math.ceil(by1) + 4 - y0;
+  if (x0 < 0 || y0 < 0 || x0 + w > grey.width || y0 + h > grey.height) return 0;
+  const dark = localMeanThreshold(grey, x0, y0, w, h, Math.max(8, Math.round(Math.min(w, h) / 6)));
+  return thickness((p) => {
+    const x = Math.floor(p[0]) - x0;
+    const y = Math.floor(p[1]) - y0;
+    return x >= 0 && y >= 0 && x < w && y < h && dark[y * w + x] === 1;
+  }, s);
 }
 
 /** Whether a row or column of modules (at `t` along the cut axis) lies mostly on the neighbour. */
