@@ -124,30 +124,28 @@ describe("the Data Matrix grid read", () => {
   });
 
   it.each([
-    [16, 60],
-    [15, 110],
-  ] as const)(
-    "reads an 18 x 18 symbol whose columns a neighbour hides from column %i on (grey %i)",
-    async (from, shade) => {
-      // A bottle standing in front covers the symbol's last columns (its right timing edge) and everything
-      // beyond: its smooth grey joins the symbol's blob. Taken out, the symbol's own rectangle gives a
-      // finder behind it, whose grid spaces the hidden modules by the visible timing dots and leaves
-      // them to the erasure correction.
-      const px = 5;
-      const grey = crispSymbol("LILO:C:000042", [18, 18], px);
-      const start = 20 + 4 * px + from * px;
-      for (let y = 0; y < grey.height; y++)
-        grey.data.fill(shade, y * grey.width + start, (y + 1) * grey.width);
-      const region = { x0: 0, y0: 0, x1: grey.width, y1: grey.height };
-      const finders = findDataMatrixFinders(grey, region);
-      const behind = finders.find((f) => f.behind);
-      expect(behind?.hiddenSide).toBeDefined();
-      expect((await readDataMatrixGrid(grey, behind!, 0.6))?.text).toBe("LILO:C:000042");
-      // Without the neighbour taken out, no finder reads it.
-      const plain = findDataMatrixFinders(grey, region, false);
-      for (const f of plain) expect(await readDataMatrixGrid(grey, f, 0.6)).toBeNull();
-    },
-  );
+    ["its last two columns", 16, 18, 60, false],
+    ["its last three columns", 15, 18, 110, false],
+    ["its first two columns, the L's side", 0, 2, 90, true],
+  ] as const)("reads an 18 x 18 symbol whose neighbour hides %s", async (_, from, to, shade, atCorner) => {
+    // A bottle standing in front covers some of the symbol's columns and everything beyond them:
+    // its smooth grey joins the symbol's blob. Taken out, the symbol's own rectangle gives a finder
+    // behind it, whose grid spaces the hidden modules by the visible timing dots (counted from the
+    // end the neighbour leaves) and leaves them to the erasure correction.
+    const px = 5;
+    const grey = crispSymbol("LILO:C:000042", [18, 18], px);
+    const left = 20 + 4 * px;
+    const [x0, x1] = [from === 0 ? 0 : left + from * px, to === 18 ? grey.width : left + to * px];
+    for (let y = 0; y < grey.height; y++) grey.data.fill(shade, y * grey.width + x0, y * grey.width + x1);
+    const region = { x0: 0, y0: 0, x1: grey.width, y1: grey.height };
+    const finders = findDataMatrixFinders(grey, region);
+    const behind = finders.find((f) => f.behind);
+    expect(behind?.cut).toEqual({ axis: expect.any(String), atCorner });
+    expect((await readDataMatrixGrid(grey, behind!, 0.6))?.text).toBe("LILO:C:000042");
+    // Without the neighbour taken out, no finder reads it.
+    const plain = findDataMatrixFinders(grey, region, false);
+    for (const f of plain) expect(await readDataMatrixGrid(grey, f, 0.6)).toBeNull();
+  });
 
   it.each(DATA_MATRIX_SIZES.map(([rows, cols]) => ({ rows, cols })))(
     "redraws the $rows x $cols symbol's finder and alignment patterns as the encoder prints them",
