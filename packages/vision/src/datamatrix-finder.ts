@@ -47,7 +47,9 @@ export function findDataMatrixFinders(
   const dark = localMeanThreshold(grey, x0, y0, w, h, Math.max(8, Math.round(Math.min(w, h) / 6)));
   const first = darkBlobs(dark, w, h);
   let out = first.blobs.flatMap((blob) => classify(dark, w, h, blob));
-  const behindWanted = behindNeighbours && !out.length && first.mergedCentre;
+  // Finders far smaller than the region are clutter beside the symbol the merged blob holds.
+  const area = (f: DataMatrixFinder) => (f.bounds.x1 - f.bounds.x0) * (f.bounds.y1 - f.bounds.y0);
+  const behindWanted = behindNeighbours && first.mergedCentre && Math.max(0, ...out.map(area)) < 0.1 * w * h;
   if (!out.length && first.mergedCentre) {
     // A symbol printed close to its label's edge, or beside a neighbour's silhouette, joins the dark
     // beyond it into one blob that reaches the region's border from its middle. Solid dark areas
