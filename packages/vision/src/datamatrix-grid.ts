@@ -360,8 +360,8 @@ export function behindGrids(grey: GreyImage, f: DataMatrixFinder): DataMatrixGri
 }
 
 /**
- * The modules along the cut axis that are not seen: past the patch's end (0 or 1) or on the
- * neighbour, as a range from that end; null where the symbol stops short of the visible end.
+ * The modules along the cut axis that are not seen, on the neighbour or off the image, as a range
+ * from the end it cuts; null where the symbol stops short of the visible end.
  */
 function hiddenRun(
   f: DataMatrixFinder,
@@ -376,10 +376,11 @@ function hiddenRun(
   // Outward from the middle: the first module past the patch's end or on the neighbour.
   const order = Array.from({ length: n - (n >> 1) }, (_, k) => (atCorner ? (n >> 1) - 1 - k : (n >> 1) + k));
   if (atCorner ? centres[0]! > pitch : centres[n - 1]! < 1 - pitch) return null;
+  // Past the patch's end a module may still be seen: the neighbour's margin, cleared from the dark
+  // mask, cut the rectangle short.
   for (const m of order) {
     if (m < 0 || m >= n) continue;
-    const past = atCorner ? centres[m]! < 0.25 * pitch : centres[m]! > 1 - 0.25 * pitch;
-    if (past || behindNeighbour(f, patch, cutB, centres[m]!, nFull)) return atCorner ? [0, m + 1] : [m, n];
+    if (behindNeighbour(f, patch, cutB, centres[m]!, nFull)) return atCorner ? [0, m + 1] : [m, n];
   }
   return [0, 0];
 }
@@ -416,9 +417,9 @@ function behindNeighbour(
     const [x, y] = cutB ? patch.at(s, t) : patch.at(t, s);
     const px = Math.floor(x) - nb.x0;
     const py = Math.floor(y) - nb.y0;
-    if (px >= 0 && py >= 0 && px < nb.w && py < nb.h && nb.mask[py * nb.w + px]) on++;
+    if (px < 0 || py < 0 || px >= nb.w || py >= nb.h || nb.mask[py * nb.w + px]) on++;
   }
-  return on >= 2 && n > 0;
+  return on >= 2;
 }
 
 /**
