@@ -76,7 +76,12 @@ export function findDataMatrixFinders(
           .blobs.flatMap((blob) => classify(clear.dark, w, h, blob, undefined, clear.near))
           .map((f) => ({ ...f, behind: true, neighbour: { x0: 0, y0: 0, w, h, mask: clear.on } }))
       : [];
-    out = [...behind, ...out];
+    // One the neighbour does not cut, found as before, is not read twice.
+    const same = (f: DataMatrixFinder, g: DataMatrixFinder) =>
+      [f.corner, ...f.ends].every(
+        (p, k) => Math.hypot(p[0] - [g.corner, ...g.ends][k]![0], p[1] - [g.corner, ...g.ends][k]![1]) < 2,
+      );
+    out = [...behind.filter((f) => f.cut || !out.some((g) => same(f, g))), ...out];
   }
   return out.map((f) => shift(f, x0, y0));
 }
@@ -93,7 +98,9 @@ export function withoutOccluder(
   w: number,
   h: number,
 ): { dark: Uint8Array; near: Uint8Array; on: Uint8Array } | null {
-  const r = Math.max(2, Math.round(Math.min(w, h) / 40));
+  // The smoothness window, about a module on the regions round a label; no wider on a larger
+  // region, whose margin would reach past a label's quiet zone from the bottle round it.
+  const r = Math.min(4, Math.max(2, Math.round(Math.min(w, h) / 40)));
   // Ink and paper: the 5th and 95th percentiles of the region's grey levels.
   const hist = new Int32Array(256);
   for (let y = 0; y < h; y++) {
