@@ -133,6 +133,7 @@ export function withoutOccluder(
     }
   }
   const maxVar = (0.08 * contrast) ** 2;
+  const n = (2 * r + 1) ** 2;
   const below = paper - 0.25 * contrast;
   const smooth = new Uint8Array(w * h);
   for (let y = r; y < h - r; y++) {
@@ -141,7 +142,6 @@ export function withoutOccluder(
     for (let x = r; x < w - r; x++) {
       const xa = x - r;
       const xb = x + r + 1;
-      const n = (2 * r + 1) ** 2;
       const m = (s1[yb + xb]! - s1[ya + xb]! - s1[yb + xa]! + s1[ya + xa]!) / n;
       const v = (s2[yb + xb]! - s2[ya + xb]! - s2[yb + xa]! + s2[ya + xa]!) / n - m * m;
       smooth[y * w + x] = v < maxVar && m < below ? 1 : 0;
@@ -162,15 +162,22 @@ export function withoutOccluder(
       const i = stack[--top]!;
       members[count++] = i;
       const x = i % w;
-      const visit = (k: number) => {
-        if (smooth[k] !== 1) return;
-        smooth[k] = 2;
-        stack[top++] = k;
-      };
-      if (x > 0) visit(i - 1);
-      if (x < w - 1) visit(i + 1);
-      if (i >= w) visit(i - w);
-      if (i + w < w * h) visit(i + w);
+      if (x > 0 && smooth[i - 1] === 1) {
+        smooth[i - 1] = 2;
+        stack[top++] = i - 1;
+      }
+      if (x < w - 1 && smooth[i + 1] === 1) {
+        smooth[i + 1] = 2;
+        stack[top++] = i + 1;
+      }
+      if (i >= w && smooth[i - w] === 1) {
+        smooth[i - w] = 2;
+        stack[top++] = i - w;
+      }
+      if (i + w < w * h && smooth[i + w] === 1) {
+        smooth[i + w] = 2;
+        stack[top++] = i + w;
+      }
     }
     if (count < minArea) continue;
     any = true;

@@ -340,7 +340,7 @@ export function behindGrids(grey: GreyImage, f: DataMatrixFinder): DataMatrixGri
         Math.abs(Math.log(fullLen / nFull / pitchPx)) +
         (fullCounts.length && !fullCounts.includes(nFull) ? 0.3 : 0);
       if (misfit > 0.25) continue;
-      const hidden = hiddenRun(f, patch, cutB, centres, nFull, cut.atCorner);
+      const hidden = hiddenRun(f, patch, cutB, centres, cut.atCorner);
       // The symbol reaches the visible end, and at most a quarter of its modules lie past it or
       // on the neighbour (the erasure correction decides whether that many are too many).
       if (!hidden || hidden[1] - hidden[0] > Math.max(2, 0.25 * nCut)) continue;
@@ -368,7 +368,6 @@ function hiddenRun(
   patch: CoonsPatch,
   cutB: boolean,
   centres: Float64Array,
-  nFull: number,
   atCorner: boolean,
 ): [number, number] | null {
   const n = centres.length;
@@ -380,7 +379,7 @@ function hiddenRun(
   // mask, cut the rectangle short.
   for (const m of order) {
     if (m < 0 || m >= n) continue;
-    if (behindNeighbour(f, patch, cutB, centres[m]!, nFull)) return atCorner ? [0, m + 1] : [m, n];
+    if (behindNeighbour(f, patch, cutB, centres[m]!)) return atCorner ? [0, m + 1] : [m, n];
   }
   return [0, 0];
 }
@@ -402,13 +401,7 @@ function lThickness(grey: GreyImage, f: DataMatrixFinder, s: Side): number {
 }
 
 /** Whether a row or column of modules (at `t` along the cut axis) lies mostly on the neighbour. */
-function behindNeighbour(
-  f: DataMatrixFinder,
-  patch: CoonsPatch,
-  cutB: boolean,
-  t: number,
-  n: number,
-): boolean {
+function behindNeighbour(f: DataMatrixFinder, patch: CoonsPatch, cutB: boolean, t: number): boolean {
   const nb = f.neighbour;
   if (!nb) return false;
   let on = 0;
