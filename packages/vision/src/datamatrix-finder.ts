@@ -76,21 +76,34 @@ export function findDataMatrixFinders(
           .blobs.flatMap((blob) => classify(clear.dark, w, h, blob, undefined, clear.near))
           .map((f) => ({ ...f, behind: true, neighbour: { x0: 0, y0: 0, w, h, mask: clear.on } }))
       : [];
-    // One the neighbour does not cut, found as before, is not read twice.
-    const same = (f: DataMatrixFinder, g: DataMatrixFinder) =>
-      [f.corner, ...f.ends].every(
-        (p, k) => Math.hypot(p[0] - [g.corner, ...g.ends][k]![0], p[1] - [g.corner, ...g.ends][k]![1]) < 2,
-      );
-    out = [...behind.filter((f) => f.cut || !out.some((g) => same(f, g))), ...out];
+    // No finder is read twice: one the neighbour does not cut, found as before, is left out, and
+    // one found as before that the neighbour cuts keeps every read and gains the grids behind it.
+    const same = (f: DataMatrixFinder, g: DataMatrixFinder) => {
+      const q = [g.corner, ...g.ends];
+      return [f.corner, ...f.ends].every((p, k) => Math.hypot(p[0] - q[k]![0], p[1] - q[k]![1]) < 2);
+    };
+    const cutOf = (g: DataMatrixFinder) => behind.find((f) => f.cut && same(f, g));
+    const kept = behind.filter((f) => !out.some((g) => same(f, g)));
+    out = [
+      ...kept,
+      ...out.map((g) => {
+        const f = cutOf(g);
+        return f ? { ...g, cut: f.cut, neighbour: f.neighbour } : g;
+      }),
+    ];
   }
   return out.map((f) => shift(f, x0, y0));
 }
 
 /**
- * The dark mask with a neighbour standing in front of the symbol taken out: a smooth area, neither
- * paper nor as dark as ink, far larger than a module, and a margin round it. Null where there is none.
+ * The dark mask with a neighbour standing in front of the symbol taken out: a smooth area (grey
+ * varying by less than 0.08 of the ink-paper contrast over about a module) darker than paper by a
+ * quarter of that contrast, in pieces far larger than a 2x2 block of ink modules, and a margin
+ * round it (`near`, also the mask an edge is tested against); `on`, the area grown by the band the
+ * smoothness window misses, is where modules count as hidden. Null where there is no such area, or
+ * the region has too little contrast (under 40 grey levels) to tell.
  */
-export function withoutOccluder(
+function withoutOccluder(
   grey: GreyImage,
   dark: Uint8Array,
   x0: number,
@@ -246,10 +259,7 @@ function opening(dark: Uint8Array, w: number, h: number, r: number): Uint8Array 
   const core = new Uint8Array(w * h);
   for (let y = r; y < h - r; y++)
     for (let x = r; x < w - r; x++) core[y * w + x] = box(inked, x, y) === full ? 1 : 0;
-  const cores = sum(core);
-  const out = new Uint8Array(w * h);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[y * w + x] = box(cores, x, y) > 0 ? 1 : 0;
-  return out;
+  return dilate(core, w, h, r);
 }
 
 /**
@@ -411,7 +421,9 @@ type EdgeKind = "solid" | "timing" | "other";
 
 /**
  * A blob's finder, when its rectangle has two adjacent solid edges and a timing edge opposite (or
- * the two finders a glared solid edge leaves possible); none otherwise.
+ * the two finders a glared solid edge leaves possible); none otherwise. With `neighbour` (a mask of
+ * a neighbour standing in front, withoutOccluder), an edge along it counts as neither solid nor
+ * timing, one solid edge with a timing edge makes a finder, and the finder records the cut.
  */
 function classify(
   dark: Uint8Array,
@@ -419,7 +431,7 @@ function classify(
   h: number,
   blob: Int32Array,
   nearDeg?: number,
-  hidden?: Uint8Array,
+  neighbour?: Uint8Array,
 ): DataMatrixFinder[] {
   const r = tightRect(blob, w, nearDeg);
   const lu = r.u1 - r.u0;
@@ -436,7 +448,7 @@ function classify(
   const inward: Vec2[] = [r.v, [-r.u[0], -r.u[1]], [-r.v[0], -r.v[1]], r.u];
   const depthOf = [lv, lu, lv, lu];
   const behind = corners.map(
-    (c, k) => !!hidden && behindEdge(hidden, w, h, c, corners[(k + 1) % 4]!, inward[k]!),
+    (c, k) => !!neighbour && behindEdge(neighbour, w, h, c, corners[(k + 1) % 4]!, inward[k]!),
   );
   const kinds = corners.map((c, k) =>
     behind[k] ? "other" : edgeKind(dark, w, h, c, corners[(k + 1) % 4]!, inward[k]!, depthOf[k]!, short),
@@ -465,8 +477,8 @@ function classify(
       { edge: (k + 2) % 4, axis: "b", atCorner: false },
       { edge: (k + 3) % 4, axis: "a", atCorner: false },
     ] as const;
-    const hidden = cut.find((c) => behind[c.edge]);
-    if (hidden) finder.cut = { axis: hidden.axis, atCorner: hidden.atCorner };
+    const hiddenEdge = cut.find((c) => behind[c.edge]);
+    if (hiddenEdge) finder.cut = { axis: hiddenEdge.axis, atCorner: hiddenEdge.atCorner };
     // Both timing edges seen make up for one solid edge lost (to the dark of a neighbour or of the
     // label's own edge beside it, or to a bend).
     if (
@@ -491,14 +503,21 @@ function classify(
   return glared;
 }
 
-/** Whether most of an edge borders a neighbour in front (`hidden`, just outside it). */
-function behindEdge(hidden: Uint8Array, w: number, h: number, from: Vec2, to: Vec2, inward: Vec2): boolean {
+/** Whether at least half an edge (8 of 16 samples 2 px outside it) borders the neighbour's mask. */
+function behindEdge(
+  neighbour: Uint8Array,
+  w: number,
+  h: number,
+  from: Vec2,
+  to: Vec2,
+  inward: Vec2,
+): boolean {
   let n = 0;
   for (let s = 0; s < 16; s++) {
     const t = (s + 0.5) / 16;
     const x = Math.floor(from[0] + (to[0] - from[0]) * t - inward[0] * 2);
     const y = Math.floor(from[1] + (to[1] - from[1]) * t - inward[1] * 2);
-    if (x >= 0 && y >= 0 && x < w && y < h && hidden[y * w + x]) n++;
+    if (x >= 0 && y >= 0 && x < w && y < h && neighbour[y * w + x]) n++;
   }
   return n >= 8;
 }

@@ -6,8 +6,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { readBarcodes } from "zxing-wasm";
 import { type CurvedShot, dataMatrix, renderCurvedShelf } from "../bench/curved-scene.js";
 import { findDataMatrixFinders } from "./datamatrix-finder.js";
-import { DATA_MATRIX_SIZES, fixedPattern, readDataMatrixGrid } from "./datamatrix-grid.js";
-import { readResampled } from "./datamatrix-read.js";
+import { behindGrids, DATA_MATRIX_SIZES, fixedPattern, readDataMatrixGrid } from "./datamatrix-grid.js";
+import { readDataMatrixRegion, readResampled } from "./datamatrix-read.js";
 import { createLabelDecoder } from "./qr-decoder.js";
 import type { GreyImage } from "./types.js";
 import { ensureZxing } from "./zxing-module.js";
@@ -124,28 +124,42 @@ describe("the Data Matrix grid read", () => {
   });
 
   it.each([
-    ["its last two columns", 16, 18, 60, false],
-    ["its last three columns", 15, 18, 110, false],
-    ["its first two columns, the L's side", 0, 2, 90, true],
-  ] as const)("reads an 18 x 18 symbol whose neighbour hides %s", async (_, from, to, shade, atCorner) => {
-    // A bottle standing in front covers some of the symbol's columns and everything beyond them:
-    // its smooth grey joins the symbol's blob. Taken out, the symbol's own rectangle gives a finder
-    // behind it, whose grid spaces the hidden modules by the visible timing dots (counted from the
-    // end the neighbour leaves) and leaves them to the erasure correction.
-    const px = 5;
-    const grey = crispSymbol("LILO:C:000042", [18, 18], px);
-    const left = 20 + 4 * px;
-    const [x0, x1] = [from === 0 ? 0 : left + from * px, to === 18 ? grey.width : left + to * px];
-    for (let y = 0; y < grey.height; y++) grey.data.fill(shade, y * grey.width + x0, y * grey.width + x1);
-    const region = { x0: 0, y0: 0, x1: grey.width, y1: grey.height };
-    const finders = findDataMatrixFinders(grey, region);
-    const behind = finders.find((f) => f.behind);
-    expect(behind?.cut).toEqual({ axis: expect.any(String), atCorner });
-    expect((await readDataMatrixGrid(grey, behind!, 0.6))?.text).toBe("LILO:C:000042");
-    // Without the neighbour taken out, no finder reads it.
-    const plain = findDataMatrixFinders(grey, region, false);
-    for (const f of plain) expect(await readDataMatrixGrid(grey, f, 0.6)).toBeNull();
-  });
+    ["its last two columns", "columns", 16, 18, 60, false],
+    ["its last three columns", "columns", 15, 18, 110, false],
+    ["its first two columns, the L's side", "columns", 0, 2, 90, true],
+    ["its last three rows, the L's side", "rows", 15, 18, 70, true],
+  ] as const)(
+    "reads an 18 x 18 symbol whose neighbour hides %s",
+    async (_, across, from, to, shade, atCorner) => {
+      // A bottle standing in front covers some of the symbol's columns (or rows) and everything
+      // beyond them: its smooth grey joins the symbol's blob. Taken out, the symbol's own rectangle
+      // gives a finder behind it, whose grid spaces the hidden modules by the visible timing dots
+      // (counted from the end the neighbour leaves) and leaves them to the erasure correction.
+      const px = 5;
+      const grey = crispSymbol("LILO:C:000042", [18, 18], px);
+      const start = 20 + 4 * px;
+      const side = across === "columns" ? grey.width : grey.height;
+      const [a, b] = [from === 0 ? 0 : start + from * px, to === 18 ? side : start + to * px];
+      if (across === "rows") grey.data.fill(shade, a * grey.width, b * grey.width);
+      else
+        for (let y = 0; y < grey.height; y++) grey.data.fill(shade, y * grey.width + a, y * grey.width + b);
+      const region = { x0: 0, y0: 0, x1: grey.width, y1: grey.height };
+      const finders = findDataMatrixFinders(grey, region);
+      const behind = finders.find((f) => f.behind);
+      expect(behind?.cut?.atCorner).toBe(atCorner);
+      // The grid behind the neighbour hides the covered columns (and perhaps the one it blurs).
+      const hidden = behindGrids(grey, behind!)
+        .filter((g) => g.na === 18 && g.nb === 18)
+        .map((g) => g.hiddenA ?? g.hiddenB);
+      const covered = to - from;
+      expect(hidden.some((r) => !!r && r[1] - r[0] >= covered && r[1] - r[0] <= covered + 1)).toBe(true);
+      expect((await readDataMatrixGrid(grey, behind!, 0.6))?.text).toBe("LILO:C:000042");
+      // Without the neighbour taken out, the finders found read nothing by any of the region's reads.
+      const plain = findDataMatrixFinders(grey, region, false);
+      expect(plain.length).toBeGreaterThan(0);
+      expect((await readDataMatrixRegion(grey, region, 0.6, plain)).codes).toEqual([]);
+    },
+  );
 
   it.each(DATA_MATRIX_SIZES.map(([rows, cols]) => ({ rows, cols })))(
     "redraws the $rows x $cols symbol's finder and alignment patterns as the encoder prints them",

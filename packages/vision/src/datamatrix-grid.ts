@@ -103,7 +103,8 @@ export interface DataMatrixGrid {
 
 /**
  * Reads the symbol a finder belongs to through its fitted grid, or null; `hiddenStrips` also
- * tries grids with a strip hidden by a neighbour (hiddenStripGrids), which cost a few ms a finder.
+ * tries grids with a strip hidden by a neighbour (hiddenStripGrids, and behindGrids for a finder
+ * found behind one), which cost a few ms a finder.
  */
 export async function readDataMatrixGrid(
   grey: GreyImage,
@@ -317,6 +318,9 @@ export function behindGrids(grey: GreyImage, f: DataMatrixFinder): DataMatrixGri
   const fullCounts = completeCounts(fullDots);
   const out: { grid: DataMatrixGrid; misfit: number }[] = [];
   for (const d of dotReadings(grey, alongCut, modulePx)) {
+    // Counted from the far corner, a reading cut short (its dots kept up to a break, from the
+    // silhouette's end) would number every dot wrongly.
+    if (cut.atCorner && !d.complete) continue;
     const n = d.centres.length;
     for (const [p, q] of ORIENTED_SIZES) {
       const nCut = cutB ? q : p;
@@ -327,6 +331,7 @@ export function behindGrids(grey: GreyImage, f: DataMatrixFinder): DataMatrixGri
       const xs = cut.atCorner
         ? [nCut, nCut, nCut, ...d.centres.map((_, k) => nCut - 1.5 - 2 * (n - 1 - k))]
         : [0, 0, 0, ...d.centres.map((_, k) => 2 * k + 0.5)];
+      // The corner enters the fit three times over: the curve passes close to it.
       const ys = [cut.atCorner ? 1 : 0, cut.atCorner ? 1 : 0, cut.atCorner ? 1 : 0, ...d.centres];
       const fit = fitQuadratic(xs, ys);
       const pos = (x: number) => fit[0] + x * (fit[1] + x * fit[2]);
@@ -335,15 +340,15 @@ export function behindGrids(grey: GreyImage, f: DataMatrixFinder): DataMatrixGri
       if (!(pitchPx > 1)) continue;
       const centres = Float64Array.from({ length: nCut }, (_, m) => pos(m + 0.5));
       if (!centres.every((c, m) => m === 0 || c > centres[m - 1]!)) continue;
-      // Square modules: the whole axis's pitch as the cut one's; its own dots count it if whole.
-      const misfit =
-        Math.abs(Math.log(fullLen / nFull / pitchPx)) +
-        (fullCounts.length && !fullCounts.includes(nFull) ? 0.3 : 0);
+      // The uncut axis's own dots, where whole, count it; and modules are square: its pitch is
+      // the cut one's, within a quarter (log).
+      if (fullCounts.length && !fullCounts.includes(nFull)) continue;
+      const misfit = Math.abs(Math.log(fullLen / nFull / pitchPx));
       if (misfit > 0.25) continue;
       const hidden = hiddenRun(f, patch, cutB, centres, cut.atCorner);
       // The symbol reaches the visible end, and at most a quarter of its modules lie past it or
       // on the neighbour (the erasure correction decides whether that many are too many).
-      if (!hidden || hidden[1] - hidden[0] > Math.max(2, 0.25 * nCut)) continue;
+      if (!hidden || hidden[1] - hidden[0] > 0.25 * nCut) continue;
       const range = hidden[1] > hidden[0] ? hidden : undefined;
       const fullAt = fullDots.filter((x) => x.complete && 2 * x.centres.length === nFull);
       const uncut = fullAt.length ? placeModules(fullAt[0]!.centres, nFull) : evenly(nFull);
@@ -360,8 +365,9 @@ export function behindGrids(grey: GreyImage, f: DataMatrixFinder): DataMatrixGri
 }
 
 /**
- * The modules along the cut axis that are not seen, on the neighbour or off the image, as a range
- * from the end it cuts; null where the symbol stops short of the visible end.
+ * The modules along the cut axis that are not seen (on the neighbour, or outside the region its
+ * mask covers) as a range from the end it cuts; null where the symbol stops short of the visible
+ * end.
  */
 function hiddenRun(
   f: DataMatrixFinder,
@@ -372,13 +378,12 @@ function hiddenRun(
 ): [number, number] | null {
   const n = centres.length;
   const pitch = Math.abs(centres[n - 1]! - centres[n - 2]!);
-  // Outward from the middle: the first module past the patch's end or on the neighbour.
+  // Outward from the middle: the first module on the neighbour, and all beyond it.
   const order = Array.from({ length: n - (n >> 1) }, (_, k) => (atCorner ? (n >> 1) - 1 - k : (n >> 1) + k));
   if (atCorner ? centres[0]! > pitch : centres[n - 1]! < 1 - pitch) return null;
   // Past the patch's end a module may still be seen: the neighbour's margin, cleared from the dark
   // mask, cut the rectangle short.
   for (const m of order) {
-    if (m < 0 || m >= n) continue;
     if (behindNeighbour(f, patch, cutB, centres[m]!)) return atCorner ? [0, m + 1] : [m, n];
   }
   return [0, 0];
@@ -400,17 +405,20 @@ function lThickness(grey: GreyImage, f: DataMatrixFinder, s: Side): number {
   }, s);
 }
 
-/** Whether a row or column of modules (at `t` along the cut axis) lies mostly on the neighbour. */
+/**
+ * Whether a row or column of modules (at `t` along the cut axis) lies on the neighbour: at least
+ * two of five taps along it on the neighbour's mask or outside the region it covers.
+ */
 function behindNeighbour(f: DataMatrixFinder, patch: CoonsPatch, cutB: boolean, t: number): boolean {
-  const nb = f.neighbour;
-  if (!nb) return false;
+  const box = f.neighbour;
+  if (!box) return false;
   let on = 0;
   for (let k = 0; k < 5; k++) {
     const s = (k + 0.5) / 5;
     const [x, y] = cutB ? patch.at(s, t) : patch.at(t, s);
-    const px = Math.floor(x) - nb.x0;
-    const py = Math.floor(y) - nb.y0;
-    if (px < 0 || py < 0 || px >= nb.w || py >= nb.h || nb.mask[py * nb.w + px]) on++;
+    const px = Math.floor(x) - box.x0;
+    const py = Math.floor(y) - box.y0;
+    if (px < 0 || py < 0 || px >= box.w || py >= box.h || box.mask[py * box.w + px]) on++;
   }
   return on >= 2;
 }
