@@ -245,7 +245,8 @@ describe.each(KIOSK_SCREENS)("kiosk at $name", (screen) => {
     await see("signed-in-name");
     await tap("open-cabinet");
     // The tap's request must land before the door opens: an open door refuses "open" (a conflict).
-    await waitFor(async () => actions(cab).includes("kiosk_open"), { what: "the kiosk's open recorded" });
+    const here = cab;
+    await waitFor(async () => actions(here).includes("kiosk_open"), { what: "the kiosk's open recorded" });
     await cab.sim("POST", "/door", { open: true });
     await cab.sim("POST", "/shelves/1/containers", { qr_code: labelFor(1), x: 0.14, y: 0.55 });
     await cab.sim("POST", "/door", { open: false });
