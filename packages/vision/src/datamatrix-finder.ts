@@ -202,8 +202,8 @@ function withoutOccluder(
   return { dark: dark.map((v, i) => (near[i] ? 0 : v)), near, on: dilate(occ, w, h, r) };
 }
 
-/** The pixels within a (2r + 1)-square of a set one (a morphological dilation). */
-function dilate(mask: Uint8Array, w: number, h: number, r: number): Uint8Array {
+/** The summed-area table of a mask, (w + 1) x (h + 1) with a zero first row and column. */
+function summedArea(mask: Uint8Array, w: number, h: number): Int32Array {
   const s = new Int32Array((w + 1) * (h + 1));
   for (let y = 0; y < h; y++) {
     let row = 0;
@@ -212,6 +212,12 @@ function dilate(mask: Uint8Array, w: number, h: number, r: number): Uint8Array {
       s[(y + 1) * (w + 1) + x + 1] = s[y * (w + 1) + x + 1]! + row;
     }
   }
+  return s;
+}
+
+/** The pixels within a (2r + 1)-square of a set one (a morphological dilation). */
+function dilate(mask: Uint8Array, w: number, h: number, r: number): Uint8Array {
+  const s = summedArea(mask, w, h);
   const out = new Uint8Array(w * h);
   for (let y = 0; y < h; y++) {
     const ya = Math.max(0, y - r);
@@ -236,17 +242,6 @@ function openSolid(dark: Uint8Array, w: number, h: number, r: number): void {
 
 /** The dark pixels that lie in a fully dark (2r + 1)-square (a morphological opening). */
 function opening(dark: Uint8Array, w: number, h: number, r: number): Uint8Array {
-  const sum = (img: Uint8Array) => {
-    const s = new Int32Array((w + 1) * (h + 1));
-    for (let y = 0; y < h; y++) {
-      let row = 0;
-      for (let x = 0; x < w; x++) {
-        row += img[y * w + x]!;
-        s[(y + 1) * (w + 1) + x + 1] = s[y * (w + 1) + x + 1]! + row;
-      }
-    }
-    return s;
-  };
   const box = (s: Int32Array, x: number, y: number) => {
     const xa = Math.max(0, x - r);
     const ya = Math.max(0, y - r);
@@ -255,7 +250,7 @@ function opening(dark: Uint8Array, w: number, h: number, r: number): Uint8Array 
     return s[yb * (w + 1) + xb]! - s[ya * (w + 1) + xb]! - s[yb * (w + 1) + xa]! + s[ya * (w + 1) + xa]!;
   };
   const full = (2 * r + 1) ** 2;
-  const inked = sum(dark);
+  const inked = summedArea(dark, w, h);
   const core = new Uint8Array(w * h);
   for (let y = r; y < h - r; y++)
     for (let x = r; x < w - r; x++) core[y * w + x] = box(inked, x, y) === full ? 1 : 0;

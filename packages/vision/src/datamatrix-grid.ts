@@ -172,11 +172,8 @@ async function readSampled(
   return null;
 }
 
-/**
- * The grids a finder may stand for, most likely first: the counts the timing dots give, then the
- * nearest valid symbol sizes with evenly spaced modules where the dots were unclear.
- */
-export function dataMatrixGrids(grey: GreyImage, f: DataMatrixFinder, hiddenStrips = true): DataMatrixGrid[] {
+/** A finder's L: its corner and ends, the edges from the corner, their lengths and unit vectors. */
+function finderFrame(f: DataMatrixFinder) {
   const C = f.corner;
   const [A, B] = f.ends;
   const a: Vec2 = [A[0] - C[0], A[1] - C[1]];
@@ -185,7 +182,19 @@ export function dataMatrixGrids(grey: GreyImage, f: DataMatrixFinder, hiddenStri
   const lb = Math.hypot(...b);
   const na: Vec2 = [a[0] / la, a[1] / la];
   const nb: Vec2 = [b[0] / lb, b[1] / lb];
-  const neg = (v: Vec2): Vec2 => [-v[0], -v[1]];
+  return { C, A, B, a, b, la, lb, na, nb };
+}
+
+function neg(v: Vec2): Vec2 {
+  return [-v[0], -v[1]];
+}
+
+/**
+ * The grids a finder may stand for, most likely first: the counts the timing dots give, then the
+ * nearest valid symbol sizes with evenly spaced modules where the dots were unclear.
+ */
+export function dataMatrixGrids(grey: GreyImage, f: DataMatrixFinder, hiddenStrips = true): DataMatrixGrid[] {
+  const { C, A, B, a, b, la, lb, na, nb } = finderFrame(f);
   const pad = Math.ceil(0.15 * Math.max(la, lb)) + 4;
   const xs = [C[0], A[0], B[0], A[0] + b[0]];
   const ys = [C[1], A[1], B[1], A[1] + b[1]];
@@ -277,15 +286,7 @@ const MAX_BEHIND_GRIDS = 6;
 export function behindGrids(grey: GreyImage, f: DataMatrixFinder): DataMatrixGrid[] {
   const cut = f.cut;
   if (!cut) return [];
-  const C = f.corner;
-  const [A, B] = f.ends;
-  const a: Vec2 = [A[0] - C[0], A[1] - C[1]];
-  const b: Vec2 = [B[0] - C[0], B[1] - C[1]];
-  const la = Math.hypot(...a);
-  const lb = Math.hypot(...b);
-  const na: Vec2 = [a[0] / la, a[1] / la];
-  const nb: Vec2 = [b[0] / lb, b[1] / lb];
-  const neg = (v: Vec2): Vec2 => [-v[0], -v[1]];
+  const { C, A, B, a, b, la, lb, na, nb } = finderFrame(f);
   const side = (
     from: Vec2,
     along: Vec2,
